@@ -1,0 +1,162 @@
+//! Command-line interface: argument definitions and dispatch. Each
+//! subcommand lives in `commands/` as one short function; exit codes are
+//! decided here (SPEC §9).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+#[derive(Parser, Debug)]
+#[command(name = "bsc", version, about = "Balanced-scorecard evaluation engine", propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check scorecards and measurements files; exit 1 on any error.
+    Validate(ValidateArgs),
+    /// Score a period's measurements against a scorecard.
+    Evaluate(EvaluateArgs),
+    /// Render a management report (HTML or Markdown).
+    Report(ReportArgs),
+    /// Print the JSON Schema of the scorecard format.
+    Schema,
+    /// Write a starter scorecard and a measurements file that validate clean.
+    Init(InitArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagFormat {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ValidateArgs {
+    /// Files, or directories searched recursively for `*.toml`.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Measurements files (TOML or CSV) to check against the one scorecard given.
+    #[arg(long, num_args = 1..)]
+    pub measurements: Vec<PathBuf>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiagFormat,
+    /// Treat warnings as errors (exit 1).
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalFormat {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EvaluateArgs {
+    /// The scorecard file.
+    pub scorecard: PathBuf,
+    /// Measurements files in chronological order; the last is evaluated.
+    #[arg(required = true)]
+    pub measurements: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: EvalFormat,
+    /// Period label for CSV measurements (default: from the file name).
+    #[arg(long)]
+    pub period: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Html,
+    Md,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// The scorecard file.
+    pub scorecard: PathBuf,
+    /// Measurements files in chronological order; the last is reported.
+    #[arg(required = true)]
+    pub measurements: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "html")]
+    pub format: ReportFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Directory of templates overriding the built-in ones file by file.
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// Language of the report's labels.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+    /// Period label for CSV measurements (default: from the file name).
+    #[arg(long)]
+    pub period: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Template {
+    Crm,
+    Corporate,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    /// Directory to write the starter files into (created if missing).
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value = "crm")]
+    pub template: Template,
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: Lang,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Outcome of a command, mapped to SPEC §9 exit codes.
+pub enum Exit {
+    Ok,
+    /// Invalid input (diagnostics already printed).
+    Invalid,
+    /// Usage or I/O error, with the message to print.
+    Usage(String),
+}
+
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let exit = match cli.command {
+        Command::Validate(a) => commands::validate::run(&a),
+        Command::Evaluate(a) => commands::evaluate::run(&a),
+        Command::Report(a) => commands::report::run(&a),
+        Command::Schema => commands::schema::run(),
+        Command::Init(a) => commands::init::run(&a),
+    };
+    match exit {
+        Exit::Ok => 0,
+        Exit::Invalid => 1,
+        Exit::Usage(msg) => {
+            eprintln!("error: {msg}");
+            2
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! `bsc validate`: every scorecard and measurements file under the given
+//! paths, checked in one run, diagnostics in the chosen format.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::cli::{DiagFormat, Exit, ValidateArgs};
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::load;
+use crate::measure;
+use crate::model::Scorecard;
+use crate::source::Source;
+
+/// What a TOML file turned out to be.
+enum Kind {
+    Scorecard,
+    Measurements(Option<String>),
+    Other,
+}
+
+fn classify(src: &Source) -> Kind {
+    let Ok(t) = toml::de::DeTable::parse(&src.text) else {
+        // Unparseable: treat as a scorecard so the syntax error is reported.
+        return Kind::Scorecard;
+    };
+    let t = t.get_ref();
+    match t.get("scorecard").map(|v| v.get_ref()) {
+        Some(toml::de::DeValue::Table(_)) => Kind::Scorecard,
+        Some(toml::de::DeValue::String(s)) => Kind::Measurements(Some(s.to_string())),
+        _ if t.contains_key("period") || t.contains_key("values") => Kind::Measurements(None),
+        _ => Kind::Other,
+    }
+}
+
+/// `*.toml` files under a directory, sorted so output is deterministic.
+/// Hidden directories and `target` are skipped.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), load::IoError> {
+    let io = |error| load::IoError {
+        path: dir.display().to_string(),
+        error,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if p.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                walk(&p, out)?;
+            }
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: &ValidateArgs) -> Exit {
+    let mut diags = Diagnostics::default();
+    // (path, explicitly named?)
+    let mut files: Vec<(PathBuf, bool)> = Vec::new();
+    for p in &args.paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            if let Err(e) = walk(p, &mut found) {
+                return Exit::Usage(e.to_string());
+            }
+            files.extend(found.into_iter().map(|f| (f, false)));
+        } else if p.exists() {
+            files.push((p.clone(), true));
+        } else {
+            return Exit::Usage(format!("cannot read `{}`: no such file or directory", p.display()));
+        }
+    }
+
+    let mut cards: Vec<(Source, Option<Scorecard>)> = Vec::new();
+    let mut pending: Vec<(Source, Option<String>, bool)> = Vec::new();
+    let mut n_files = 0;
+    for (path, explicit) in &files {
+        let src = match load::read_source(path) {
+            Err(e) => return Exit::Usage(e.to_string()),
+            Ok(Err(d)) => {
+                diags.push(d);
+                n_files += 1;
+                continue;
+            }
+            Ok(Ok(src)) => src,
+        };
+        match classify(&src) {
+            Kind::Scorecard => {
+                n_files += 1;
+                let card = crate::check_scorecard(&src, &mut diags);
+                cards.push((src, card));
+            }
+            Kind::Measurements(id) => {
+                n_files += 1;
+                pending.push((src, id, *explicit));
+            }
+            Kind::Other if *explicit => {
+                n_files += 1;
+                let what = if src.text.trim().is_empty() { "file is empty" } else { "file is neither a scorecard nor a measurements file" };
+                diags.push(
+                    Diagnostic::error("E040", what)
+                        .at(&src, 0..0)
+                        .hint("a scorecard starts with a `[scorecard]` table; a measurements file has `period` and `[values]`"),
+                );
+            }
+            Kind::Other => {}
+        }
+    }
+
+    if !args.measurements.is_empty() {
+        let valid: Vec<&Scorecard> = cards.iter().filter_map(|(_, c)| c.as_ref()).collect();
+        if cards.len() != 1 {
+            return Exit::Usage(format!(
+                "--measurements needs exactly one scorecard, but {} were given",
+                cards.len()
+            ));
+        }
+        for m in &args.measurements {
+            let src = match load::read_source(m) {
+                Err(e) => return Exit::Usage(e.to_string()),
+                Ok(Err(d)) => {
+                    diags.push(d);
+                    continue;
+                }
+                Ok(Ok(s)) => s,
+            };
+            n_files += 1;
+            if let Some(card) = valid.first() {
+                measure::load(&src, card, None, &mut diags);
+            }
+        }
+    }
+
+    if n_files == 0 {
+        let where_ = args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        return Exit::Usage(format!("no scorecard or measurements files found in {where_}"));
+    }
+
+    let by_id: HashMap<&str, &Option<Scorecard>> = cards
+        .iter()
+        .filter_map(|(src, c)| c.as_ref().map(|c| (c.id.as_str(), &cards.iter().find(|(s, _)| s.name == src.name).expect("present").1)))
+        .collect();
+    let valid_cards: Vec<&Scorecard> = cards.iter().filter_map(|(_, c)| c.as_ref()).collect();
+    let invalid_cards = cards.len() - valid_cards.len();
+    for (src, id, explicit) in &pending {
+        let card = match id {
+            Some(id) => by_id.get(id.as_str()).and_then(|c| c.as_ref()),
+            None if valid_cards.len() == 1 => Some(valid_cards[0]),
+            None => None,
+        };
+        match card {
+            Some(card) => {
+                measure::load(src, card, None, &mut diags);
+            }
+            // Its scorecard is invalid and already reported; nothing more to say.
+            None if invalid_cards > 0 => {}
+            None => {
+                let msg = match id {
+                    Some(id) => format!("no scorecard with id `{id}` was found to check these measurements against"),
+                    None => "cannot tell which scorecard these measurements are for".to_string(),
+                };
+                let ids: Vec<&str> = valid_cards.iter().map(|c| c.id.as_str()).collect();
+                let hint = id
+                    .as_deref()
+                    .and_then(|id| diag::did_you_mean(id, ids.iter().copied()))
+                    .unwrap_or_else(|| "add `scorecard = \"<id>\"` and pass the scorecard file too".into());
+                let d = if *explicit { Diagnostic::error("E041", msg) } else { Diagnostic::warning("W010", msg) };
+                diags.push(d.at(src, 0..0).hint(hint));
+            }
+        }
+    }
+
+    diags.sort();
+    let errors = diags.error_count();
+    let warnings = diags.warning_count();
+    match args.format {
+        DiagFormat::Human => {
+            eprint!("{}", diag::render_human(&diags.items, super::stderr_color()));
+            let files_word = if n_files == 1 { "file" } else { "files" };
+            if errors + warnings == 0 {
+                eprintln!("ok: {n_files} {files_word} checked, no problems");
+            } else {
+                eprintln!(
+                    "{}: {n_files} {files_word} checked, {errors} error{}, {warnings} warning{}",
+                    if errors > 0 || args.deny_warnings { "failed" } else { "ok" },
+                    if errors == 1 { "" } else { "s" },
+                    if warnings == 1 { "" } else { "s" },
+                );
+            }
+        }
+        DiagFormat::Json => print!("{}", diag::render_json(&diags.items)),
+        DiagFormat::Github => print!("{}", diag::render_github(&diags.items)),
+    }
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
+        Exit::Invalid
+    } else {
+        Exit::Ok
+    }
+}

@@ -1,0 +1,56 @@
+//! bsc — balanced-scorecard evaluation engine.
+//!
+//! Data flows one way: [`load`] reads files into format types keeping
+//! spans, [`validate`] turns them into a [`model::Scorecard`] (collecting
+//! every diagnostic), [`measure`] reads a period's values, [`score`]
+//! computes exact decimal scores, and `report` renders them.
+
+pub mod ahp;
+pub mod cli;
+pub mod commands;
+pub mod diag;
+pub mod formula;
+pub mod load;
+pub mod measure;
+pub mod model;
+pub mod output;
+pub mod raw;
+pub mod source;
+pub mod validate;
+
+use std::path::Path;
+
+use diag::Diagnostics;
+use source::Source;
+
+/// A scorecard read and checked: the model when it is valid, and every
+/// diagnostic found either way.
+pub struct Checked {
+    pub source: Source,
+    pub scorecard: Option<model::Scorecard>,
+}
+
+/// Loads and validates a scorecard from its source text.
+pub fn check_scorecard(src: &Source, diags: &mut Diagnostics) -> Option<model::Scorecard> {
+    let root = load::parse_toml(src, diags)?;
+    let mut w = load::Walker { src, diags };
+    let raw = load::scorecard_from_toml(&root, &mut w)?;
+    let before = diags.error_count();
+    let card = validate::validate(&raw, src, diags);
+    debug_assert!(card.is_some() == (diags.error_count() == before));
+    card
+}
+
+/// Reads, loads and validates a scorecard file. `Err` only for I/O.
+pub fn read_scorecard(path: &Path, diags: &mut Diagnostics) -> Result<Option<Checked>, load::IoError> {
+    match load::read_source(path)? {
+        Ok(src) => {
+            let scorecard = check_scorecard(&src, diags);
+            Ok(Some(Checked { source: src, scorecard }))
+        }
+        Err(d) => {
+            diags.push(d);
+            Ok(None)
+        }
+    }
+}

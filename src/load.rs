@@ -1,0 +1,697 @@
+//! Step 1: read files and turn their TOML into the format types of
+//! [`crate::raw`], keeping the span of every value and reading every number
+//! exactly from its source text. Problems of TOML syntax and types are
+//! collected as diagnostics; meaning is checked later, in `validate`.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::path::Path;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
+use crate::raw::{self, Num, Sp};
+use crate::source::{Source, SourceFile};
+
+/// An error that stops a file from being read at all (exit code 2).
+#[derive(Debug)]
+pub struct IoError {
+    pub path: String,
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for IoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot read `{}`: {}", self.path, self.error)
+    }
+}
+
+/// Reads a file as UTF-8. Invalid UTF-8 is a diagnostic (exit 1) pointing at
+/// the first bad byte, not an I/O error: the file was read, its content is bad.
+pub fn read_source(path: &Path) -> Result<Result<Source, Diagnostic>, IoError> {
+    let bytes = std::fs::read(path).map_err(|error| IoError {
+        path: path.display().to_string(),
+        error,
+    })?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(path, text)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            // Keep the valid prefix so the diagnostic can show line and column.
+            let text = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+            let src = SourceFile::new(path, text);
+            let end = src.text.len();
+            Err(Diagnostic::error("E000", "file is not valid UTF-8")
+                .at(&src, end..end)
+                .label("invalid byte here")
+                .hint("save the file as UTF-8 (Chinese text included)"))
+        }
+    })
+}
+
+/// Parses TOML, reporting syntax errors at their position.
+pub fn parse_toml<'s>(src: &'s Source, diags: &mut Diagnostics) -> Option<Spanned<DeTable<'s>>> {
+    let (table, errors) = DeTable::parse_recoverable(&src.text);
+    if errors.is_empty() {
+        return Some(table);
+    }
+    let mut seen = Vec::new();
+    for e in errors {
+        let span = e.span().unwrap_or(0..0);
+        if seen.contains(&span.start) {
+            continue;
+        }
+        seen.push(span.start);
+        let mut lines = e.message().trim().lines();
+        let first = lines.next().unwrap_or("invalid TOML").to_string();
+        let rest: Vec<&str> = lines.collect();
+        let d = Diagnostic::error("E001", format!("TOML syntax error: {first}"))
+            .at(src, span)
+            .hint_opt((!rest.is_empty()).then(|| rest.join(" ")));
+        diags.push(d);
+    }
+    None
+}
+
+fn type_name(v: &DeValue) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// Why a TOML number could not become a decimal.
+pub enum NumError {
+    NotFinite,
+    OutOfRange,
+}
+
+/// Reads a TOML integer or float exactly, from its source text.
+pub fn decimal_of(v: &DeValue) -> Option<Result<Decimal, NumError>> {
+    match v {
+        DeValue::Integer(i) => {
+            let text = i.as_str().replace('_', "");
+            Some(if i.radix() == 10 {
+                Decimal::from_str_exact(text.trim_start_matches('+')).map_err(|_| NumError::OutOfRange)
+            } else {
+                i128::from_str_radix(&text, i.radix())
+                    .ok()
+                    .and_then(|n| Decimal::try_from_i128_with_scale(n, 0).ok())
+                    .ok_or(NumError::OutOfRange)
+            })
+        }
+        DeValue::Float(f) => Some(decimal_from_text(f.as_str())),
+        _ => None,
+    }
+}
+
+/// Parses a decimal literal as TOML writes it (`1_000.5`, `-2.5e3`).
+pub fn decimal_from_text(text: &str) -> Result<Decimal, NumError> {
+    let text = text.replace('_', "");
+    let t = text.trim_start_matches('+');
+    let lower = t.to_ascii_lowercase();
+    if lower.ends_with("inf") || lower.ends_with("nan") {
+        return Err(NumError::NotFinite);
+    }
+    let parsed = if lower.contains('e') {
+        Decimal::from_scientific(t)
+    } else {
+        Decimal::from_str_exact(t)
+    };
+    parsed.map_err(|_| NumError::OutOfRange)
+}
+
+/// Reads values out of a parsed TOML tree into format types, pushing a
+/// diagnostic for every wrong type, unknown key or missing required key.
+pub struct Walker<'a> {
+    pub src: &'a Source,
+    pub diags: &'a mut Diagnostics,
+}
+
+type Entry<'t, 'i> = (&'t Spanned<Cow<'i, str>>, &'t Spanned<DeValue<'i>>);
+
+impl<'a> Walker<'a> {
+    fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn entry<'t, 'i>(&self, t: &'t DeTable<'i>, key: &str) -> Option<Entry<'t, 'i>> {
+        t.get_key_value(key)
+    }
+
+    pub fn type_error(&mut self, what: &str, expected: &str, v: &Spanned<DeValue>) {
+        let d = Diagnostic::error(
+            "E002",
+            format!("{what} must be {expected}, found {}", type_name(v.get_ref())),
+        )
+        .at(self.src, v.span())
+        .label(format!("expected {expected}"));
+        self.err(d);
+    }
+
+    /// Flags every key of `t` that the format does not define.
+    pub fn unknown_keys(&mut self, t: &DeTable, known: &[String], context: &str) {
+        for (k, _) in t.iter() {
+            let key: &str = k.get_ref();
+            if !known.iter().any(|n| n == key) {
+                let d = Diagnostic::error("E003", format!("unknown key `{key}` in {context}"))
+                    .at(self.src, k.span())
+                    .label("unknown key")
+                    .hint(did_you_mean(key, known.iter().map(String::as_str)).unwrap_or_else(|| {
+                        format!("allowed keys here: {}", known.join(", "))
+                    }));
+                self.err(d);
+            }
+        }
+    }
+
+    pub fn missing_key(&mut self, span: Range<usize>, key: &str, context: &str) {
+        let d = Diagnostic::error("E004", format!("missing required key `{key}` in {context}"))
+            .at(self.src, span)
+            .label(format!("`{key}` is required here"))
+            .hint(format!("add `{key} = ...` to {context}"));
+        self.err(d);
+    }
+
+    pub fn string(&mut self, t: &DeTable, key: &str, context: &str) -> Option<Sp<String>> {
+        let (_, v) = self.entry(t, key)?;
+        self.string_value(v, &format!("`{key}` in {context}"))
+    }
+
+    pub fn string_value(&mut self, v: &Spanned<DeValue>, what: &str) -> Option<Sp<String>> {
+        match v.get_ref() {
+            DeValue::String(s) => Some(Sp::new(s.to_string(), v.span())),
+            _ => {
+                self.type_error(what, "a string", v);
+                None
+            }
+        }
+    }
+
+    pub fn number(&mut self, t: &DeTable, key: &str, context: &str) -> Option<Sp<Num>> {
+        let (_, v) = self.entry(t, key)?;
+        self.number_value(v, &format!("`{key}` in {context}"))
+    }
+
+    pub fn number_value(&mut self, v: &Spanned<DeValue>, what: &str) -> Option<Sp<Num>> {
+        match decimal_of(v.get_ref()) {
+            Some(Ok(d)) => Some(Sp::new(Num(d), v.span())),
+            Some(Err(e)) => {
+                self.number_error(what, e, v.span());
+                None
+            }
+            None => {
+                self.type_error(what, "a number", v);
+                None
+            }
+        }
+    }
+
+    pub fn number_error(&mut self, what: &str, e: NumError, span: Range<usize>) {
+        let d = match e {
+            NumError::NotFinite => Diagnostic::error("E024", format!("{what} is not a finite number"))
+                .at(self.src, span)
+                .label("nan and inf are not allowed")
+                .hint("write a finite decimal number"),
+            NumError::OutOfRange => Diagnostic::error(
+                "E024",
+                format!("{what} cannot be represented exactly"),
+            )
+            .at(self.src, span)
+            .label("out of range")
+            .hint("use at most 28 significant digits and a magnitude below 7.9e28"),
+        };
+        self.err(d);
+    }
+
+    pub fn uint(&mut self, t: &DeTable, key: &str, context: &str) -> Option<Sp<u32>> {
+        let (_, v) = self.entry(t, key)?;
+        let what = format!("`{key}` in {context}");
+        match v.get_ref() {
+            DeValue::Integer(_) => match decimal_of(v.get_ref()) {
+                Some(Ok(d)) if d >= Decimal::ZERO && d <= Decimal::from(u32::MAX) => {
+                    Some(Sp::new(u32::try_from(d.mantissa()).unwrap_or(u32::MAX), v.span()))
+                }
+                _ => {
+                    let d = Diagnostic::error("E024", format!("{what} must be a whole number >= 0"))
+                        .at(self.src, v.span())
+                        .label("out of range");
+                    self.err(d);
+                    None
+                }
+            },
+            _ => {
+                self.type_error(&what, "a whole number", v);
+                None
+            }
+        }
+    }
+
+    /// A string naming one of a fixed set of choices.
+    pub fn choice<E: Copy>(
+        &mut self,
+        t: &DeTable,
+        key: &str,
+        context: &str,
+        choices: &[(&str, E)],
+    ) -> Option<Sp<E>> {
+        let s = self.string(t, key, context)?;
+        if let Some((_, e)) = choices.iter().find(|(n, _)| *n == s.value) {
+            return Some(Sp::new(*e, s.span));
+        }
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        let d = Diagnostic::error("E025", format!("`{key}` = \"{}\" is not a known choice", s.value))
+            .at(self.src, s.span)
+            .label(format!("expected one of: {}", names.join(", ")))
+            .hint(
+                did_you_mean(&s.value, names.iter().copied())
+                    .unwrap_or_else(|| format!("use one of: {}", names.join(", "))),
+            );
+        self.err(d);
+        None
+    }
+
+    pub fn string_array(&mut self, t: &DeTable, key: &str, context: &str) -> Option<Sp<Vec<Sp<String>>>> {
+        let (_, v) = self.entry(t, key)?;
+        let what = format!("`{key}` in {context}");
+        let DeValue::Array(items) = v.get_ref() else {
+            self.type_error(&what, "an array of strings", v);
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            if let Some(s) = self.string_value(item, &format!("each entry of {what}")) {
+                out.push(s);
+            }
+        }
+        Some(Sp::new(out, v.span()))
+    }
+
+    /// A sub-table (`[a.b]` or an inline table).
+    pub fn table<'t, 'i>(
+        &mut self,
+        t: &'t DeTable<'i>,
+        key: &str,
+        context: &str,
+    ) -> Option<(&'t DeTable<'i>, Range<usize>)> {
+        let (k, v) = self.entry(t, key)?;
+        match v.get_ref() {
+            DeValue::Table(inner) => Some((inner, header_span(k, v))),
+            _ => {
+                self.type_error(&format!("`{key}` in {context}"), "a table", v);
+                None
+            }
+        }
+    }
+
+    /// An array of tables (`[[key]]`).
+    pub fn tables<'t, 'i>(
+        &mut self,
+        t: &'t DeTable<'i>,
+        key: &str,
+    ) -> Vec<(&'t DeTable<'i>, Range<usize>)> {
+        let Some((k, v)) = self.entry(t, key) else {
+            return Vec::new();
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            self.type_error(&format!("`{key}`"), &format!("an array of tables (`[[{key}]]`)"), v);
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::Table(inner) => out.push((inner, table_span(item, k))),
+                _ => self.type_error(&format!("each entry of `{key}`"), "a table", item),
+            }
+        }
+        out
+    }
+}
+
+/// Where to point for a table-level problem (e.g. a missing key): the
+/// table's own span when the parser gives one, else its key.
+fn header_span(k: &Spanned<Cow<'_, str>>, v: &Spanned<DeValue>) -> Range<usize> {
+    let s = v.span();
+    if s.is_empty() { k.span() } else { s }
+}
+
+fn table_span(item: &Spanned<DeValue>, k: &Spanned<Cow<'_, str>>) -> Range<usize> {
+    header_span(k, item)
+}
+
+/// Narrows a table span to its first line, so a diagnostic about a whole
+/// table points at its header rather than underlining every line.
+pub fn first_line(src: &Source, span: Range<usize>) -> Range<usize> {
+    let text = src.slice(&span).unwrap_or("");
+    match text.find('\n') {
+        Some(i) => span.start..span.start + i,
+        None => span,
+    }
+}
+
+/// Reads a scorecard file's tree into format types.
+pub fn scorecard_from_toml(root: &Spanned<DeTable>, w: &mut Walker) -> Option<raw::ScorecardFile> {
+    let top = root.get_ref();
+    w.unknown_keys(top, &raw::schema_keys::<raw::ScorecardFile>(), "the scorecard file");
+    let src = w.src.clone();
+
+    let settings = match w.table(top, "scorecard", "the scorecard file") {
+        Some((t, span)) => settings(t, first_line(&src, span), w),
+        None => {
+            if top.get("scorecard").is_none() {
+                let d = Diagnostic::error("E004", "missing the `[scorecard]` table")
+                    .at(&src, 0..0)
+                    .hint("start the file with `[scorecard]`, an `id` and a `name`");
+                w.diags.push(d);
+            }
+            None
+        }
+    };
+
+    let perspectives = w
+        .tables(top, "perspectives")
+        .into_iter()
+        .filter_map(|(t, span)| perspective(t, first_line(&src, span), w))
+        .collect();
+    let objectives = w
+        .tables(top, "objectives")
+        .into_iter()
+        .filter_map(|(t, span)| objective(t, first_line(&src, span), w))
+        .collect();
+    let indicators = w
+        .tables(top, "indicators")
+        .into_iter()
+        .filter_map(|(t, span)| indicator(t, first_line(&src, span), w))
+        .collect();
+    let inputs = w
+        .tables(top, "inputs")
+        .into_iter()
+        .filter_map(|(t, span)| input(t, first_line(&src, span), w))
+        .collect();
+    let ahp = w.table(top, "ahp", "the scorecard file").map(|(t, _)| ahp(t, w));
+
+    Some(raw::ScorecardFile {
+        scorecard: settings?,
+        perspectives,
+        objectives,
+        indicators,
+        inputs,
+        ahp,
+    })
+}
+
+/// Reads `key`, reporting it missing when absent; `None` either way on failure.
+macro_rules! required {
+    ($w:expr, $t:expr, $span:expr, $key:literal, $ctx:expr, $getter:ident) => {{
+        let v = $w.$getter($t, $key, $ctx);
+        if v.is_none() && $t.get($key).is_none() {
+            $w.missing_key($span.clone(), $key, $ctx);
+        }
+        v
+    }};
+}
+
+fn settings(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Settings> {
+    let ctx = "`[scorecard]`";
+    w.unknown_keys(t, &raw::schema_keys::<raw::Settings>(), ctx);
+    let id = required!(w, t, span, "id", ctx, string);
+    let name = required!(w, t, span, "name", ctx, string);
+    let status = w.table(t, "status", ctx).map(|(st, _)| {
+        let sctx = "`[scorecard.status]`";
+        w.unknown_keys(st, &raw::schema_keys::<raw::Status>(), sctx);
+        raw::Status {
+            green: w.number(st, "green", sctx),
+            amber: w.number(st, "amber", sctx),
+        }
+    });
+    let s = raw::Settings {
+        id: id?,
+        name: name?,
+        description: w.string(t, "description", ctx),
+        max_score: w.number(t, "max_score", ctx),
+        missing: w.choice(
+            t,
+            "missing",
+            ctx,
+            &[
+                ("renormalize", raw::MissingPolicy::Renormalize),
+                ("zero", raw::MissingPolicy::Zero),
+                ("error", raw::MissingPolicy::Error),
+            ],
+        ),
+        precision: w.uint(t, "precision", ctx),
+        status,
+    };
+    Some(s)
+}
+
+/// Names an array-of-tables element by its id when it has one.
+fn element_context(kind: &str, t: &DeTable) -> String {
+    match t.get("id").and_then(|v| v.get_ref().as_str()) {
+        Some(id) => format!("{kind} `{id}`"),
+        None => format!("this `[[{kind}s]]` entry"),
+    }
+}
+
+fn perspective(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Perspective> {
+    let ctx = &element_context("perspective", t);
+    w.unknown_keys(t, &raw::schema_keys::<raw::Perspective>(), ctx);
+    let id = required!(w, t, span, "id", ctx, string);
+    Some(raw::Perspective {
+        id: id?,
+        name: w.string(t, "name", ctx),
+        weight: w.number(t, "weight", ctx),
+        description: w.string(t, "description", ctx),
+    })
+}
+
+fn objective(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Objective> {
+    let ctx = &element_context("objective", t);
+    w.unknown_keys(t, &raw::schema_keys::<raw::Objective>(), ctx);
+    let id = required!(w, t, span, "id", ctx, string);
+    let perspective = required!(w, t, span, "perspective", ctx, string);
+    let o = raw::Objective {
+        id: id?,
+        perspective: perspective?,
+        name: w.string(t, "name", ctx),
+        weight: w.number(t, "weight", ctx),
+        drives: w.string_array(t, "drives", ctx),
+        description: w.string(t, "description", ctx),
+    };
+    Some(o)
+}
+
+const AGGREGATES: [(&str, raw::Aggregate); 3] = [
+    ("sum", raw::Aggregate::Sum),
+    ("average", raw::Aggregate::Average),
+    ("last", raw::Aggregate::Last),
+];
+
+fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Indicator> {
+    let ctx = &element_context("indicator", t);
+    w.unknown_keys(t, &raw::schema_keys::<raw::Indicator>(), ctx);
+    let id = required!(w, t, span, "id", ctx, string);
+    let target = t.get("target").and_then(|v| match v.get_ref() {
+        DeValue::Array(items) => {
+            let nums = items
+                .iter()
+                .filter_map(|i| w.number_value(i, &format!("each bound of `target` in {ctx}")))
+                .collect();
+            Some(Sp::new(raw::Target::Range(nums), v.span()))
+        }
+        _ => w
+            .number_value(v, &format!("`target` in {ctx}"))
+            .map(|n| Sp::new(raw::Target::Value(n.value), n.span)),
+    });
+    let points = t.get("points").and_then(|v| {
+        let what = format!("`points` in {ctx}");
+        let DeValue::Array(items) = v.get_ref() else {
+            w.type_error(&what, "an array of [value, score] pairs", v);
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items.iter() {
+            match item.get_ref() {
+                DeValue::Array(pair) => {
+                    let nums = pair
+                        .iter()
+                        .filter_map(|n| w.number_value(n, &format!("each number of {what}")))
+                        .collect();
+                    out.push(Sp::new(nums, item.span()));
+                }
+                _ => w.type_error(&format!("each point of {what}"), "a [value, score] pair", item),
+            }
+        }
+        Some(Sp::new(out, v.span()))
+    });
+    Some(raw::Indicator {
+        id: id?,
+        name: w.string(t, "name", ctx),
+        objective: w.string(t, "objective", ctx),
+        perspective: w.string(t, "perspective", ctx),
+        unit: w.string(t, "unit", ctx),
+        weight: w.number(t, "weight", ctx),
+        scoring: w.choice(
+            t,
+            "scoring",
+            ctx,
+            &[
+                ("linear", raw::Scoring::Linear),
+                ("band", raw::Scoring::Band),
+                ("curve", raw::Scoring::Curve),
+            ],
+        ),
+        baseline: w.number(t, "baseline", ctx),
+        target,
+        tolerance: w.number(t, "tolerance", ctx),
+        points,
+        direction: w.choice(
+            t,
+            "direction",
+            ctx,
+            &[("higher", raw::Direction::Higher), ("lower", raw::Direction::Lower)],
+        ),
+        formula: w.string(t, "formula", ctx),
+        max_score: w.number(t, "max_score", ctx),
+        aggregate: w.choice(t, "aggregate", ctx, &AGGREGATES),
+        description: w.string(t, "description", ctx),
+    })
+}
+
+fn input(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Input> {
+    let ctx = &element_context("input", t);
+    w.unknown_keys(t, &raw::schema_keys::<raw::Input>(), ctx);
+    let id = required!(w, t, span, "id", ctx, string);
+    Some(raw::Input {
+        id: id?,
+        name: w.string(t, "name", ctx),
+        unit: w.string(t, "unit", ctx),
+        aggregate: w.choice(t, "aggregate", ctx, &AGGREGATES),
+        description: w.string(t, "description", ctx),
+    })
+}
+
+fn ahp(t: &DeTable, w: &mut Walker) -> raw::Ahp {
+    let ctx = "`[ahp]`";
+    w.unknown_keys(t, &raw::schema_keys::<raw::Ahp>(), ctx);
+    let perspectives = t
+        .get_key_value("perspectives")
+        .and_then(|(k, v)| ahp_group(k, v, "`[ahp.perspectives]`", w));
+    let mut groups = |key: &str| {
+        let mut out = std::collections::BTreeMap::new();
+        if let Some((inner, _)) = w.table(t, key, ctx) {
+            for (k, v) in inner.iter() {
+                let gctx = format!("`[ahp.{key}.{}]`", k.get_ref());
+                if let Some(g) = ahp_group(k, v, &gctx, w) {
+                    out.insert(k.get_ref().to_string(), g);
+                }
+            }
+        }
+        out
+    };
+    let objectives = groups("objectives");
+    let indicators = groups("indicators");
+    raw::Ahp {
+        perspectives,
+        objectives,
+        indicators,
+    }
+}
+
+fn ahp_group(
+    k: &Spanned<Cow<'_, str>>,
+    v: &Spanned<DeValue>,
+    ctx: &str,
+    w: &mut Walker,
+) -> Option<raw::AhpGroup> {
+    let DeValue::Table(t) = v.get_ref() else {
+        w.type_error(ctx, "a table with `order` and `matrix`", v);
+        return None;
+    };
+    w.unknown_keys(t, &raw::schema_keys::<raw::AhpGroup>(), ctx);
+    let span = k.span();
+    let order = required!(w, t, span, "order", ctx, string_array);
+    let matrix = match t.get("matrix") {
+        None => {
+            w.missing_key(span.clone(), "matrix", ctx);
+            None
+        }
+        Some(m) => ahp_matrix(m, ctx, w),
+    };
+    Some(raw::AhpGroup {
+        order: order?,
+        matrix: matrix?,
+        key_span: span,
+    })
+}
+
+type Matrix = Sp<Vec<Sp<Vec<Sp<raw::AhpEntry>>>>>;
+
+fn ahp_matrix(m: &Spanned<DeValue>, ctx: &str, w: &mut Walker) -> Option<Matrix> {
+    let what = format!("`matrix` in {ctx}");
+    let DeValue::Array(rows) = m.get_ref() else {
+        w.type_error(&what, "an array of rows", m);
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for row in rows.iter() {
+        let DeValue::Array(cells) = row.get_ref() else {
+            w.type_error(&format!("each row of {what}"), "an array", row);
+            ok = false;
+            continue;
+        };
+        let mut r = Vec::new();
+        for cell in cells.iter() {
+            match ahp_entry(cell) {
+                Ok(d) => r.push(Sp::new(raw::AhpEntry(d), cell.span())),
+                Err(msg) => {
+                    ok = false;
+                    let d = Diagnostic::error("E022", format!("{what}: {msg}"))
+                        .at(w.src, cell.span())
+                        .label("not a positive number")
+                        .hint("write a positive number such as 3, or a fraction such as \"1/3\"");
+                    w.diags.push(d);
+                }
+            }
+        }
+        out.push(Sp::new(r, row.span()));
+    }
+    ok.then(|| Sp::new(out, m.span()))
+}
+
+/// A matrix entry: a positive number, or `"a/b"` with positive a and b.
+fn ahp_entry(v: &Spanned<DeValue>) -> Result<Decimal, String> {
+    let value = match v.get_ref() {
+        DeValue::String(s) => {
+            let (a, b) = match s.split_once('/') {
+                Some((a, b)) => (a.trim(), b.trim()),
+                None => (s.trim(), "1"),
+            };
+            let a = Decimal::from_str(a).map_err(|_| format!("\"{s}\" is not a number or fraction"))?;
+            let b = Decimal::from_str(b).map_err(|_| format!("\"{s}\" is not a number or fraction"))?;
+            if b.is_zero() {
+                return Err(format!("\"{s}\" divides by zero"));
+            }
+            a.checked_div(b).ok_or_else(|| format!("\"{s}\" is out of range"))?
+        }
+        other => match decimal_of(other) {
+            Some(Ok(d)) => d,
+            Some(Err(_)) => return Err("entry is not a finite number in range".into()),
+            None => return Err(format!("entry is {}", type_name(other))),
+        },
+    };
+    if value <= Decimal::ZERO {
+        return Err(format!("entry {value} is not positive"));
+    }
+    Ok(value)
+}

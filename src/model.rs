@@ -1,0 +1,164 @@
+//! The validated scorecard: every reference resolved to an index, every
+//! weight normalised, every formula parsed and ordered. Scoring and
+//! reporting work only on this type, so they never re-check the input.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+pub use crate::raw::{Aggregate, MissingPolicy};
+use crate::formula::Expr;
+
+#[derive(Debug, Clone)]
+pub struct Scorecard {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Scorecard-wide cap for scores (>= 100).
+    pub max_score: Decimal,
+    pub missing: MissingPolicy,
+    /// Decimals shown in reports.
+    pub precision: u32,
+    /// Score at or above which the status is green.
+    pub green: Decimal,
+    /// Score at or above which the status is amber.
+    pub amber: Decimal,
+    pub perspectives: Vec<Perspective>,
+    pub objectives: Vec<Objective>,
+    pub indicators: Vec<Indicator>,
+    pub inputs: Vec<Input>,
+    /// Groups whose weights came from an AHP matrix.
+    pub ahp: Vec<AhpGroup>,
+    /// Computed indicators in an order where each comes after what it reads.
+    pub formula_order: Vec<usize>,
+    /// Indicator and input ids -> what they are.
+    pub ids: HashMap<String, ValueRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRef {
+    Indicator(usize),
+    Input(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    Objective(usize),
+    Indicator(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Perspective {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Declared (or AHP-derived) relative weight.
+    pub weight: Decimal,
+    /// Weight normalised among the perspectives.
+    pub share: Decimal,
+    /// Objectives and direct indicators, in declaration order.
+    pub children: Vec<Node>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Objective {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub perspective: usize,
+    pub weight: Decimal,
+    /// Weight normalised among the perspective's children.
+    pub share: Decimal,
+    /// Objectives this one drives (strategy map arrows).
+    pub drives: Vec<usize>,
+    pub indicators: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    Linear { baseline: Decimal, target: Decimal },
+    Band { low: Decimal, high: Decimal, tolerance: Decimal },
+    /// (value, score) pairs, values strictly increasing.
+    Curve { points: Vec<(Decimal, Decimal)> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Formula {
+    pub text: String,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Indicator {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub unit: Option<String>,
+    pub perspective: usize,
+    pub objective: Option<usize>,
+    pub weight: Decimal,
+    /// Weight normalised among its siblings.
+    pub share: Decimal,
+    /// Share of the composite this indicator carries when nothing is missing.
+    pub effective_weight: Decimal,
+    pub rule: Rule,
+    /// Cap of this indicator's score.
+    pub cap: Decimal,
+    pub formula: Option<Formula>,
+    pub aggregate: Aggregate,
+}
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub id: String,
+    pub name: String,
+    pub unit: Option<String>,
+    pub description: Option<String>,
+    pub aggregate: Aggregate,
+}
+
+/// An AHP-weighted sibling group, kept for the methodology section of reports.
+#[derive(Debug, Clone)]
+pub struct AhpGroup {
+    /// `perspectives`, `objectives.<perspective>` or `indicators.<objective>`.
+    pub key: String,
+    /// Member ids with their derived weights, in `order`.
+    pub members: Vec<(String, Decimal)>,
+    pub lambda_max: Decimal,
+    pub consistency_ratio: Decimal,
+}
+
+impl Scorecard {
+    pub fn indicator(&self, id: &str) -> Option<&Indicator> {
+        match self.ids.get(id) {
+            Some(ValueRef::Indicator(i)) => Some(&self.indicators[*i]),
+            _ => None,
+        }
+    }
+
+    /// Every id a measurements file may give a value for.
+    pub fn value_ids(&self) -> impl Iterator<Item = &str> {
+        self.indicators
+            .iter()
+            .filter(|i| i.formula.is_none())
+            .map(|i| i.id.as_str())
+            .chain(self.inputs.iter().map(|i| i.id.as_str()))
+    }
+}
+
+/// Title-cased id: `learning_growth` -> `Learning Growth`.
+pub fn title_case(id: &str) -> String {
+    id.split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub const STANDARD_PERSPECTIVES: [&str; 4] = ["financial", "customer", "internal_process", "learning_growth"];

@@ -1,0 +1,975 @@
+//! Step 2: check the meaning of a scorecard (SPEC §2) and build the
+//! validated [`Scorecard`]. Every problem is collected, each pointing at
+//! the value that causes it, so one run tells the author everything to fix.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use rust_decimal::Decimal;
+
+use crate::ahp::{self, AhpError};
+use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
+use crate::formula;
+use crate::model::*;
+use crate::raw::{self, Num, Sp};
+use crate::source::Source;
+
+const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
+
+struct Ctx<'a> {
+    src: &'a Source,
+    diags: &'a mut Diagnostics,
+}
+
+impl Ctx<'_> {
+    fn error(&mut self, code: &'static str, span: &Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::error(code, message).at(self.src, span.clone()));
+        self.diags.items.last_mut().expect("just pushed")
+    }
+
+    fn warning(&mut self, code: &'static str, span: &Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::warning(code, message).at(self.src, span.clone()));
+        self.diags.items.last_mut().expect("just pushed")
+    }
+
+    fn line_of(&self, span: &Range<usize>) -> usize {
+        self.src.line_col(span.start).0
+    }
+}
+
+trait Fluent {
+    fn with(&mut self, label: &str, hint: Option<String>);
+}
+
+impl Fluent for Diagnostic {
+    fn with(&mut self, label: &str, hint: Option<String>) {
+        self.label = Some(label.to_string());
+        if hint.is_some() {
+            self.hint = hint;
+        }
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+}
+
+/// Suggests a valid spelling of a malformed id.
+fn id_hint(id: &str) -> String {
+    let fixed: String = id
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect();
+    let fixed = fixed.trim_start_matches(|c: char| !c.is_ascii_lowercase()).to_string();
+    if valid_id(&fixed) {
+        format!("ids start with a lowercase letter and use a-z, 0-9, `_` and `-`, e.g. `{fixed}`")
+    } else {
+        "ids start with a lowercase letter and use a-z, 0-9, `_` and `-`".to_string()
+    }
+}
+
+fn check_id(cx: &mut Ctx, id: &Sp<String>, what: &str) -> bool {
+    if valid_id(&id.value) {
+        return true;
+    }
+    cx.error("E006", &id.span, format!("{what} id `{}` is malformed", id.value))
+        .with("not a valid id", Some(id_hint(&id.value)));
+    false
+}
+
+/// A relative weight: finite and >= 0 (the loader already rejected nan/inf).
+fn weight(cx: &mut Ctx, w: &Option<Sp<Num>>, what: &str) -> Decimal {
+    match w {
+        None => Decimal::ONE,
+        Some(w) if w.value.0 < Decimal::ZERO => {
+            cx.error("E009", &w.span, format!("weight of {what} is negative"))
+                .with("must be >= 0", Some("weights are relative shares; use 0 to switch a member off".into()));
+            Decimal::ZERO
+        }
+        Some(w) => w.value.0,
+    }
+}
+
+/// Validates a scorecard, returning it only when no error was found.
+pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics) -> Option<Scorecard> {
+    let errors_before = diags.error_count();
+    let mut cx = Ctx { src, diags };
+    let s = &file.scorecard;
+
+    // --- settings -------------------------------------------------------
+    check_id(&mut cx, &s.id, "scorecard");
+    let max_score = match &s.max_score {
+        Some(m) if m.value.0 < HUNDRED => {
+            cx.error("E015", &m.span, format!("scorecard max_score {} is below 100", m.value.0))
+                .with("must be >= 100", Some("max_score caps over-achievement; 100 means none".into()));
+            HUNDRED
+        }
+        Some(m) => m.value.0,
+        None => HUNDRED,
+    };
+    let precision = match &s.precision {
+        Some(p) if p.value > 6 => {
+            cx.error("E016", &p.span, format!("precision {} is out of range", p.value))
+                .with("must be 0..6", Some("precision is the number of decimals shown in reports".into()));
+            1
+        }
+        Some(p) => p.value,
+        None => 1,
+    };
+    let (green, amber) = status(&mut cx, s.status.as_ref(), max_score);
+
+    // --- perspectives ---------------------------------------------------
+    let mut perspectives: Vec<Perspective> = Vec::new();
+    let mut p_index: HashMap<&str, usize> = HashMap::new();
+    let mut p_spans: Vec<Range<usize>> = Vec::new();
+    for p in &file.perspectives {
+        if !check_id(&mut cx, &p.id, "perspective") {
+            continue;
+        }
+        if let Some(&first) = p_index.get(p.id.value.as_str()) {
+            let line = cx.line_of(&p_spans[first]);
+            cx.error("E005", &p.id.span, format!("duplicate perspective id `{}`", p.id.value))
+                .with("defined again here", Some(format!("first defined on line {line}; ids must be unique")));
+            continue;
+        }
+        p_index.insert(&p.id.value, perspectives.len());
+        p_spans.push(p.id.span.clone());
+        perspectives.push(Perspective {
+            id: p.id.value.clone(),
+            name: p.name.as_ref().map_or_else(|| title_case(&p.id.value), |n| n.value.clone()),
+            description: p.description.as_ref().map(|d| d.value.clone()),
+            weight: weight(&mut cx, &p.weight, &format!("perspective `{}`", p.id.value)),
+            share: Decimal::ZERO,
+            children: Vec::new(),
+        });
+    }
+    standard_perspective_warnings(&mut cx, file, &perspectives);
+
+    let p_names: Vec<String> = perspectives.iter().map(|p| p.id.clone()).collect();
+    let resolve_perspective = |cx: &mut Ctx, r: &Sp<String>, whose: &str| -> Option<usize> {
+        if let Some(&i) = p_index.get(r.value.as_str()) {
+            return Some(i);
+        }
+        cx.error("E007", &r.span, format!("{whose} names unknown perspective `{}`", r.value))
+            .with(
+                "no such perspective",
+                Some(did_you_mean(&r.value, p_names.iter().map(String::as_str)).unwrap_or_else(|| {
+                    format!("declared perspectives: {}", p_names.join(", "))
+                })),
+            );
+        None
+    };
+
+    // --- objectives -----------------------------------------------------
+    let mut objectives: Vec<Objective> = Vec::new();
+    let mut o_index: HashMap<&str, usize> = HashMap::new();
+    let mut o_raw: Vec<&raw::Objective> = Vec::new();
+    for o in &file.objectives {
+        if !check_id(&mut cx, &o.id, "objective") {
+            continue;
+        }
+        if let Some(&first) = o_index.get(o.id.value.as_str()) {
+            let line = cx.line_of(&o_raw[first].id.span);
+            cx.error("E005", &o.id.span, format!("duplicate objective id `{}`", o.id.value))
+                .with("defined again here", Some(format!("first defined on line {line}; ids must be unique")));
+            continue;
+        }
+        let w = weight(&mut cx, &o.weight, &format!("objective `{}`", o.id.value));
+        // An objective under an unknown perspective stays known by id, so
+        // its indicators and links are still checked (no cascade of errors).
+        let p = resolve_perspective(&mut cx, &o.perspective, &format!("objective `{}`", o.id.value)).unwrap_or(usize::MAX);
+        o_index.insert(&o.id.value, objectives.len());
+        o_raw.push(o);
+        if let Some(pp) = perspectives.get_mut(p) {
+            pp.children.push(Node::Objective(objectives.len()));
+        }
+        objectives.push(Objective {
+            id: o.id.value.clone(),
+            name: o.name.as_ref().map_or_else(|| o.id.value.clone(), |n| n.value.clone()),
+            description: o.description.as_ref().map(|d| d.value.clone()),
+            perspective: p,
+            weight: w,
+            share: Decimal::ZERO,
+            drives: Vec::new(),
+            indicators: Vec::new(),
+        });
+    }
+    // Drives may point forward, so resolve them once every objective is known.
+    let o_names: Vec<String> = objectives.iter().map(|o| o.id.clone()).collect();
+    for (oi, o) in o_raw.iter().enumerate() {
+        let Some(drives) = &o.drives else { continue };
+        for d in &drives.value {
+            match o_index.get(d.value.as_str()) {
+                Some(&t) if t == oi => {
+                    cx.error("E020", &d.span, format!("objective `{}` drives itself", o.id.value))
+                        .with("self link", Some("`drives` lists the objectives this one causes; remove its own id".into()));
+                }
+                Some(&t) => objectives[oi].drives.push(t),
+                None => {
+                    cx.error("E020", &d.span, format!("objective `{}` drives unknown objective `{}`", o.id.value, d.value))
+                        .with(
+                            "no such objective",
+                            Some(did_you_mean(&d.value, o_names.iter().map(String::as_str)).unwrap_or_else(|| {
+                                "`drives` must name objectives declared in `[[objectives]]`".into()
+                            })),
+                        );
+                }
+            }
+        }
+    }
+
+    // --- ids of indicators and inputs ------------------------------------
+    let mut ids: HashMap<String, ValueRef> = HashMap::new();
+    let mut id_spans: HashMap<String, Range<usize>> = HashMap::new();
+    let declare = |cx: &mut Ctx,
+                   ids: &mut HashMap<String, ValueRef>,
+                   id_spans: &mut HashMap<String, Range<usize>>,
+                   id: &Sp<String>,
+                   what: &str,
+                   r: ValueRef|
+     -> bool {
+        if !check_id(cx, id, what) {
+            return false;
+        }
+        if let Some(first) = id_spans.get(&id.value) {
+            let line = cx.line_of(first);
+            cx.error("E005", &id.span, format!("duplicate id `{}`", id.value)).with(
+                "defined again here",
+                Some(format!("first defined on line {line}; indicator and input ids share one namespace")),
+            );
+            return false;
+        }
+        id_spans.insert(id.value.clone(), id.span.clone());
+        ids.insert(id.value.clone(), r);
+        true
+    };
+
+    // --- inputs ---------------------------------------------------------
+    let mut inputs: Vec<Input> = Vec::new();
+    let mut input_raw: Vec<&raw::Input> = Vec::new();
+    for i in &file.inputs {
+        if !declare(&mut cx, &mut ids, &mut id_spans, &i.id, "input", ValueRef::Input(inputs.len())) {
+            continue;
+        }
+        input_raw.push(i);
+        inputs.push(Input {
+            id: i.id.value.clone(),
+            name: i.name.as_ref().map_or_else(|| i.id.value.clone(), |n| n.value.clone()),
+            unit: i.unit.as_ref().map(|u| u.value.clone()),
+            description: i.description.as_ref().map(|d| d.value.clone()),
+            aggregate: i.aggregate.as_ref().map_or_else(Aggregate::default, |a| a.value),
+        });
+    }
+
+    // --- indicators -----------------------------------------------------
+    let mut indicators: Vec<Indicator> = Vec::new();
+    let mut ind_raw: Vec<&raw::Indicator> = Vec::new();
+    for ind in &file.indicators {
+        let whose = format!("indicator `{}`", ind.id.value);
+        let placement = match (&ind.objective, &ind.perspective) {
+            (Some(o), None) => match o_index.get(o.value.as_str()) {
+                Some(&oi) => Some((objectives[oi].perspective, Some(oi))),
+                None => {
+                    cx.error("E007", &o.span, format!("{whose} names unknown objective `{}`", o.value))
+                        .with(
+                            "no such objective",
+                            Some(did_you_mean(&o.value, o_names.iter().map(String::as_str)).unwrap_or_else(|| {
+                                "declare it in `[[objectives]]` or use `perspective = ...`".into()
+                            })),
+                        );
+                    None
+                }
+            },
+            (None, Some(p)) => resolve_perspective(&mut cx, p, &whose).map(|p| (p, None)),
+            (Some(_), Some(p)) => {
+                cx.error("E008", &p.span, format!("{whose} names both an objective and a perspective"))
+                    .with("remove one", Some("an indicator sits under exactly one of `objective` / `perspective`; the objective already implies its perspective".into()));
+                None
+            }
+            (None, None) => {
+                cx.error("E008", &ind.id.span, format!("{whose} names neither an objective nor a perspective"))
+                    .with("placed nowhere", Some("add `objective = \"...\"` or `perspective = \"...\"`".into()));
+                None
+            }
+        };
+        let w = weight(&mut cx, &ind.weight, &whose);
+        let cap = match &ind.max_score {
+            Some(m) if m.value.0 < HUNDRED => {
+                cx.error("E015", &m.span, format!("max_score {} of {whose} is below 100", m.value.0))
+                    .with("must be >= 100", Some("remove it to use the scorecard's cap".into()));
+                max_score
+            }
+            Some(m) => m.value.0,
+            None => max_score,
+        };
+        let rule = rule(&mut cx, ind, &whose, cap);
+        let idx = indicators.len();
+        if !declare(&mut cx, &mut ids, &mut id_spans, &ind.id, "indicator", ValueRef::Indicator(idx)) {
+            continue;
+        }
+        // A misplaced or misruled indicator is still recorded (the card is
+        // rejected anyway), so its formula is checked too.
+        let (p, o) = placement.unwrap_or((usize::MAX, None));
+        let rule = rule.unwrap_or(Rule::Curve { points: Vec::new() });
+        match (placement, o) {
+            (None, _) => {}
+            (Some(_), Some(oi)) => objectives[oi].indicators.push(idx),
+            (Some(_), None) => perspectives[p].children.push(Node::Indicator(idx)),
+        }
+        ind_raw.push(ind);
+        indicators.push(Indicator {
+            id: ind.id.value.clone(),
+            name: ind.name.as_ref().map_or_else(|| ind.id.value.clone(), |n| n.value.clone()),
+            description: ind.description.as_ref().map(|d| d.value.clone()),
+            unit: ind.unit.as_ref().map(|u| u.value.clone()),
+            perspective: p,
+            objective: o,
+            weight: w,
+            share: Decimal::ZERO,
+            effective_weight: Decimal::ZERO,
+            rule,
+            cap,
+            formula: None,
+            aggregate: ind.aggregate.as_ref().map_or_else(Aggregate::default, |a| a.value),
+        });
+    }
+
+    // --- formulas -------------------------------------------------------
+    let all_ids: Vec<String> = {
+        let mut v: Vec<String> = ids.keys().cloned().collect();
+        v.sort();
+        v
+    };
+    let mut used_inputs: HashSet<String> = HashSet::new();
+    let mut deps: Vec<Vec<(usize, Range<usize>)>> = vec![Vec::new(); indicators.len()];
+    let mut formula_ok = true;
+    for (idx, ind) in ind_raw.iter().enumerate() {
+        let Some(f) = &ind.formula else { continue };
+        let map = |r: Range<usize>| formula_span(src, &f.span, &f.value, r);
+        let expr = match formula::parse(&f.value) {
+            Ok(e) => e,
+            Err(e) => {
+                formula_ok = false;
+                cx.error("E017", &map(e.span.clone()), format!("formula of indicator `{}` does not parse: {}", ind.id.value, e.message))
+                    .with("here", e.hint.clone());
+                continue;
+            }
+        };
+        for (name, span) in expr.vars() {
+            match ids.get(name) {
+                Some(ValueRef::Input(_)) => {
+                    used_inputs.insert(name.to_string());
+                }
+                Some(ValueRef::Indicator(j)) => deps[idx].push((*j, span)),
+                None => {
+                    formula_ok = false;
+                    let hyphenated = all_ids
+                        .iter()
+                        .find(|id| id.contains('-') && id.starts_with(name) && f.value[span.start..].starts_with(id.as_str()));
+                    if let Some(h) = hyphenated {
+                        let fixed = h.replace('-', "_");
+                        cx.error("E006", &map(span), format!("id `{h}` contains `-`, which formulas read as minus"))
+                            .with("read as a subtraction", Some(format!("rename the id to `{fixed}` (here and where it is declared)")));
+                    } else {
+                        cx.error("E018", &map(span), format!("formula of indicator `{}` uses unknown id `{name}`", ind.id.value))
+                            .with(
+                                "not an indicator or input",
+                                Some(did_you_mean(name, all_ids.iter().map(String::as_str)).unwrap_or_else(|| {
+                                    format!("declare `{name}` as an `[[inputs]]` entry or an indicator")
+                                })),
+                            );
+                    }
+                }
+            }
+        }
+        indicators[idx].formula = Some(Formula {
+            text: f.value.clone(),
+            expr,
+        });
+    }
+    let formula_order = formula_cycles(&mut cx, &indicators, &deps, &ind_raw);
+    let _ = formula_ok;
+
+    for (i, raw_i) in inputs.iter().zip(&input_raw) {
+        if !used_inputs.contains(&i.id) {
+            cx.warning("W003", &raw_i.id.span, format!("input `{}` is not used by any formula", i.id))
+                .with("unused", Some("remove it, or use it in an indicator's `formula`".into()));
+        }
+    }
+
+    // --- structure: empty groups ------------------------------------------
+    for (o, r) in objectives.iter().zip(&o_raw) {
+        if o.indicators.is_empty() {
+            cx.error("E021", &r.id.span, format!("objective `{}` has no indicators", o.id))
+                .with("nothing measures it", Some(format!("add an indicator with `objective = \"{}\"`, or remove the objective", o.id)));
+        }
+    }
+    for (pi, p) in perspectives.iter().enumerate() {
+        let has = p.children.iter().any(|c| match c {
+            Node::Indicator(_) => true,
+            Node::Objective(o) => !objectives[*o].indicators.is_empty(),
+        });
+        if !has {
+            cx.error("E021", &p_spans[pi], format!("perspective `{}` has no indicators", p.id))
+                .with("nothing measures it", Some("add indicators (directly or through an objective), or remove the perspective".into()));
+        }
+    }
+
+    // --- AHP --------------------------------------------------------------
+    let mut ahp_groups = Vec::new();
+    if let Some(a) = &file.ahp {
+        apply_ahp(&mut cx, a, &mut perspectives, &mut objectives, &mut indicators, file, &mut ahp_groups);
+    }
+
+    // --- normalised weights ------------------------------------------------
+    normalise(&mut cx, &mut perspectives, &mut objectives, &mut indicators, file);
+
+    let has_errors = cx.diags.error_count() > errors_before;
+    if has_errors {
+        return None;
+    }
+    Some(Scorecard {
+        id: s.id.value.clone(),
+        name: s.name.value.clone(),
+        description: s.description.as_ref().map(|d| d.value.clone()),
+        max_score,
+        missing: s.missing.as_ref().map_or(MissingPolicy::Renormalize, |m| m.value),
+        precision,
+        green,
+        amber,
+        perspectives,
+        objectives,
+        indicators,
+        inputs,
+        ahp: ahp_groups,
+        formula_order,
+        ids,
+    })
+}
+
+fn status(cx: &mut Ctx, st: Option<&raw::Status>, max_score: Decimal) -> (Decimal, Decimal) {
+    let mut green = Decimal::from(90);
+    let mut amber = Decimal::from(60);
+    let Some(st) = st else { return (green, amber) };
+    for (t, slot, name) in [(&st.green, &mut green, "green"), (&st.amber, &mut amber, "amber")] {
+        if let Some(t) = t {
+            if t.value.0 < Decimal::ZERO || t.value.0 > max_score {
+                cx.error("E016", &t.span, format!("status.{name} = {} is outside 0..{max_score}", t.value.0))
+                    .with("out of range", Some("thresholds are scores between 0 and the scorecard's max_score".into()));
+            }
+            *slot = t.value.0;
+        }
+    }
+    if green < amber {
+        let span = st.green.as_ref().or(st.amber.as_ref()).map(|t| t.span.clone()).unwrap_or(0..0);
+        cx.error("E016", &span, format!("status.green ({green}) is below status.amber ({amber})"))
+            .with("green must be >= amber", Some("a green score must also be good enough for amber; raise green or lower amber".into()));
+    }
+    (green, amber)
+}
+
+fn standard_perspective_warnings(cx: &mut Ctx, file: &raw::ScorecardFile, perspectives: &[Perspective]) {
+    for p in file.perspectives.iter() {
+        if !STANDARD_PERSPECTIVES.contains(&p.id.value.as_str()) && valid_id(&p.id.value) {
+            let hint = did_you_mean(&p.id.value, STANDARD_PERSPECTIVES)
+                .unwrap_or_else(|| format!("the four standard perspectives are {}", STANDARD_PERSPECTIVES.join(", ")));
+            cx.warning("W002", &p.id.span, format!("`{}` is not one of the four standard perspectives", p.id.value))
+                .with("non-standard perspective", Some(hint));
+        }
+    }
+    let span = file.perspectives.first().map_or_else(|| file.scorecard.id.span.clone(), |p| p.id.span.clone());
+    for std in STANDARD_PERSPECTIVES {
+        if !perspectives.iter().any(|p| p.id == std) {
+            cx.warning("W001", &span, format!("standard perspective `{std}` is missing"))
+                .with("the balanced scorecard has four perspectives", Some(format!("add `[[perspectives]]` with `id = \"{std}\"`, or ignore if leaving it out is deliberate")));
+        }
+    }
+}
+
+/// The byte span in the file of a range of a formula string. Exact when the
+/// string has no escapes; otherwise the whole string.
+fn formula_span(src: &Source, string_span: &Range<usize>, text: &str, r: Range<usize>) -> Range<usize> {
+    let lit = src.slice(string_span).unwrap_or("");
+    let quoted = lit.len() == text.len() + 2 && &lit[1..lit.len() - 1] == text;
+    if quoted {
+        string_span.start + 1 + r.start..string_span.start + 1 + r.end
+    } else {
+        string_span.clone()
+    }
+}
+
+/// Finds cycles among computed indicators (naming each one) and returns an
+/// evaluation order in which every formula comes after what it reads.
+fn formula_cycles(
+    cx: &mut Ctx,
+    indicators: &[Indicator],
+    deps: &[Vec<(usize, Range<usize>)>],
+    raw: &[&raw::Indicator],
+) -> Vec<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let n = indicators.len();
+    let mut mark = vec![Mark::New; n];
+    let mut order = Vec::new();
+    let mut reported: HashSet<Vec<usize>> = HashSet::new();
+    // Iterative DFS keeps deep chains from overflowing the stack.
+    for start in 0..n {
+        if mark[start] != Mark::New {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        mark[start] = Mark::Active;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some((dep, _)) = deps[node].get(*next).cloned() {
+                *next += 1;
+                match mark[dep] {
+                    Mark::New => {
+                        mark[dep] = Mark::Active;
+                        stack.push((dep, 0));
+                    }
+                    Mark::Active => {
+                        let pos = stack.iter().position(|(x, _)| *x == dep).expect("active is on stack");
+                        let mut cycle: Vec<usize> = stack[pos..].iter().map(|(x, _)| *x).collect();
+                        let mut key = cycle.clone();
+                        key.sort();
+                        if reported.insert(key) {
+                            cycle.push(dep);
+                            let names: Vec<&str> = cycle.iter().map(|&i| indicators[i].id.as_str()).collect();
+                            let first = cycle[0];
+                            let span = raw[first].formula.as_ref().map_or_else(|| raw[first].id.span.clone(), |f| f.span.clone());
+                            cx.error("E019", &span, format!("formulas form a cycle: {}", names.join(" -> ")))
+                                .with("part of a cycle", Some("a computed indicator cannot depend on itself, directly or through others; break the cycle with an input".into()));
+                        }
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                mark[node] = Mark::Done;
+                if indicators[node].formula.is_some() {
+                    order.push(node);
+                }
+                stack.pop();
+            }
+        }
+    }
+    order
+}
+
+fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option<Rule> {
+    let scoring = ind.scoring.as_ref().map_or(raw::Scoring::Linear, |s| s.value);
+    let not_used = |cx: &mut Ctx, key: &str, span: &Range<usize>, rule: &str| {
+        cx.error("E026", span, format!("`{key}` is not used by {rule} scoring ({whose})"))
+            .with("has no effect", Some(format!("remove `{key}`, or set `scoring` to the rule that uses it")));
+    };
+    match scoring {
+        raw::Scoring::Linear => {
+            if let Some(t) = &ind.tolerance {
+                not_used(cx, "tolerance", &t.span, "linear");
+            }
+            if let Some(p) = &ind.points {
+                not_used(cx, "points", &p.span, "linear");
+            }
+            let target = match &ind.target {
+                Some(Sp { value: raw::Target::Value(n), span }) => Some(Sp::new(n.0, span.clone())),
+                Some(t) => {
+                    cx.error("E002", &t.span, format!("`target` of {whose} must be one number for linear scoring"))
+                        .with("a range", Some("a `[low, high]` target needs `scoring = \"band\"`".into()));
+                    return None;
+                }
+                None => None,
+            };
+            let (Some(b), Some(t)) = (&ind.baseline, &target) else {
+                let missing: Vec<&str> = [("baseline", ind.baseline.is_none()), ("target", target.is_none())]
+                    .iter()
+                    .filter(|(_, m)| *m)
+                    .map(|(k, _)| *k)
+                    .collect();
+                cx.error("E011", &ind.id.span, format!("linear {whose} needs {}", missing.join(" and ")))
+                    .with("incomplete rule", Some("linear scoring gives 0 at `baseline` and 100 at `target`; set both".into()));
+                return None;
+            };
+            if b.value.0 == t.value {
+                cx.error("E011", &t.span, format!("{whose} has baseline == target ({})", t.value))
+                    .with("same as baseline", Some("the target must differ from the baseline: above it if higher is better, below it if lower is better".into()));
+                return None;
+            }
+            if let Some(d) = &ind.direction {
+                let lower = t.value < b.value.0;
+                let said_lower = d.value == raw::Direction::Lower;
+                if lower != said_lower {
+                    let (said, implied) = if said_lower { ("lower", "higher") } else { ("higher", "lower") };
+                    cx.error("E012", &d.span, format!("{whose} says `direction = \"{said}\"` but target {} vs baseline {} means {implied} is better", t.value, b.value.0))
+                        .with("contradicts baseline and target", Some("swap baseline and target, or fix `direction`".into()));
+                    return None;
+                }
+            }
+            Some(Rule::Linear { baseline: b.value.0, target: t.value })
+        }
+        raw::Scoring::Band => {
+            for (key, span) in [
+                ("baseline", ind.baseline.as_ref().map(|x| &x.span)),
+                ("points", ind.points.as_ref().map(|x| &x.span)),
+                ("direction", ind.direction.as_ref().map(|x| &x.span)),
+                ("max_score", ind.max_score.as_ref().map(|x| &x.span)),
+            ] {
+                if let Some(span) = span {
+                    not_used(cx, key, span, "band");
+                }
+            }
+            let bounds = match &ind.target {
+                Some(Sp { value: raw::Target::Range(r), .. }) if r.len() == 2 => Some((r[0].value.0, r[1].value.0, r[1].span.clone())),
+                Some(t) => {
+                    cx.error("E013", &t.span, format!("band {whose} needs `target = [low, high]`"))
+                        .with("not a two-number range", Some("e.g. `target = [1, 4]`".into()));
+                    None
+                }
+                None => {
+                    cx.error("E013", &ind.id.span, format!("band {whose} needs `target = [low, high]`"))
+                        .with("no target", Some("e.g. `target = [1, 4]`".into()));
+                    None
+                }
+            };
+            if let Some((low, high, span)) = &bounds {
+                if low > high {
+                    cx.error("E013", span, format!("band target of {whose} has low {low} > high {high}"))
+                        .with("bounds reversed", Some(format!("write `target = [{high}, {low}]`")));
+                }
+            }
+            let tolerance = match &ind.tolerance {
+                Some(t) if t.value.0 <= Decimal::ZERO => {
+                    cx.error("E013", &t.span, format!("band tolerance of {whose} must be > 0"))
+                        .with("not positive", Some("tolerance is how far outside the band the score falls to 0".into()));
+                    None
+                }
+                Some(t) => Some(t.value.0),
+                None => {
+                    cx.error("E013", &ind.id.span, format!("band {whose} needs `tolerance` > 0"))
+                        .with("no tolerance", Some("tolerance is how far outside the band the score falls to 0".into()));
+                    None
+                }
+            };
+            match (bounds, tolerance) {
+                (Some((low, high, _)), Some(tolerance)) if low <= high => Some(Rule::Band { low, high, tolerance }),
+                _ => None,
+            }
+        }
+        raw::Scoring::Curve => {
+            for (key, span) in [
+                ("baseline", ind.baseline.as_ref().map(|x| &x.span)),
+                ("target", ind.target.as_ref().map(|x| &x.span)),
+                ("tolerance", ind.tolerance.as_ref().map(|x| &x.span)),
+            ] {
+                if let Some(span) = span {
+                    not_used(cx, key, span, "curve");
+                }
+            }
+            let Some(points) = &ind.points else {
+                cx.error("E014", &ind.id.span, format!("curve {whose} needs `points`"))
+                    .with("no points", Some("e.g. `points = [[0, 0], [30, 80], [50, 100]]`".into()));
+                return None;
+            };
+            let mut ok = true;
+            let mut out: Vec<(Decimal, Decimal)> = Vec::new();
+            for p in &points.value {
+                if p.value.len() != 2 {
+                    cx.error("E014", &p.span, format!("each point of {whose} must be [value, score]"))
+                        .with(&format!("{} numbers", p.value.len()), None);
+                    ok = false;
+                    continue;
+                }
+                let (v, s) = (&p.value[0], &p.value[1]);
+                if let Some(&(prev, _)) = out.last() {
+                    if v.value.0 <= prev {
+                        cx.error("E014", &v.span, format!("curve values of {whose} must strictly increase: {} follows {prev}", v.value.0))
+                            .with("not increasing", Some("list points in increasing order of value, each value once".into()));
+                        ok = false;
+                    }
+                }
+                if s.value.0 < Decimal::ZERO || s.value.0 > cap {
+                    cx.error("E014", &s.span, format!("curve score {} of {whose} is outside 0..{cap}", s.value.0))
+                        .with("out of range", Some("scores run from 0 to the cap (max_score)".into()));
+                    ok = false;
+                }
+                out.push((v.value.0, s.value.0));
+            }
+            if out.len() < 2 && ok {
+                cx.error("E014", &points.span, format!("curve {whose} needs at least 2 points"))
+                    .with("too few points", Some("a curve interpolates between points; give two or more".into()));
+                ok = false;
+            }
+            if let (Some(d), true) = (&ind.direction, ok) {
+                let (first, last) = (out[0].1, out[out.len() - 1].1);
+                let bad = match d.value {
+                    raw::Direction::Higher => last < first,
+                    raw::Direction::Lower => last > first,
+                };
+                if bad {
+                    cx.error("E012", &d.span, format!("{whose} says `direction = \"{}\"` but its curve scores fall the other way", if d.value == raw::Direction::Higher { "higher" } else { "lower" }))
+                        .with("contradicts the curve", Some("fix `direction` or the points' scores".into()));
+                    ok = false;
+                }
+            }
+            ok.then_some(Rule::Curve { points: out })
+        }
+    }
+}
+
+fn apply_ahp(
+    cx: &mut Ctx,
+    a: &raw::Ahp,
+    perspectives: &mut [Perspective],
+    objectives: &mut [Objective],
+    indicators: &mut [Indicator],
+    file: &raw::ScorecardFile,
+    out: &mut Vec<AhpGroup>,
+) {
+    // Members of each possible group: (id, explicit weight span).
+    let p_members: Vec<(String, Option<Range<usize>>)> = perspectives
+        .iter()
+        .map(|p| (p.id.clone(), file.perspectives.iter().find(|r| r.id.value == p.id).and_then(|r| r.weight.as_ref().map(|w| w.span.clone()))))
+        .collect();
+    let obj_weight = |id: &str| file.objectives.iter().find(|r| r.id.value == id).and_then(|r| r.weight.as_ref().map(|w| w.span.clone()));
+    let ind_weight = |id: &str| file.indicators.iter().find(|r| r.id.value == id).and_then(|r| r.weight.as_ref().map(|w| w.span.clone()));
+
+    if let Some(g) = &a.perspectives {
+        if let Some(w) = ahp_group(cx, g, "perspectives", &p_members, out) {
+            for (p, w) in perspectives.iter_mut().zip(w) {
+                p.weight = w;
+            }
+        }
+    }
+    for (pid, g) in &a.objectives {
+        let Some(pi) = perspectives.iter().position(|p| &p.id == pid) else {
+            let names: Vec<&str> = perspectives.iter().map(|p| p.id.as_str()).collect();
+            cx.error("E007", &g.key_span, format!("`[ahp.objectives.{pid}]` names unknown perspective `{pid}`"))
+                .with("no such perspective", did_you_mean(pid, names));
+            continue;
+        };
+        let members: Vec<(String, Option<Range<usize>>)> = perspectives[pi]
+            .children
+            .iter()
+            .map(|c| match c {
+                Node::Objective(o) => (objectives[*o].id.clone(), obj_weight(&objectives[*o].id)),
+                Node::Indicator(i) => (indicators[*i].id.clone(), ind_weight(&indicators[*i].id)),
+            })
+            .collect();
+        if let Some(ws) = ahp_group(cx, g, &format!("objectives.{pid}"), &members, out) {
+            for (c, w) in perspectives[pi].children.clone().iter().zip(ws) {
+                match c {
+                    Node::Objective(o) => objectives[*o].weight = w,
+                    Node::Indicator(i) => indicators[*i].weight = w,
+                }
+            }
+        }
+    }
+    for (oid, g) in &a.indicators {
+        let Some(oi) = objectives.iter().position(|o| &o.id == oid) else {
+            let names: Vec<&str> = objectives.iter().map(|o| o.id.as_str()).collect();
+            cx.error("E007", &g.key_span, format!("`[ahp.indicators.{oid}]` names unknown objective `{oid}`"))
+                .with("no such objective", did_you_mean(oid, names));
+            continue;
+        };
+        let members: Vec<(String, Option<Range<usize>>)> = objectives[oi]
+            .indicators
+            .iter()
+            .map(|&i| (indicators[i].id.clone(), ind_weight(&indicators[i].id)))
+            .collect();
+        if let Some(ws) = ahp_group(cx, g, &format!("indicators.{oid}"), &members, out) {
+            for (i, w) in objectives[oi].indicators.clone().iter().zip(ws) {
+                indicators[*i].weight = w;
+            }
+        }
+    }
+}
+
+/// Checks one AHP group against its members and returns the members' weights
+/// in member order.
+fn ahp_group(
+    cx: &mut Ctx,
+    g: &raw::AhpGroup,
+    key: &str,
+    members: &[(String, Option<Range<usize>>)],
+    out: &mut Vec<AhpGroup>,
+) -> Option<Vec<Decimal>> {
+    let ctx = format!("`[ahp.{key}]`");
+    let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+    let mut ok = true;
+    let mut seen: HashSet<&str> = HashSet::new();
+    for o in &g.order.value {
+        if !names.contains(&o.value.as_str()) {
+            cx.error("E022", &o.span, format!("{ctx} order names `{}`, which is not a member of this group", o.value))
+                .with("not in this group", Some(did_you_mean(&o.value, names.iter().copied()).unwrap_or_else(|| format!("the members are: {}", names.join(", ")))));
+            ok = false;
+        } else if !seen.insert(&o.value) {
+            cx.error("E022", &o.span, format!("{ctx} order lists `{}` twice", o.value))
+                .with("listed again", Some("list every member exactly once".into()));
+            ok = false;
+        }
+    }
+    let missing: Vec<&str> = names.iter().copied().filter(|n| !seen.contains(n)).collect();
+    if !missing.is_empty() {
+        cx.error("E022", &g.order.span, format!("{ctx} order leaves out {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
+            .with("incomplete", Some("`order` must list every member of the group exactly once".into()));
+        ok = false;
+    }
+    let matrix: Vec<Vec<Decimal>> = g.matrix.value.iter().map(|r| r.value.iter().map(|e| e.value.0).collect()).collect();
+    let n = g.order.value.len();
+    if matrix.len() != n {
+        cx.error("E022", &g.matrix.span, format!("{ctx} matrix has {} rows but order lists {n} members", matrix.len()))
+            .with("wrong size", Some(format!("the matrix must be {n} x {n}")));
+        return None;
+    }
+    let result = match ahp::weights(&matrix) {
+        Ok(r) => r,
+        Err(e) => {
+            let (span, msg, hint) = match e {
+                AhpError::Empty => (g.matrix.span.clone(), "matrix is empty".to_string(), "give one row per member".to_string()),
+                AhpError::TooLarge(n) => (g.matrix.span.clone(), format!("matrix is {n} x {n}; AHP supports at most {}", ahp::MAX_SIZE), "split the group, or give weights directly".to_string()),
+                AhpError::NotSquare { row, len, n } => (g.matrix.value[row].span.clone(), format!("matrix row {} has {len} entries, expected {n}", row + 1), "the matrix must be square".to_string()),
+                AhpError::NotReciprocal { i, j } => (
+                    g.matrix.value[j].value[i].span.clone(),
+                    format!("matrix is not reciprocal: entry ({}, {}) should be 1 / entry ({}, {})", j + 1, i + 1, i + 1, j + 1),
+                    if i == j { "diagonal entries must be 1".to_string() } else { "write the reciprocal as a fraction, e.g. \"1/3\" opposite 3".to_string() },
+                ),
+                AhpError::Overflow => (g.matrix.span.clone(), "matrix entries are too large to compute with".to_string(), "use Saaty's 1..9 scale".to_string()),
+            };
+            cx.error("E022", &span, format!("{ctx} {msg}")).with("here", Some(hint));
+            return None;
+        }
+    };
+    let limit = Decimal::new(1, 1);
+    if result.consistency_ratio > limit {
+        cx.error("E023", &g.matrix.span, format!("{ctx} is too inconsistent: consistency ratio {} > 0.10", result.consistency_ratio.round_dp(4)))
+            .with("inconsistent judgements", Some("revisit the pairwise comparisons: if A beats B and B beats C, A should beat C by more".into()));
+        return None;
+    }
+    if !ok {
+        return None;
+    }
+    for (name, span) in members {
+        if let Some(span) = span {
+            cx.warning("W004", span, format!("weight of `{name}` is ignored: {ctx} sets this group's weights"))
+                .with("overridden by AHP", Some("remove the `weight` key".into()));
+        }
+    }
+    let by_name: HashMap<&str, Decimal> = g.order.value.iter().map(|o| o.value.as_str()).zip(result.weights.iter().copied()).collect();
+    out.push(AhpGroup {
+        key: key.to_string(),
+        members: g.order.value.iter().map(|o| o.value.clone()).zip(result.weights.iter().copied()).collect(),
+        lambda_max: result.lambda_max,
+        consistency_ratio: result.consistency_ratio,
+    });
+    Some(names.iter().map(|n| by_name[n]).collect())
+}
+
+/// Sum of a group's weights; absurdly large weights are an error, not a panic.
+fn checked_total(cx: &mut Ctx, weights: impl Iterator<Item = Decimal>, what: &str) -> Decimal {
+    let mut total = Decimal::ZERO;
+    for w in weights {
+        match total.checked_add(w) {
+            Some(t) => total = t,
+            None => {
+                let d = Diagnostic::error("E024", format!("weights of {what} are too large to add up"))
+                    .in_file(cx.src)
+                    .hint("weights are relative: scale them down (30/30/20/20 means the same as 3/3/2/2)");
+                cx.diags.push(d);
+                return Decimal::ONE;
+            }
+        }
+    }
+    total
+}
+
+/// Normalises sibling weights and computes effective weights; a group whose
+/// weights are all 0 is an error.
+fn normalise(
+    cx: &mut Ctx,
+    perspectives: &mut [Perspective],
+    objectives: &mut [Objective],
+    indicators: &mut [Indicator],
+    file: &raw::ScorecardFile,
+) {
+    let weight_span = |kind: &str, id: &str| -> Option<Range<usize>> {
+        match kind {
+            "perspective" => file.perspectives.iter().find(|r| r.id.value == id).map(|r| r.weight.as_ref().map_or(r.id.span.clone(), |w| w.span.clone())),
+            "objective" => file.objectives.iter().find(|r| r.id.value == id).map(|r| r.weight.as_ref().map_or(r.id.span.clone(), |w| w.span.clone())),
+            _ => file.indicators.iter().find(|r| r.id.value == id).map(|r| r.weight.as_ref().map_or(r.id.span.clone(), |w| w.span.clone())),
+        }
+    };
+    let zero_group = |cx: &mut Ctx, what: String, first: Option<Range<usize>>| {
+        cx.error("E010", &first.unwrap_or(0..0), format!("all weights are 0 in {what}"))
+            .with("every sibling weighs 0", Some("give at least one member a weight > 0".into()));
+    };
+
+    let total = checked_total(cx, perspectives.iter().map(|p| p.weight), "the perspectives");
+    if total.is_zero() && !perspectives.is_empty() {
+        zero_group(cx, "the perspectives".into(), weight_span("perspective", &perspectives[0].id));
+    }
+    for p in perspectives.iter_mut() {
+        p.share = p.weight.checked_div(total).unwrap_or_default();
+    }
+    for p in perspectives.iter() {
+        let weights: Vec<Decimal> = p
+            .children
+            .iter()
+            .map(|c| match c {
+                Node::Objective(o) => objectives[*o].weight,
+                Node::Indicator(i) => indicators[*i].weight,
+            })
+            .collect();
+        let total = checked_total(cx, weights.iter().copied(), &format!("perspective `{}`", p.id));
+        if total.is_zero() && !weights.is_empty() {
+            let first = match p.children[0] {
+                Node::Objective(o) => weight_span("objective", &objectives[o].id),
+                Node::Indicator(i) => weight_span("indicator", &indicators[i].id),
+            };
+            zero_group(cx, format!("perspective `{}`", p.id), first);
+        }
+        for (c, w) in p.children.iter().zip(weights) {
+            let share = w.checked_div(total).unwrap_or_default();
+            match c {
+                Node::Objective(o) => objectives[*o].share = share,
+                Node::Indicator(i) => {
+                    indicators[*i].share = share;
+                    indicators[*i].effective_weight = p.share * share;
+                }
+            }
+        }
+    }
+    for o in objectives.iter_mut() {
+        let total = checked_total(cx, o.indicators.iter().map(|&i| indicators[i].weight), &format!("objective `{}`", o.id));
+        if total.is_zero() && !o.indicators.is_empty() {
+            zero_group(cx, format!("objective `{}`", o.id), weight_span("indicator", &indicators[o.indicators[0]].id));
+        }
+        let outer = perspectives.get(o.perspective).map_or(Decimal::ZERO, |p| p.share) * o.share;
+        for &i in &o.indicators {
+            let share = indicators[i].weight.checked_div(total).unwrap_or_default();
+            indicators[i].share = share;
+            indicators[i].effective_weight = outer * share;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert!(valid_id("churn_rate"));
+        assert!(valid_id("grow-value2"));
+        assert!(!valid_id("Churn"));
+        assert!(!valid_id("1abc"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("客户"));
+        assert!(id_hint("Churn Rate").contains("`churn_rate`"));
+    }
+}
