@@ -9,13 +9,16 @@ pub mod ahp;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod format;
 pub mod formula;
 pub mod load;
 pub mod measure;
 pub mod model;
 pub mod output;
 pub mod raw;
+pub mod score;
 pub mod source;
+pub mod table;
 pub mod validate;
 
 use std::path::Path;

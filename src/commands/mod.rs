@@ -20,3 +20,56 @@ pub fn stderr_color() -> bool {
 pub fn stdout_color() -> bool {
     use_color(std::io::stdout().is_terminal())
 }
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::Exit;
+use crate::diag::{self, Diagnostics};
+use crate::measure::Measurements;
+use crate::model::Scorecard;
+
+/// Loads a scorecard and its measurements files for `evaluate` and
+/// `report`. Diagnostics (errors and warnings) go to stderr; any error
+/// ends the command with exit 1, an unreadable file with exit 2.
+pub fn load_run(scorecard: &Path, measurements: &[PathBuf], period: Option<&str>) -> Result<(Scorecard, Vec<Measurements>), Exit> {
+    let mut diags = Diagnostics::default();
+    let checked = crate::read_scorecard(scorecard, &mut diags).map_err(|e| Exit::Usage(e.to_string()))?;
+    let card = checked.and_then(|c| c.scorecard);
+    let mut periods = Vec::new();
+    if let Some(card) = &card {
+        for (i, m) in measurements.iter().enumerate() {
+            let src = match crate::load::read_source(m).map_err(|e| Exit::Usage(e.to_string()))? {
+                Ok(s) => s,
+                Err(d) => {
+                    diags.push(d);
+                    continue;
+                }
+            };
+            // --period names the evaluated (last) file's period.
+            let p = if i + 1 == measurements.len() { period } else { None };
+            if let Some(ms) = crate::measure::load(&src, card, p, &mut diags) {
+                periods.push(ms);
+            }
+        }
+    }
+    diags.sort();
+    if !diags.items.is_empty() {
+        eprint!("{}", diag::render_human(&diags.items, stderr_color()));
+    }
+    match card {
+        Some(card) if !diags.has_errors() => Ok((card, periods)),
+        _ => {
+            eprintln!("failed: {} error{}", diags.error_count(), if diags.error_count() == 1 { "" } else { "s" });
+            Err(Exit::Invalid)
+        }
+    }
+}
+
+/// Prints the ids that `missing = "error"` found without a score.
+pub fn report_missing(m: &crate::score::MissingData) -> Exit {
+    eprintln!("error: scorecard requires every indicator (missing = \"error\"), but {} have no score:", m.missing.len());
+    for (id, reason) in &m.missing {
+        eprintln!("  {id}: {reason}");
+    }
+    Exit::Invalid
+}

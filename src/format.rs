@@ -1,0 +1,139 @@
+//! Number formatting shared by the terminal table and the reports: scores
+//! and values rounded half away from zero (not banker's rounding), percent
+//! units, thousands separators.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::model::{Indicator, Rule};
+
+/// Rounds half away from zero to `dp` decimals and prints exactly that many.
+pub fn fixed(d: Decimal, dp: u32) -> String {
+    let mut r = d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+    if r.is_zero() {
+        // No "-0.0".
+        r = Decimal::ZERO;
+    }
+    r.rescale(dp);
+    r.to_string()
+}
+
+/// Inserts thousands separators into the integer part of a plain number.
+pub fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+/// A score as shown to people: fixed decimals per the card's precision.
+pub fn score(d: Decimal, precision: u32) -> String {
+    fixed(d, precision)
+}
+
+/// A signed score change, e.g. `+5.0` or `-2.3`.
+pub fn delta(d: Decimal, precision: u32) -> String {
+    let s = fixed(d, precision);
+    if s.starts_with('-') || fixed(d, precision).trim_start_matches(['0', '.']).is_empty() {
+        if s.starts_with('-') { s } else { format!("±{s}") }
+    } else {
+        format!("+{s}")
+    }
+}
+
+/// An actual, baseline or target value formatted by unit: `%` shows a
+/// fraction as a percent with the card's precision; other values keep their
+/// own decimals (at most 4), with thousands separators and the unit.
+pub fn value(d: Decimal, unit: Option<&str>, precision: u32) -> String {
+    match unit {
+        Some("%") => format!("{}%", fixed(d * Decimal::ONE_HUNDRED, precision)),
+        _ => {
+            let r = d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero).normalize();
+            let r = if r.is_zero() { Decimal::ZERO } else { r };
+            let n = group_thousands(&r.to_string());
+            match unit {
+                Some(u) if !u.is_empty() => format!("{n} {u}"),
+                _ => n,
+            }
+        }
+    }
+}
+
+/// The target of an indicator as text: the linear target, the band
+/// `low–high`, or the value a curve first reaches its top score at.
+pub fn target(ind: &Indicator, precision: u32) -> String {
+    let unit = ind.unit.as_deref();
+    match &ind.rule {
+        Rule::Linear { target, .. } => value(*target, unit, precision),
+        Rule::Band { low, high, .. } => {
+            // The unit once, after the range: "1–4 hours", "5.0–10.0%".
+            let hi = value(*high, unit, precision);
+            let lo = value(*low, unit, precision);
+            let suffix = unit.filter(|u| !u.is_empty() && *u != "%").map(|u| format!(" {u}")).unwrap_or_default();
+            format!("{}–{hi}", lo.strip_suffix(&suffix).unwrap_or(&lo))
+        }
+        Rule::Curve { points } => {
+            let top = points.iter().map(|p| p.1).max().unwrap_or_default();
+            let v = points.iter().find(|p| p.1 == top).map(|p| p.0).unwrap_or_default();
+            value(v, unit, precision)
+        }
+    }
+}
+
+/// The baseline of an indicator as text (linear only).
+pub fn baseline(ind: &Indicator, precision: u32) -> Option<String> {
+    match &ind.rule {
+        Rule::Linear { baseline, .. } => Some(value(*baseline, ind.unit.as_deref(), precision)),
+        _ => None,
+    }
+}
+
+/// A weight share as a percent with one decimal, e.g. `30.0%`.
+pub fn share(d: Decimal) -> String {
+    format!("{}%", fixed(d * Decimal::ONE_HUNDRED, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        assert_eq!(fixed(d("2.25"), 1), "2.3"); // banker's would give 2.2
+        assert_eq!(fixed(d("-2.25"), 1), "-2.3");
+        assert_eq!(fixed(d("86.666"), 1), "86.7");
+        assert_eq!(fixed(d("80"), 1), "80.0");
+        assert_eq!(fixed(d("-0.01"), 1), "0.0");
+        assert_eq!(fixed(d("0.5"), 0), "1");
+    }
+
+    #[test]
+    fn values_by_unit() {
+        assert_eq!(value(d("0.12"), Some("%"), 1), "12.0%");
+        assert_eq!(value(d("0.0385"), Some("%"), 1), "3.9%");
+        assert_eq!(value(d("1240"), Some("USD"), 1), "1,240 USD");
+        assert_eq!(value(d("860000"), None, 1), "860,000");
+        assert_eq!(value(d("-1234567.123456"), Some("元"), 1), "-1,234,567.1235 元");
+        assert_eq!(value(d("4.40"), None, 1), "4.4");
+    }
+
+    #[test]
+    fn deltas_carry_a_sign() {
+        assert_eq!(delta(d("5"), 1), "+5.0");
+        assert_eq!(delta(d("-2.34"), 1), "-2.3");
+        assert_eq!(delta(d("0.01"), 1), "±0.0");
+    }
+}

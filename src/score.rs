@@ -1,0 +1,424 @@
+//! Step 3: scoring (SPEC §4–6). Pure exact-decimal maths over a validated
+//! scorecard and one period's values; no I/O. Every operation that could
+//! overflow is checked, so a bad value becomes a reason, never a panic.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::formula::EvalError;
+use crate::measure::Measurements;
+use crate::model::{MissingPolicy, Node, Rule, Scorecard};
+
+const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Green,
+    Amber,
+    Red,
+    Missing,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Green => "green",
+            Status::Amber => "amber",
+            Status::Red => "red",
+            Status::Missing => "missing",
+        }
+    }
+}
+
+/// The result of one evaluation; serialises to exactly SPEC §8.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub scorecard: CardRef,
+    pub period: String,
+    pub unit: Option<String>,
+    pub composite: Composite,
+    pub perspectives: Vec<PerspectiveResult>,
+    pub objectives: Vec<ObjectiveResult>,
+    pub indicators: Vec<IndicatorResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CardRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Composite {
+    pub score: Option<Decimal>,
+    pub status: Status,
+    pub coverage: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PerspectiveResult {
+    pub id: String,
+    pub name: String,
+    pub weight: Decimal,
+    pub score: Option<Decimal>,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectiveResult {
+    pub id: String,
+    pub perspective: String,
+    pub weight: Decimal,
+    pub score: Option<Decimal>,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorResult {
+    pub id: String,
+    pub perspective: String,
+    pub objective: Option<String>,
+    pub actual: Option<Decimal>,
+    pub score: Option<Decimal>,
+    pub status: Status,
+    pub effective_weight: Decimal,
+    pub missing: bool,
+    pub reason: Option<String>,
+    /// Outer `None`: no previous period given (key omitted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_actual: Option<Option<Decimal>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_score: Option<Option<Decimal>>,
+}
+
+/// `missing = "error"` and something had no score: every id with its reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingData {
+    pub missing: Vec<(String, String)>,
+}
+
+/// Status of a score under the scorecard's thresholds.
+pub fn status(card: &Scorecard, score: Option<Decimal>) -> Status {
+    match score {
+        None => Status::Missing,
+        Some(s) if s >= card.green => Status::Green,
+        Some(s) if s >= card.amber => Status::Amber,
+        Some(_) => Status::Red,
+    }
+}
+
+fn clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Decimal {
+    x.max(lo).min(hi)
+}
+
+/// Scores one actual value by its rule (SPEC §4). `None` only on overflow.
+pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
+    let s = match rule {
+        Rule::Linear { baseline, target } => {
+            // Multiply before dividing so exact cases stay exact.
+            let num = a.checked_sub(*baseline)?.checked_mul(HUNDRED)?;
+            let den = target.checked_sub(*baseline)?;
+            clamp(num.checked_div(den)?, Decimal::ZERO, cap)
+        }
+        Rule::Band { low, high, tolerance } => {
+            let d = if a < *low {
+                low.checked_sub(a)?
+            } else if a > *high {
+                a.checked_sub(*high)?
+            } else {
+                return Some(HUNDRED);
+            };
+            let falloff = d.checked_mul(HUNDRED)?.checked_div(*tolerance)?;
+            (HUNDRED - falloff.min(HUNDRED)).max(Decimal::ZERO)
+        }
+        Rule::Curve { points } => {
+            let (first, last) = (points.first()?, points.last()?);
+            let s = if a <= first.0 {
+                first.1
+            } else if a >= last.0 {
+                last.1
+            } else {
+                let i = points.windows(2).position(|w| a >= w[0].0 && a <= w[1].0)?;
+                let ((v0, s0), (v1, s1)) = (points[i], points[i + 1]);
+                let t = a.checked_sub(v0)?.checked_mul(s1.checked_sub(s0)?)?.checked_div(v1.checked_sub(v0)?)?;
+                s0.checked_add(t)?
+            };
+            clamp(s, Decimal::ZERO, cap)
+        }
+    };
+    Some(s.normalize())
+}
+
+/// Values of every indicator and input for one period: measured values,
+/// then computed indicators in dependency order.
+struct Actuals {
+    value: Vec<Option<Decimal>>,
+    reason: Vec<Option<String>>,
+}
+
+fn actuals(card: &Scorecard, m: &Measurements) -> Actuals {
+    let n = card.indicators.len();
+    let mut value: Vec<Option<Decimal>> = card.indicators.iter().map(|i| m.values.get(&i.id).copied()).collect();
+    let mut reason: Vec<Option<String>> = value.iter().map(|v| v.is_none().then(|| "no value".to_string())).collect();
+    debug_assert_eq!(value.len(), n);
+    for &i in &card.formula_order {
+        let f = card.indicators[i].formula.as_ref().expect("formula_order holds computed indicators");
+        let lookup = |id: &str| -> Option<Decimal> {
+            match card.ids.get(id)? {
+                crate::model::ValueRef::Input(_) => m.values.get(id).copied(),
+                crate::model::ValueRef::Indicator(j) => value[*j],
+            }
+        };
+        match f.expr.eval(&lookup) {
+            Ok(v) => {
+                value[i] = Some(v);
+                reason[i] = None;
+            }
+            Err(e) => {
+                value[i] = None;
+                reason[i] = Some(e.to_string());
+            }
+        }
+    }
+    Actuals { value, reason }
+}
+
+/// Indicator scores for one period, with the reason of each missing one.
+fn indicator_scores(card: &Scorecard, m: &Measurements) -> (Actuals, Vec<Option<Decimal>>) {
+    let mut a = actuals(card, m);
+    let scores = card
+        .indicators
+        .iter()
+        .enumerate()
+        .map(|(i, ind)| {
+            let v = a.value[i]?;
+            let s = score_rule(&ind.rule, ind.cap, v);
+            if s.is_none() {
+                a.reason[i] = Some(EvalError::Overflow.to_string());
+            }
+            s
+        })
+        .collect();
+    (a, scores)
+}
+
+/// Weighted mean over children that take part. Weights are the declared
+/// ones (exact: 30/30/20/20 divides by 100, not by a rounded 1/3).
+fn weighted_mean(children: impl Iterator<Item = (Decimal, Option<Decimal>)>, policy: MissingPolicy) -> Option<Decimal> {
+    let mut num = Decimal::ZERO;
+    let mut den = Decimal::ZERO;
+    for (w, s) in children {
+        let s = match (s, policy) {
+            (Some(s), _) => s,
+            (None, MissingPolicy::Zero) => Decimal::ZERO,
+            (None, _) => continue,
+        };
+        num = num.checked_add(w.checked_mul(s)?)?;
+        den = den.checked_add(w)?;
+    }
+    if den.is_zero() {
+        return None;
+    }
+    Some(num.checked_div(den)?.normalize())
+}
+
+/// Evaluates the last period; `previous` supplies trend values.
+pub fn evaluate(card: &Scorecard, current: &Measurements, previous: Option<&Measurements>) -> Result<Evaluation, MissingData> {
+    let (act, scores) = indicator_scores(card, current);
+    if card.missing == MissingPolicy::Error {
+        let missing: Vec<(String, String)> = card
+            .indicators
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| scores[*i].is_none())
+            .map(|(i, ind)| (ind.id.clone(), act.reason[i].clone().unwrap_or_else(|| "no value".into())))
+            .collect();
+        if !missing.is_empty() {
+            return Err(MissingData { missing });
+        }
+    }
+    let prev = previous.map(|p| indicator_scores(card, p));
+    let policy = card.missing;
+
+    let objective_scores: Vec<Option<Decimal>> = card
+        .objectives
+        .iter()
+        .map(|o| weighted_mean(o.indicators.iter().map(|&i| (card.indicators[i].weight, scores[i])), policy))
+        .collect();
+    let perspective_scores: Vec<Option<Decimal>> = card
+        .perspectives
+        .iter()
+        .map(|p| {
+            weighted_mean(
+                p.children.iter().map(|c| match c {
+                    Node::Objective(o) => (card.objectives[*o].weight, objective_scores[*o]),
+                    Node::Indicator(i) => (card.indicators[*i].weight, scores[*i]),
+                }),
+                policy,
+            )
+        })
+        .collect();
+    let composite = weighted_mean(
+        card.perspectives.iter().zip(&perspective_scores).map(|(p, s)| (p.weight, *s)),
+        policy,
+    );
+    let coverage = card
+        .indicators
+        .iter()
+        .zip(&scores)
+        .filter(|(_, s)| s.is_some())
+        .map(|(i, _)| i.effective_weight)
+        .fold(Decimal::ZERO, |a, b| a + b);
+    // Effective weights sum to 1 up to the last of 28 digits (1/3 + 1/3 + 1/3);
+    // full coverage is reported as exactly 1.
+    let coverage = if scores.iter().all(Option::is_some) { Decimal::ONE } else { coverage.normalize() };
+
+    Ok(Evaluation {
+        scorecard: CardRef {
+            id: card.id.clone(),
+            name: card.name.clone(),
+        },
+        period: current.period.clone(),
+        unit: current.unit.clone(),
+        composite: Composite {
+            score: composite,
+            status: status(card, composite),
+            coverage,
+        },
+        perspectives: card
+            .perspectives
+            .iter()
+            .zip(&perspective_scores)
+            .map(|(p, s)| PerspectiveResult {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                weight: p.share.normalize(),
+                score: *s,
+                status: status(card, *s),
+            })
+            .collect(),
+        objectives: card
+            .objectives
+            .iter()
+            .zip(&objective_scores)
+            .map(|(o, s)| ObjectiveResult {
+                id: o.id.clone(),
+                perspective: card.perspectives[o.perspective].id.clone(),
+                weight: o.share.normalize(),
+                score: *s,
+                status: status(card, *s),
+            })
+            .collect(),
+        indicators: card
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| IndicatorResult {
+                id: ind.id.clone(),
+                perspective: card.perspectives[ind.perspective].id.clone(),
+                objective: ind.objective.map(|o| card.objectives[o].id.clone()),
+                actual: act.value[i].map(|v| v.normalize()),
+                score: scores[i],
+                status: status(card, scores[i]),
+                effective_weight: ind.effective_weight.normalize(),
+                missing: scores[i].is_none(),
+                reason: if scores[i].is_none() { act.reason[i].clone() } else { None },
+                previous_actual: prev.as_ref().map(|(a, _)| a.value[i].map(|v| v.normalize())),
+                previous_score: prev.as_ref().map(|(_, s)| s[i]),
+            })
+            .collect(),
+    })
+}
+
+/// Sum of values, for callers that need the indicator id -> result map.
+pub fn by_id(e: &Evaluation) -> HashMap<&str, &IndicatorResult> {
+    e.indicators.iter().map(|i| (i.id.as_str(), i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn linear(b: &str, t: &str) -> Rule {
+        Rule::Linear { baseline: d(b), target: d(t) }
+    }
+
+    fn s(rule: &Rule, cap: &str, a: &str) -> Decimal {
+        score_rule(rule, d(cap), d(a)).unwrap()
+    }
+
+    #[test]
+    fn linear_higher_is_better() {
+        let r = linear("50", "80");
+        assert_eq!(s(&r, "100", "80"), d("100")); // exact target
+        assert_eq!(s(&r, "100", "50"), d("0")); // at baseline
+        assert_eq!(s(&r, "100", "40"), d("0")); // below baseline
+        assert_eq!(s(&r, "100", "65"), d("50"));
+        assert_eq!(s(&r, "100", "95"), d("100")); // capped at 100
+        assert_eq!(s(&r, "120", "95"), d("120")); // beyond cap
+        assert_eq!(s(&r, "120", "86"), d("120")); // exactly the cap
+        assert_eq!(s(&r, "120", "83"), d("110"));
+    }
+
+    #[test]
+    fn linear_lower_is_better() {
+        let r = linear("0.25", "0.10");
+        assert_eq!(s(&r, "100", "0.10"), d("100"));
+        assert_eq!(s(&r, "100", "0.25"), d("0"));
+        assert_eq!(s(&r, "100", "0.30"), d("0"));
+        assert_eq!(s(&r, "100", "0.175"), d("50"));
+        // 0.12: 100 * (0.12 - 0.25) / (0.10 - 0.25) = 86.666…
+        assert_eq!(s(&r, "100", "0.12").round_dp(2), d("86.67"));
+        assert_eq!(s(&r, "150", "0"), d("150")); // 166.67 capped at 150
+    }
+
+    #[test]
+    fn band() {
+        let r = Rule::Band { low: d("1"), high: d("4"), tolerance: d("8") };
+        assert_eq!(s(&r, "120", "1"), d("100")); // on the bound
+        assert_eq!(s(&r, "120", "2.5"), d("100")); // inside, no over-achievement
+        assert_eq!(s(&r, "120", "4"), d("100"));
+        assert_eq!(s(&r, "120", "6"), d("75")); // 2 outside of 8
+        assert_eq!(s(&r, "120", "0"), d("87.5")); // below the band
+        assert_eq!(s(&r, "120", "12"), d("0")); // exactly the tolerance away
+        assert_eq!(s(&r, "120", "40"), d("0")); // far outside
+    }
+
+    #[test]
+    fn curve() {
+        let r = Rule::Curve { points: vec![(d("-20"), d("0")), (d("0"), d("40")), (d("30"), d("80")), (d("50"), d("100"))] };
+        assert_eq!(s(&r, "100", "-50"), d("0")); // below the first point
+        assert_eq!(s(&r, "100", "-20"), d("0"));
+        assert_eq!(s(&r, "100", "-10"), d("20")); // between points
+        assert_eq!(s(&r, "100", "0"), d("40")); // on a point
+        assert_eq!(s(&r, "100", "15"), d("60"));
+        assert_eq!(s(&r, "100", "50"), d("100"));
+        assert_eq!(s(&r, "100", "90"), d("100")); // above the last point
+        let r = Rule::Curve { points: vec![(d("0"), d("10")), (d("10"), d("110"))] };
+        assert_eq!(s(&r, "100", "10"), d("100")); // clamped to the cap
+        assert_eq!(s(&r, "100", "-5"), d("10")); // below first point: first score
+    }
+
+    #[test]
+    fn overflow_is_none_not_panic() {
+        let r = linear("0", "0.0000000000000000000000000001");
+        assert_eq!(score_rule(&r, d("100"), d("79228162514264337593543950335")), None);
+    }
+
+    #[test]
+    fn weighted_means_by_policy() {
+        let kids = || vec![(d("3"), Some(d("80"))), (d("1"), None)];
+        assert_eq!(weighted_mean(kids().into_iter(), MissingPolicy::Renormalize), Some(d("80")));
+        assert_eq!(weighted_mean(kids().into_iter(), MissingPolicy::Zero), Some(d("60")));
+        assert_eq!(weighted_mean(vec![(d("1"), None)].into_iter(), MissingPolicy::Renormalize), None);
+        assert_eq!(weighted_mean(vec![(d("0"), Some(d("50")))].into_iter(), MissingPolicy::Renormalize), None);
+    }
+}

@@ -1,0 +1,173 @@
+//! The terminal view of an evaluation: an aligned tree of perspectives,
+//! objectives and indicators. Widths are display widths, so Chinese names
+//! line up with Latin ones.
+
+use std::fmt::Write as _;
+
+use unicode_width::UnicodeWidthStr;
+
+use crate::format;
+use crate::measure::Measurements;
+use crate::model::{Node, Scorecard};
+use crate::score::{Evaluation, Status};
+
+struct Row {
+    depth: usize,
+    name: String,
+    actual: String,
+    target: String,
+    score: String,
+    status: Option<Status>,
+    trend: String,
+}
+
+fn pad_right(s: &str, width: usize) -> String {
+    let w = UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+fn pad_left(s: &str, width: usize) -> String {
+    let w = UnicodeWidthStr::width(s);
+    format!("{}{s}", " ".repeat(width.saturating_sub(w)))
+}
+
+fn paint(status: Status, text: &str, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match status {
+        Status::Green => "32",
+        Status::Amber => "33",
+        Status::Red => "31",
+        Status::Missing => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Green => "● green",
+        Status::Amber => "◐ amber",
+        Status::Red => "○ red",
+        Status::Missing => "– missing",
+    }
+}
+
+pub fn render(card: &Scorecard, e: &Evaluation, _m: &Measurements, color: bool) -> String {
+    let p = card.precision;
+    let score_txt = |s: Option<rust_decimal::Decimal>| s.map_or_else(|| "–".to_string(), |s| format::score(s, p));
+    let mut rows: Vec<Row> = Vec::new();
+    for (pi, persp) in card.perspectives.iter().enumerate() {
+        let pr = &e.perspectives[pi];
+        rows.push(Row {
+            depth: 0,
+            name: format!("{} ({})", persp.name, format::share(persp.share)),
+            actual: String::new(),
+            target: String::new(),
+            score: score_txt(pr.score),
+            status: Some(pr.status),
+            trend: String::new(),
+        });
+        let indicator_row = |i: usize, depth: usize| {
+            let ind = &card.indicators[i];
+            let r = &e.indicators[i];
+            let trend = match (r.score, r.previous_score.flatten()) {
+                (Some(now), Some(before)) => {
+                    let d = now - before;
+                    let arrow = if d > rust_decimal::Decimal::ZERO { "↑" } else if d < rust_decimal::Decimal::ZERO { "↓" } else { "→" };
+                    format!("{arrow} {}", format::delta(d, p))
+                }
+                _ => String::new(),
+            };
+            Row {
+                depth,
+                name: ind.name.clone(),
+                actual: r.actual.map_or_else(
+                    || r.reason.clone().unwrap_or_default(),
+                    |a| format::value(a, ind.unit.as_deref(), p),
+                ),
+                target: format::target(ind, p),
+                score: score_txt(r.score),
+                status: Some(r.status),
+                trend,
+            }
+        };
+        for c in &persp.children {
+            match c {
+                Node::Objective(o) => {
+                    let obj = &card.objectives[*o];
+                    let or = &e.objectives[*o];
+                    rows.push(Row {
+                        depth: 1,
+                        name: format!("{} ({})", obj.name, format::share(obj.share)),
+                        actual: String::new(),
+                        target: String::new(),
+                        score: score_txt(or.score),
+                        status: Some(or.status),
+                        trend: String::new(),
+                    });
+                    for &i in &obj.indicators {
+                        rows.push(indicator_row(i, 2));
+                    }
+                }
+                Node::Indicator(i) => rows.push(indicator_row(*i, 1)),
+            }
+        }
+    }
+
+    let headers = ["", "actual", "target", "score", "status", "trend"];
+    let name_w = rows
+        .iter()
+        .map(|r| r.depth * 2 + UnicodeWidthStr::width(r.name.as_str()))
+        .chain([UnicodeWidthStr::width(headers[0])])
+        .max()
+        .unwrap_or(0);
+    let col = |f: &dyn Fn(&Row) -> &str, h: &str| rows.iter().map(|r| UnicodeWidthStr::width(f(r))).chain([UnicodeWidthStr::width(h)]).max().unwrap_or(0);
+    let actual_w = col(&|r| &r.actual, headers[1]);
+    let target_w = col(&|r| &r.target, headers[2]);
+    let score_w = col(&|r| &r.score, headers[3]);
+    let status_w = 9;
+
+    let mut out = String::new();
+    let comp = &e.composite;
+    let unit = e.unit.as_ref().map(|u| format!(" · {u}")).unwrap_or_default();
+    let _ = writeln!(out, "{} · {}{unit}", card.name, e.period);
+    let _ = writeln!(
+        out,
+        "composite {} {}   coverage {}",
+        score_txt(comp.score),
+        paint(comp.status, status_label(comp.status), color),
+        format::share(comp.coverage)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{}  {}  {}  {}  {}  {}",
+        pad_right("", name_w),
+        pad_left(headers[1], actual_w),
+        pad_left(headers[2], target_w),
+        pad_left(headers[3], score_w),
+        pad_right(headers[4], status_w),
+        headers[5]
+    );
+    for r in &rows {
+        let name = format!("{}{}", "  ".repeat(r.depth), r.name);
+        let status = r.status.map(status_label).unwrap_or("");
+        let status_cell = pad_right(status, status_w);
+        let status_cell = match r.status {
+            Some(s) => paint(s, &status_cell, color),
+            None => status_cell,
+        };
+        let line = format!(
+            "{}  {}  {}  {}  {}  {}",
+            pad_right(&name, name_w),
+            pad_left(&r.actual, actual_w),
+            pad_left(&r.target, target_w),
+            pad_left(&r.score, score_w),
+            status_cell,
+            r.trend
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
