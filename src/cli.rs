@@ -105,6 +105,10 @@ pub struct ReportArgs {
     /// Period label for CSV measurements (default: from the file name).
     #[arg(long)]
     pub period: Option<String>,
+    /// Add the generation time (UTC) to the footer; off by default so the
+    /// same inputs give byte-identical reports.
+    #[arg(long)]
+    pub timestamp: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

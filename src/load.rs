@@ -358,6 +358,37 @@ pub fn first_line(src: &Source, span: Range<usize>) -> Range<usize> {
     }
 }
 
+/// Stands in for a required string of an `[[objectives]]` or
+/// `[[indicators]]` entry that is missing or not a string. The loader has
+/// reported it; the entry is kept so that validation still sees what it
+/// refers to (and does not report, say, its perspective as empty). The
+/// empty span tells it apart from anything written in the file.
+fn placeholder(span: &Range<usize>) -> Sp<String> {
+    Sp::new(String::new(), span.start..span.start)
+}
+
+/// Whether a string is a [`placeholder`] for a value already reported.
+pub fn is_placeholder(s: &Sp<String>) -> bool {
+    s.span.is_empty()
+}
+
+/// Whether the `[[array]]` entry whose `id` value has span `id_span` has
+/// `key` at all. Validation asks this before saying a key is missing: a key
+/// that is present but failed to load was reported by the loader already.
+/// (Only on that error path, so the second parse costs nothing otherwise.)
+pub fn entry_has_key(src: &Source, array: &str, id_span: &Range<usize>, key: &str) -> bool {
+    let Ok(root) = DeTable::parse(&src.text) else {
+        return false;
+    };
+    let Some(DeValue::Array(items)) = root.get_ref().get(array).map(|v| v.get_ref()) else {
+        return false;
+    };
+    items.iter().any(|item| match item.get_ref() {
+        DeValue::Table(t) => t.get("id").is_some_and(|v| v.span() == *id_span) && t.contains_key(key),
+        _ => false,
+    })
+}
+
 /// Reads a scorecard file's tree into format types.
 pub fn scorecard_from_toml(root: &Spanned<DeTable>, w: &mut Walker) -> Option<raw::ScorecardFile> {
     let top = root.get_ref();
@@ -480,8 +511,8 @@ fn objective(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Obj
     let id = required!(w, t, span, "id", ctx, string);
     let perspective = required!(w, t, span, "perspective", ctx, string);
     let o = raw::Objective {
-        id: id?,
-        perspective: perspective?,
+        id: id.unwrap_or_else(|| placeholder(&span)),
+        perspective: perspective.unwrap_or_else(|| placeholder(&span)),
         name: w.string(t, "name", ctx),
         weight: w.number(t, "weight", ctx),
         drives: w.string_array(t, "drives", ctx),
@@ -502,11 +533,13 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
     let id = required!(w, t, span, "id", ctx, string);
     let target = t.get("target").and_then(|v| match v.get_ref() {
         DeValue::Array(items) => {
-            let nums = items
+            // Every bound is read (and reported); a bad one drops the target.
+            let nums: Vec<Option<Sp<Num>>> = items
                 .iter()
-                .filter_map(|i| w.number_value(i, &format!("each bound of `target` in {ctx}")))
+                .map(|i| w.number_value(i, &format!("each bound of `target` in {ctx}")))
                 .collect();
-            Some(Sp::new(raw::Target::Range(nums), v.span()))
+            let nums: Option<Vec<Sp<Num>>> = nums.into_iter().collect();
+            Some(Sp::new(raw::Target::Range(nums?), v.span()))
         }
         _ => w
             .number_value(v, &format!("`target` in {ctx}"))
@@ -518,23 +551,32 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
             w.type_error(&what, "an array of [value, score] pairs", v);
             return None;
         };
+        // Every point is read (and reported); a bad one drops `points`, so
+        // the rest of the curve is not judged without it.
         let mut out = Vec::new();
+        let mut ok = true;
         for item in items.iter() {
             match item.get_ref() {
                 DeValue::Array(pair) => {
-                    let nums = pair
+                    let nums: Vec<Option<Sp<Num>>> = pair
                         .iter()
-                        .filter_map(|n| w.number_value(n, &format!("each number of {what}")))
+                        .map(|n| w.number_value(n, &format!("each number of {what}")))
                         .collect();
-                    out.push(Sp::new(nums, item.span()));
+                    match nums.into_iter().collect::<Option<Vec<_>>>() {
+                        Some(nums) => out.push(Sp::new(nums, item.span())),
+                        None => ok = false,
+                    }
                 }
-                _ => w.type_error(&format!("each point of {what}"), "a [value, score] pair", item),
+                _ => {
+                    w.type_error(&format!("each point of {what}"), "a [value, score] pair", item);
+                    ok = false;
+                }
             }
         }
-        Some(Sp::new(out, v.span()))
+        ok.then(|| Sp::new(out, v.span()))
     });
     Some(raw::Indicator {
-        id: id?,
+        id: id.unwrap_or_else(|| placeholder(&span)),
         name: w.string(t, "name", ctx),
         objective: w.string(t, "objective", ctx),
         perspective: w.string(t, "perspective", ctx),

@@ -205,12 +205,52 @@ fn indicator_scores(card: &Scorecard, m: &Measurements) -> (Actuals, Vec<Option<
     (a, scores)
 }
 
-/// Weighted mean over children that take part. Weights are the declared
-/// ones (exact: 30/30/20/20 divides by 100, not by a rounded 1/3).
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// A sibling group's weights as the smallest whole numbers in the same
+/// proportions: 30/30/20/20, 3/3/2/2 and 0.3/0.3/0.2/0.2 all become
+/// 3/3/2/2. Weights are relative (SPEC §2), so scaling a group must not
+/// change any score, not even in the last of 28 digits; with the declared
+/// weights `w * s` rounds differently for different scales, and a node with
+/// one child could differ from that child. Weights that cannot be brought to
+/// a common scale are left as declared.
+fn primitive_weights(ws: &mut [Decimal]) {
+    let Some(scale) = ws.iter().map(|w| w.normalize().scale()).max() else {
+        return;
+    };
+    let mut ints = Vec::with_capacity(ws.len());
+    for w in ws.iter() {
+        let mut r = w.normalize();
+        r.rescale(scale);
+        if r.scale() != scale || r.is_sign_negative() {
+            return;
+        }
+        ints.push(r.mantissa().unsigned_abs());
+    }
+    let g = ints.iter().fold(0, |g, &m| gcd(g, m));
+    if g == 0 {
+        return;
+    }
+    for (w, m) in ws.iter_mut().zip(ints) {
+        // m / g <= m < 2^96, so this always fits.
+        *w = Decimal::from_i128_with_scale((m / g) as i128, 0);
+    }
+}
+
+/// Weighted mean over children that take part. Weights are the group's
+/// declared weights reduced to whole numbers (exact: 30/30/20/20 divides by
+/// 10, not by a rounded 1/3).
 fn weighted_mean(children: impl Iterator<Item = (Decimal, Option<Decimal>)>, policy: MissingPolicy) -> Option<Decimal> {
+    let (mut weights, scores): (Vec<Decimal>, Vec<Option<Decimal>>) = children.unzip();
+    primitive_weights(&mut weights);
     let mut num = Decimal::ZERO;
     let mut den = Decimal::ZERO;
-    for (w, s) in children {
+    for (w, s) in weights.into_iter().zip(scores) {
         let s = match (s, policy) {
             (Some(s), _) => s,
             (None, MissingPolicy::Zero) => Decimal::ZERO,
@@ -420,5 +460,32 @@ mod tests {
         assert_eq!(weighted_mean(kids().into_iter(), MissingPolicy::Zero), Some(d("60")));
         assert_eq!(weighted_mean(vec![(d("1"), None)].into_iter(), MissingPolicy::Renormalize), None);
         assert_eq!(weighted_mean(vec![(d("0"), Some(d("50")))].into_iter(), MissingPolicy::Renormalize), None);
+    }
+
+    #[test]
+    fn weights_reduce_to_smallest_whole_numbers() {
+        let mut w = vec![d("30"), d("30"), d("20"), d("20")];
+        primitive_weights(&mut w);
+        assert_eq!(w, [d("3"), d("3"), d("2"), d("2")]);
+        let mut w = vec![d("0.3"), d("0.30"), d("0.2"), d("0"), d("0.2")];
+        primitive_weights(&mut w);
+        assert_eq!(w, [d("3"), d("3"), d("2"), d("0"), d("2")]);
+        let mut w = vec![d("0"), d("0")];
+        primitive_weights(&mut w);
+        assert_eq!(w, [d("0"), d("0")]);
+    }
+
+    #[test]
+    fn scaled_weights_give_exactly_the_same_mean() {
+        // A 28-digit score times 52.8 must round; the reduced weight does not.
+        let s = d("54.475999406528189910979228488");
+        for w in ["1", "52.8", "169.488", "0.001"] {
+            assert_eq!(weighted_mean(vec![(d(w), Some(s))].into_iter(), MissingPolicy::Renormalize), Some(s), "weight {w}");
+        }
+        let kids = |k: &str| vec![(d("3") * d(k), Some(d("86.66666666666666666666666667"))), (d("7") * d(k), Some(d("33.33333333333333333333333333")))];
+        let base = weighted_mean(kids("1").into_iter(), MissingPolicy::Renormalize);
+        for k in ["2", "3.21", "0.07", "1000"] {
+            assert_eq!(weighted_mean(kids(k).into_iter(), MissingPolicy::Renormalize), base, "factor {k}");
+        }
     }
 }

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use crate::ahp::{self, AhpError};
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::formula;
+use crate::load;
 use crate::model::*;
 use crate::raw::{self, Num, Sp};
 use crate::source::Source;
@@ -73,6 +74,10 @@ fn id_hint(id: &str) -> String {
 }
 
 fn check_id(cx: &mut Ctx, id: &Sp<String>, what: &str) -> bool {
+    if load::is_placeholder(id) {
+        // Missing or not a string: the loader has said so.
+        return false;
+    }
     if valid_id(&id.value) {
         return true;
     }
@@ -88,7 +93,8 @@ fn weight(cx: &mut Ctx, w: &Option<Sp<Num>>, what: &str) -> Decimal {
         Some(w) if w.value.0 < Decimal::ZERO => {
             cx.error("E009", &w.span, format!("weight of {what} is negative"))
                 .with("must be >= 0", Some("weights are relative shares; use 0 to switch a member off".into()));
-            Decimal::ZERO
+            // Counted as the default, so its group is not also "all 0".
+            Decimal::ONE
         }
         Some(w) => w.value.0,
     }
@@ -153,6 +159,9 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     let resolve_perspective = |cx: &mut Ctx, r: &Sp<String>, whose: &str| -> Option<usize> {
         if let Some(&i) = p_index.get(r.value.as_str()) {
             return Some(i);
+        }
+        if load::is_placeholder(r) {
+            return None;
         }
         cx.error("E007", &r.span, format!("{whose} names unknown perspective `{}`", r.value))
             .with(
@@ -224,18 +233,20 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
 
     // --- ids of indicators and inputs ------------------------------------
     let mut ids: HashMap<String, ValueRef> = HashMap::new();
-    let mut id_spans: HashMap<String, Range<usize>> = HashMap::new();
-    let declare = |cx: &mut Ctx,
-                   ids: &mut HashMap<String, ValueRef>,
-                   id_spans: &mut HashMap<String, Range<usize>>,
-                   id: &Sp<String>,
-                   what: &str,
-                   r: ValueRef|
-     -> bool {
+    // Inputs are declared before indicators, but a duplicate is reported
+    // where it comes second in the file.
+    let mut first_decl: HashMap<&str, &Range<usize>> = HashMap::new();
+    for id in file.inputs.iter().map(|i| &i.id).chain(file.indicators.iter().map(|i| &i.id)) {
+        let e = first_decl.entry(id.value.as_str()).or_insert(&id.span);
+        if id.span.start < e.start {
+            *e = &id.span;
+        }
+    }
+    let declare = |cx: &mut Ctx, ids: &mut HashMap<String, ValueRef>, id: &Sp<String>, what: &str, r: ValueRef| -> bool {
         if !check_id(cx, id, what) {
             return false;
         }
-        if let Some(first) = id_spans.get(&id.value) {
+        if let Some(first) = first_decl.get(id.value.as_str()).filter(|f| ***f != id.span) {
             let line = cx.line_of(first);
             cx.error("E005", &id.span, format!("duplicate id `{}`", id.value)).with(
                 "defined again here",
@@ -243,7 +254,6 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
             );
             return false;
         }
-        id_spans.insert(id.value.clone(), id.span.clone());
         ids.insert(id.value.clone(), r);
         true
     };
@@ -252,7 +262,7 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     let mut inputs: Vec<Input> = Vec::new();
     let mut input_raw: Vec<&raw::Input> = Vec::new();
     for i in &file.inputs {
-        if !declare(&mut cx, &mut ids, &mut id_spans, &i.id, "input", ValueRef::Input(inputs.len())) {
+        if !declare(&mut cx, &mut ids, &i.id, "input", ValueRef::Input(inputs.len())) {
             continue;
         }
         input_raw.push(i);
@@ -269,6 +279,9 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     let mut indicators: Vec<Indicator> = Vec::new();
     let mut ind_raw: Vec<&raw::Indicator> = Vec::new();
     for ind in &file.indicators {
+        if load::is_placeholder(&ind.id) {
+            continue;
+        }
         let whose = format!("indicator `{}`", ind.id.value);
         let placement = match (&ind.objective, &ind.perspective) {
             (Some(o), None) => match o_index.get(o.value.as_str()) {
@@ -308,7 +321,7 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         };
         let rule = rule(&mut cx, ind, &whose, cap);
         let idx = indicators.len();
-        if !declare(&mut cx, &mut ids, &mut id_spans, &ind.id, "indicator", ValueRef::Indicator(idx)) {
+        if !declare(&mut cx, &mut ids, &ind.id, "indicator", ValueRef::Indicator(idx)) {
             continue;
         }
         // A misplaced or misruled indicator is still recorded (the card is
@@ -359,7 +372,13 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
                 continue;
             }
         };
+        // End of a hyphenated id already reported, whose pieces are not
+        // reported again as unknown ids.
+        let mut reported_to = 0;
         for (name, span) in expr.vars() {
+            if span.start < reported_to {
+                continue;
+            }
             match ids.get(name) {
                 Some(ValueRef::Input(_)) => {
                     used_inputs.insert(name.to_string());
@@ -372,7 +391,8 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
                         .find(|id| id.contains('-') && id.starts_with(name) && f.value[span.start..].starts_with(id.as_str()));
                     if let Some(h) = hyphenated {
                         let fixed = h.replace('-', "_");
-                        cx.error("E006", &map(span), format!("id `{h}` contains `-`, which formulas read as minus"))
+                        reported_to = span.start + h.len();
+                        cx.error("E006", &map(span.start..reported_to), format!("id `{h}` contains `-`, which formulas read as minus"))
                             .with("read as a subtraction", Some(format!("rename the id to `{fixed}` (here and where it is declared)")));
                     } else {
                         cx.error("E018", &map(span), format!("formula of indicator `{}` uses unknown id `{name}`", ind.id.value))
@@ -392,18 +412,43 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         });
     }
     let formula_order = formula_cycles(&mut cx, &indicators, &deps, &ind_raw);
-    let _ = formula_ok;
-
     for (i, raw_i) in inputs.iter().zip(&input_raw) {
-        if !used_inputs.contains(&i.id) {
+        // A broken formula may be what was meant to use the input.
+        if formula_ok && !used_inputs.contains(&i.id) {
             cx.warning("W003", &raw_i.id.span, format!("input `{}` is not used by any formula", i.id))
                 .with("unused", Some("remove it, or use it in an indicator's `formula`".into()));
         }
     }
 
     // --- structure: empty groups ------------------------------------------
+    // A group is only reported empty when no entry names it, even one with
+    // errors of its own (a malformed id, a misspelt reference: the closest
+    // match counts), so one mistake gives one diagnostic.
+    let mut claimed_p: HashSet<String> = HashSet::new();
+    let mut claimed_o: HashSet<String> = HashSet::new();
+    let mut unplaced = false;
+    let claim = |set: &mut HashSet<String>, r: &Sp<String>, names: &[String]| {
+        set.insert(r.value.clone());
+        if let Some(c) = crate::diag::closest(&r.value, names.iter().map(String::as_str)) {
+            set.insert(c.to_string());
+        }
+    };
+    for o in &file.objectives {
+        claim(&mut claimed_p, &o.perspective, &p_names);
+        // Its perspective is missing (reported): it could be any of them.
+        unplaced |= load::is_placeholder(&o.perspective);
+    }
+    for ind in &file.indicators {
+        if let Some(o) = &ind.objective {
+            claim(&mut claimed_o, o, &o_names);
+        }
+        if let Some(p) = &ind.perspective {
+            claim(&mut claimed_p, p, &p_names);
+        }
+        unplaced |= ind.objective.is_none() && ind.perspective.is_none();
+    }
     for (o, r) in objectives.iter().zip(&o_raw) {
-        if o.indicators.is_empty() {
+        if o.indicators.is_empty() && !unplaced && !claimed_o.contains(&o.id) {
             cx.error("E021", &r.id.span, format!("objective `{}` has no indicators", o.id))
                 .with("nothing measures it", Some(format!("add an indicator with `objective = \"{}\"`, or remove the objective", o.id)));
         }
@@ -413,7 +458,7 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
             Node::Indicator(_) => true,
             Node::Objective(o) => !objectives[*o].indicators.is_empty(),
         });
-        if !has {
+        if !has && !unplaced && !claimed_p.contains(&p.id) {
             cx.error("E021", &p_spans[pi], format!("perspective `{}` has no indicators", p.id))
                 .with("nothing measures it", Some("add indicators (directly or through an objective), or remove the perspective".into()));
         }
@@ -563,6 +608,12 @@ fn formula_cycles(
     order
 }
 
+/// Whether an indicator's entry has `key` although it did not load (the
+/// loader reported its value), so that it is not also called missing.
+fn has_key(cx: &Ctx, ind: &raw::Indicator, key: &str) -> bool {
+    load::entry_has_key(cx.src, "indicators", &ind.id.span, key)
+}
+
 fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option<Rule> {
     let scoring = ind.scoring.as_ref().map_or(raw::Scoring::Linear, |s| s.value);
     let not_used = |cx: &mut Ctx, key: &str, span: &Range<usize>, rule: &str| {
@@ -589,9 +640,12 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
             let (Some(b), Some(t)) = (&ind.baseline, &target) else {
                 let missing: Vec<&str> = [("baseline", ind.baseline.is_none()), ("target", target.is_none())]
                     .iter()
-                    .filter(|(_, m)| *m)
+                    .filter(|(k, m)| *m && !has_key(cx, ind, k))
                     .map(|(k, _)| *k)
                     .collect();
+                if missing.is_empty() {
+                    return None;
+                }
                 cx.error("E011", &ind.id.span, format!("linear {whose} needs {}", missing.join(" and ")))
                     .with("incomplete rule", Some("linear scoring gives 0 at `baseline` and 100 at `target`; set both".into()));
                 return None;
@@ -631,6 +685,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                         .with("not a two-number range", Some("e.g. `target = [1, 4]`".into()));
                     None
                 }
+                None if has_key(cx, ind, "target") => None,
                 None => {
                     cx.error("E013", &ind.id.span, format!("band {whose} needs `target = [low, high]`"))
                         .with("no target", Some("e.g. `target = [1, 4]`".into()));
@@ -650,6 +705,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                     None
                 }
                 Some(t) => Some(t.value.0),
+                None if has_key(cx, ind, "tolerance") => None,
                 None => {
                     cx.error("E013", &ind.id.span, format!("band {whose} needs `tolerance` > 0"))
                         .with("no tolerance", Some("tolerance is how far outside the band the score falls to 0".into()));
@@ -672,6 +728,9 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                 }
             }
             let Some(points) = &ind.points else {
+                if has_key(cx, ind, "points") {
+                    return None;
+                }
                 cx.error("E014", &ind.id.span, format!("curve {whose} needs `points`"))
                     .with("no points", Some("e.g. `points = [[0, 0], [30, 80], [50, 100]]`".into()));
                 return None;
@@ -802,11 +861,29 @@ fn ahp_group(
     let ctx = format!("`[ahp.{key}]`");
     let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
     let mut ok = true;
+    let listed: HashSet<&str> = g.order.value.iter().map(|o| o.value.as_str()).collect();
+    let unlisted: Vec<&str> = names.iter().copied().filter(|n| !listed.contains(n)).collect();
     let mut seen: HashSet<&str> = HashSet::new();
+    // Members a misspelt entry probably means, and whether some entry's
+    // hint already lists the members left out: either way they are not
+    // reported again as left out.
+    let mut suggested: HashSet<&str> = HashSet::new();
+    let mut listed_in_hint = false;
     for o in &g.order.value {
         if !names.contains(&o.value.as_str()) {
+            let hint = match crate::diag::closest(&o.value, unlisted.iter().copied()) {
+                Some(c) => {
+                    suggested.insert(c);
+                    format!("did you mean `{c}`?")
+                }
+                None if !unlisted.is_empty() => {
+                    listed_in_hint = true;
+                    format!("members not listed yet: {}", unlisted.join(", "))
+                }
+                None => format!("the members are: {}", names.join(", ")),
+            };
             cx.error("E022", &o.span, format!("{ctx} order names `{}`, which is not a member of this group", o.value))
-                .with("not in this group", Some(did_you_mean(&o.value, names.iter().copied()).unwrap_or_else(|| format!("the members are: {}", names.join(", ")))));
+                .with("not in this group", Some(hint));
             ok = false;
         } else if !seen.insert(&o.value) {
             cx.error("E022", &o.span, format!("{ctx} order lists `{}` twice", o.value))
@@ -814,8 +891,8 @@ fn ahp_group(
             ok = false;
         }
     }
-    let missing: Vec<&str> = names.iter().copied().filter(|n| !seen.contains(n)).collect();
-    if !missing.is_empty() {
+    let missing: Vec<&str> = unlisted.iter().copied().filter(|n| !suggested.contains(n)).collect();
+    if !missing.is_empty() && !listed_in_hint {
         cx.error("E022", &g.order.span, format!("{ctx} order leaves out {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
             .with("incomplete", Some("`order` must list every member of the group exactly once".into()));
         ok = false;

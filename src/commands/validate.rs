@@ -28,6 +28,8 @@ fn classify(src: &Source) -> Kind {
         Some(toml::de::DeValue::Table(_)) => Kind::Scorecard,
         Some(toml::de::DeValue::String(s)) => Kind::Measurements(Some(s.to_string())),
         _ if t.contains_key("period") || t.contains_key("values") => Kind::Measurements(None),
+        // Scorecard content without its `[scorecard]` table: say that.
+        _ if ["perspectives", "objectives", "indicators", "inputs", "ahp"].iter().any(|k| t.contains_key(*k)) => Kind::Scorecard,
         _ => Kind::Other,
     }
 }
@@ -185,11 +187,13 @@ pub fn run(args: &ValidateArgs) -> Exit {
             if errors + warnings == 0 {
                 eprintln!("ok: {n_files} {files_word} checked, no problems");
             } else {
+                let denied = errors == 0 && args.deny_warnings;
                 eprintln!(
-                    "{}: {n_files} {files_word} checked, {errors} error{}, {warnings} warning{}",
-                    if errors > 0 || args.deny_warnings { "failed" } else { "ok" },
+                    "{}: {n_files} {files_word} checked, {errors} error{}, {warnings} warning{}{}",
+                    if errors > 0 || denied { "failed" } else { "ok" },
                     if errors == 1 { "" } else { "s" },
                     if warnings == 1 { "" } else { "s" },
+                    if denied { " (warnings denied by --deny-warnings)" } else { "" },
                 );
             }
         }

@@ -1,0 +1,917 @@
+//! Step 4: management reports. Builds one context from a validated
+//! scorecard and its evaluation (computing nothing the evaluator does not,
+//! beyond ranking and layout) and renders it with Tera templates that are
+//! embedded in the binary and can be overridden file by file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use unicode_width::UnicodeWidthChar;
+
+use crate::format;
+use crate::markdown;
+use crate::measure::Measurements;
+use crate::model::{Node, Rule, Scorecard};
+use crate::score::{Evaluation, IndicatorResult, Status};
+
+/// Built-in templates, embedded so `bsc` works from any directory.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("report.html", include_str!("../report_templates/report.html")),
+    ("_styles.css", include_str!("../report_templates/_styles.css")),
+    ("_summary.html", include_str!("../report_templates/_summary.html")),
+    ("_perspective.html", include_str!("../report_templates/_perspective.html")),
+    ("_strategy_map.html", include_str!("../report_templates/_strategy_map.html")),
+    ("_indicator_table.html", include_str!("../report_templates/_indicator_table.html")),
+    ("_methodology.html", include_str!("../report_templates/_methodology.html")),
+    ("report.md", include_str!("../report_templates/report.md")),
+    ("_perspective.md", include_str!("../report_templates/_perspective.md")),
+    ("_methodology.md", include_str!("../report_templates/_methodology.md")),
+    ("labels.en.toml", include_str!("../report_templates/labels.en.toml")),
+    ("labels.zh.toml", include_str!("../report_templates/labels.zh.toml")),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+}
+
+pub struct Options<'a> {
+    pub format: Format,
+    pub lang: Lang,
+    pub templates: Option<&'a Path>,
+    /// Shown in the footer only when asked for (keeps output reproducible).
+    pub generated_at: Option<String>,
+}
+
+/// A report failed to render: a template problem, named by file and line.
+#[derive(Debug)]
+pub struct ReportError(pub String);
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+// ----------------------------------------------------------------- context
+
+#[derive(Serialize)]
+struct Ctx {
+    lang: &'static str,
+    l: BTreeMap<String, String>,
+    title: String,
+    scorecard_id: String,
+    description_html: String,
+    description_md: String,
+    period: String,
+    previous_period: Option<String>,
+    unit: Option<String>,
+    generated_at: Option<String>,
+    composite: CompositeCtx,
+    counts: Counts,
+    where_to_act: Vec<ActCtx>,
+    what_moved: Vec<MovedCtx>,
+    perspectives: Vec<PerspectiveCtx>,
+    chart: Chart,
+    strategy_map: MapCtx,
+    mermaid: String,
+    missing: Vec<MissingCtx>,
+    methodology: Vec<MethodCtx>,
+    ahp: Vec<AhpCtx>,
+    missing_policy: String,
+}
+
+#[derive(Serialize)]
+struct CompositeCtx {
+    score: String,
+    status: &'static str,
+    status_label: String,
+    symbol: &'static str,
+    coverage: String,
+    max_score: String,
+}
+
+#[derive(Serialize, Default)]
+struct Counts {
+    green: usize,
+    amber: usize,
+    red: usize,
+    missing: usize,
+    total: usize,
+}
+
+#[derive(Serialize)]
+struct ActCtx {
+    name: String,
+    perspective: String,
+    score: String,
+    status: &'static str,
+    status_label: String,
+    symbol: &'static str,
+    weight: String,
+    /// Composite points available: effective weight × (100 − score).
+    gain: String,
+}
+
+#[derive(Serialize)]
+struct MovedCtx {
+    name: String,
+    previous_score: String,
+    score: String,
+    delta: String,
+    arrow: &'static str,
+    direction: &'static str,
+    status: &'static str,
+    status_label: String,
+    symbol: &'static str,
+}
+
+#[derive(Serialize)]
+struct PerspectiveCtx {
+    id: String,
+    name: String,
+    share: String,
+    score: String,
+    status: &'static str,
+    status_label: String,
+    symbol: &'static str,
+    description_html: String,
+    description_md: String,
+    objectives: Vec<ObjectiveCtx>,
+    /// Indicators directly under the perspective.
+    indicators: Vec<IndicatorCtx>,
+}
+
+#[derive(Serialize)]
+struct ObjectiveCtx {
+    id: String,
+    name: String,
+    share: String,
+    score: String,
+    status: &'static str,
+    status_label: String,
+    symbol: &'static str,
+    description_html: String,
+    indicators: Vec<IndicatorCtx>,
+}
+
+#[derive(Serialize)]
+struct IndicatorCtx {
+    id: String,
+    name: String,
+    unit: String,
+    actual: String,
+    baseline: String,
+    target: String,
+    score: String,
+    status: &'static str,
+    status_label: String,
+    symbol: &'static str,
+    trend: &'static str,
+    trend_dir: &'static str,
+    delta: String,
+    previous_actual: String,
+    share: String,
+    effective_weight: String,
+    missing: bool,
+    reason: String,
+    note_html: String,
+    note_md: String,
+    description_html: String,
+}
+
+#[derive(Serialize)]
+struct Chart {
+    width: u32,
+    height: u32,
+    label_width: u32,
+    bar_max: u32,
+    /// x of the 100-point line (differs from bar_max when max_score > 100).
+    x100: String,
+    green_x: String,
+    amber_x: String,
+    bars: Vec<Bar>,
+}
+
+#[derive(Serialize)]
+struct Bar {
+    name: String,
+    y: u32,
+    text_y: u32,
+    width: String,
+    score: String,
+    status: &'static str,
+    symbol: &'static str,
+}
+
+#[derive(Serialize)]
+struct MapCtx {
+    width: u32,
+    height: u32,
+    lanes: Vec<Lane>,
+    nodes: Vec<MapNode>,
+    edges: Vec<Edge>,
+}
+
+#[derive(Serialize)]
+struct Lane {
+    name: String,
+    y: u32,
+    height: u32,
+    text_y: u32,
+}
+
+#[derive(Serialize)]
+struct MapNode {
+    id: String,
+    name: String,
+    short: Vec<String>,
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+    cx: u32,
+    text_y: Vec<u32>,
+    score: String,
+    status: &'static str,
+    symbol: &'static str,
+}
+
+#[derive(Serialize)]
+struct Edge {
+    path: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Serialize)]
+struct MissingCtx {
+    name: String,
+    id: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct MethodCtx {
+    name: String,
+    perspective: String,
+    rule: String,
+    formula: String,
+    share: String,
+    effective_weight: String,
+}
+
+#[derive(Serialize)]
+struct AhpCtx {
+    group: String,
+    cr: String,
+    members: Vec<(String, String)>,
+}
+
+fn symbol(s: Status) -> &'static str {
+    match s {
+        Status::Green => "●",
+        Status::Amber => "◐",
+        Status::Red => "○",
+        Status::Missing => "–",
+    }
+}
+
+/// Labels for the chosen language, from `labels.<lang>.toml` (overridable
+/// like any template), so a consultant can reword the report.
+fn labels(lang: Lang, dir: Option<&Path>) -> Result<BTreeMap<String, String>, ReportError> {
+    let name = format!("labels.{}.toml", lang.code());
+    let (origin, text) = match dir.map(|d| d.join(&name)).filter(|p| p.is_file()) {
+        Some(p) => {
+            let t = std::fs::read_to_string(&p).map_err(|e| ReportError(format!("cannot read `{}`: {e}", p.display())))?;
+            (p.display().to_string(), t)
+        }
+        None => (
+            name.clone(),
+            BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string()).unwrap_or_default(),
+        ),
+    };
+    let mut map: BTreeMap<String, String> = toml::from_str(&text).map_err(|e| ReportError(format!("in `{origin}`: {e}")))?;
+    // A partial override keeps the built-in labels for what it leaves out.
+    if dir.is_some() {
+        let builtin: BTreeMap<String, String> =
+            toml::from_str(BUILTIN.iter().find(|(n, _)| *n == name).map_or("", |(_, t)| t)).unwrap_or_default();
+        for (k, v) in builtin {
+            map.entry(k).or_insert(v);
+        }
+    }
+    Ok(map)
+}
+
+/// Truncates text to a display width (CJK counts double), adding "…".
+fn truncate_width(s: &str, max: usize) -> String {
+    let mut w = 0;
+    let mut out = String::new();
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > max {
+            out.push('…');
+            return out;
+        }
+        w += cw;
+        out.push(c);
+    }
+    out
+}
+
+/// Splits a name over at most two lines of `max` display columns.
+fn wrap2(s: &str, max: usize) -> Vec<String> {
+    let width: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if width <= max {
+        return vec![s.to_string()];
+    }
+    // Prefer a break at a space near the middle; CJK text breaks anywhere.
+    let chars: Vec<char> = s.chars().collect();
+    let mut w = 0;
+    let mut cut = chars.len();
+    let mut last_space = None;
+    for (i, c) in chars.iter().enumerate() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > max {
+            cut = i;
+            break;
+        }
+        if *c == ' ' {
+            last_space = Some(i);
+        }
+        w += cw;
+    }
+    let cut = last_space.filter(|&sp| sp > 0).unwrap_or(cut);
+    let first: String = chars[..cut].iter().collect();
+    let rest: String = chars[cut..].iter().collect();
+    vec![first.trim_end().to_string(), truncate_width(rest.trim_start(), max)]
+}
+
+fn mermaid_label(s: &str) -> String {
+    // Mermaid reads entity codes inside quoted labels; this keeps user text
+    // from closing the label or injecting markup.
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("#quot;"),
+            '<' => out.push_str("#lt;"),
+            '>' => out.push_str("#gt;"),
+            '#' => out.push_str("#35;"),
+            '&' => out.push_str("#amp;"),
+            '`' => out.push_str("#96;"),
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn rule_text(rule: &Rule, unit: Option<&str>, precision: u32, l: &BTreeMap<String, String>) -> String {
+    let get = |k: &str| l.get(k).cloned().unwrap_or_else(|| k.to_string());
+    match rule {
+        Rule::Linear { baseline, target } => format!(
+            "{}: 0 @ {} → 100 @ {}",
+            get(if target > baseline { "rule_linear_higher" } else { "rule_linear_lower" }),
+            format::value(*baseline, unit, precision),
+            format::value(*target, unit, precision)
+        ),
+        Rule::Band { low, high, tolerance } => format!(
+            "{}: 100 @ {} – {}, 0 @ ± {}",
+            get("rule_band"),
+            format::value(*low, unit, precision),
+            format::value(*high, unit, precision),
+            format::value(*tolerance, unit, precision)
+        ),
+        Rule::Curve { points } => format!(
+            "{}: {}",
+            get("rule_curve"),
+            points
+                .iter()
+                .map(|(v, s)| format!("{} → {}", format::value(*v, unit, precision), format::score(*s, 0)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Option<&Measurements>, opts: &Options) -> Result<Ctx, ReportError> {
+    let l = labels(opts.lang, opts.templates)?;
+    let p = card.precision;
+    let st_label = |s: Status| l.get(&format!("status_{}", s.as_str())).cloned().unwrap_or_else(|| s.as_str().to_string());
+    let score_txt = |s: Option<Decimal>| s.map_or_else(|| "–".to_string(), |s| format::score(s, p));
+    let hundred = Decimal::ONE_HUNDRED;
+
+    let indicator_ctx = |i: usize| -> IndicatorCtx {
+        let ind = &card.indicators[i];
+        let r: &IndicatorResult = &e.indicators[i];
+        let unit = ind.unit.as_deref();
+        let delta = match (r.score, r.previous_score.flatten()) {
+            (Some(now), Some(before)) => Some(now - before),
+            _ => None,
+        };
+        let (trend, trend_dir) = match delta {
+            Some(d) if d > Decimal::ZERO => ("▲", "up"),
+            Some(d) if d < Decimal::ZERO => ("▼", "down"),
+            Some(_) => ("▶", "flat"),
+            None => ("", "none"),
+        };
+        let note = current.notes.get(&ind.id);
+        IndicatorCtx {
+            id: ind.id.clone(),
+            name: ind.name.clone(),
+            unit: ind.unit.clone().unwrap_or_default(),
+            actual: r.actual.map_or_else(|| "–".into(), |a| format::value(a, unit, p)),
+            baseline: format::baseline(ind, p).unwrap_or_else(|| "–".into()),
+            target: format::target(ind, p),
+            score: score_txt(r.score),
+            status: r.status.as_str(),
+            status_label: st_label(r.status),
+            symbol: symbol(r.status),
+            trend,
+            trend_dir,
+            delta: delta.map(|d| format::delta(d, p)).unwrap_or_default(),
+            previous_actual: r.previous_actual.flatten().map(|a| format::value(a, unit, p)).unwrap_or_default(),
+            share: format::share(ind.share),
+            effective_weight: format::share(ind.effective_weight),
+            missing: r.missing,
+            reason: r.reason.clone().unwrap_or_default(),
+            note_html: note.map(|n| markdown::to_html(n)).unwrap_or_default(),
+            note_md: note.map(|n| markdown::to_markdown(n)).unwrap_or_default(),
+            description_html: ind.description.as_deref().map(markdown::to_html).unwrap_or_default(),
+        }
+    };
+
+    let mut counts = Counts::default();
+    for r in &e.indicators {
+        counts.total += 1;
+        match r.status {
+            Status::Green => counts.green += 1,
+            Status::Amber => counts.amber += 1,
+            Status::Red => counts.red += 1,
+            Status::Missing => counts.missing += 1,
+        }
+    }
+
+    // Where to act: largest weighted shortfall, ties by declaration order.
+    let mut act: Vec<(Decimal, usize)> = e
+        .indicators
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let s = r.score?;
+            let gain = r.effective_weight * (hundred - s.min(hundred));
+            (gain > Decimal::ZERO).then_some((gain, i))
+        })
+        .collect();
+    act.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let where_to_act = act
+        .iter()
+        .take(5)
+        .map(|&(gain, i)| {
+            let r = &e.indicators[i];
+            let ind = &card.indicators[i];
+            ActCtx {
+                name: ind.name.clone(),
+                perspective: card.perspectives[ind.perspective].name.clone(),
+                score: score_txt(r.score),
+                status: r.status.as_str(),
+                status_label: st_label(r.status),
+                symbol: symbol(r.status),
+                weight: format::share(ind.effective_weight),
+                gain: format::score(gain, p),
+            }
+        })
+        .collect();
+
+    // What moved: largest absolute score change since the previous period.
+    let mut moved: Vec<(Decimal, usize)> = e
+        .indicators
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let d = r.score? - r.previous_score.flatten()?;
+            (!d.is_zero()).then_some((d, i))
+        })
+        .collect();
+    moved.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then(a.1.cmp(&b.1)));
+    let what_moved = moved
+        .iter()
+        .take(5)
+        .map(|&(d, i)| {
+            let r = &e.indicators[i];
+            MovedCtx {
+                name: card.indicators[i].name.clone(),
+                previous_score: score_txt(r.previous_score.flatten()),
+                score: score_txt(r.score),
+                delta: format::delta(d, p),
+                arrow: if d > Decimal::ZERO { "▲" } else { "▼" },
+                direction: if d > Decimal::ZERO { "up" } else { "down" },
+                status: r.status.as_str(),
+                status_label: st_label(r.status),
+                symbol: symbol(r.status),
+            }
+        })
+        .collect();
+
+    let perspectives: Vec<PerspectiveCtx> = card
+        .perspectives
+        .iter()
+        .enumerate()
+        .map(|(pi, persp)| {
+            let pr = &e.perspectives[pi];
+            let mut objectives = Vec::new();
+            let mut direct = Vec::new();
+            for c in &persp.children {
+                match c {
+                    Node::Objective(o) => {
+                        let obj = &card.objectives[*o];
+                        let or = &e.objectives[*o];
+                        objectives.push(ObjectiveCtx {
+                            id: obj.id.clone(),
+                            name: obj.name.clone(),
+                            share: format::share(obj.share),
+                            score: score_txt(or.score),
+                            status: or.status.as_str(),
+                            status_label: st_label(or.status),
+                            symbol: symbol(or.status),
+                            description_html: obj.description.as_deref().map(markdown::to_html).unwrap_or_default(),
+                            indicators: obj.indicators.iter().map(|&i| indicator_ctx(i)).collect(),
+                        });
+                    }
+                    Node::Indicator(i) => direct.push(indicator_ctx(*i)),
+                }
+            }
+            PerspectiveCtx {
+                id: persp.id.clone(),
+                name: persp.name.clone(),
+                share: format::share(persp.share),
+                score: score_txt(pr.score),
+                status: pr.status.as_str(),
+                status_label: st_label(pr.status),
+                symbol: symbol(pr.status),
+                description_html: persp.description.as_deref().map(markdown::to_html).unwrap_or_default(),
+                description_md: persp.description.as_deref().map(markdown::to_markdown).unwrap_or_default(),
+                objectives,
+                indicators: direct,
+            }
+        })
+        .collect();
+
+    let chart = chart(card, e, &score_txt);
+    let strategy_map = strategy_map(card, e, &score_txt);
+    let mermaid = mermaid(card, e, &score_txt);
+
+    let missing = e
+        .indicators
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.missing)
+        .map(|(i, r)| MissingCtx {
+            name: card.indicators[i].name.clone(),
+            id: r.id.clone(),
+            reason: r.reason.clone().unwrap_or_default(),
+        })
+        .collect();
+
+    let methodology = card
+        .indicators
+        .iter()
+        .map(|ind| MethodCtx {
+            name: ind.name.clone(),
+            perspective: card.perspectives[ind.perspective].name.clone(),
+            rule: rule_text(&ind.rule, ind.unit.as_deref(), p, &l),
+            formula: ind.formula.as_ref().map(|f| f.text.clone()).unwrap_or_default(),
+            share: format::share(ind.share),
+            effective_weight: format::share(ind.effective_weight),
+        })
+        .collect();
+
+    let name_of = |id: &str| -> String {
+        card.perspectives
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.clone())
+            .or_else(|| card.objectives.iter().find(|o| o.id == id).map(|o| o.name.clone()))
+            .or_else(|| card.indicators.iter().find(|i| i.id == id).map(|i| i.name.clone()))
+            .unwrap_or_else(|| id.to_string())
+    };
+    let ahp = card
+        .ahp
+        .iter()
+        .map(|g| {
+            let group = match g.key.split_once('.') {
+                None => l.get("ahp_group_perspectives").cloned().unwrap_or_else(|| g.key.clone()),
+                Some((_, parent)) => name_of(parent),
+            };
+            AhpCtx {
+                group,
+                cr: format::fixed(g.consistency_ratio, 3),
+                members: g.members.iter().map(|(id, w)| (name_of(id), format::share(*w))).collect(),
+            }
+        })
+        .collect();
+
+    let status = e.composite.status;
+    let composite = CompositeCtx {
+        score: score_txt(e.composite.score),
+        status: status.as_str(),
+        status_label: st_label(status),
+        symbol: symbol(status),
+        coverage: format::share(e.composite.coverage),
+        max_score: format::score(card.max_score, 0),
+    };
+    Ok(Ctx {
+        lang: opts.lang.code(),
+        missing_policy: l.get(&format!("missing_{:?}", card.missing).to_lowercase()).cloned().unwrap_or_default(),
+        l,
+        title: card.name.clone(),
+        scorecard_id: card.id.clone(),
+        description_html: card.description.as_deref().map(markdown::to_html).unwrap_or_default(),
+        description_md: card.description.as_deref().map(markdown::to_markdown).unwrap_or_default(),
+        period: e.period.clone(),
+        previous_period: previous.map(|m| m.period.clone()),
+        unit: e.unit.clone(),
+        generated_at: opts.generated_at.clone(),
+        composite,
+        counts,
+        where_to_act,
+        what_moved,
+        perspectives,
+        chart,
+        strategy_map,
+        mermaid,
+        missing,
+        methodology,
+        ahp,
+    })
+}
+
+/// Horizontal bars of the perspectives' scores (inline SVG geometry).
+fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -> String) -> Chart {
+    let (label_width, bar_max, row) = (170u32, 420u32, 34u32);
+    let scale_dec = |s: Decimal| s.max(Decimal::ZERO) * Decimal::from(bar_max) / card.max_score;
+    let scale = |s: Decimal| format::fixed(scale_dec(s), 1);
+    // Absolute x of a threshold line.
+    let at = |s: Decimal| format::fixed(Decimal::from(label_width) + scale_dec(s), 1);
+    let bars = card
+        .perspectives
+        .iter()
+        .zip(&e.perspectives)
+        .enumerate()
+        .map(|(i, (p, r))| Bar {
+            name: truncate_width(&p.name, 22),
+            y: 10 + i as u32 * row,
+            text_y: 10 + i as u32 * row + 17,
+            width: scale(r.score.unwrap_or_default()),
+            score: score_txt(r.score),
+            status: r.status.as_str(),
+            symbol: symbol(r.status),
+        })
+        .collect::<Vec<_>>();
+    Chart {
+        width: label_width + bar_max + 90,
+        height: 20 + bars.len() as u32 * row,
+        label_width,
+        bar_max,
+        x100: at(Decimal::ONE_HUNDRED),
+        green_x: at(card.green),
+        amber_x: at(card.amber),
+        bars,
+    }
+}
+
+/// Strategy map layout: one lane per perspective (top to bottom in
+/// declaration order, so financial sits on top), objectives spread across
+/// their lane, arrows from cause to effect.
+fn strategy_map(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -> String) -> MapCtx {
+    let width = 960u32;
+    let (lane_h, lane_label, pad, gap, box_h) = (104u32, 150u32, 12u32, 14u32, 62u32);
+    let mut lanes = Vec::new();
+    let mut nodes: Vec<MapNode> = Vec::new();
+    let mut pos: BTreeMap<usize, (u32, u32, u32)> = BTreeMap::new();
+    for (pi, p) in card.perspectives.iter().enumerate() {
+        let y = pi as u32 * lane_h;
+        lanes.push(Lane {
+            name: truncate_width(&p.name, 20),
+            y,
+            height: lane_h,
+            text_y: y + lane_h / 2 + 5,
+        });
+        let objs: Vec<usize> = card.objectives.iter().enumerate().filter(|(_, o)| o.perspective == pi).map(|(i, _)| i).collect();
+        if objs.is_empty() {
+            continue;
+        }
+        let n = objs.len() as u32;
+        let avail = width - lane_label - pad;
+        let w = ((avail - gap * (n - 1)) / n).min(240);
+        let total = w * n + gap * (n - 1);
+        let x0 = lane_label + (avail - total) / 2;
+        // Characters that fit on a line: about 7 px per column at 12 px.
+        let cols = ((w.saturating_sub(16)) / 7).max(6) as usize;
+        for (k, &oi) in objs.iter().enumerate() {
+            let o = &card.objectives[oi];
+            let r = &e.objectives[oi];
+            let x = x0 + k as u32 * (w + gap);
+            let by = y + (lane_h - box_h) / 2;
+            let short = wrap2(&o.name, cols);
+            let text_y = if short.len() == 1 { vec![by + 24] } else { vec![by + 18, by + 33] };
+            pos.insert(oi, (x + w / 2, by, by + box_h));
+            nodes.push(MapNode {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                short,
+                x,
+                y: by,
+                w,
+                h: box_h,
+                cx: x + w / 2,
+                text_y,
+                score: score_txt(r.score),
+                status: r.status.as_str(),
+                symbol: symbol(r.status),
+            });
+        }
+    }
+    let mut edges = Vec::new();
+    for (oi, o) in card.objectives.iter().enumerate() {
+        for &t in &o.drives {
+            let (Some(&(x1, top1, bot1)), Some(&(x2, top2, bot2))) = (pos.get(&oi), pos.get(&t)) else { continue };
+            // Cause below effect (the usual map): leave from the top, enter at
+            // the bottom; otherwise the reverse; same lane: curve over.
+            let path = if top1 > bot2 {
+                let my = (top1 + bot2) / 2;
+                format!("M{x1},{top1} C{x1},{my} {x2},{my} {x2},{}", bot2 + 6)
+            } else if bot1 < top2 {
+                let my = (bot1 + top2) / 2;
+                format!("M{x1},{bot1} C{x1},{my} {x2},{my} {x2},{}", top2 - 6)
+            } else {
+                let up = top1.saturating_sub(22);
+                format!("M{x1},{top1} C{x1},{up} {x2},{up} {x2},{}", top2 - 6)
+            };
+            edges.push(Edge {
+                path,
+                from: o.name.clone(),
+                to: card.objectives[t].name.clone(),
+            });
+        }
+    }
+    MapCtx {
+        width,
+        height: lane_h * card.perspectives.len() as u32,
+        lanes,
+        nodes,
+        edges,
+    }
+}
+
+/// The strategy map as a Mermaid flowchart for the Markdown report.
+fn mermaid(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -> String) -> String {
+    let mut s = String::from("flowchart BT\n");
+    for (pi, p) in card.perspectives.iter().enumerate() {
+        s.push_str(&format!("  subgraph p{pi}[\"{}\"]\n", mermaid_label(&p.name)));
+        for (oi, o) in card.objectives.iter().enumerate().filter(|(_, o)| o.perspective == pi) {
+            let r = &e.objectives[oi];
+            s.push_str(&format!(
+                "    o{oi}[\"{}<br/>{} {}\"]\n",
+                mermaid_label(&o.name),
+                symbol(r.status),
+                score_txt(r.score)
+            ));
+        }
+        s.push_str("  end\n");
+    }
+    for (oi, o) in card.objectives.iter().enumerate() {
+        for t in &o.drives {
+            s.push_str(&format!("  o{oi} --> o{t}\n"));
+        }
+    }
+    for (oi, r) in e.objectives.iter().enumerate() {
+        s.push_str(&format!("  class o{oi} {}\n", r.status.as_str()));
+    }
+    s.push_str("  classDef green fill:#e3f4e8,stroke:#1e7b3c\n");
+    s.push_str("  classDef amber fill:#fdf1d8,stroke:#a86800\n");
+    s.push_str("  classDef red fill:#fbe3e1,stroke:#b3261e\n");
+    s.push_str("  classDef missing fill:#eeeeee,stroke:#777777\n");
+    s
+}
+
+// ---------------------------------------------------------------- rendering
+
+/// HTML-escapes for `.html` templates; Markdown-escapes for `.md` ones, so
+/// user text can neither inject markup nor break a table.
+fn md_escape(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    out.write_all(markdown::escape_inline(s).as_bytes())
+}
+
+fn load_tera(format: Format, dir: Option<&Path>) -> Result<tera::Tera, ReportError> {
+    let mut tera = tera::Tera::default();
+    let (suffix, main) = match format {
+        Format::Html => (".html", "report.html"),
+        Format::Markdown => (".md", "report.md"),
+    };
+    // Only this format's templates (and the CSS, included raw by HTML).
+    let wanted = |name: &str| name.ends_with(suffix) || (format == Format::Html && name.ends_with(".css"));
+    let mut templates: BTreeMap<String, (String, String)> = BUILTIN
+        .iter()
+        .filter(|(n, _)| wanted(n))
+        .map(|(n, t)| (n.to_string(), (n.to_string(), t.to_string())))
+        .collect();
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir).map_err(|e| ReportError(format!("cannot read templates directory `{}`: {e}", dir.display())))?;
+        let mut names: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        names.sort();
+        for p in names {
+            let Some(name) = p.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+            if !p.is_file() || !wanted(&name) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).map_err(|e| ReportError(format!("cannot read template `{}`: {e}", p.display())))?;
+            templates.insert(name, (p.display().to_string(), text));
+        }
+    }
+    match format {
+        Format::Html => tera.autoescape_on([".html"]),
+        Format::Markdown => {
+            tera.autoescape_on([".md"]);
+            tera.set_escape_fn(md_escape);
+        }
+    }
+    // Add one at a time so an error names the file it is in.
+    let ordered: Vec<(String, (String, String))> = templates.into_iter().collect();
+    tera.add_raw_templates(ordered.iter().map(|(n, (_, t))| (n.as_str(), t.as_str())))
+        .map_err(|e| {
+            let text = e.to_string();
+            let culprit = ordered
+                .iter()
+                .find(|(n, _)| text.contains(&format!("{n}:")) || text.contains(&format!("'{n}'")))
+                .map(|(_, (origin, _))| origin.clone());
+            ReportError(match culprit {
+                Some(origin) => format!("template `{origin}` is invalid:\n{text}"),
+                None => format!("templates are invalid:\n{text}"),
+            })
+        })?;
+    if !tera.contains_template(main) {
+        return Err(ReportError(format!("template `{main}` is missing")));
+    }
+    Ok(tera)
+}
+
+/// Renders a report of the last period (with the previous one for trends).
+pub fn render(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Option<&Measurements>, opts: &Options) -> Result<String, ReportError> {
+    let ctx = build(card, e, current, previous, opts)?;
+    let tera = load_tera(opts.format, opts.templates)?;
+    let main = match opts.format {
+        Format::Html => "report.html",
+        Format::Markdown => "report.md",
+    };
+    let context = tera::Context::from_serialize(&ctx).map_err(|e| ReportError(format!("report context: {e}")))?;
+    tera.render(main, &context).map_err(|e| {
+        let origin = opts
+            .templates
+            .map(|d| d.display().to_string())
+            .map_or_else(|| "built-in templates".to_string(), |d| format!("templates in `{d}` (or built-in)"));
+        ReportError(format!("rendering failed ({origin}):\n{e}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_counts_display_width() {
+        assert_eq!(truncate_width("abcdef", 4), "abcd…");
+        assert_eq!(truncate_width("客户满意度", 4), "客户…");
+        assert_eq!(truncate_width("abc", 4), "abc");
+    }
+
+    #[test]
+    fn wrapping_prefers_spaces() {
+        assert_eq!(wrap2("Grow customer lifetime value", 16), vec!["Grow customer", "lifetime value"]);
+        assert_eq!(wrap2("short", 16), vec!["short"]);
+    }
+
+    #[test]
+    fn mermaid_labels_cannot_escape() {
+        assert_eq!(mermaid_label(r#"a"]; click x"#), "a#quot;]; click x");
+        assert_eq!(mermaid_label("<b>"), "#lt;b#gt;");
+    }
+}
