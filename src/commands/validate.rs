@@ -14,7 +14,8 @@ use crate::source::Source;
 /// What a TOML file turned out to be.
 enum Kind {
     Scorecard,
-    Measurements(Option<String>),
+    /// With the `scorecard = "id"` it names, and that value's span.
+    Measurements(Option<(String, std::ops::Range<usize>)>),
     Other,
 }
 
@@ -26,7 +27,10 @@ fn classify(src: &Source) -> Kind {
     let t = t.get_ref();
     match t.get("scorecard").map(|v| v.get_ref()) {
         Some(toml::de::DeValue::Table(_)) => Kind::Scorecard,
-        Some(toml::de::DeValue::String(s)) => Kind::Measurements(Some(s.to_string())),
+        Some(toml::de::DeValue::String(s)) => {
+            let span = t.get("scorecard").map_or(0..0, |v| v.span());
+            Kind::Measurements(Some((s.to_string(), span)))
+        }
         _ if t.contains_key("period") || t.contains_key("values") => Kind::Measurements(None),
         // Scorecard content without its `[scorecard]` table: say that.
         _ if ["perspectives", "objectives", "indicators", "inputs", "ahp"].iter().any(|k| t.contains_key(*k)) => Kind::Scorecard,
@@ -79,7 +83,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
     }
 
     let mut cards: Vec<(Source, Option<Scorecard>)> = Vec::new();
-    let mut pending: Vec<(Source, Option<String>, bool)> = Vec::new();
+    let mut pending: Vec<(Source, Option<(String, std::ops::Range<usize>)>, bool)> = Vec::new();
     let mut n_files = 0;
     for (path, explicit) in &files {
         let src = match load::read_source(path) {
@@ -151,7 +155,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
     let invalid_cards = cards.len() - valid_cards.len();
     for (src, id, explicit) in &pending {
         let card = match id {
-            Some(id) => by_id.get(id.as_str()).and_then(|c| c.as_ref()),
+            Some((id, _)) => by_id.get(id.as_str()).and_then(|c| c.as_ref()),
             None if valid_cards.len() == 1 => Some(valid_cards[0]),
             None => None,
         };
@@ -163,16 +167,17 @@ pub fn run(args: &ValidateArgs) -> Exit {
             None if invalid_cards > 0 => {}
             None => {
                 let msg = match id {
-                    Some(id) => format!("no scorecard with id `{id}` was found to check these measurements against"),
+                    Some((id, _)) => format!("no scorecard with id `{id}` was found to check these measurements against"),
                     None => "cannot tell which scorecard these measurements are for".to_string(),
                 };
                 let ids: Vec<&str> = valid_cards.iter().map(|c| c.id.as_str()).collect();
                 let hint = id
-                    .as_deref()
-                    .and_then(|id| diag::did_you_mean(id, ids.iter().copied()))
+                    .as_ref()
+                    .and_then(|(id, _)| diag::did_you_mean(id, ids.iter().copied()))
                     .unwrap_or_else(|| "add `scorecard = \"<id>\"` and pass the scorecard file too".into());
                 let d = if *explicit { Diagnostic::error("E041", msg) } else { Diagnostic::warning("W010", msg) };
-                diags.push(d.at(src, 0..0).hint(hint));
+                let span = id.as_ref().map_or(0..0, |(_, span)| span.clone());
+                diags.push(d.at(src, span).hint(hint));
             }
         }
     }
