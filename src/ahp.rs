@@ -44,9 +44,9 @@ pub fn check(matrix: &[Vec<Decimal>]) -> Result<(), AhpError> {
             return Err(AhpError::NotSquare { row, len: r.len(), n });
         }
     }
-    for i in 0..n {
-        for j in i..n {
-            let inv = Decimal::ONE.checked_div(matrix[i][j]).ok_or(AhpError::Overflow)?;
+    for (i, row) in matrix.iter().enumerate() {
+        for (j, &a_ij) in row.iter().enumerate().skip(i) {
+            let inv = Decimal::ONE.checked_div(a_ij).ok_or(AhpError::Overflow)?;
             let diff = matrix[j][i].checked_sub(inv).ok_or(AhpError::Overflow)?.abs();
             if diff > reciprocity_tolerance() {
                 return Err(AhpError::NotReciprocal { i, j });

@@ -128,10 +128,10 @@ impl Diagnostics {
     pub fn sort(&mut self) {
         let mut files: Vec<String> = Vec::new();
         for d in &self.items {
-            if let Some(n) = d.file_name() {
-                if !files.iter().any(|f| f == n) {
-                    files.push(n.to_string());
-                }
+            if let Some(n) = d.file_name()
+                && !files.iter().any(|f| f == n)
+            {
+                files.push(n.to_string());
             }
         }
         self.items.sort_by_key(|d| {

@@ -229,7 +229,7 @@ impl Parser {
                 if !self.eat(')') {
                     return Err(ParseError {
                         message: "missing `)`".into(),
-                        hint: Some(format!("close the `(` opened at byte {}", span.start)),
+                        hint: Some("close every `(` with a `)`".into()),
                         span: self.here(),
                     });
                 }

@@ -105,15 +105,15 @@ fn from_toml(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut D
         origin: src.name.clone(),
         ..Default::default()
     };
-    if let Some(sc) = w.string(top, "scorecard", ctx) {
-        if sc.value != card.id {
-            w.diags.push(
-                Diagnostic::error("E030", format!("measurements are for scorecard `{}`, not `{}`", sc.value, card.id))
-                    .at(src, sc.span)
-                    .label("different scorecard")
-                    .hint("pass the matching scorecard, or fix `scorecard = ...`"),
-            );
-        }
+    if let Some(sc) = w.string(top, "scorecard", ctx)
+        && sc.value != card.id
+    {
+        w.diags.push(
+            Diagnostic::error("E030", format!("measurements are for scorecard `{}`, not `{}`", sc.value, card.id))
+                .at(src, sc.span)
+                .label("different scorecard")
+                .hint("pass the matching scorecard, or fix `scorecard = ...`"),
+        );
     }
     match (w.string(top, "period", ctx), period) {
         (_, Some(p)) => m.period = p.to_string(),
@@ -154,10 +154,10 @@ fn from_toml(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut D
                     }
                 },
             };
-            if check_value_id(card, id, k.span(), src, w.diags) {
-                if let Some(d) = value {
-                    m.values.insert(id.to_string(), d);
-                }
+            if check_value_id(card, id, k.span(), src, w.diags)
+                && let Some(d) = value
+            {
+                m.values.insert(id.to_string(), d);
             }
         }
     }
@@ -165,10 +165,10 @@ fn from_toml(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut D
         for (k, _) in notes.iter() {
             let id: &str = k.get_ref();
             let note = w.string(notes, id, "`[notes]`");
-            if check_note_id(card, id, k.span(), src, w.diags) {
-                if let Some(n) = note {
-                    m.notes.insert(id.to_string(), n.value);
-                }
+            if check_note_id(card, id, k.span(), src, w.diags)
+                && let Some(n) = note
+            {
+                m.notes.insert(id.to_string(), n.value);
             }
         }
     }
@@ -272,7 +272,7 @@ fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
         let raw_value = rec.get(value_col).unwrap_or("").trim();
         if id.is_empty() {
             diags.push(
-                Diagnostic::error("E036", format!("CSV row {line} has an empty id"))
+                Diagnostic::error("E036", format!("CSV line {line} has an empty id"))
                     .at(src, csv_field_span(&src.text, start, id_col))
                     .label("empty id"),
             );
@@ -280,7 +280,7 @@ fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
         }
         if let Some(first) = seen.insert(id.to_string(), line) {
             diags.push(
-                Diagnostic::error("E037", format!("`{id}` is given twice (rows {first} and {line})"))
+                Diagnostic::error("E037", format!("`{id}` is given twice (lines {first} and {line})"))
                     .at(src, csv_field_span(&src.text, start, id_col))
                     .label("duplicate")
                     .hint("give each id once per period"),
@@ -297,9 +297,9 @@ fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
                 }
                 None => {
                     let msg = if ["nan", "inf", "-inf", "+inf"].contains(&raw_value.to_ascii_lowercase().as_str()) {
-                        format!("value of `{id}` on row {line} is not a finite number")
+                        format!("value of `{id}` on line {line} is not a finite number")
                     } else {
-                        format!("value of `{id}` on row {line} (\"{raw_value}\") is not a decimal number")
+                        format!("value of `{id}` on line {line} (\"{raw_value}\") is not a decimal number")
                     };
                     diags.push(
                         Diagnostic::error("E035", msg)

@@ -208,7 +208,7 @@ pub struct Indicator {
     pub tolerance: Option<Sp<Num>>,
     /// curve: `[[value, score], ...]`, values strictly increasing.
     #[schemars(with = "Option<Vec<[f64; 2]>>")]
-    pub points: Option<Sp<Vec<Sp<Vec<Sp<Num>>>>>>,
+    pub points: Option<Points>,
     /// Cross-check of the order of baseline and target.
     pub direction: Option<Sp<Direction>>,
     /// Computed indicator: an expression over input and indicator ids.
@@ -220,6 +220,9 @@ pub struct Indicator {
     /// Markdown text.
     pub description: Option<Sp<String>>,
 }
+
+/// Curve points as written: each a list that should hold `[value, score]`.
+pub type Points = Sp<Vec<Sp<Vec<Sp<Num>>>>>;
 
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields)]

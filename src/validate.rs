@@ -692,11 +692,11 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                     None
                 }
             };
-            if let Some((low, high, span)) = &bounds {
-                if low > high {
-                    cx.error("E013", span, format!("band target of {whose} has low {low} > high {high}"))
-                        .with("bounds reversed", Some(format!("write `target = [{high}, {low}]`")));
-                }
+            if let Some((low, high, span)) = &bounds
+                && low > high
+            {
+                cx.error("E013", span, format!("band target of {whose} has low {low} > high {high}"))
+                    .with("bounds reversed", Some(format!("write `target = [{high}, {low}]`")));
             }
             let tolerance = match &ind.tolerance {
                 Some(t) if t.value.0 <= Decimal::ZERO => {
@@ -745,12 +745,12 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                     continue;
                 }
                 let (v, s) = (&p.value[0], &p.value[1]);
-                if let Some(&(prev, _)) = out.last() {
-                    if v.value.0 <= prev {
-                        cx.error("E014", &v.span, format!("curve values of {whose} must strictly increase: {} follows {prev}", v.value.0))
-                            .with("not increasing", Some("list points in increasing order of value, each value once".into()));
-                        ok = false;
-                    }
+                if let Some(&(prev, _)) = out.last()
+                    && v.value.0 <= prev
+                {
+                    cx.error("E014", &v.span, format!("curve values of {whose} must strictly increase: {} follows {prev}", v.value.0))
+                        .with("not increasing", Some("list points in increasing order of value, each value once".into()));
+                    ok = false;
                 }
                 if s.value.0 < Decimal::ZERO || s.value.0 > cap {
                     cx.error("E014", &s.span, format!("curve score {} of {whose} is outside 0..{cap}", s.value.0))
@@ -798,11 +798,11 @@ fn apply_ahp(
     let obj_weight = |id: &str| file.objectives.iter().find(|r| r.id.value == id).and_then(|r| r.weight.as_ref().map(|w| w.span.clone()));
     let ind_weight = |id: &str| file.indicators.iter().find(|r| r.id.value == id).and_then(|r| r.weight.as_ref().map(|w| w.span.clone()));
 
-    if let Some(g) = &a.perspectives {
-        if let Some(w) = ahp_group(cx, g, "perspectives", &p_members, out) {
-            for (p, w) in perspectives.iter_mut().zip(w) {
-                p.weight = w;
-            }
+    if let Some(g) = &a.perspectives
+        && let Some(w) = ahp_group(cx, g, "perspectives", &p_members, out)
+    {
+        for (p, w) in perspectives.iter_mut().zip(w) {
+            p.weight = w;
         }
     }
     for (pid, g) in &a.objectives {
@@ -947,17 +947,20 @@ fn ahp_group(
     Some(names.iter().map(|n| by_name[n]).collect())
 }
 
-/// Sum of a group's weights; absurdly large weights are an error, not a panic.
-fn checked_total(cx: &mut Ctx, weights: impl Iterator<Item = Decimal>, what: &str) -> Decimal {
+/// Sum of a group's weights; absurdly large weights are an error, not a
+/// panic, pointing at the weight whose addition overflows.
+fn checked_total(cx: &mut Ctx, weights: impl Iterator<Item = (Decimal, Option<Range<usize>>)>, what: &str) -> Decimal {
     let mut total = Decimal::ZERO;
-    for w in weights {
+    for (w, span) in weights {
         match total.checked_add(w) {
             Some(t) => total = t,
             None => {
-                let d = Diagnostic::error("E024", format!("weights of {what} are too large to add up"))
-                    .in_file(cx.src)
-                    .hint("weights are relative: scale them down (30/30/20/20 means the same as 3/3/2/2)");
-                cx.diags.push(d);
+                let d = Diagnostic::error("E024", format!("weights of {what} are too large to add up"));
+                let d = match span {
+                    Some(span) => d.at(cx.src, span).label("the sum overflows here"),
+                    None => d.in_file(cx.src),
+                };
+                cx.diags.push(d.hint("weights are relative: scale them down (30/30/20/20 means the same as 3/3/2/2)"));
                 return Decimal::ONE;
             }
         }
@@ -986,7 +989,7 @@ fn normalise(
             .with("every sibling weighs 0", Some("give at least one member a weight > 0".into()));
     };
 
-    let total = checked_total(cx, perspectives.iter().map(|p| p.weight), "the perspectives");
+    let total = checked_total(cx, perspectives.iter().map(|p| (p.weight, weight_span("perspective", &p.id))), "the perspectives");
     if total.is_zero() && !perspectives.is_empty() {
         zero_group(cx, "the perspectives".into(), weight_span("perspective", &perspectives[0].id));
     }
@@ -1002,7 +1005,11 @@ fn normalise(
                 Node::Indicator(i) => indicators[*i].weight,
             })
             .collect();
-        let total = checked_total(cx, weights.iter().copied(), &format!("perspective `{}`", p.id));
+        let spans = p.children.iter().map(|c| match c {
+            Node::Objective(o) => weight_span("objective", &objectives[*o].id),
+            Node::Indicator(i) => weight_span("indicator", &indicators[*i].id),
+        });
+        let total = checked_total(cx, weights.iter().copied().zip(spans), &format!("perspective `{}`", p.id));
         if total.is_zero() && !weights.is_empty() {
             let first = match p.children[0] {
                 Node::Objective(o) => weight_span("objective", &objectives[o].id),
@@ -1022,7 +1029,11 @@ fn normalise(
         }
     }
     for o in objectives.iter_mut() {
-        let total = checked_total(cx, o.indicators.iter().map(|&i| indicators[i].weight), &format!("objective `{}`", o.id));
+        let total = checked_total(
+            cx,
+            o.indicators.iter().map(|&i| (indicators[i].weight, weight_span("indicator", &indicators[i].id))),
+            &format!("objective `{}`", o.id),
+        );
         if total.is_zero() && !o.indicators.is_empty() {
             zero_group(cx, format!("objective `{}`", o.id), weight_span("indicator", &indicators[o.indicators[0]].id));
         }

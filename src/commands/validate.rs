@@ -11,11 +11,13 @@ use crate::measure;
 use crate::model::Scorecard;
 use crate::source::Source;
 
+/// The `scorecard = "id"` a measurements file names, with the value's span.
+type Named = (String, std::ops::Range<usize>);
+
 /// What a TOML file turned out to be.
 enum Kind {
     Scorecard,
-    /// With the `scorecard = "id"` it names, and that value's span.
-    Measurements(Option<(String, std::ops::Range<usize>)>),
+    Measurements(Option<Named>),
     Other,
 }
 
@@ -36,6 +38,12 @@ fn classify(src: &Source) -> Kind {
         _ if ["perspectives", "objectives", "indicators", "inputs", "ahp"].iter().any(|k| t.contains_key(*k)) => Kind::Scorecard,
         _ => Kind::Other,
     }
+}
+
+/// Whether a file parses as TOML with a `[scorecard]` table.
+fn has_scorecard_table(src: &Source) -> bool {
+    toml::de::DeTable::parse(&src.text)
+        .is_ok_and(|t| matches!(t.get_ref().get("scorecard").map(|v| v.get_ref()), Some(toml::de::DeValue::Table(_))))
 }
 
 /// `*.toml` files under a directory, sorted so output is deterministic.
@@ -83,7 +91,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
     }
 
     let mut cards: Vec<(Source, Option<Scorecard>)> = Vec::new();
-    let mut pending: Vec<(Source, Option<(String, std::ops::Range<usize>)>, bool)> = Vec::new();
+    let mut pending: Vec<(Source, Option<Named>, bool)> = Vec::new();
     let mut n_files = 0;
     for (path, explicit) in &files {
         let src = match load::read_source(path) {
@@ -119,25 +127,36 @@ pub fn run(args: &ValidateArgs) -> Exit {
     }
 
     if !args.measurements.is_empty() {
-        let valid: Vec<&Scorecard> = cards.iter().filter_map(|(_, c)| c.as_ref()).collect();
+        let mut sources = Vec::new();
+        for m in &args.measurements {
+            match load::read_source(m) {
+                Err(e) => return Exit::Usage(e.to_string()),
+                Ok(Err(d)) => {
+                    n_files += 1;
+                    diags.push(d);
+                }
+                // `--measurements` takes several values, so a scorecard
+                // written after it lands here: say so rather than report
+                // its keys as unknown.
+                Ok(Ok(src)) if has_scorecard_table(&src) => {
+                    return Exit::Usage(format!(
+                        "`{}` is a scorecard, not a measurements file: put scorecards before `--measurements` (e.g. `bsc validate card.toml --measurements 2026-Q3.toml`)",
+                        src.name
+                    ));
+                }
+                Ok(Ok(src)) => sources.push(src),
+            }
+        }
         if cards.len() != 1 {
             return Exit::Usage(format!(
                 "--measurements needs exactly one scorecard, but {} were given",
                 cards.len()
             ));
         }
-        for m in &args.measurements {
-            let src = match load::read_source(m) {
-                Err(e) => return Exit::Usage(e.to_string()),
-                Ok(Err(d)) => {
-                    diags.push(d);
-                    continue;
-                }
-                Ok(Ok(s)) => s,
-            };
+        for src in &sources {
             n_files += 1;
-            if let Some(card) = valid.first() {
-                measure::load(&src, card, None, &mut diags);
+            if let Some(card) = &cards[0].1 {
+                measure::load(src, card, None, &mut diags);
             }
         }
     }
