@@ -329,11 +329,24 @@ pub fn scorecard_schema() -> serde_json::Value {
 }
 
 /// Top-level keys a JSON Schema object allows, for unknown-key checks.
-pub fn schema_keys<T: JsonSchema>() -> Vec<String> {
-    let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
-    schema
-        .get("properties")
-        .and_then(|p| p.as_object())
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
+/// Computed once per type: building a schema costs far more than a lookup.
+pub fn schema_keys<T: JsonSchema + 'static>() -> std::sync::Arc<Vec<String>> {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<Vec<String>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(TypeId::of::<T>())
+        .or_insert_with(|| {
+            let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
+            Arc::new(
+                schema
+                    .get("properties")
+                    .and_then(|p| p.as_object())
+                    .map(|o| o.keys().cloned().collect())
+                    .unwrap_or_default(),
+            )
+        })
+        .clone()
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::formula::EvalError;
 use crate::measure::Measurements;
-use crate::model::{MissingPolicy, Node, Rule, Scorecard};
+use crate::model::{MissingPolicy, Node, Rule, Scorecard, ValueRef};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
 
@@ -152,24 +152,90 @@ pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
     Some(s.normalize())
 }
 
-/// Values of every indicator and input for one period: measured values,
-/// then computed indicators in dependency order.
-struct Actuals {
-    value: Vec<Option<Decimal>>,
-    reason: Vec<Option<String>>,
+/// Measured values of one period (or roll-up) by *slot*: indicator `i` at
+/// `i`, input `j` at `card.indicators.len() + j`. Indexing by position
+/// instead of by id keeps portfolio runs (many units) free of hashing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Slots {
+    pub values: Vec<Option<Decimal>>,
+    /// Why a slot has no value when that is more than "no value" (a
+    /// roll-up missing a period). Only consulted for missing slots.
+    pub reasons: Vec<(usize, String)>,
 }
 
-fn actuals(card: &Scorecard, m: &Measurements) -> Actuals {
+impl Slots {
+    /// Every slot empty.
+    pub fn empty(card: &Scorecard) -> Slots {
+        Slots {
+            values: vec![None; slot_count(card)],
+            reasons: Vec::new(),
+        }
+    }
+
+    /// The slots of a measurements file's values.
+    pub fn from_measurements(card: &Scorecard, m: &Measurements) -> Slots {
+        let values = card
+            .indicators
+            .iter()
+            .map(|i| &i.id)
+            .chain(card.inputs.iter().map(|i| &i.id))
+            .map(|id| m.values.get(id).copied())
+            .collect();
+        Slots { values, reasons: Vec::new() }
+    }
+
+    fn reason(&self, slot: usize) -> String {
+        self.reasons
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map_or_else(|| "no value".to_string(), |(_, r)| r.clone())
+    }
+}
+
+/// Number of slots of a card: its indicators, then its inputs.
+pub fn slot_count(card: &Scorecard) -> usize {
+    card.indicators.len() + card.inputs.len()
+}
+
+/// The slot of an indicator or input id.
+pub fn slot_of(card: &Scorecard, id: &str) -> Option<usize> {
+    Some(match card.ids.get(id)? {
+        ValueRef::Indicator(i) => *i,
+        ValueRef::Input(j) => card.indicators.len() + j,
+    })
+}
+
+/// Every number of one evaluation, before it is dressed as an
+/// [`Evaluation`]: actual values, scores, and the aggregated tree.
+#[derive(Debug, Clone)]
+pub struct Scores {
+    /// Actual value of each indicator (measured or computed).
+    pub actual: Vec<Option<Decimal>>,
+    /// Why each indicator has no score (`None` when it has one).
+    pub reason: Vec<Option<String>>,
+    pub score: Vec<Option<Decimal>>,
+    pub objectives: Vec<Option<Decimal>>,
+    pub perspectives: Vec<Option<Decimal>>,
+    pub composite: Option<Decimal>,
+    pub coverage: Decimal,
+}
+
+/// Actual values of every indicator: measured values, then computed
+/// indicators in dependency order; with the reason of each missing one.
+fn actuals(card: &Scorecard, slots: &Slots) -> (Vec<Option<Decimal>>, Vec<Option<String>>) {
     let n = card.indicators.len();
-    let mut value: Vec<Option<Decimal>> = card.indicators.iter().map(|i| m.values.get(&i.id).copied()).collect();
-    let mut reason: Vec<Option<String>> = value.iter().map(|v| v.is_none().then(|| "no value".to_string())).collect();
-    debug_assert_eq!(value.len(), n);
+    let mut value: Vec<Option<Decimal>> = slots.values[..n].to_vec();
+    let mut reason: Vec<Option<String>> = value
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.is_none().then(|| slots.reason(i)))
+        .collect();
     for &i in &card.formula_order {
         let f = card.indicators[i].formula.as_ref().expect("formula_order holds computed indicators");
         let lookup = |id: &str| -> Option<Decimal> {
             match card.ids.get(id)? {
-                crate::model::ValueRef::Input(_) => m.values.get(id).copied(),
-                crate::model::ValueRef::Indicator(j) => value[*j],
+                ValueRef::Input(j) => slots.values[n + j],
+                ValueRef::Indicator(j) => value[*j],
             }
         };
         match f.expr.eval(&lookup) {
@@ -183,26 +249,26 @@ fn actuals(card: &Scorecard, m: &Measurements) -> Actuals {
             }
         }
     }
-    Actuals { value, reason }
+    (value, reason)
 }
 
-/// Indicator scores for one period, with the reason of each missing one.
-fn indicator_scores(card: &Scorecard, m: &Measurements) -> (Actuals, Vec<Option<Decimal>>) {
-    let mut a = actuals(card, m);
+/// Indicator scores, with the reason of each missing one.
+fn indicator_scores(card: &Scorecard, slots: &Slots) -> (Vec<Option<Decimal>>, Vec<Option<String>>, Vec<Option<Decimal>>) {
+    let (value, mut reason) = actuals(card, slots);
     let scores = card
         .indicators
         .iter()
         .enumerate()
         .map(|(i, ind)| {
-            let v = a.value[i]?;
+            let v = value[i]?;
             let s = score_rule(&ind.rule, ind.cap, v);
             if s.is_none() {
-                a.reason[i] = Some(EvalError::Overflow.to_string());
+                reason[i] = Some(EvalError::Overflow.to_string());
             }
             s
         })
         .collect();
-    (a, scores)
+    (value, reason, scores)
 }
 
 fn gcd(mut a: u128, mut b: u128) -> u128 {
@@ -265,91 +331,119 @@ fn weighted_mean(children: impl Iterator<Item = (Decimal, Option<Decimal>)>, pol
     Some(num.checked_div(den)?.normalize())
 }
 
-/// Evaluates the last period; `previous` supplies trend values.
-pub fn evaluate(card: &Scorecard, current: &Measurements, previous: Option<&Measurements>) -> Result<Evaluation, MissingData> {
-    let (act, scores) = indicator_scores(card, current);
-    if card.missing == MissingPolicy::Error {
-        let missing: Vec<(String, String)> = card
-            .indicators
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| scores[*i].is_none())
-            .map(|(i, ind)| (ind.id.clone(), act.reason[i].clone().unwrap_or_else(|| "no value".into())))
-            .collect();
-        if !missing.is_empty() {
-            return Err(MissingData { missing });
-        }
-    }
-    let prev = previous.map(|p| indicator_scores(card, p));
+/// Scores one period's (or roll-up's) values: every indicator, objective,
+/// perspective and the composite. Pure numbers, no names.
+pub fn score_slots(card: &Scorecard, slots: &Slots) -> Scores {
+    debug_assert_eq!(slots.values.len(), slot_count(card));
+    let (actual, reason, score) = indicator_scores(card, slots);
     let policy = card.missing;
-
-    let objective_scores: Vec<Option<Decimal>> = card
+    let objectives: Vec<Option<Decimal>> = card
         .objectives
         .iter()
-        .map(|o| weighted_mean(o.indicators.iter().map(|&i| (card.indicators[i].weight, scores[i])), policy))
+        .map(|o| weighted_mean(o.indicators.iter().map(|&i| (card.indicators[i].weight, score[i])), policy))
         .collect();
-    let perspective_scores: Vec<Option<Decimal>> = card
+    let perspectives: Vec<Option<Decimal>> = card
         .perspectives
         .iter()
         .map(|p| {
             weighted_mean(
                 p.children.iter().map(|c| match c {
-                    Node::Objective(o) => (card.objectives[*o].weight, objective_scores[*o]),
-                    Node::Indicator(i) => (card.indicators[*i].weight, scores[*i]),
+                    Node::Objective(o) => (card.objectives[*o].weight, objectives[*o]),
+                    Node::Indicator(i) => (card.indicators[*i].weight, score[*i]),
                 }),
                 policy,
             )
         })
         .collect();
-    let composite = weighted_mean(
-        card.perspectives.iter().zip(&perspective_scores).map(|(p, s)| (p.weight, *s)),
-        policy,
-    );
+    let composite = weighted_mean(card.perspectives.iter().zip(&perspectives).map(|(p, s)| (p.weight, *s)), policy);
     let coverage = card
         .indicators
         .iter()
-        .zip(&scores)
+        .zip(&score)
         .filter(|(_, s)| s.is_some())
         .map(|(i, _)| i.effective_weight)
         .fold(Decimal::ZERO, |a, b| a + b);
     // Effective weights sum to 1 up to the last of 28 digits (1/3 + 1/3 + 1/3);
     // full coverage is reported as exactly 1.
-    let coverage = if scores.iter().all(Option::is_some) { Decimal::ONE } else { coverage.normalize() };
+    let coverage = if score.iter().all(Option::is_some) { Decimal::ONE } else { coverage.normalize() };
+    Scores {
+        actual,
+        reason,
+        score,
+        objectives,
+        perspectives,
+        composite,
+        coverage,
+    }
+}
 
-    Ok(Evaluation {
+/// Under `missing = "error"`: every indicator without a score, with why.
+pub fn check_missing(card: &Scorecard, s: &Scores) -> Result<(), MissingData> {
+    if card.missing != MissingPolicy::Error {
+        return Ok(());
+    }
+    let missing: Vec<(String, String)> = card
+        .indicators
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| s.score[*i].is_none())
+        .map(|(i, ind)| (ind.id.clone(), s.reason[i].clone().unwrap_or_else(|| "no value".into())))
+        .collect();
+    if missing.is_empty() { Ok(()) } else { Err(MissingData { missing }) }
+}
+
+/// Evaluates the last period; `previous` supplies trend values.
+pub fn evaluate(card: &Scorecard, current: &Measurements, previous: Option<&Measurements>) -> Result<Evaluation, MissingData> {
+    let cur = Slots::from_measurements(card, current);
+    let prev = previous.map(|p| Slots::from_measurements(card, p));
+    evaluate_slots(card, &cur, prev.as_ref(), &current.period, current.unit.as_deref())
+}
+
+/// [`evaluate`] over slot values: the portfolio's entry point, where a
+/// period may be a roll-up and the unit comes from the data file.
+pub fn evaluate_slots(card: &Scorecard, current: &Slots, previous: Option<&Slots>, period: &str, unit: Option<&str>) -> Result<Evaluation, MissingData> {
+    let s = score_slots(card, current);
+    check_missing(card, &s)?;
+    let prev = previous.map(|p| indicator_scores(card, p));
+    Ok(dress(card, &s, prev.as_ref().map(|(a, _, sc)| (a.as_slice(), sc.as_slice())), period, unit))
+}
+
+/// Names the numbers of [`Scores`]: the SPEC §8 shape.
+fn dress(card: &Scorecard, s: &Scores, prev: Option<(&[Option<Decimal>], &[Option<Decimal>])>, period: &str, unit: Option<&str>) -> Evaluation {
+    Evaluation {
         scorecard: CardRef {
             id: card.id.clone(),
             name: card.name.clone(),
         },
-        period: current.period.clone(),
-        unit: current.unit.clone(),
+        period: period.to_string(),
+        unit: unit.map(str::to_string),
         composite: Composite {
-            score: composite,
-            status: status(card, composite),
-            coverage,
+            score: s.composite,
+            status: status(card, s.composite),
+            coverage: s.coverage,
         },
         perspectives: card
             .perspectives
             .iter()
-            .zip(&perspective_scores)
-            .map(|(p, s)| PerspectiveResult {
+            .zip(&s.perspectives)
+            .map(|(p, sc)| PerspectiveResult {
                 id: p.id.clone(),
                 name: p.name.clone(),
                 weight: p.share.normalize(),
-                score: *s,
-                status: status(card, *s),
+                score: *sc,
+                status: status(card, *sc),
             })
             .collect(),
         objectives: card
             .objectives
             .iter()
-            .zip(&objective_scores)
-            .map(|(o, s)| ObjectiveResult {
+            .zip(&s.objectives)
+            .map(|(o, sc)| ObjectiveResult {
                 id: o.id.clone(),
                 perspective: card.perspectives[o.perspective].id.clone(),
                 weight: o.share.normalize(),
-                score: *s,
-                status: status(card, *s),
+                score: *sc,
+                status: status(card, *sc),
             })
             .collect(),
         indicators: card
@@ -360,17 +454,17 @@ pub fn evaluate(card: &Scorecard, current: &Measurements, previous: Option<&Meas
                 id: ind.id.clone(),
                 perspective: card.perspectives[ind.perspective].id.clone(),
                 objective: ind.objective.map(|o| card.objectives[o].id.clone()),
-                actual: act.value[i].map(|v| v.normalize()),
-                score: scores[i],
-                status: status(card, scores[i]),
+                actual: s.actual[i].map(|v| v.normalize()),
+                score: s.score[i],
+                status: status(card, s.score[i]),
                 effective_weight: ind.effective_weight.normalize(),
-                missing: scores[i].is_none(),
-                reason: if scores[i].is_none() { act.reason[i].clone() } else { None },
-                previous_actual: prev.as_ref().map(|(a, _)| a.value[i].map(|v| v.normalize())),
-                previous_score: prev.as_ref().map(|(_, s)| s[i]),
+                missing: s.score[i].is_none(),
+                reason: if s.score[i].is_none() { s.reason[i].clone() } else { None },
+                previous_actual: prev.map(|(a, _)| a[i].map(|v| v.normalize())),
+                previous_score: prev.map(|(_, sc)| sc[i]),
             })
             .collect(),
-    })
+    }
 }
 
 /// Sum of values, for callers that need the indicator id -> result map.

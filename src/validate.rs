@@ -428,7 +428,10 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     let mut claimed_o: HashSet<String> = HashSet::new();
     let mut unplaced = false;
     let claim = |set: &mut HashSet<String>, r: &Sp<String>, names: &[String]| {
-        set.insert(r.value.clone());
+        // Only a misspelt reference needs the (costly) closest-name search.
+        if !set.insert(r.value.clone()) || names.contains(&r.value) {
+            return;
+        }
         if let Some(c) = crate::diag::closest(&r.value, names.iter().map(String::as_str)) {
             set.insert(c.to_string());
         }

@@ -123,10 +123,10 @@ fn indicator() -> impl Strategy<Value = GInd> {
 
 /// Makes sure a sibling group is not all zero (a validation error).
 fn some_positive(ws: Vec<&mut Decimal>) {
-    if ws.iter().all(|w| w.is_zero()) {
-        if let Some(w) = ws.into_iter().next() {
-            *w = Decimal::ONE;
-        }
+    if ws.iter().all(|w| w.is_zero())
+        && let Some(w) = ws.into_iter().next()
+    {
+        *w = Decimal::ONE;
     }
 }
 

@@ -67,7 +67,9 @@ pub fn load_run(scorecard: &Path, measurements: &[PathBuf], period: Option<&str>
 
 /// Prints the ids that `missing = "error"` found without a score.
 pub fn report_missing(m: &crate::score::MissingData) -> Exit {
-    eprintln!("error: scorecard requires every indicator (missing = \"error\"), but {} have no score:", m.missing.len());
+    let n = m.missing.len();
+    let verb = if n == 1 { "indicator has" } else { "indicators have" };
+    eprintln!("error: scorecard requires every indicator (missing = \"error\"), but {n} {verb} no score:");
     for (id, reason) in &m.missing {
         eprintln!("  {id}: {reason}");
     }
