@@ -89,6 +89,21 @@ fn type_name(v: &DeValue) -> &'static str {
     }
 }
 
+/// How to write the expected type, in the user's terms.
+fn type_hint(expected: &str, found: &DeValue) -> Option<String> {
+    Some(match (expected, found) {
+        ("a number", DeValue::String(s)) if decimal_from_text(s.trim()).is_ok() => {
+            format!("remove the quotes: `{}`", s.trim())
+        }
+        ("a number", _) => "write a number without quotes, e.g. `30` or `0.25`".into(),
+        ("a whole number", _) => "write a whole number without quotes, e.g. `1`".into(),
+        ("a string", _) => "put the text in double quotes, e.g. \"Revenue\"".into(),
+        (e, _) if e.starts_with("an array") => "write a list in square brackets, e.g. `[\"a\", \"b\"]`".into(),
+        (e, _) if e.starts_with("a table") => "write a table header such as `[name]` followed by `key = value` lines".into(),
+        _ => return None,
+    })
+}
+
 /// Why a TOML number could not become a decimal.
 pub enum NumError {
     NotFinite,
@@ -154,7 +169,8 @@ impl<'a> Walker<'a> {
             format!("{what} must be {expected}, found {}", type_name(v.get_ref())),
         )
         .at(self.src, v.span())
-        .label(format!("expected {expected}"));
+        .label(format!("expected {expected}"))
+        .hint_opt(type_hint(expected, v.get_ref()));
         self.err(d);
     }
 
