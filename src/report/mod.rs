@@ -16,20 +16,24 @@ use crate::measure::Measurements;
 use crate::model::{Node, Rule, Scorecard};
 use crate::score::{Evaluation, IndicatorResult, Status};
 
+pub mod portfolio;
+
 /// Built-in templates, embedded so `bsc` works from any directory.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("report.html", include_str!("../report_templates/report.html")),
-    ("_styles.css", include_str!("../report_templates/_styles.css")),
-    ("_summary.html", include_str!("../report_templates/_summary.html")),
-    ("_perspective.html", include_str!("../report_templates/_perspective.html")),
-    ("_strategy_map.html", include_str!("../report_templates/_strategy_map.html")),
-    ("_indicator_table.html", include_str!("../report_templates/_indicator_table.html")),
-    ("_methodology.html", include_str!("../report_templates/_methodology.html")),
-    ("report.md", include_str!("../report_templates/report.md")),
-    ("_perspective.md", include_str!("../report_templates/_perspective.md")),
-    ("_methodology.md", include_str!("../report_templates/_methodology.md")),
-    ("labels.en.toml", include_str!("../report_templates/labels.en.toml")),
-    ("labels.zh.toml", include_str!("../report_templates/labels.zh.toml")),
+    ("report.html", include_str!("../../report_templates/report.html")),
+    ("_styles.css", include_str!("../../report_templates/_styles.css")),
+    ("_summary.html", include_str!("../../report_templates/_summary.html")),
+    ("_perspective.html", include_str!("../../report_templates/_perspective.html")),
+    ("_strategy_map.html", include_str!("../../report_templates/_strategy_map.html")),
+    ("_indicator_table.html", include_str!("../../report_templates/_indicator_table.html")),
+    ("_methodology.html", include_str!("../../report_templates/_methodology.html")),
+    ("report.md", include_str!("../../report_templates/report.md")),
+    ("_perspective.md", include_str!("../../report_templates/_perspective.md")),
+    ("_methodology.md", include_str!("../../report_templates/_methodology.md")),
+    ("portfolio.html", include_str!("../../report_templates/portfolio.html")),
+    ("portfolio.md", include_str!("../../report_templates/portfolio.md")),
+    ("labels.en.toml", include_str!("../../report_templates/labels.en.toml")),
+    ("labels.zh.toml", include_str!("../../report_templates/labels.zh.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +49,7 @@ pub enum Lang {
 }
 
 impl Lang {
-    fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Zh => "zh",
@@ -286,7 +290,7 @@ struct AhpCtx {
     members: Vec<(String, String)>,
 }
 
-fn symbol(s: Status) -> &'static str {
+pub(crate) fn symbol(s: Status) -> &'static str {
     match s {
         Status::Green => "●",
         Status::Amber => "◐",
@@ -297,7 +301,7 @@ fn symbol(s: Status) -> &'static str {
 
 /// Labels for the chosen language, from `labels.<lang>.toml` (overridable
 /// like any template), so a consultant can reword the report.
-fn labels(lang: Lang, dir: Option<&Path>) -> Result<BTreeMap<String, String>, ReportError> {
+pub(crate) fn labels(lang: Lang, dir: Option<&Path>) -> Result<BTreeMap<String, String>, ReportError> {
     let name = format!("labels.{}.toml", lang.code());
     let (origin, text) = match dir.map(|d| d.join(&name)).filter(|p| p.is_file()) {
         Some(p) => {
@@ -821,11 +825,11 @@ fn md_escape(s: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     out.write_all(markdown::escape_inline(s).as_bytes())
 }
 
-fn load_tera(format: Format, dir: Option<&Path>) -> Result<tera::Tera, ReportError> {
+fn load_tera(format: Format, dir: Option<&Path>, main: &str) -> Result<tera::Tera, ReportError> {
     let mut tera = tera::Tera::default();
-    let (suffix, main) = match format {
-        Format::Html => (".html", "report.html"),
-        Format::Markdown => (".md", "report.md"),
+    let suffix = match format {
+        Format::Html => ".html",
+        Format::Markdown => ".md",
     };
     // Only this format's templates (and the CSS, included raw by HTML).
     let wanted = |name: &str| name.ends_with(suffix) || (format == Format::Html && name.ends_with(".css"));
@@ -877,12 +881,17 @@ fn load_tera(format: Format, dir: Option<&Path>) -> Result<tera::Tera, ReportErr
 /// Renders a report of the last period (with the previous one for trends).
 pub fn render(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Option<&Measurements>, opts: &Options) -> Result<String, ReportError> {
     let ctx = build(card, e, current, previous, opts)?;
-    let tera = load_tera(opts.format, opts.templates)?;
     let main = match opts.format {
         Format::Html => "report.html",
         Format::Markdown => "report.md",
     };
-    let context = tera::Context::from_serialize(&ctx).map_err(|e| ReportError(format!("report context: {e}")))?;
+    render_template(main, &ctx, opts)
+}
+
+/// Renders `main` (and what it includes) with a serialisable context.
+pub(crate) fn render_template(main: &str, ctx: &impl Serialize, opts: &Options) -> Result<String, ReportError> {
+    let tera = load_tera(opts.format, opts.templates, main)?;
+    let context = tera::Context::from_serialize(ctx).map_err(|e| ReportError(format!("report context: {e}")))?;
     tera.render(main, &context).map_err(|e| {
         let origin = opts
             .templates
