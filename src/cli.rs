@@ -54,8 +54,14 @@ pub struct ValidateArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EvalFormat {
+    /// Terminal table (with --data: a ranking of units).
     Table,
+    /// SPEC §8 JSON (with --data: an array, one object per unit, in input order).
     Json,
+    /// One SPEC §8 object per line (streamed with --data when rows are grouped by unit).
+    Jsonl,
+    /// `rank,unit,composite,status,coverage,<perspective ids>`, one row per unit.
+    Csv,
 }
 
 #[derive(clap::Args, Debug)]
@@ -63,13 +69,27 @@ pub struct EvaluateArgs {
     /// The scorecard file.
     pub scorecard: PathBuf,
     /// Measurements files in chronological order; the last is evaluated.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "data", conflicts_with = "data")]
     pub measurements: Vec<PathBuf>,
+    /// Long-format data of many units and periods: CSV with header
+    /// `period,unit,id,value` (optional `note`), or a workbook (.xlsx) with
+    /// that layout, or a sheet per period with `unit,id,value`.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: EvalFormat,
-    /// Period label for CSV measurements (default: from the file name).
-    #[arg(long)]
+    /// Period to evaluate. With --data: a period of the data (default: the
+    /// latest); otherwise the label of CSV measurements (default: from the
+    /// file name).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
+    /// With --data: roll up the periods from this one (default: the first)
+    /// to --to, combining values by each indicator's `aggregate`.
+    #[arg(long, requires = "data", value_name = "PERIOD")]
+    pub from: Option<String>,
+    /// With --data: roll up to this period (default: the latest).
+    #[arg(long, requires = "data", value_name = "PERIOD")]
+    pub to: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,6 +16,7 @@ pub mod markdown;
 pub mod measure;
 pub mod model;
 pub mod output;
+pub mod portfolio;
 pub mod raw;
 pub mod report;
 pub mod score;

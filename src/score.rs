@@ -252,8 +252,11 @@ fn actuals(card: &Scorecard, slots: &Slots) -> (Vec<Option<Decimal>>, Vec<Option
     (value, reason)
 }
 
+/// One number (or none) per indicator.
+type Column = Vec<Option<Decimal>>;
+
 /// Indicator scores, with the reason of each missing one.
-fn indicator_scores(card: &Scorecard, slots: &Slots) -> (Vec<Option<Decimal>>, Vec<Option<String>>, Vec<Option<Decimal>>) {
+fn indicator_scores(card: &Scorecard, slots: &Slots) -> (Column, Vec<Option<String>>, Column) {
     let (value, mut reason) = actuals(card, slots);
     let scores = card
         .indicators
@@ -310,20 +313,27 @@ fn primitive_weights(ws: &mut [Decimal]) {
 
 /// Weighted mean over children that take part. Weights are the group's
 /// declared weights reduced to whole numbers (exact: 30/30/20/20 divides by
-/// 10, not by a rounded 1/3).
+/// 10, not by a rounded 1/3). Scoring uses [`GroupWeights`] and [`mean`];
+/// this is the same for one group at a time.
+#[cfg(test)]
 fn weighted_mean(children: impl Iterator<Item = (Decimal, Option<Decimal>)>, policy: MissingPolicy) -> Option<Decimal> {
     let (mut weights, scores): (Vec<Decimal>, Vec<Option<Decimal>>) = children.unzip();
     primitive_weights(&mut weights);
+    mean(&weights, scores.into_iter(), policy)
+}
+
+/// [`weighted_mean`] with the group's weights already reduced.
+fn mean(weights: &[Decimal], scores: impl Iterator<Item = Option<Decimal>>, policy: MissingPolicy) -> Option<Decimal> {
     let mut num = Decimal::ZERO;
     let mut den = Decimal::ZERO;
-    for (w, s) in weights.into_iter().zip(scores) {
+    for (w, s) in weights.iter().zip(scores) {
         let s = match (s, policy) {
             (Some(s), _) => s,
             (None, MissingPolicy::Zero) => Decimal::ZERO,
             (None, _) => continue,
         };
         num = num.checked_add(w.checked_mul(s)?)?;
-        den = den.checked_add(w)?;
+        den = den.checked_add(*w)?;
     }
     if den.is_zero() {
         return None;
@@ -331,41 +341,89 @@ fn weighted_mean(children: impl Iterator<Item = (Decimal, Option<Decimal>)>, pol
     Some(num.checked_div(den)?.normalize())
 }
 
+/// Every sibling group's weights, reduced once by [`primitive_weights`], so
+/// that scoring many units (a portfolio) does not redo it per unit.
+#[derive(Debug, Clone)]
+pub struct GroupWeights {
+    objectives: Vec<Vec<Decimal>>,
+    perspectives: Vec<Vec<Decimal>>,
+    composite: Vec<Decimal>,
+}
+
+impl GroupWeights {
+    pub fn of(card: &Scorecard) -> GroupWeights {
+        let reduced = |mut ws: Vec<Decimal>| {
+            primitive_weights(&mut ws);
+            ws
+        };
+        GroupWeights {
+            objectives: card.objectives.iter().map(|o| reduced(o.indicators.iter().map(|&i| card.indicators[i].weight).collect())).collect(),
+            perspectives: card
+                .perspectives
+                .iter()
+                .map(|p| {
+                    reduced(
+                        p.children
+                            .iter()
+                            .map(|c| match c {
+                                Node::Objective(o) => card.objectives[*o].weight,
+                                Node::Indicator(i) => card.indicators[*i].weight,
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+            composite: reduced(card.perspectives.iter().map(|p| p.weight).collect()),
+        }
+    }
+}
+
 /// Scores one period's (or roll-up's) values: every indicator, objective,
 /// perspective and the composite. Pure numbers, no names.
 pub fn score_slots(card: &Scorecard, slots: &Slots) -> Scores {
+    score_slots_with(card, &GroupWeights::of(card), slots)
+}
+
+/// [`score_slots`] with the card's [`GroupWeights`] computed once.
+pub fn score_slots_with(card: &Scorecard, weights: &GroupWeights, slots: &Slots) -> Scores {
     debug_assert_eq!(slots.values.len(), slot_count(card));
     let (actual, reason, score) = indicator_scores(card, slots);
     let policy = card.missing;
     let objectives: Vec<Option<Decimal>> = card
         .objectives
         .iter()
-        .map(|o| weighted_mean(o.indicators.iter().map(|&i| (card.indicators[i].weight, score[i])), policy))
+        .zip(&weights.objectives)
+        .map(|(o, ws)| mean(ws, o.indicators.iter().map(|&i| score[i]), policy))
         .collect();
     let perspectives: Vec<Option<Decimal>> = card
         .perspectives
         .iter()
-        .map(|p| {
-            weighted_mean(
+        .zip(&weights.perspectives)
+        .map(|(p, ws)| {
+            mean(
+                ws,
                 p.children.iter().map(|c| match c {
-                    Node::Objective(o) => (card.objectives[*o].weight, objectives[*o]),
-                    Node::Indicator(i) => (card.indicators[*i].weight, score[*i]),
+                    Node::Objective(o) => objectives[*o],
+                    Node::Indicator(i) => score[*i],
                 }),
                 policy,
             )
         })
         .collect();
-    let composite = weighted_mean(card.perspectives.iter().zip(&perspectives).map(|(p, s)| (p.weight, *s)), policy);
-    let coverage = card
-        .indicators
-        .iter()
-        .zip(&score)
-        .filter(|(_, s)| s.is_some())
-        .map(|(i, _)| i.effective_weight)
-        .fold(Decimal::ZERO, |a, b| a + b);
+    let composite = mean(&weights.composite, perspectives.iter().copied(), policy);
     // Effective weights sum to 1 up to the last of 28 digits (1/3 + 1/3 + 1/3);
-    // full coverage is reported as exactly 1.
-    let coverage = if score.iter().all(Option::is_some) { Decimal::ONE } else { coverage.normalize() };
+    // full coverage is reported as exactly 1 (and then not summed at all).
+    let coverage = if score.iter().all(Option::is_some) {
+        Decimal::ONE
+    } else {
+        card.indicators
+            .iter()
+            .zip(&score)
+            .filter(|(_, s)| s.is_some())
+            .map(|(i, _)| i.effective_weight)
+            .fold(Decimal::ZERO, |a, b| a + b)
+            .normalize()
+    };
     Scores {
         actual,
         reason,
@@ -402,14 +460,26 @@ pub fn evaluate(card: &Scorecard, current: &Measurements, previous: Option<&Meas
 /// [`evaluate`] over slot values: the portfolio's entry point, where a
 /// period may be a roll-up and the unit comes from the data file.
 pub fn evaluate_slots(card: &Scorecard, current: &Slots, previous: Option<&Slots>, period: &str, unit: Option<&str>) -> Result<Evaluation, MissingData> {
-    let s = score_slots(card, current);
+    evaluate_slots_with(card, &GroupWeights::of(card), current, previous, period, unit)
+}
+
+/// [`evaluate_slots`] with the card's [`GroupWeights`] computed once.
+pub fn evaluate_slots_with(
+    card: &Scorecard,
+    weights: &GroupWeights,
+    current: &Slots,
+    previous: Option<&Slots>,
+    period: &str,
+    unit: Option<&str>,
+) -> Result<Evaluation, MissingData> {
+    let s = score_slots_with(card, weights, current);
     check_missing(card, &s)?;
     let prev = previous.map(|p| indicator_scores(card, p));
-    Ok(dress(card, &s, prev.as_ref().map(|(a, _, sc)| (a.as_slice(), sc.as_slice())), period, unit))
+    Ok(dress(card, &s, prev.as_ref().map(|(a, _, sc)| (a, sc)), period, unit))
 }
 
 /// Names the numbers of [`Scores`]: the SPEC §8 shape.
-fn dress(card: &Scorecard, s: &Scores, prev: Option<(&[Option<Decimal>], &[Option<Decimal>])>, period: &str, unit: Option<&str>) -> Evaluation {
+fn dress(card: &Scorecard, s: &Scores, prev: Option<(&Column, &Column)>, period: &str, unit: Option<&str>) -> Evaluation {
     Evaluation {
         scorecard: CardRef {
             id: card.id.clone(),

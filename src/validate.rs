@@ -475,6 +475,7 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
 
     // --- normalised weights ------------------------------------------------
     normalise(&mut cx, &mut perspectives, &mut objectives, &mut indicators, file);
+    aggregate_checks(&mut cx, file);
 
     let has_errors = cx.diags.error_count() > errors_before;
     if has_errors {
@@ -518,6 +519,34 @@ fn status(cx: &mut Ctx, st: Option<&raw::Status>, max_score: Decimal) -> (Decima
             .with("green must be >= amber", Some("a green score must also be good enough for amber; raise green or lower amber".into()));
     }
     (green, amber)
+}
+
+/// `aggregate` (how a value combines across the periods of a roll-up)
+/// where a roll-up could not honour it.
+fn aggregate_checks(cx: &mut Ctx, file: &raw::ScorecardFile) {
+    let is_percent = |u: &Option<Sp<String>>| u.as_ref().is_some_and(|u| u.value.trim() == "%");
+    for ind in &file.indicators {
+        let Some(agg) = &ind.aggregate else { continue };
+        if ind.formula.is_some() {
+            cx.error("E050", &agg.span, format!("indicator `{}` is computed; `aggregate` does not apply to it", ind.id.value)).with(
+                "computed indicators are not rolled up",
+                Some("a roll-up runs the formula on the rolled-up values it reads: set `aggregate` on those inputs and indicators, and remove it here".into()),
+            );
+        } else if agg.value == raw::Aggregate::Sum && is_percent(&ind.unit) {
+            cx.error("E051", &agg.span, format!("indicator `{}` is a percentage (unit \"%\"); summing it over periods makes no sense", ind.id.value))
+                .with(
+                    "sum of rates",
+                    Some("use `aggregate = \"average\"` or `\"last\"`, or compute the rate with a formula from inputs that are summed".into()),
+                );
+        }
+    }
+    for inp in &file.inputs {
+        let Some(agg) = &inp.aggregate else { continue };
+        if agg.value == raw::Aggregate::Sum && is_percent(&inp.unit) {
+            cx.error("E051", &agg.span, format!("input `{}` is a percentage (unit \"%\"); summing it over periods makes no sense", inp.id.value))
+                .with("sum of rates", Some("use `aggregate = \"average\"` or `\"last\"`".into()));
+        }
+    }
 }
 
 fn standard_perspective_warnings(cx: &mut Ctx, file: &raw::ScorecardFile, perspectives: &[Perspective]) {

@@ -1,0 +1,106 @@
+//! Portfolio benchmark: evaluating a long-format CSV end to end against
+//! merely parsing it with the same reader.
+//!
+//! ```text
+//! cargo run --release --example gen -- --units 10000 --indicators 100
+//! cargo run --release --example bench_portfolio -- target/portfolio-bench/data-10000x100x1.csv
+//! ```
+//!
+//! Prints the median (and fastest) of `--runs` runs of:
+//! - `parse`: every record read by the portfolio's CSV reader and discarded;
+//! - `parse+decode`: the same, plus UTF-8 checks of the key fields and the
+//!   exact decimal of every value (what reading means before any scoring);
+//! - `evaluate <format>`: `bsc evaluate --data` in-process, output to a
+//!   sink (the scorecard is loaded once, outside the timing).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// The CSV written by the `gen` example.
+    #[arg(default_value = "target/portfolio-bench/data-10000x100x1.csv")]
+    data: PathBuf,
+    /// The scorecard (default: `card.toml` beside the data).
+    #[arg(long)]
+    card: Option<PathBuf>,
+    #[arg(long, default_value_t = 7)]
+    runs: usize,
+    /// Also time JSON Lines output (about 25 kB of JSON per unit).
+    #[arg(long)]
+    jsonl: bool,
+}
+
+fn time(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
+    let mut t: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            s.elapsed()
+        })
+        .collect();
+    t.sort();
+    (t[t.len() / 2], t[0])
+}
+
+fn main() {
+    let a = Args::parse();
+    let card_path = a.card.clone().unwrap_or_else(|| a.data.with_file_name("card.toml"));
+    if !a.data.exists() {
+        eprintln!("{} not found: run `cargo run --release --example gen -- --units 10000 --indicators 100` first", a.data.display());
+        std::process::exit(2);
+    }
+    let mut diags = bsc::diag::Diagnostics::default();
+    let card = bsc::read_scorecard(&card_path, &mut diags)
+        .expect("scorecard readable")
+        .and_then(|c| c.scorecard)
+        .expect("scorecard valid");
+    let size = std::fs::metadata(&a.data).expect("data readable").len();
+    println!("{} ({:.1} MB), {} runs, {} threads", a.data.display(), size as f64 / 1e6, a.runs, rayon::current_num_threads());
+
+    let report = |name: &str, (med, min): (Duration, Duration), base: Option<Duration>| {
+        let ratio = base.map_or_else(String::new, |b| format!("  {:.2}x parse", med.as_secs_f64() / b.as_secs_f64()));
+        println!("{name:<24} median {:>8.1} ms  fastest {:>8.1} ms{ratio}", med.as_secs_f64() * 1e3, min.as_secs_f64() * 1e3);
+    };
+
+    let parse = time(a.runs, || {
+        bsc::portfolio::csv::parse_only(&a.data).expect("parse");
+    });
+    report("parse", parse, None);
+    let decode = time(a.runs, || {
+        let mut rdr = bsc::portfolio::csv::reader_builder().from_path(&a.data).expect("open");
+        let mut rec = csv::ByteRecord::new();
+        let mut n = 0usize;
+        while rdr.read_byte_record(&mut rec).expect("record") {
+            for f in [0, 1, 2] {
+                n += std::str::from_utf8(&rec[f]).map_or(0, |s| s.trim().len());
+            }
+            if let Ok(v) = std::str::from_utf8(&rec[3]) {
+                n += bsc::portfolio::data::decimal_text(v).map_or(0, |d| d.scale() as usize);
+            }
+        }
+        std::hint::black_box(n);
+    });
+    report("parse+decode", decode, Some(parse.0));
+
+    let mut formats = vec![("csv", bsc::portfolio::Format::Csv), ("table", bsc::portfolio::Format::Table), ("json (buffered)", bsc::portfolio::Format::Json)];
+    if a.jsonl {
+        formats.push(("jsonl", bsc::portfolio::Format::Jsonl));
+    }
+    for (name, format) in formats {
+        let opts = bsc::portfolio::Options {
+            selection: bsc::portfolio::Selection::Latest,
+            format,
+            progress: false,
+            color: false,
+            keep: false,
+        };
+        let t = time(a.runs, || {
+            let mut sink = std::io::sink();
+            bsc::portfolio::evaluate(&card, &a.data, &opts, &mut sink).expect("evaluates");
+        });
+        report(&format!("evaluate {name}"), t, Some(parse.0));
+    }
+}

@@ -1,0 +1,653 @@
+//! Portfolio evaluation: one scorecard over many business units and
+//! periods, from one long-format data file (CSV `period,unit,id,value`, or
+//! a workbook). Every unit is scored for the chosen period, or for a
+//! roll-up of several periods, with the span before it for trends.
+//!
+//! Large CSV files are streamed, never held whole: a cheap first pass lists
+//! the periods, tells whether each unit's rows are together, and finds
+//! where to split the file at unit boundaries. If units are grouped, each
+//! part is read on its own core and units are scored as soon as their rows
+//! end, so memory stays flat however many units follow; `jsonl` output
+//! streams in file order (a reader thread parses while the scorers work).
+//! Otherwise only the values of the needed periods are kept (compactly, by
+//! position) until the file ends. Output order is deterministic either way:
+//! units in the order of their first row, rankings by composite then name.
+
+pub mod csv;
+pub mod data;
+pub mod output;
+pub mod period;
+pub mod rollup;
+pub mod xlsx;
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::diag::Diagnostic;
+use crate::model::Scorecard;
+use crate::score::{self, MissingData};
+use crate::source::SourceFile;
+
+use data::{At, Collector, Errors, UnitBlock};
+use output::Summary;
+pub use period::{Plan, Selection};
+use rollup::Roller;
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A ranking of units as an aligned table.
+    Table,
+    /// A JSON array of SPEC §8 objects, one per unit, in input order.
+    Json,
+    /// One SPEC §8 object per line, in input order, streamed when the
+    /// data is grouped by unit.
+    Jsonl,
+    /// One row per unit, in ranking order.
+    Csv,
+}
+
+pub struct Options {
+    pub selection: Selection,
+    pub format: Format,
+    /// Show a progress bar on stderr (only ever drawn on a terminal).
+    pub progress: bool,
+    /// Colour the table's statuses.
+    pub color: bool,
+    /// With [`Format::Json`]: keep every unit's evaluation in
+    /// [`Done::evaluations`] (for reports) instead of writing them.
+    pub keep: bool,
+}
+
+/// One unit's evaluation, kept for a report.
+#[derive(Debug, Clone)]
+pub struct UnitEvaluation {
+    pub evaluation: score::Evaluation,
+    /// Composite of the previous span, when the run has one.
+    pub previous_composite: Option<Option<rust_decimal::Decimal>>,
+}
+
+/// Why a run produced no (complete) output.
+#[derive(Debug)]
+pub enum Failure {
+    /// Usage or I/O error (exit 2).
+    Usage(String),
+    /// Problems in the data file (exit 1): the first [`Errors::KEEP`] as
+    /// diagnostics, and how many more there were.
+    Invalid { diagnostics: Vec<Diagnostic>, more: usize },
+    /// `missing = "error"` and units without every score (exit 1).
+    Missing { units: Vec<(String, MissingData)>, more: usize },
+}
+
+/// What a successful run did, for the command's closing notes.
+#[derive(Debug)]
+pub struct Done {
+    pub plan: Plan,
+    /// Units evaluated.
+    pub units: usize,
+    /// Units with rows only in other periods (not evaluated): some names, and the count.
+    pub skipped: Vec<String>,
+    pub skipped_total: usize,
+    /// Whether units were scored while the file was still being read.
+    pub streamed: bool,
+    /// With [`Options::keep`]: every unit's evaluation, in input order.
+    pub evaluations: Vec<UnitEvaluation>,
+}
+
+/// Units per batch handed from the reader to the scorers.
+const BATCH: usize = 128;
+
+/// Evaluates every unit of a data file and writes the result to `out`.
+pub fn evaluate(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Write) -> Result<Done, Failure> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    match ext.as_str() {
+        "csv" => evaluate_csv(card, path, opts, out),
+        "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => {
+            let book = match xlsx::open(path).map_err(io_fail)? {
+                Ok(b) => b,
+                Err(errs) => return Err(invalid(path, errs.into_iter().collect(), Source::Workbook(None))),
+            };
+            let plan = plan(book.periods(), &opts.selection, path)?;
+            let mut collector = Collector::new(card, &plan.periods, plan.needed(), plan.current.clone(), false);
+            book.read(&mut collector);
+            let (blocks, errors) = collector.finish();
+            if !errors.is_empty() {
+                return Err(invalid(path, errors, Source::Workbook(Some(&book))));
+            }
+            let progress = Progress::new(opts.progress);
+            finish_buffered(card, plan, opts, blocks, out, &progress)
+        }
+        _ => Err(Failure::Usage(format!(
+            "`{}`: data files must be .csv (`period,unit,id,value`) or a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods)",
+            path.display()
+        ))),
+    }
+}
+
+fn plan(periods: Vec<String>, sel: &Selection, path: &Path) -> Result<Plan, Failure> {
+    if periods.is_empty() {
+        let e = data::DataError {
+            at: At::File,
+            code: "E036",
+            message: "the file has no data rows".into(),
+            label: "no rows".into(),
+            hint: Some("add one row per unit, period and id under the header".into()),
+            duplicate: None,
+        };
+        let errors = Errors { items: vec![e], total: 1 };
+        return Err(invalid(path, errors, Source::Workbook(None)));
+    }
+    Plan::new(periods, sel).map_err(|m| Failure::Usage(format!("{}: {m}", path.display())))
+}
+
+fn evaluate_csv(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Write) -> Result<Done, Failure> {
+    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    let header = match csv::header(path).map_err(io_fail)? {
+        Ok(x) => x,
+        Err(errs) => return Err(invalid(path, errs.into_iter().collect(), Source::Csv(None))),
+    };
+    let layout = &header.layout;
+    // A few parts per core, so that a part that runs slow does not leave a
+    // core idle at the end.
+    let threads = rayon::current_num_threads();
+    let scan = csv::scan(path, &header, 4 * threads).map_err(io_fail)?;
+    let whole = csv::Part {
+        start: header.start,
+        end: scan.parts.last().map_or(header.start, |p| p.end),
+        line: header.line,
+    };
+    if scan.periods.is_empty() {
+        // Rows without a period (or none at all): report what is wrong with them.
+        let mut c = Collector::new(card, &[], 0..0, 0..0, false);
+        csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|_| {}).map_err(io_fail)?;
+        let (_, errors) = c.finish();
+        if !errors.is_empty() {
+            return Err(invalid(path, errors, Source::Csv(Some(layout))));
+        }
+    }
+    let plan = plan(scan.periods.clone(), &opts.selection, path)?;
+    let progress = Progress::new(opts.progress);
+    progress.bytes(whole.end - whole.start);
+    let collector = |grouped: bool| Collector::new(card, &plan.periods, plan.needed(), plan.current.clone(), grouped);
+
+    if !scan.grouped {
+        // Units interleave: keep the needed values of every unit to the end.
+        let mut c = collector(false);
+        csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|b| progress.add(b)).map_err(io_fail)?;
+        let (blocks, errors) = c.finish();
+        if !errors.is_empty() {
+            progress.clear();
+            return Err(invalid(path, errors, Source::Csv(Some(layout))));
+        }
+        return finish_buffered(card, plan, opts, blocks, out, &progress);
+    }
+
+    let scorer = Scorer::new(card, &plan, opts.format);
+    if opts.format == Format::Jsonl {
+        // Streaming: a reader thread parses and hands out finished units in
+        // batches; this thread scores each batch in parallel and writes it
+        // at once, in file order.
+        let mut sink = Sink::new(opts.format, opts.color, out, true);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<UnitBlock>>(4);
+        let mut c = collector(true);
+        let read = std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let tx = tx;
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut on_unit = |b: UnitBlock, clean: bool| {
+                    // After a bad row nothing more is written: the run fails.
+                    if !clean {
+                        return;
+                    }
+                    batch.push(b);
+                    if batch.len() == BATCH {
+                        let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                };
+                let r = csv::read(path, layout, whole, &mut c, &mut on_unit, &|b| progress.add(b));
+                let (rest, errors) = c.finish();
+                if errors.is_empty() {
+                    batch.extend(rest);
+                    if !batch.is_empty() {
+                        let _ = tx.send(batch);
+                    }
+                }
+                r.map(|()| errors)
+            });
+            for batch in rx {
+                sink.take(scorer.score(&batch));
+            }
+            reader.join().expect("reader thread does not panic")
+        });
+        progress.clear();
+        let errors = read.map_err(io_fail)?;
+        if !errors.is_empty() {
+            return Err(invalid(path, errors, Source::Csv(Some(layout))));
+        }
+        return sink.finish(card, &plan, true);
+    }
+
+    // Grouped, and the output comes at the end: each part of the file (split
+    // at unit boundaries) is read on its own core. A ranking needs only the
+    // scores, so units are scored as their rows end; JSON keeps the values
+    // and is written once the whole file is known good.
+    let keep_blocks = opts.format == Format::Json;
+    let parts: Vec<io::Result<PartResult>> = scan
+        .parts
+        .par_iter()
+        .map(|part| {
+            let mut c = collector(true);
+            let (mut outs, mut blocks) = (Vec::new(), Vec::new());
+            let mut on_unit = |b: UnitBlock, clean: bool| {
+                if !clean {
+                    return;
+                }
+                if keep_blocks {
+                    blocks.push(b);
+                } else {
+                    outs.push(scorer.unit(&b));
+                }
+            };
+            csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| progress.add(b))?;
+            let (rest, errors) = c.finish();
+            if errors.is_empty() {
+                for b in rest {
+                    on_unit(b, true);
+                }
+            }
+            Ok((outs, blocks, errors))
+        })
+        .collect();
+    let mut errors = Errors::default();
+    let (mut outs, mut blocks) = (Vec::new(), Vec::new());
+    for p in parts {
+        let (o, b, e) = p.map_err(io_fail)?;
+        errors.total += e.total;
+        errors.items.extend(e.items.into_iter().take(Errors::KEEP - errors.items.len().min(Errors::KEEP)));
+        outs.extend(o);
+        blocks.extend(b);
+    }
+    if !errors.is_empty() {
+        progress.clear();
+        return Err(invalid(path, errors, Source::Csv(Some(layout))));
+    }
+    if keep_blocks {
+        return finish_buffered(card, plan, opts, blocks, out, &progress);
+    }
+    progress.clear();
+    let mut sink = Sink::new(opts.format, opts.color, out, false);
+    sink.take(outs);
+    sink.finish(card, &plan, true)
+}
+
+/// What reading one part of a file gives: scored units (a ranking), or
+/// their values (JSON), and the part's problems.
+type PartResult = (Vec<UnitOut>, Vec<UnitBlock>, Errors);
+
+/// Scores units held in memory, in parallel chunks, and writes them.
+fn finish_buffered(card: &Scorecard, plan: Plan, opts: &Options, blocks: Vec<UnitBlock>, out: &mut dyn Write, progress: &Progress) -> Result<Done, Failure> {
+    let mut scorer = Scorer::new(card, &plan, opts.format);
+    scorer.keep = opts.keep && opts.format == Format::Json;
+    progress.units(blocks.len() as u64);
+    // Under `missing = "error"` nothing is written unless every unit passes.
+    if card.missing == crate::model::MissingPolicy::Error && matches!(opts.format, Format::Json | Format::Jsonl) {
+        let failures: Vec<(String, MissingData)> = blocks.par_iter().filter_map(|b| scorer.check(b)).collect();
+        if !failures.is_empty() {
+            progress.clear();
+            let more = failures.len().saturating_sub(MAX_MISSING_UNITS);
+            return Err(Failure::Missing {
+                units: failures.into_iter().take(MAX_MISSING_UNITS).collect(),
+                more,
+            });
+        }
+    }
+    let mut sink = Sink::new(opts.format, opts.color, out, false);
+    sink.keep = scorer.keep;
+    let mut done = 0u64;
+    for chunk in blocks.chunks(BATCH * 2) {
+        sink.take(scorer.score(chunk));
+        done += chunk.len() as u64;
+        progress.set(done);
+    }
+    progress.clear();
+    sink.finish(card, &plan, false)
+}
+
+/// Units named when `missing = "error"` fails.
+const MAX_MISSING_UNITS: usize = 20;
+
+/// One unit's result.
+enum UnitOut {
+    /// No row in the evaluated span.
+    Skipped(String),
+    Missing(String, MissingData),
+    Summary(Summary),
+    Json(Vec<u8>),
+    Kept(Box<UnitEvaluation>),
+}
+
+/// Everything needed to score a unit; shared by the worker threads.
+struct Scorer<'a> {
+    card: &'a Scorecard,
+    weights: score::GroupWeights,
+    format: Format,
+    roller: Roller,
+    current: std::ops::Range<usize>,
+    previous: Option<std::ops::Range<usize>>,
+    label: String,
+    /// Keep evaluations instead of printing them.
+    keep: bool,
+}
+
+impl<'a> Scorer<'a> {
+    fn new(card: &'a Scorecard, plan: &Plan, format: Format) -> Scorer<'a> {
+        let needed = plan.needed();
+        let rel = |r: &std::ops::Range<usize>| r.start - needed.start..r.end - needed.start;
+        Scorer {
+            card,
+            weights: score::GroupWeights::of(card),
+            format,
+            roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
+            current: rel(&plan.current),
+            previous: plan.previous.as_ref().map(rel),
+            label: plan.label(&plan.current),
+            keep: false,
+        }
+    }
+
+    fn score(&self, blocks: &[UnitBlock]) -> Vec<UnitOut> {
+        blocks.par_iter().map(|b| self.unit(b)).collect()
+    }
+
+    /// `missing = "error"`: the unit's missing indicators, if any.
+    fn check(&self, b: &UnitBlock) -> Option<(String, MissingData)> {
+        if !b.in_current {
+            return None;
+        }
+        let grid = self.roller.grid(b);
+        let cur = self.roller.slots(&grid, self.current.clone());
+        score::check_missing(self.card, &score::score_slots_with(self.card, &self.weights, &cur)).err().map(|m| (b.name.clone(), m))
+    }
+
+    fn unit(&self, b: &UnitBlock) -> UnitOut {
+        if !b.in_current {
+            return UnitOut::Skipped(b.name.clone());
+        }
+        let grid = self.roller.grid(b);
+        let cur = self.roller.slots(&grid, self.current.clone());
+        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+        match self.format {
+            Format::Table | Format::Csv => {
+                let s = score::score_slots_with(self.card, &self.weights, &cur);
+                if let Err(m) = score::check_missing(self.card, &s) {
+                    return UnitOut::Missing(b.name.clone(), m);
+                }
+                let p = prev.map(|p| score::score_slots_with(self.card, &self.weights, &p));
+                let style = if self.format == Format::Csv { output::Style::Exact } else { output::Style::Rounded };
+                UnitOut::Summary(Summary::new(self.card, &b.name, &s, p.as_ref(), style))
+            }
+            Format::Json | Format::Jsonl => match score::evaluate_slots_with(self.card, &self.weights, &cur, prev.as_ref(), &self.label, Some(&b.name)) {
+                Ok(e) if self.keep => {
+                    let previous_composite = prev.as_ref().map(|p| score::score_slots_with(self.card, &self.weights, p).composite);
+                    UnitOut::Kept(Box::new(UnitEvaluation { evaluation: e, previous_composite }))
+                }
+                Ok(e) if self.format == Format::Json => UnitOut::Json(output::json_element(&e)),
+                Ok(e) => UnitOut::Json(output::json_line(&e)),
+                Err(m) => UnitOut::Missing(b.name.clone(), m),
+            },
+        }
+    }
+}
+
+/// Collects results in order: writes JSON as it comes, keeps summaries
+/// for the ranking.
+struct Sink<'o> {
+    format: Format,
+    color: bool,
+    out: &'o mut dyn Write,
+    summaries: Vec<Summary>,
+    written: usize,
+    missing: Vec<(String, MissingData)>,
+    missing_total: usize,
+    skipped: Vec<String>,
+    skipped_total: usize,
+    error: Option<io::Error>,
+    /// Keep evaluations (and write nothing).
+    keep: bool,
+    kept: Vec<UnitEvaluation>,
+    /// Streaming JSON Lines: stop writing at the first unit that fails.
+    stop_on_missing: bool,
+}
+
+impl<'o> Sink<'o> {
+    fn new(format: Format, color: bool, out: &'o mut dyn Write, streaming: bool) -> Sink<'o> {
+        Sink {
+            format,
+            color,
+            out,
+            summaries: Vec::new(),
+            written: 0,
+            missing: Vec::new(),
+            missing_total: 0,
+            skipped: Vec::new(),
+            skipped_total: 0,
+            error: None,
+            keep: false,
+            kept: Vec::new(),
+            stop_on_missing: streaming,
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(bytes)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn take(&mut self, outs: Vec<UnitOut>) {
+        for o in outs {
+            match o {
+                UnitOut::Skipped(name) => {
+                    self.skipped_total += 1;
+                    if self.skipped.len() < 5 {
+                        self.skipped.push(name);
+                    }
+                }
+                UnitOut::Missing(name, m) => {
+                    self.missing_total += 1;
+                    if self.missing.len() < MAX_MISSING_UNITS {
+                        self.missing.push((name, m));
+                    }
+                }
+                UnitOut::Summary(s) => self.summaries.push(s),
+                UnitOut::Kept(u) => self.kept.push(*u),
+                UnitOut::Json(bytes) => {
+                    if self.missing_total > 0 && self.stop_on_missing {
+                        continue;
+                    }
+                    if self.format == Format::Json {
+                        let sep: &[u8] = if self.written == 0 { b"[\n" } else { b",\n" };
+                        self.write(sep);
+                    }
+                    self.write(&bytes);
+                    self.written += 1;
+                }
+            }
+        }
+    }
+
+    fn finish(mut self, card: &Scorecard, plan: &Plan, streamed: bool) -> Result<Done, Failure> {
+        if self.missing_total > 0 {
+            let _ = self.out.flush();
+            return Err(Failure::Missing {
+                units: self.missing,
+                more: self.missing_total.saturating_sub(MAX_MISSING_UNITS),
+            });
+        }
+        let units = match self.format {
+            Format::Json if self.keep => self.kept.len(),
+            Format::Json => {
+                let end: &[u8] = if self.written == 0 { b"[]\n" } else { b"\n]\n" };
+                self.write(end);
+                self.written
+            }
+            Format::Jsonl => self.written,
+            Format::Table | Format::Csv => {
+                output::rank(&mut self.summaries);
+                let r = if self.format == Format::Csv {
+                    output::write_csv(card, &self.summaries, self.out)
+                } else {
+                    let prev = plan.previous.as_ref().map(|p| plan.label(p));
+                    let t = output::table(card, &plan.label(&plan.current), prev.as_deref(), &self.summaries, self.color);
+                    self.out.write_all(t.as_bytes())
+                };
+                if let Err(e) = r {
+                    self.error.get_or_insert(e);
+                }
+                self.summaries.len()
+            }
+        };
+        if let Some(e) = self.error.take().or_else(|| self.out.flush().err()) {
+            return Err(Failure::Usage(format!("cannot write the output: {e}")));
+        }
+        Ok(Done {
+            plan: plan.clone(),
+            units,
+            skipped: self.skipped,
+            skipped_total: self.skipped_total,
+            streamed,
+            evaluations: self.kept,
+        })
+    }
+}
+
+/// Where a data file's problems are looked up when they are reported.
+enum Source<'a> {
+    /// A CSV file (re-read only now, to show the offending lines).
+    Csv(Option<&'a data::Layout>),
+    Workbook(Option<&'a xlsx::Book>),
+}
+
+/// The run's problems as diagnostics, each naming the file and the row and
+/// column (CSV, with the line shown) or the sheet and cell (workbooks).
+fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
+    let keys: HashSet<(String, String, String)> = errors.items.iter().filter_map(|e| e.duplicate.clone()).collect();
+    let text = match source {
+        Source::Csv(_) => std::fs::read(path).ok().and_then(|b| String::from_utf8(b).ok()),
+        Source::Workbook(_) => None,
+    };
+    if !keys.is_empty() {
+        let first: std::collections::HashMap<(String, String, String), String> = match (&source, &text) {
+            (Source::Csv(Some(layout)), Some(t)) => csv::first_rows(t, layout, &keys).into_iter().map(|(k, l)| (k, format!("row {l}"))).collect(),
+            (Source::Workbook(Some(book)), _) => book.first_rows(&keys).into_iter().map(|(k, at)| (k, at.row_name())).collect(),
+            _ => Default::default(),
+        };
+        for e in &mut errors.items {
+            if let Some(first) = e.duplicate.as_ref().and_then(|k| first.get(k)) {
+                e.message.push_str(&format!(" (first given on {first})"));
+            }
+        }
+    }
+    let src = SourceFile::new(path, text.unwrap_or_default());
+    let diagnostics = errors
+        .items
+        .into_iter()
+        .map(|e| {
+            let d = Diagnostic::error(e.code, e.message).label(e.label).hint_opt(e.hint);
+            match e.at {
+                At::Csv { byte, field, .. } if !src.text.is_empty() => d.at(&src, crate::measure::csv_field_span(&src.text, byte as usize, field)),
+                _ => d.in_file(&src),
+            }
+        })
+        .collect::<Vec<_>>();
+    let more = errors.total - diagnostics.len();
+    Failure::Invalid { diagnostics, more }
+}
+
+/// A progress bar on stderr, drawn only on a terminal and only once a run
+/// has taken a moment (short runs print nothing).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    start: Instant,
+    shown: AtomicBool,
+}
+
+impl Progress {
+    fn new(wanted: bool) -> Progress {
+        use std::io::IsTerminal;
+        let bar = (wanted && std::io::stderr().is_terminal()).then(|| indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden()));
+        Progress {
+            bar,
+            start: Instant::now(),
+            shown: AtomicBool::new(false),
+        }
+    }
+
+    fn style(&self, template: &str, len: u64) {
+        if let Some(b) = &self.bar {
+            if let Ok(s) = indicatif::ProgressStyle::with_template(template) {
+                b.set_style(s.progress_chars("=> "));
+            }
+            b.set_length(len);
+            b.set_position(0);
+        }
+    }
+
+    /// Reading: progress in bytes of the file.
+    fn bytes(&self, len: u64) {
+        self.style("reading {wide_bar} {bytes}/{total_bytes} ({eta})", len);
+    }
+
+    /// Scoring units held in memory.
+    fn units(&self, len: u64) {
+        self.style("scoring {wide_bar} {pos}/{len} units ({eta})", len);
+    }
+
+    fn show(&self, b: &indicatif::ProgressBar) {
+        if !self.shown.load(Ordering::Relaxed) && self.start.elapsed() > Duration::from_millis(300) {
+            self.shown.store(true, Ordering::Relaxed);
+            b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn set(&self, pos: u64) {
+        let Some(b) = &self.bar else { return };
+        self.show(b);
+        b.set_position(pos);
+    }
+
+    /// Adds to the position (from any thread).
+    fn add(&self, delta: u64) {
+        let Some(b) = &self.bar else { return };
+        self.show(b);
+        b.inc(delta);
+    }
+
+    fn clear(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Every unit's evaluation, in input order, with the run's plan: what a
+/// portfolio report renders. Reads the data like `--format json` does.
+pub fn evaluations(card: &Scorecard, path: &Path, selection: Selection) -> Result<(Plan, Vec<UnitEvaluation>), Failure> {
+    let opts = Options {
+        selection,
+        format: Format::Json,
+        progress: true,
+        color: false,
+        keep: true,
+    };
+    let done = evaluate(card, path, &opts, &mut io::sink())?;
+    Ok((done.plan, done.evaluations))
+}

@@ -1,0 +1,499 @@
+//! Long-format CSV, read as a stream: the file is never held in memory.
+//!
+//! A first, cheap pass ([`scan`]) lists the periods and tells whether each
+//! unit's rows are together; the second pass ([`read`]) parses every row
+//! with the `csv` crate and feeds the [`Collector`].
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use super::data::{At, Cell, Collector, DataError, Layout, Row, UnitBlock, hash_of, same};
+
+/// The reader every pass uses (and the parse-only benchmark measures).
+pub fn reader_builder() -> csv::ReaderBuilder {
+    let mut b = csv::ReaderBuilder::new();
+    b.has_headers(false).flexible(true).buffer_capacity(1 << 17);
+    b
+}
+
+/// Parses every record and discards it: the benchmark's baseline.
+pub fn parse_only(path: &Path) -> io::Result<u64> {
+    let mut rdr = reader_builder().from_reader(File::open(path)?);
+    let mut rec = csv::ByteRecord::new();
+    let mut fields = 0u64;
+    while rdr.read_byte_record(&mut rec).map_err(io::Error::other)? {
+        fields += rec.len() as u64;
+    }
+    Ok(fields)
+}
+
+/// The header, and where the data rows start.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pub layout: Layout,
+    /// Byte offset of the first data line.
+    pub start: u64,
+    /// 1-based number of the first data line.
+    pub line: u64,
+}
+
+/// Reads the header row.
+pub fn header(path: &Path) -> io::Result<Result<Header, Vec<DataError>>> {
+    let mut rdr = reader_builder().from_reader(File::open(path)?);
+    let mut rec = csv::ByteRecord::new();
+    let read = match rdr.read_byte_record(&mut rec) {
+        Ok(r) => r,
+        Err(e) => return csv_error(e).map(|d| Err(vec![d])),
+    };
+    if !read {
+        return Ok(Err(vec![DataError {
+            at: At::File,
+            code: "E036",
+            message: "the file is empty".into(),
+            label: "empty".into(),
+            hint: Some("the first line should read `period,unit,id,value`".into()),
+            duplicate: None,
+        }]));
+    }
+    let cells: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    // The reader stops after a CRLF's `\r`; data starts after the `\n`.
+    let mut start = rdr.position().byte();
+    let mut head = vec![0u8; start as usize + 1];
+    let mut f = File::open(path)?;
+    let n = f.read(&mut head)?;
+    let mut got = n;
+    while got < head.len() {
+        let m = f.read(&mut head[got..])?;
+        if m == 0 {
+            break;
+        }
+        got += m;
+    }
+    if head.get(start as usize) == Some(&b'\n') && got > start as usize {
+        start += 1;
+    }
+    let line = 1 + memchr::memchr_iter(b'\n', &head[..start as usize]).count() as u64;
+    Ok(Layout::from_header(&cells, true).map(|layout| Header { layout, start, line }).map_err(|errs| {
+        errs.into_iter()
+            .map(|(col, message, hint)| DataError {
+                at: At::Csv { line: 1, byte: 0, field: col.unwrap_or(usize::MAX) },
+                code: "E036",
+                message: format!("{}: {message}", col.map_or_else(|| "row 1 (the header)".to_string(), |c| format!("row 1, column {}", c + 1))),
+                label: "header".into(),
+                hint,
+                duplicate: None,
+            })
+            .collect()
+    }))
+}
+
+/// A record the `csv` crate cannot read (bad UTF-8 in the header, I/O):
+/// an error of the file when it is about the content, `Err` for I/O.
+fn csv_error(e: csv::Error) -> io::Result<DataError> {
+    let pos = e.position().cloned();
+    let (line, byte) = pos.map_or((1, 0), |p| (p.line(), p.byte()));
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Err(io),
+        csv::ErrorKind::Utf8 { err, .. } => Ok(DataError {
+            at: At::Csv { line, byte, field: err.field() },
+            code: "E036",
+            message: format!("row {line}, field {}: not valid UTF-8", err.field() + 1),
+            label: "not UTF-8".into(),
+            hint: Some("save the file as UTF-8".into()),
+            duplicate: None,
+        }),
+        other => Ok(DataError {
+            at: At::Csv { line, byte, field: usize::MAX },
+            code: "E036",
+            message: format!("row {line}: cannot be read: {other:?}"),
+            label: "unreadable".into(),
+            hint: None,
+            duplicate: None,
+        }),
+    }
+}
+
+/// A stretch of data lines that starts with a unit's first row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub start: u64,
+    pub end: u64,
+    /// 1-based number of its first line.
+    pub line: u64,
+}
+
+/// What the first pass learns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    /// Every non-empty period label, in no particular order.
+    pub periods: Vec<String>,
+    /// Each unit's rows are contiguous (so units can be scored as they end).
+    pub grouped: bool,
+    /// The data split at unit boundaries into about as many parts of
+    /// similar size as asked for (one part unless grouped).
+    pub parts: Vec<Part>,
+}
+
+/// Tracks periods and unit runs over the rows of either pass.
+struct ScanState {
+    periods: HashSet<String>,
+    last_period: Vec<u8>,
+    last_unit_raw: Vec<u8>,
+    unit: String,
+    /// Hashes of the units seen (collisions only cost streaming, never correctness).
+    units: HashSet<u64>,
+    grouped: bool,
+    /// Where parts should start (byte offsets, ascending) and where they do.
+    targets: Vec<u64>,
+    splits: Vec<(u64, u64)>,
+}
+
+impl ScanState {
+    fn new(targets: Vec<u64>) -> Self {
+        ScanState {
+            periods: HashSet::new(),
+            last_period: vec![0xff],
+            last_unit_raw: vec![0xff],
+            unit: String::new(),
+            units: HashSet::new(),
+            grouped: true,
+            targets,
+            splits: Vec::new(),
+        }
+    }
+
+    /// One row: its period and unit fields, and where its line starts.
+    fn row(&mut self, period: &[u8], unit: &[u8], byte: u64, line: u64) {
+        if !same(period, &self.last_period) {
+            self.last_period.clear();
+            self.last_period.extend_from_slice(period);
+            if let Ok(p) = std::str::from_utf8(period) {
+                let p = p.trim();
+                if !p.is_empty() && !self.periods.contains(p) {
+                    self.periods.insert(p.to_string());
+                }
+            }
+        }
+        if self.grouped && !same(unit, &self.last_unit_raw) {
+            self.last_unit_raw.clear();
+            self.last_unit_raw.extend_from_slice(unit);
+            // Rows without a (valid) unit are errors that do not end a unit.
+            let Ok(u) = std::str::from_utf8(unit) else { return };
+            let u = u.trim();
+            if u.is_empty() || u == self.unit {
+                return;
+            }
+            self.unit.clear();
+            self.unit.push_str(u);
+            if !self.units.insert(hash_of(u)) {
+                self.grouped = false;
+                self.units = HashSet::new();
+                return;
+            }
+            let i = self.splits.len();
+            if i < self.targets.len() && byte >= self.targets[i] {
+                self.splits.push((byte, line));
+            }
+        }
+    }
+
+    fn finish(self, header: &Header, end: u64) -> Scan {
+        let mut parts = Vec::new();
+        let (mut start, mut line) = (header.start, header.line);
+        if self.grouped {
+            for (b, l) in self.splits {
+                parts.push(Part { start, end: b, line });
+                (start, line) = (b, l);
+            }
+        }
+        parts.push(Part { start, end, line });
+        Scan {
+            periods: self.periods.into_iter().collect(),
+            grouped: self.grouped,
+            parts,
+        }
+    }
+}
+
+/// The first pass: periods, whether units are grouped, and where to split
+/// the file into `parts` for parallel reading. Splits lines itself
+/// (memchr) when the file has no quotes, several times faster than a full
+/// CSV parse; otherwise parses properly.
+pub fn scan(path: &Path, header: &Header, parts: usize) -> io::Result<Scan> {
+    let pcol = header.layout.period.expect("CSV has a period column");
+    let ucol = header.layout.unit;
+    let end = std::fs::metadata(path)?.len();
+    let len = end.saturating_sub(header.start);
+    let targets: Vec<u64> = (1..parts.max(1) as u64).map(|i| header.start + len * i / parts as u64).collect();
+    if let Some(st) = fast_scan(path, header, pcol, ucol, targets.clone())? {
+        return Ok(st.finish(header, end));
+    }
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(header.start))?;
+    let mut rdr = reader_builder().from_reader(file);
+    let mut rec = csv::ByteRecord::new();
+    let mut st = ScanState::new(targets);
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {
+                let p = rec.position().expect("records have positions");
+                st.row(rec.get(pcol).unwrap_or(b""), rec.get(ucol).unwrap_or(b""), header.start + p.byte(), header.line + p.line() - 1);
+            }
+            Ok(false) => break,
+            Err(e) => match e.into_kind() {
+                csv::ErrorKind::Io(io) => return Err(io),
+                _ => continue, // reported by the main pass
+            },
+        }
+    }
+    Ok(st.finish(header, end))
+}
+
+/// `None` when the file needs a real CSV parser (quotes, lone `\r`).
+fn fast_scan(path: &Path, header: &Header, pcol: usize, ucol: usize, targets: Vec<u64>) -> io::Result<Option<ScanState>> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(header.start))?;
+    let mut st = ScanState::new(targets);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    // File offset of buf[0], and the number of the line starting there.
+    let mut base = header.start;
+    let mut line = header.line;
+    let want = pcol.max(ucol);
+    // Fields `pcol` and `ucol` of one line (lines are short: a plain loop
+    // beats a memchr call per comma).
+    let mut prefix: Vec<u8> = Vec::new();
+    // Also returns the length up to and including the comma after both
+    // fields (0 when the line has no such comma).
+    let fields = |text: &[u8]| -> (usize, usize, usize, usize, usize) {
+        let (mut ps, mut pe, mut us, mut ue) = (0, 0, 0, 0);
+        let (mut idx, mut from) = (0, 0);
+        for (i, &c) in text.iter().enumerate() {
+            if c == b',' {
+                if idx == pcol {
+                    (ps, pe) = (from, i);
+                }
+                if idx == ucol {
+                    (us, ue) = (from, i);
+                }
+                if idx == want {
+                    return (ps, pe, us, ue, i + 1);
+                }
+                idx += 1;
+                from = i + 1;
+            }
+        }
+        if idx == pcol {
+            (ps, pe) = (from, text.len());
+        }
+        if idx == ucol {
+            (us, ue) = (from, text.len());
+        }
+        (ps, pe, us, ue, 0)
+    };
+    loop {
+        let n = file.read(&mut buf[filled..])?;
+        if memchr::memchr(b'"', &buf[filled..filled + n]).is_some() {
+            return Ok(None);
+        }
+        filled += n;
+        let eof = n == 0;
+        let mut pos = 0;
+        let mut lines = memchr::memchr_iter(b'\n', &buf[..filled]);
+        loop {
+            let end = match lines.next() {
+                Some(e) => e,
+                None if eof && pos < filled => filled,
+                None => break,
+            };
+            let raw = &buf[pos..end];
+            let text = raw.strip_suffix(b"\r").unwrap_or(raw);
+            // Same period and unit as the line before (the usual case):
+            // the line starts with the bytes up to the comma after both.
+            let repeat = !prefix.is_empty() && text.len() > prefix.len() && same(&text[..prefix.len()], &prefix);
+            if !text.is_empty() && !repeat {
+                let (ps, pe, us, ue, cut) = fields(text);
+                st.row(&text[ps..pe], &text[us..ue], base + pos as u64, line);
+                prefix.clear();
+                prefix.extend_from_slice(&text[..cut]);
+            }
+            pos = (end + 1).min(filled);
+            line += 1;
+        }
+        // A `\r` that does not end a line is a line break to the csv crate.
+        let done = &buf[..pos];
+        if memchr::memchr_iter(b'\r', done).any(|r| done.get(r + 1) != Some(&b'\n') && r + 1 != filled) {
+            return Ok(None);
+        }
+        if eof {
+            break;
+        }
+        buf.copy_within(pos..filled, 0);
+        filled -= pos;
+        base += pos as u64;
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+    }
+    Ok(Some(st))
+}
+
+/// The main pass over one part: every row into the collector. Grouped
+/// collectors hand out each unit as the next begins, through `on_unit`
+/// (with whether every row so far was good);
+/// `progress` gets the bytes read since its last call now and then.
+pub fn read(
+    path: &Path,
+    layout: &Layout,
+    part: Part,
+    collector: &mut Collector,
+    on_unit: &mut dyn FnMut(UnitBlock, bool),
+    progress: &dyn Fn(u64),
+) -> io::Result<()> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(part.start))?;
+    let mut rdr = reader_builder().from_reader(file.take(part.end - part.start));
+    let mut rec = csv::StringRecord::new();
+    let width = layout.names.len();
+    let pcol = layout.period.expect("CSV has a period column");
+    let (mut n, mut reported) = (0u64, 0u64);
+    // Positions are relative to the part; messages use the file's.
+    let here = |p: &csv::Position| (part.line + p.line() - 1, part.start + p.byte());
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let mut d = csv_error(e)?;
+                if let At::Csv { line, byte, .. } = &mut d.at {
+                    let (l, b) = (part.line + *line - 1, part.start + *byte);
+                    d.message = d.message.replacen(&format!("row {line}"), &format!("row {l}"), 1);
+                    (*line, *byte) = (l, b);
+                }
+                collector.errors.push(d);
+                continue;
+            }
+        }
+        let (line, byte) = here(rec.position().expect("records have positions"));
+        let at = move |field: usize| At::Csv { line, byte, field };
+        let cell = |i: usize| rec.get(i).map_or(Cell::Empty, Cell::Text);
+        let extra = rec.iter().skip(width).filter(|f| !f.trim().is_empty()).count();
+        let row = Row {
+            period: cell(pcol),
+            unit: cell(layout.unit),
+            id: cell(layout.id),
+            value: cell(layout.value),
+            at: &at,
+            period_col: pcol,
+            extra: (extra > 0).then_some(rec.len() - width),
+        };
+        if let Some(done) = collector.before_row(&row.unit) {
+            on_unit(done, collector.errors.is_empty());
+        }
+        collector.row(&row, layout);
+        n += 1;
+        if n % 16_384 == 0 {
+            progress(byte - part.start - reported);
+            reported = byte - part.start;
+        }
+    }
+    progress(part.end - part.start - reported);
+    Ok(())
+}
+
+/// The first row of each duplicated `(period, unit, id)`, for messages.
+pub fn first_rows(text: &str, layout: &Layout, keys: &HashSet<(String, String, String)>) -> HashMap<(String, String, String), u64> {
+    let mut found = HashMap::new();
+    let mut rdr = reader_builder().from_reader(text.as_bytes());
+    let pcol = layout.period.expect("CSV has a period column");
+    let mut rec = csv::StringRecord::new();
+    let mut first = true;
+    while let Ok(more) = rdr.read_record(&mut rec) {
+        if !more {
+            break;
+        }
+        if std::mem::take(&mut first) {
+            continue; // the header
+        }
+        let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
+        let key = (get(pcol), get(layout.unit), get(layout.id));
+        if keys.contains(&key) && !found.contains_key(&key) {
+            found.insert(key, rec.position().map_or(0, |p| p.line()));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        f
+    }
+
+    fn scan_text(text: &str) -> (Option<Scan>, Scan) {
+        let f = write(text);
+        let h = header(f.path()).unwrap().unwrap();
+        let end = text.len() as u64;
+        let fast = fast_scan(f.path(), &h, h.layout.period.unwrap(), h.layout.unit, vec![]).unwrap().map(|st| st.finish(&h, end));
+        let mut full = scan(f.path(), &h, 1).unwrap();
+        full.periods.sort();
+        (fast.map(|mut s| {
+            s.periods.sort();
+            s
+        }), full)
+    }
+
+    #[test]
+    fn scans_agree() {
+        let text = "period,unit,id,value\n2026-Q1,a,x,1\n2026-Q2, a ,x,1\r\n\n2026-Q1,b,x,1\n2026-Q2,,x,1\n2026-Q2,b,x,2";
+        let (fast, full) = scan_text(text);
+        assert_eq!(fast.as_ref(), Some(&full));
+        assert_eq!(full.periods, ["2026-Q1", "2026-Q2"]);
+        assert!(full.grouped);
+        let (fast, full) = scan_text("period,unit,id,value\np,a,x,1\np,b,x,1\np,a,y,1\n");
+        assert_eq!(fast.as_ref(), Some(&full));
+        assert!(!full.grouped);
+        // Quotes need the real parser: a quoted comma is not a separator.
+        let (fast, full) = scan_text("period,unit,id,value\np,\"a,b\",x,1\np,\"a,c\",x,1\np,\"a,b\",x,1\n");
+        assert_eq!(fast, None);
+        assert!(!full.grouped);
+    }
+
+    #[test]
+    fn header_position() {
+        let f = write("\u{feff}period,unit,id,value\r\np,a,x,1\r\n");
+        let h = header(f.path()).unwrap().unwrap();
+        assert_eq!((h.layout.period, h.start, h.line), (Some(0), 25, 2));
+        let f = write("\"period\",\"unit\",id,value\np,a,x,1\n");
+        let h = header(f.path()).unwrap().unwrap();
+        assert_eq!((h.start, h.line), (25, 2));
+    }
+
+    #[test]
+    fn parts_start_at_units() {
+        let mut text = String::from("period,unit,id,value\n");
+        for u in 0..10 {
+            for i in 0..5 {
+                text.push_str(&format!("p,unit{u},x{i},1\n"));
+            }
+        }
+        let f = write(&text);
+        let h = header(f.path()).unwrap().unwrap();
+        let s = scan(f.path(), &h, 3).unwrap();
+        assert_eq!(s.parts.len(), 3);
+        assert_eq!(s.parts[0].start, h.start);
+        assert_eq!(s.parts.last().unwrap().end, text.len() as u64);
+        for w in s.parts.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            let at = &text[w[1].start as usize..];
+            assert!(at.starts_with("p,unit") && at[..at.find('\n').unwrap()].ends_with("x0,1"), "{at}");
+            assert_eq!(w[1].line as usize, 1 + text[..w[1].start as usize].matches('\n').count());
+        }
+    }
+}

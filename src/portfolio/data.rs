@@ -1,0 +1,695 @@
+//! Long-format measurements of many units and periods: the header layout,
+//! row checks, and the grouping of rows into one block of values per unit.
+//! The readers (`csv`, `xlsx`) feed rows in; the [`Collector`] checks each
+//! row against the scorecard, keeps the values of the periods a run needs,
+//! and hands out a [`UnitBlock`] per unit.
+//!
+//! Problems are collected as [`DataError`]s that remember where they are
+//! (CSV line and field, or worksheet cell) and become diagnostics only at
+//! the end, so a large file is never held in memory just in case.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::diag::did_you_mean;
+use crate::load::{self, NumError};
+use crate::model::Scorecard;
+
+/// Columns of the long layout.
+pub const COLUMNS: [&str; 5] = ["period", "unit", "id", "value", "note"];
+
+/// A problem with a header: the column it concerns (or `None` for the
+/// header as a whole), what is wrong, and how to fix it.
+pub type HeaderProblem = (Option<usize>, String, Option<String>);
+
+/// Where the four needed columns (and the optional note) are.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// `None` when the period is the sheet's name (a sheet per period).
+    pub period: Option<usize>,
+    pub unit: usize,
+    pub id: usize,
+    pub value: usize,
+    /// Header names as written (trimmed), for messages.
+    pub names: Vec<String>,
+}
+
+impl Layout {
+    /// Reads a header row. `Err` lists each problem with the column index
+    /// it concerns (or `None` for the header as a whole).
+    pub fn from_header(cells: &[String], period_required: bool) -> Result<Layout, Vec<HeaderProblem>> {
+        let names: Vec<String> = cells.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
+        let mut errors = Vec::new();
+        let mut found: [Option<usize>; 5] = [None; 5];
+        for (i, n) in names.iter().enumerate() {
+            let lower = n.to_ascii_lowercase();
+            match COLUMNS.iter().position(|c| *c == lower) {
+                Some(k) if found[k].is_some() => errors.push((Some(i), format!("column `{lower}` appears twice in the header"), Some("keep one".into()))),
+                Some(k) => found[k] = Some(i),
+                None if n.is_empty() && i + 1 == names.len() && i > 0 => {} // a trailing comma
+                None => errors.push((
+                    Some(i),
+                    format!("unknown column `{n}`"),
+                    Some(did_you_mean(&lower, COLUMNS).unwrap_or_else(|| "columns are period, unit, id, value and an optional note".into())),
+                )),
+            }
+        }
+        let required: &[usize] = if period_required { &[0, 1, 2, 3] } else { &[1, 2, 3] };
+        let missing: Vec<&str> = required.iter().filter(|k| found[**k].is_none()).map(|k| COLUMNS[*k]).collect();
+        if !missing.is_empty() {
+            let want = if period_required { "`period,unit,id,value`" } else { "`unit,id,value` (the sheet name is the period) or `period,unit,id,value`" };
+            errors.push((
+                None,
+                format!("the header has no {} column{}", missing.join(", "), if missing.len() == 1 { "" } else { "s" }),
+                Some(format!("the first row should read {want}, optionally with a `note` column")),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Layout {
+            period: found[0],
+            unit: found[1].expect("checked"),
+            id: found[2].expect("checked"),
+            value: found[3].expect("checked"),
+            names,
+        })
+    }
+
+    /// Name of a column for messages.
+    pub fn name(&self, col: usize) -> &str {
+        self.names.get(col).map_or("", String::as_str)
+    }
+}
+
+/// Where a problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum At {
+    /// A CSV field: 1-based line, byte offset where the record starts, field index.
+    Csv { line: u64, byte: u64, field: usize },
+    /// A worksheet cell, 0-based absolute row and column.
+    Cell { sheet: Arc<str>, row: u32, col: u32 },
+    /// A worksheet as a whole.
+    Sheet(Arc<str>),
+    /// The file as a whole.
+    File,
+}
+
+/// `A1`-style name of a 0-based cell.
+pub fn cell_name(row: u32, col: u32) -> String {
+    let mut letters = Vec::new();
+    let mut c = col + 1;
+    while c > 0 {
+        let r = (c - 1) % 26;
+        letters.push(b'A' + r as u8);
+        c = (c - 1) / 26;
+    }
+    letters.reverse();
+    format!("{}{}", String::from_utf8(letters).expect("ascii"), row + 1)
+}
+
+impl At {
+    /// `row 7, column `value``, or `sheet `Q3`, cell D7 (column `value`)`.
+    pub fn describe(&self, column: &str) -> String {
+        let col = if column.is_empty() { String::new() } else { format!(" (column `{column}`)") };
+        match self {
+            At::Csv { line, .. } if column.is_empty() => format!("row {line}"),
+            At::Csv { line, .. } => format!("row {line}, column `{column}`"),
+            At::Cell { sheet, row, col: c } => format!("sheet `{sheet}`, cell {}{col}", cell_name(*row, *c)),
+            At::Sheet(s) => format!("sheet `{s}`"),
+            At::File => "the file".into(),
+        }
+    }
+
+    /// A short `row 7` / `sheet `Q3` row 7` for "first given on ...".
+    pub fn row_name(&self) -> String {
+        match self {
+            At::Csv { line, .. } => format!("row {line}"),
+            At::Cell { sheet, row, .. } => format!("sheet `{sheet}` row {}", row + 1),
+            At::Sheet(s) => format!("sheet `{s}`"),
+            At::File => "the file".into(),
+        }
+    }
+}
+
+/// One problem in a data file.
+#[derive(Debug, Clone)]
+pub struct DataError {
+    pub at: At,
+    pub code: &'static str,
+    /// Starts with where it is (`row 7, column `id`: ...`).
+    pub message: String,
+    pub label: String,
+    pub hint: Option<String>,
+    /// A duplicate's `(period, unit, id)`, so the report can name the first row.
+    pub duplicate: Option<(String, String, String)>,
+}
+
+/// Problems found so far: the first [`Errors::KEEP`] in full, and a count.
+#[derive(Debug, Default)]
+pub struct Errors {
+    pub items: Vec<DataError>,
+    pub total: usize,
+}
+
+impl Errors {
+    /// More than this many problems are counted, not kept.
+    pub const KEEP: usize = 100;
+
+    pub fn push(&mut self, e: DataError) {
+        self.total += 1;
+        if self.items.len() < Self::KEEP {
+            self.items.push(e);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
+impl FromIterator<DataError> for Errors {
+    fn from_iter<I: IntoIterator<Item = DataError>>(iter: I) -> Self {
+        let mut e = Errors::default();
+        iter.into_iter().for_each(|d| e.push(d));
+        e
+    }
+}
+
+/// A cell as a reader sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    Text(&'a str),
+    /// A worksheet number (a double, as spreadsheets store them).
+    Number(f64),
+    Empty,
+    /// Something that cannot be a value: `"a date"`, `"the error #N/A"`, `"not valid UTF-8"`.
+    Bad(&'a str),
+}
+
+/// Byte equality for the short strings of hot loops (labels, ids), without
+/// a `memcmp` call per comparison.
+#[inline]
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let mut i = 0;
+    while i + 8 <= n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
+/// `str::trim`, with a shortcut for the usual field that has nothing to trim.
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let plain = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace());
+    if plain(b.first()) && plain(b.last()) { s } else { s.trim() }
+}
+
+impl<'a> Cell<'a> {
+    /// The trimmed text of a key cell (`None` for empty).
+    fn key(self) -> Result<Option<&'a str>, &'a str> {
+        match self {
+            Cell::Text(t) => Ok(Some(trim(t)).filter(|t| !t.is_empty())),
+            Cell::Empty => Ok(None),
+            Cell::Number(_) => Err("a number"),
+            Cell::Bad(why) => Err(why),
+        }
+    }
+}
+
+/// One data row: its cells and where each is.
+pub struct Row<'a> {
+    pub period: Cell<'a>,
+    pub unit: Cell<'a>,
+    pub id: Cell<'a>,
+    pub value: Cell<'a>,
+    /// Where the cell of a column is (column indices of the layout).
+    pub at: &'a dyn Fn(usize) -> At,
+    /// Column index of the period (or `usize::MAX` when it is the sheet name).
+    pub period_col: usize,
+    /// Fields beyond the header's width (CSV only): how many there are.
+    pub extra: Option<usize>,
+}
+
+/// Parses a value written as text, exactly (`0.1` is the decimal 0.1). The
+/// same rules as single-period CSV files: digits, one sign, one point,
+/// `_` as a digit separator; nothing else.
+pub fn decimal_text(s: &str) -> Result<Decimal, &'static str> {
+    let t = trim(s);
+    let ok = !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'_'));
+    if !ok {
+        let l = t.to_ascii_lowercase();
+        let l = l.trim_start_matches(['+', '-']);
+        return Err(if l == "inf" || l == "nan" || l == "infinity" { "is not a finite number" } else { "is not a decimal number" });
+    }
+    if !t.contains('_')
+        && !t.starts_with('+')
+        && let Ok(d) = Decimal::from_str_exact(t)
+    {
+        return Ok(d);
+    }
+    load::decimal_from_text(t).map_err(|_| "is not a decimal number")
+}
+
+/// A worksheet double as the shortest decimal that reads back as the same
+/// double: what the spreadsheet shows, `0.1` rather than 0.1000000000000000055….
+pub fn decimal_of_double(f: f64) -> Result<Decimal, &'static str> {
+    if !f.is_finite() {
+        return Err("is not a finite number");
+    }
+    load::decimal_from_text(&format!("{f}")).map_err(|e| match e {
+        NumError::NotFinite => "is not a finite number",
+        NumError::OutOfRange => "cannot be represented exactly (more than 28 significant digits)",
+    })
+}
+
+/// The values one unit gave for the periods a run keeps.
+#[derive(Debug, Clone, Default)]
+pub struct UnitBlock {
+    pub name: String,
+    /// `(position * slots + slot, value)`, position counted from the first
+    /// kept period. Empty values are not stored.
+    pub entries: Vec<(u32, Decimal)>,
+    /// Whether any row (even one with an empty value) is in the evaluated span.
+    pub in_current: bool,
+}
+
+/// What an id in the data may be.
+#[derive(Clone, Copy)]
+enum IdKind {
+    Slot(u32),
+    Computed(usize),
+}
+
+struct UnitState {
+    block: UnitBlock,
+    /// One bit per (period of the data, slot): given already?
+    seen: Vec<u64>,
+}
+
+/// Checks rows and groups them by unit.
+pub struct Collector<'a> {
+    card: &'a Scorecard,
+    ids: HashMap<&'a str, IdKind>,
+    /// Id of each slot, and the slot that followed each one last time:
+    /// rows usually list ids in the same order for every unit, so most
+    /// look-ups are one comparison instead of a hash.
+    slot_ids: Vec<&'a str>,
+    next_slot: Vec<u32>,
+    last_slot: u32,
+    slots: usize,
+    words: usize,
+    /// Every period of the data, by label -> index in chronological order.
+    period_index: HashMap<String, u32>,
+    last_period: Option<(String, Option<u32>)>,
+    needed: Range<usize>,
+    current: Range<usize>,
+    /// Grouped: units are handed out as soon as the next one starts.
+    grouped: bool,
+    units: Vec<UnitState>,
+    unit_index: HashMap<String, u32>,
+    /// Index of the unit of the previous row (cache).
+    last_unit: Option<u32>,
+    /// Grouped: hashes of the units already handed out.
+    finished: std::collections::HashSet<u64>,
+    /// Grouped: capacity for the next unit's values.
+    entries_hint: usize,
+    pub errors: Errors,
+}
+
+impl<'a> Collector<'a> {
+    /// `periods` in chronological order (indices as in the run's plan).
+    pub fn new(card: &'a Scorecard, periods: &[String], needed: Range<usize>, current: Range<usize>, grouped: bool) -> Collector<'a> {
+        let mut ids = HashMap::new();
+        for (i, ind) in card.indicators.iter().enumerate() {
+            let kind = if ind.formula.is_some() { IdKind::Computed(i) } else { IdKind::Slot(i as u32) };
+            ids.insert(ind.id.as_str(), kind);
+        }
+        for (j, inp) in card.inputs.iter().enumerate() {
+            ids.insert(inp.id.as_str(), IdKind::Slot((card.indicators.len() + j) as u32));
+        }
+        let slots = crate::score::slot_count(card);
+        let slot_ids = card.indicators.iter().map(|i| i.id.as_str()).chain(card.inputs.iter().map(|i| i.id.as_str())).collect();
+        Collector {
+            card,
+            ids,
+            slot_ids,
+            next_slot: vec![u32::MAX; slots + 1],
+            last_slot: slots as u32,
+            slots,
+            words: (periods.len() * slots).div_ceil(64),
+            period_index: periods.iter().enumerate().map(|(i, p)| (p.clone(), i as u32)).collect(),
+            last_period: None,
+            needed,
+            current,
+            grouped,
+            units: Vec::new(),
+            unit_index: HashMap::new(),
+            last_unit: None,
+            finished: Default::default(),
+            entries_hint: 0,
+            errors: Errors::default(),
+        }
+    }
+
+    fn error(&mut self, at: At, column: &str, code: &'static str, what: String, label: &str, hint: Option<String>) {
+        self.errors.push(DataError {
+            message: format!("{}: {what}", at.describe(column)),
+            at,
+            code,
+            label: label.to_string(),
+            hint,
+            duplicate: None,
+        });
+    }
+
+    fn key_error(&mut self, row: &Row, col: usize, name: &str, why: &str) {
+        let what = format!("the {name} is {why}; it must be text");
+        self.error((row.at)(col), name, "E036", what, "not text", Some(format!("write the {name} as text")));
+    }
+
+    /// Checks one row and keeps its value (when its period is needed).
+    /// Every problem of the row is recorded, not just the first.
+    pub fn row(&mut self, row: &Row, layout: &Layout) {
+        // --- the period ------------------------------------------------------
+        let period = match row.period.key() {
+            Ok(Some(p)) => Some(p),
+            Ok(None) => {
+                let at = (row.at)(row.period_col);
+                self.error(at, "period", "E038", "the period is empty".into(), "empty period", Some("every row needs a period label such as 2026-Q3".into()));
+                None
+            }
+            Err(why) => {
+                self.key_error(row, row.period_col, "period", why);
+                None
+            }
+        };
+        let period_idx = period.and_then(|p| self.period_of(p, row.at, row.period_col));
+        // --- the unit --------------------------------------------------------
+        let unit = match row.unit.key() {
+            Ok(Some(u)) => Some(u),
+            Ok(None) => {
+                self.error((row.at)(layout.unit), "unit", "E038", "the unit is empty".into(), "empty unit", Some("every row names its business unit".into()));
+                None
+            }
+            Err(why) => {
+                self.key_error(row, layout.unit, "unit", why);
+                None
+            }
+        };
+        // --- the id ----------------------------------------------------------
+        let slot = match row.id.key() {
+            Ok(Some(id)) => self.slot_of(id, row.at, layout.id),
+            Ok(None) => {
+                self.error((row.at)(layout.id), "id", "E038", "the id is empty".into(), "empty id", Some("name the indicator or input the value is for".into()));
+                None
+            }
+            Err(why) => {
+                self.key_error(row, layout.id, "id", why);
+                None
+            }
+        };
+        // --- the value -------------------------------------------------------
+        let value = match row.value {
+            Cell::Empty => Ok(None),
+            Cell::Text(t) if trim(t).is_empty() => Ok(None),
+            Cell::Text(t) => decimal_text(t).map(Some).map_err(|why| format!("\"{}\" {why}", t.trim())),
+            Cell::Number(f) => decimal_of_double(f).map(Some).map_err(|why| format!("{f} {why}")),
+            Cell::Bad(why) => Err(format!("the value is {why}")),
+        };
+        let value = match value {
+            Ok(v) => v,
+            Err(what) => {
+                let id = row.id.key().ok().flatten().map_or(String::new(), |i| format!(" for `{i}`"));
+                self.error(
+                    (row.at)(layout.value),
+                    "value",
+                    "E035",
+                    format!("value{id} {}", what.trim_start_matches("the value ")),
+                    "not a number",
+                    Some("write a plain decimal such as 0.12 (no units, percent signs or thousands separators); leave it empty for no value".into()),
+                );
+                None
+            }
+        };
+        if let Some(n) = row.extra {
+            let width = layout.names.len();
+            self.error(
+                (row.at)(width),
+                "",
+                "E036",
+                format!("the row has {} fields; the header has {width}", width + n),
+                "extra field",
+                Some("remove the extra fields, or quote a value that contains a comma".into()),
+            );
+        }
+        let (Some(unit), Some(pi), Some(slot)) = (unit, period_idx, slot) else { return };
+        let Some(u) = self.unit_of(unit, row.at, layout.unit) else { return };
+        // --- duplicates --------------------------------------------------------
+        let bit = pi as usize * self.slots + slot as usize;
+        let state = &mut self.units[u];
+        if state.seen[bit / 64] & (1 << (bit % 64)) != 0 {
+            let id = row.id.key().ok().flatten().unwrap_or_default();
+            let p = period.unwrap_or_default();
+            let at = (row.at)(layout.id);
+            self.errors.push(DataError {
+                message: format!("{}: `{id}` is given twice for unit `{unit}` in period `{p}`", at.describe("id")),
+                at,
+                code: "E037",
+                label: "duplicate".into(),
+                hint: Some("give each id once per unit and period".into()),
+                duplicate: Some((p.to_string(), unit.to_string(), id.to_string())),
+            });
+            return;
+        }
+        state.seen[bit / 64] |= 1 << (bit % 64);
+        let pi = pi as usize;
+        if self.current.contains(&pi) {
+            state.block.in_current = true;
+        }
+        if let (Some(v), true) = (value, self.needed.contains(&pi)) {
+            let key = (pi - self.needed.start) * self.slots + slot as usize;
+            state.block.entries.push((key as u32, v));
+        }
+    }
+
+    fn period_of(&mut self, p: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<u32> {
+        if let Some((last, idx)) = &self.last_period
+            && same(last.as_bytes(), p.as_bytes())
+        {
+            return *idx;
+        }
+        let idx = self.period_index.get(p).copied();
+        if idx.is_none() {
+            // Every period was listed by a first pass over the file.
+            self.error(
+                at(col),
+                "period",
+                "E036",
+                format!("period `{p}` was not in the file when it was first scanned"),
+                "new period",
+                Some("was the file changed while it was being read? Run again".into()),
+            );
+        }
+        self.last_period = Some((p.to_string(), idx));
+        idx
+    }
+
+    fn slot_of(&mut self, id: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<u32> {
+        let guess = self.next_slot[self.last_slot as usize];
+        if self.slot_ids.get(guess as usize).is_some_and(|g| same(g.as_bytes(), id.as_bytes())) {
+            self.last_slot = guess;
+            return Some(guess);
+        }
+        match self.ids.get(id) {
+            Some(IdKind::Slot(s)) => {
+                self.next_slot[self.last_slot as usize] = *s;
+                self.last_slot = *s;
+                Some(*s)
+            }
+            Some(IdKind::Computed(i)) => {
+                let f = self.card.indicators[*i].formula.as_ref().map_or("", |f| f.text.as_str()).to_string();
+                self.error(
+                    at(col),
+                    "id",
+                    "E032",
+                    format!("`{id}` is a computed indicator; it cannot be given a value"),
+                    "computed from its formula",
+                    Some(format!("give values for what its formula reads instead: {f}")),
+                );
+                None
+            }
+            None => {
+                let card = self.card;
+                let hint = did_you_mean(id, card.ids.keys().map(String::as_str)).or_else(|| Some("remove the row, or declare the id in the scorecard".into()));
+                self.error(at(col), "id", "E031", format!("`{id}` is not an indicator or input of scorecard `{}`", card.id), "unknown id", hint);
+                None
+            }
+        }
+    }
+
+    fn unit_of(&mut self, name: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<usize> {
+        if let Some(u) = self.last_unit {
+            // Grouped: `before_row` already compared the name.
+            if self.grouped || self.units[u as usize].block.name == name {
+                return Some(u as usize);
+            }
+        }
+        if self.grouped {
+            // Each unit's rows are together (a first pass checked), so one
+            // state is reused; `before_row` handed out the previous unit.
+            debug_assert!(self.last_unit.is_none());
+            if !self.finished.insert(hash_of(name)) {
+                self.error(
+                    at(col),
+                    "unit",
+                    "E036",
+                    format!("rows of unit `{name}` continue after other units' rows"),
+                    "unit seen before",
+                    Some("was the file changed while it was being read? Run again".into()),
+                );
+                return None;
+            }
+            if self.units.is_empty() {
+                self.units.push(UnitState {
+                    block: UnitBlock::default(),
+                    seen: vec![0; self.words],
+                });
+            }
+            let s = &mut self.units[0];
+            s.block = UnitBlock {
+                name: name.to_string(),
+                entries: Vec::with_capacity(self.entries_hint),
+                in_current: false,
+            };
+            s.seen.iter_mut().for_each(|w| *w = 0);
+            self.last_unit = Some(0);
+            return Some(0);
+        }
+        if let Some(u) = self.last_unit {
+            // Units interleave: trim the one left behind so unused capacity
+            // does not pile up over thousands of units.
+            self.units[u as usize].block.entries.shrink_to_fit();
+        }
+        let u = match self.unit_index.get(name) {
+            Some(&u) => u,
+            None => {
+                let u = self.units.len() as u32;
+                self.unit_index.insert(name.to_string(), u);
+                self.units.push(UnitState {
+                    block: UnitBlock {
+                        name: name.to_string(),
+                        ..Default::default()
+                    },
+                    seen: vec![0; self.words],
+                });
+                u
+            }
+        };
+        self.last_unit = Some(u);
+        Some(u as usize)
+    }
+
+    /// Grouped: hands out the current unit when the next row's unit
+    /// differs from it. Call before [`Collector::row`].
+    pub fn before_row(&mut self, unit: &Cell) -> Option<UnitBlock> {
+        if !self.grouped {
+            return None;
+        }
+        let name = unit.key().ok().flatten()?;
+        let cur = self.last_unit?;
+        if same(self.units[cur as usize].block.name.as_bytes(), name.as_bytes()) {
+            return None;
+        }
+        self.last_unit = None;
+        let block = std::mem::take(&mut self.units[0].block);
+        self.entries_hint = block.entries.len();
+        Some(block)
+    }
+
+    /// Every unit not yet handed out, in the order of their first row.
+    pub fn finish(mut self) -> (Vec<UnitBlock>, Errors) {
+        let blocks = if self.grouped {
+            match self.last_unit {
+                Some(_) => vec![std::mem::take(&mut self.units[0].block)],
+                None => Vec::new(),
+            }
+        } else {
+            self.units.into_iter().map(|s| s.block).collect()
+        };
+        (blocks, self.errors)
+    }
+}
+
+/// A 64-bit hash of a unit name: grouped runs remember finished units by
+/// hash only, so memory stays flat however many units follow.
+pub fn hash_of(name: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_bytes() {
+        for (a, b) in [("", ""), ("abc", "abc"), ("unit-00001", "unit-00001"), ("2026-Q1", "2026-Q1"), ("a-much-longer-label-0001", "a-much-longer-label-0001")] {
+            assert!(same(a.as_bytes(), b.as_bytes()));
+        }
+        for (a, b) in [("", "a"), ("abc", "abd"), ("unit-00001", "unit-00002"), ("unit-00001", "Unit-00001"), ("a-much-longer-label-0001", "a-much-longer-lobel-0001")] {
+            assert!(!same(a.as_bytes(), b.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn cell_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(6, 3), "D7");
+        assert_eq!(cell_name(0, 25), "Z1");
+        assert_eq!(cell_name(0, 26), "AA1");
+        assert_eq!(cell_name(9, 701), "ZZ10");
+        assert_eq!(cell_name(0, 702), "AAA1");
+    }
+
+    #[test]
+    fn values_are_exact() {
+        assert_eq!(decimal_text(" 0.10 ").unwrap().to_string(), "0.10");
+        assert_eq!(decimal_text("1_200").unwrap().to_string(), "1200");
+        assert_eq!(decimal_text("+3").unwrap().to_string(), "3");
+        assert_eq!(decimal_text("12%"), Err("is not a decimal number"));
+        assert_eq!(decimal_text("NaN"), Err("is not a finite number"));
+        assert_eq!(decimal_text("1.2.3"), Err("is not a decimal number"));
+        assert_eq!(decimal_of_double(0.1).unwrap().to_string(), "0.1");
+        assert_eq!(decimal_of_double(0.1 + 0.2).unwrap().to_string(), "0.30000000000000004");
+        assert_eq!(decimal_of_double(2026.0).unwrap().to_string(), "2026");
+    }
+
+    #[test]
+    fn headers() {
+        let h = |s: &str| s.split(',').map(str::to_string).collect::<Vec<_>>();
+        let l = Layout::from_header(&h("\u{feff}Period,unit,id,value,note"), true).unwrap();
+        assert_eq!((l.period, l.unit, l.id, l.value), (Some(0), 1, 2, 3));
+        let e = Layout::from_header(&h("period,unit,idd,value"), true).unwrap_err();
+        assert!(e[0].1.contains("unknown column `idd`"));
+        assert!(e[1].1.contains("no id column"));
+        let l = Layout::from_header(&h("unit,id,value"), false).unwrap();
+        assert_eq!(l.period, None);
+        assert!(Layout::from_header(&h("unit,id,value"), true).is_err());
+    }
+}

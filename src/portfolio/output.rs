@@ -1,0 +1,250 @@
+//! What a portfolio run prints: a ranking of units (terminal table or
+//! CSV), or the SPEC §8 object of every unit (a JSON array, or JSON Lines).
+
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use unicode_width::UnicodeWidthStr;
+
+use crate::format;
+use crate::model::Scorecard;
+use crate::score::{Evaluation, Scores, Status, status};
+
+/// How a ranking prints its numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Full precision, empty when missing (CSV).
+    Exact,
+    /// Rounded to the card's precision, `–` when missing (terminal table).
+    Rounded,
+}
+
+/// The numbers of one unit that a ranking shows, with their printed form
+/// (printing 28-digit decimals costs more than scoring a unit, so it is
+/// done where units are scored: in parallel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub unit: String,
+    pub composite: Option<Decimal>,
+    /// The composite as a whole number of 10^-28 (exact; `None` if it does
+    /// not fit), for sorting without rescaling decimals.
+    key: Option<i128>,
+    pub status: Status,
+    /// Printed: composite, coverage, the trend (Rounded, with a previous
+    /// span only), then each perspective's score.
+    pub cells: Vec<String>,
+}
+
+impl Summary {
+    pub fn new(card: &Scorecard, unit: &str, s: &Scores, previous: Option<&Scores>, style: Style) -> Summary {
+        let previous = previous.map(|p| p.composite);
+        Summary::printed(card, unit, s.composite, status(card, s.composite), s.coverage, &s.perspectives, previous, style)
+    }
+
+    /// The summary of a single evaluation (`bsc evaluate` without --data).
+    pub fn of_evaluation(card: &Scorecard, e: &Evaluation, style: Style) -> Summary {
+        let persp: Vec<Option<Decimal>> = e.perspectives.iter().map(|p| p.score).collect();
+        let unit = e.unit.clone().unwrap_or_default();
+        Summary::printed(card, &unit, e.composite.score, e.composite.status, e.composite.coverage, &persp, None, style)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn printed(
+        card: &Scorecard,
+        unit: &str,
+        composite: Option<Decimal>,
+        status: Status,
+        coverage: Decimal,
+        perspectives: &[Option<Decimal>],
+        previous: Option<Option<Decimal>>,
+        style: Style,
+    ) -> Summary {
+        let p = card.precision;
+        let num = |d: Option<Decimal>| match (d, style) {
+            (Some(d), Style::Exact) => d.normalize().to_string(),
+            (None, Style::Exact) => String::new(),
+            (Some(d), Style::Rounded) => format::score(d, p),
+            (None, Style::Rounded) => "–".into(),
+        };
+        let mut cells = vec![num(composite)];
+        cells.push(match style {
+            Style::Exact => coverage.normalize().to_string(),
+            Style::Rounded => format!("{}%", format::fixed(coverage * Decimal::ONE_HUNDRED, 0)),
+        });
+        if let (Style::Rounded, Some(prev)) = (style, previous) {
+            cells.push(match (composite, prev) {
+                (Some(c), Some(b)) => format::delta(c - b, p),
+                _ => "–".into(),
+            });
+        }
+        cells.extend(perspectives.iter().map(|s| num(*s)));
+        let key = composite.and_then(|d| d.mantissa().checked_mul(10i128.checked_pow(28 - d.scale())?));
+        Summary {
+            unit: unit.to_string(),
+            composite,
+            key,
+            status,
+            cells,
+        }
+    }
+}
+
+/// Best composite first; units without a composite last; ties by unit
+/// name, so the order never depends on the input's.
+pub fn rank(units: &mut [Summary]) {
+    let keyed = units.iter().all(|u| u.composite.is_none() || u.key.is_some());
+    units.par_sort_by(|a, b| {
+        let by_score = match (a.composite, b.composite) {
+            (Some(_), Some(_)) if keyed => b.key.cmp(&a.key),
+            (Some(x), Some(y)) => y.cmp(&x),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        by_score.then_with(|| a.unit.cmp(&b.unit))
+    });
+}
+
+/// `rank,unit,composite,status,coverage,<perspective ids...>`, one row per
+/// unit in ranking order; numbers at full precision, empty when missing
+/// (a unit without a composite has no rank). Summaries in [`Style::Exact`].
+pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut head = vec!["rank".to_string(), "unit".into(), "composite".into(), "status".into(), "coverage".into()];
+    head.extend(card.perspectives.iter().map(|p| p.id.clone()));
+    w.write_record(&head)?;
+    for (i, u) in ranked.iter().enumerate() {
+        let rank = if u.composite.is_some() { (i + 1).to_string() } else { String::new() };
+        w.write_field(rank)?;
+        w.write_field(&u.unit)?;
+        w.write_field(&u.cells[0])?;
+        w.write_field(u.status.as_str())?;
+        for c in &u.cells[1..] {
+            w.write_field(c)?;
+        }
+        w.write_record(None::<&[u8]>)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn pad_right(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(UnicodeWidthStr::width(s))))
+}
+
+fn pad_left(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(UnicodeWidthStr::width(s))))
+}
+
+fn paint(status: Status, text: String, color: bool) -> String {
+    if !color {
+        return text;
+    }
+    let code = match status {
+        Status::Green => "32",
+        Status::Amber => "33",
+        Status::Red => "31",
+        Status::Missing => "2",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The ranking as an aligned terminal table (summaries in [`Style::Rounded`]).
+pub fn table(card: &Scorecard, period: &str, previous: Option<&str>, ranked: &[Summary], color: bool) -> String {
+    let mut head: Vec<String> = vec!["rank".into(), "unit".into(), "composite".into(), "status".into(), "coverage".into()];
+    if previous.is_some() {
+        head.push("trend".into());
+    }
+    head.extend(card.perspectives.iter().map(|p| p.name.clone()));
+    let rows: Vec<(Status, Vec<String>)> = ranked
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let mut r = vec![
+                if u.composite.is_some() { (i + 1).to_string() } else { "–".into() },
+                u.unit.clone(),
+                u.cells[0].clone(),
+                u.status.as_str().to_string(),
+            ];
+            r.extend(u.cells[1..].iter().cloned());
+            (u.status, r)
+        })
+        .collect();
+    let widths: Vec<usize> = (0..head.len())
+        .map(|c| rows.iter().map(|(_, r)| UnicodeWidthStr::width(r[c].as_str())).chain([UnicodeWidthStr::width(head[c].as_str())]).max().unwrap_or(0))
+        .collect();
+    let left = |c: usize| c == 1 || c == 3;
+    let line = |cells: &[String], st: Option<Status>| -> String {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(c, s)| {
+                let padded = if left(c) { pad_right(s, widths[c]) } else { pad_left(s, widths[c]) };
+                match (c, st) {
+                    (3, Some(st)) => paint(st, padded, color),
+                    _ => padded,
+                }
+            })
+            .collect();
+        parts.join("  ").trim_end().to_string()
+    };
+    let mut out = String::new();
+    let prev = previous.map_or_else(String::new, |p| format!(", trend against {p}"));
+    let n = ranked.len();
+    let _ = writeln!(out, "{} — {} unit{}, period {period}{prev}", card.name, n, if n == 1 { "" } else { "s" });
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", line(&head, None));
+    for (st, r) in &rows {
+        let _ = writeln!(out, "{}", line(r, Some(*st)));
+    }
+    out
+}
+
+/// One unit's SPEC §8 object as it appears in the JSON array: pretty, and
+/// indented one level.
+pub fn json_element(e: &Evaluation) -> Vec<u8> {
+    let pretty = serde_json::to_string_pretty(e).expect("evaluation serialises");
+    let mut out = Vec::with_capacity(pretty.len() + pretty.len() / 8);
+    for (i, l) in pretty.split('\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"  ");
+        out.extend_from_slice(l.as_bytes());
+    }
+    out
+}
+
+/// One unit's SPEC §8 object as one JSON Lines line.
+pub fn json_line(e: &Evaluation) -> Vec<u8> {
+    let mut v = serde_json::to_vec(e).expect("evaluation serialises");
+    v.push(b'\n');
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(unit: &str, c: Option<&str>) -> Summary {
+        let composite: Option<Decimal> = c.map(|c| c.parse().unwrap());
+        Summary {
+            unit: unit.into(),
+            composite,
+            key: composite.map(|d| d.mantissa() * 10i128.pow(28 - d.scale())),
+            status: Status::Green,
+            cells: vec![],
+        }
+    }
+
+    #[test]
+    fn ranking_breaks_ties_by_name() {
+        let mut v = vec![s("b", Some("80")), s("z", None), s("a", Some("80.000")), s("c", Some("90.5")), s("y", None), s("d", Some("80.0000000000000000000000001"))];
+        rank(&mut v);
+        let names: Vec<&str> = v.iter().map(|u| u.unit.as_str()).collect();
+        assert_eq!(names, ["c", "d", "a", "b", "y", "z"]);
+    }
+}

@@ -1,0 +1,171 @@
+//! Which periods a portfolio run evaluates: the order of period labels,
+//! the evaluated span (one period or a roll-up) and the span before it
+//! that supplies trends.
+
+use std::cmp::Ordering;
+use std::ops::Range;
+
+/// Orders period labels chronologically for the usual sortable labels:
+/// runs of digits compare as numbers, everything else as text, so
+/// `2025-Q4 < 2026-Q1` and `2026-2 < 2026-10`. Equal-looking labels that
+/// differ only in leading zeros fall back to plain text order, so the
+/// order is total.
+pub fn cmp_periods(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let (nx, rx) = digit_run(x);
+                let (ny, ry) = digit_run(y);
+                let (tx, ty) = (trim_zeros(nx), trim_zeros(ny));
+                let o = tx.len().cmp(&ty.len()).then_with(|| tx.cmp(ty));
+                if o != Ordering::Equal {
+                    return o;
+                }
+                (x, y) = (rx, ry);
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(d);
+                }
+                (x, y) = (&x[1..], &y[1..]);
+            }
+        }
+    }
+}
+
+fn digit_run(s: &[u8]) -> (&[u8], &[u8]) {
+    let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    s.split_at(n)
+}
+
+fn trim_zeros(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|c| **c == b'0').count();
+    &s[n.min(s.len().saturating_sub(1))..]
+}
+
+/// What the user asked to evaluate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// The latest period in the data.
+    Latest,
+    /// One period, by its exact label.
+    Period(String),
+    /// A roll-up over every period from `from` to `to` inclusive (either
+    /// bound defaults to the first / latest period in the data).
+    Span { from: Option<String>, to: Option<String> },
+}
+
+/// The periods of a run, resolved against the periods in the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Every period in the data, in chronological order.
+    pub periods: Vec<String>,
+    /// The evaluated span (indices into `periods`); one period unless rolled up.
+    pub current: Range<usize>,
+    /// As many periods immediately before `current`, when the data has them.
+    pub previous: Option<Range<usize>>,
+}
+
+impl Plan {
+    /// Resolves a selection. `Err` is a usage error naming the periods the
+    /// data does have.
+    pub fn new(mut periods: Vec<String>, sel: &Selection) -> Result<Plan, String> {
+        periods.sort_by(|a, b| cmp_periods(a, b));
+        periods.dedup();
+        if periods.is_empty() {
+            return Err("the data file has no rows".into());
+        }
+        let listing = || {
+            let shown: Vec<&str> = periods.iter().take(12).map(String::as_str).collect();
+            let more = if periods.len() > 12 { format!(" and {} more", periods.len() - 12) } else { String::new() };
+            format!("{}{more}", shown.join(", "))
+        };
+        let current = match sel {
+            Selection::Latest => periods.len() - 1..periods.len(),
+            Selection::Period(p) => match periods.iter().position(|x| x == p) {
+                Some(i) => i..i + 1,
+                None => return Err(format!("period `{p}` is not in the data; it has {}", listing())),
+            },
+            Selection::Span { from, to } => {
+                if let (Some(f), Some(t)) = (from, to)
+                    && cmp_periods(f, t) == Ordering::Greater
+                {
+                    return Err(format!("--from {f} comes after --to {t}"));
+                }
+                let start = from.as_ref().map_or(0, |f| periods.partition_point(|p| cmp_periods(p, f) == Ordering::Less));
+                let end = to.as_ref().map_or(periods.len(), |t| periods.partition_point(|p| cmp_periods(p, t) != Ordering::Greater));
+                if start >= end {
+                    let f = from.as_deref().unwrap_or("the first period");
+                    let t = to.as_deref().unwrap_or("the latest period");
+                    return Err(format!("no period of the data lies between {f} and {t}; it has {}", listing()));
+                }
+                start..end
+            }
+        };
+        let n = current.len();
+        let previous = (current.start >= n).then(|| current.start - n..current.start);
+        Ok(Plan { periods, current, previous })
+    }
+
+    /// `2026-Q3`, or `2026-Q1..2026-Q3` for a roll-up.
+    pub fn label(&self, span: &Range<usize>) -> String {
+        let first = &self.periods[span.start];
+        let last = &self.periods[span.end - 1];
+        if span.len() == 1 { first.clone() } else { format!("{first}..{last}") }
+    }
+
+    /// Every period whose values a run keeps: the previous span and the
+    /// current one, which are adjacent.
+    pub fn needed(&self) -> Range<usize> {
+        self.previous.as_ref().map_or(self.current.start, |p| p.start)..self.current.end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(ps: &[&str], sel: Selection) -> Result<Plan, String> {
+        Plan::new(ps.iter().map(|s| s.to_string()).collect(), &sel)
+    }
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec!["2026-Q1", "2025-Q4", "2026-10", "2026-2", "2026-Q3", "2026-02"];
+        v.sort_by(|a, b| cmp_periods(a, b));
+        assert_eq!(v, ["2025-Q4", "2026-02", "2026-2", "2026-10", "2026-Q1", "2026-Q3"]);
+        assert_eq!(cmp_periods("2026", "2026-Q1"), Ordering::Less);
+        assert_eq!(cmp_periods("a0", "a00"), Ordering::Less);
+    }
+
+    #[test]
+    fn latest_and_previous() {
+        let p = plan(&["2026-Q2", "2026-Q1", "2026-Q3"], Selection::Latest).unwrap();
+        assert_eq!(p.label(&p.current), "2026-Q3");
+        assert_eq!(p.previous, Some(1..2));
+        let p = plan(&["2026-Q1"], Selection::Latest).unwrap();
+        assert_eq!(p.previous, None);
+        let p = plan(&["2026-Q1", "2026-Q2"], Selection::Period("2026-Q1".into())).unwrap();
+        assert_eq!((p.current.clone(), p.previous.clone()), (0..1, None));
+        assert!(plan(&["2026-Q1"], Selection::Period("2026-Q9".into())).unwrap_err().contains("2026-Q1"));
+    }
+
+    #[test]
+    fn spans() {
+        let ps = ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"];
+        let ytd = Selection::Span { from: Some("2026-Q1".into()), to: Some("2026-Q3".into()) };
+        let p = plan(&ps, ytd).unwrap();
+        assert_eq!(p.label(&p.current), "2026-Q1..2026-Q3");
+        assert_eq!(p.previous.clone().map(|r| p.label(&r)), Some("2025-Q2..2025-Q4".into()));
+        assert_eq!(p.needed(), 0..6);
+        // Bounds need not be in the data; a short history gives no previous span.
+        let p = plan(&ps[2..], Selection::Span { from: Some("2026-Q1".into()), to: Some("2026-Q4".into()) }).unwrap();
+        assert_eq!((p.label(&p.current), p.previous), ("2026-Q1..2026-Q3".into(), None));
+        assert!(plan(&ps, Selection::Span { from: Some("2027-Q1".into()), to: None }).is_err());
+        assert!(plan(&ps, Selection::Span { from: Some("2026-Q3".into()), to: Some("2026-Q1".into()) }).is_err());
+    }
+}

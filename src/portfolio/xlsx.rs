@@ -1,0 +1,241 @@
+//! Workbooks (`.xlsx`, also `.xlsm`, `.xlsb`, `.xls`, `.ods`) in the long
+//! layout: every sheet has a header row `period,unit,id,value[,note]`, or
+//! `unit,id,value[,note]` when the sheet's name is its period (a sheet per
+//! period). Workbooks are read whole (calamine); problems name the sheet
+//! and cell.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use calamine::{Data, Range, Reader};
+
+use super::data::{At, Cell, Collector, DataError, Layout, Row};
+
+/// One sheet with its header read.
+pub struct Sheet {
+    pub name: Arc<str>,
+    range: Range<Data>,
+    pub layout: Layout,
+    /// Index (within the range) of the first data row.
+    first_data: usize,
+}
+
+/// The sheets of a workbook that hold data (empty sheets are skipped).
+pub struct Book {
+    pub sheets: Vec<Sheet>,
+}
+
+fn error(at: At, message: String, label: &str, hint: Option<String>) -> DataError {
+    DataError {
+        at,
+        code: "E036",
+        message,
+        label: label.into(),
+        hint,
+        duplicate: None,
+    }
+}
+
+/// Opens a workbook. `Err` only for I/O (unreadable file); a file that is
+/// not a workbook, or a sheet without a proper header, is a data error.
+pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
+    std::fs::File::open(path)?;
+    let mut wb = match calamine::open_workbook_auto(path) {
+        Ok(wb) => wb,
+        Err(e) => {
+            return Ok(Err(vec![error(
+                At::File,
+                format!("the file cannot be read as a workbook: {e}"),
+                "not a workbook",
+                Some("save it as .xlsx, or export the sheet as CSV".into()),
+            )]));
+        }
+    };
+    let mut sheets = Vec::new();
+    let mut errors = Vec::new();
+    for name in wb.sheet_names() {
+        let sheet: Arc<str> = Arc::from(name.as_str());
+        let range = match wb.worksheet_range(&name) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(error(At::Sheet(sheet.clone()), format!("sheet `{sheet}` cannot be read: {e}"), "unreadable", None));
+                continue;
+            }
+        };
+        let Some((r0, c0)) = range.start() else { continue };
+        let Some(h) = range.rows().position(|r| r.iter().any(|c| !is_blank(c))) else { continue };
+        let cells: Vec<String> = range.rows().nth(h).expect("found").iter().map(|c| c.to_string()).collect();
+        match Layout::from_header(&cells, false) {
+            Ok(layout) => sheets.push(Sheet {
+                name: sheet,
+                range,
+                layout,
+                first_data: h + 1,
+            }),
+            Err(errs) => {
+                for (col, message, hint) in errs {
+                    let at = match col {
+                        Some(c) => At::Cell { sheet: sheet.clone(), row: r0 + h as u32, col: c0 + c as u32 },
+                        None => At::Sheet(sheet.clone()),
+                    };
+                    let where_ = match &at {
+                        At::Cell { .. } => at.describe(""),
+                        _ => format!("sheet `{sheet}`, header row {}", r0 as usize + h + 1),
+                    };
+                    errors.push(error(at, format!("{where_}: {message}"), "header", hint));
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    if sheets.is_empty() {
+        return Ok(Err(vec![error(
+            At::File,
+            "the workbook has no data: every sheet is empty".into(),
+            "empty",
+            Some("put a header row `period,unit,id,value` and one row per value on a sheet".into()),
+        )]));
+    }
+    Ok(Ok(Book { sheets }))
+}
+
+fn is_blank(c: &Data) -> bool {
+    match c {
+        Data::Empty => true,
+        Data::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// A cell's content, owned, as the collector will see it.
+enum Owned {
+    Text(String),
+    Number(f64),
+    Empty,
+    Bad(String),
+}
+
+impl Owned {
+    /// `key`: a period, unit or id, where numbers are read as their text.
+    fn of(d: Option<&Data>, key: bool) -> Owned {
+        match d {
+            None | Some(Data::Empty) => Owned::Empty,
+            Some(Data::String(s)) => Owned::Text(s.clone()),
+            Some(Data::Int(i)) => Owned::Text(i.to_string()),
+            Some(Data::Float(f)) if key => Owned::Text(format!("{f}")),
+            Some(Data::Float(f)) => Owned::Number(*f),
+            Some(Data::Bool(_)) => Owned::Bad("a true/false value".into()),
+            Some(Data::DateTime(_) | Data::DateTimeIso(_)) => Owned::Bad("a date".into()),
+            Some(Data::DurationIso(_)) => Owned::Bad("a duration".into()),
+            Some(Data::Error(e)) => Owned::Bad(format!("the error {e}")),
+        }
+    }
+
+    fn cell(&self) -> Cell<'_> {
+        match self {
+            Owned::Text(t) => Cell::Text(t),
+            Owned::Number(f) => Cell::Number(*f),
+            Owned::Empty => Cell::Empty,
+            Owned::Bad(b) => Cell::Bad(b),
+        }
+    }
+}
+
+impl Sheet {
+    /// Data rows (not blank) with their 0-based absolute row number.
+    fn rows(&self) -> impl Iterator<Item = (u32, &[Data])> {
+        let r0 = self.range.start().map_or(0, |s| s.0);
+        self.range
+            .rows()
+            .enumerate()
+            .skip(self.first_data)
+            .filter(|(_, r)| !r.iter().all(is_blank))
+            .map(move |(i, r)| (r0 + i as u32, r))
+    }
+
+    fn col0(&self) -> u32 {
+        self.range.start().map_or(0, |s| s.1)
+    }
+
+    /// The period of a row, as text (`None` when empty or not text).
+    fn period(&self, r: &[Data]) -> Option<String> {
+        match self.layout.period {
+            None => Some(self.name.trim().to_string()),
+            Some(c) => match Owned::of(r.get(c), true) {
+                Owned::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl Book {
+    /// Every period label in the workbook.
+    pub fn periods(&self) -> Vec<String> {
+        let mut set = HashSet::new();
+        for s in &self.sheets {
+            for (_, r) in s.rows() {
+                if let Some(p) = s.period(r) {
+                    set.insert(p);
+                }
+            }
+        }
+        set.into_iter().collect()
+    }
+
+    /// Every row into the collector.
+    pub fn read(&self, collector: &mut Collector) {
+        for s in &self.sheets {
+            let c0 = s.col0();
+            let layout = &s.layout;
+            for (row, r) in s.rows() {
+                let sheet = s.name.clone();
+                let at = move |col: usize| {
+                    if col == usize::MAX {
+                        At::Sheet(sheet.clone())
+                    } else {
+                        At::Cell { sheet: sheet.clone(), row, col: c0 + col as u32 }
+                    }
+                };
+                let period = match layout.period {
+                    Some(c) => Owned::of(r.get(c), true),
+                    None => Owned::Text(s.name.to_string()),
+                };
+                let (unit, id, value) = (Owned::of(r.get(layout.unit), true), Owned::of(r.get(layout.id), true), Owned::of(r.get(layout.value), false));
+                let row = Row {
+                    period: period.cell(),
+                    unit: unit.cell(),
+                    id: id.cell(),
+                    value: value.cell(),
+                    at: &at,
+                    period_col: layout.period.unwrap_or(usize::MAX),
+                    extra: None,
+                };
+                collector.row(&row, layout);
+            }
+        }
+    }
+
+    /// Where each duplicated `(period, unit, id)` first appears.
+    pub fn first_rows(&self, keys: &HashSet<(String, String, String)>) -> HashMap<(String, String, String), At> {
+        let mut found = HashMap::new();
+        for s in &self.sheets {
+            for (row, r) in s.rows() {
+                let text = |c: usize| match Owned::of(r.get(c), true) {
+                    Owned::Text(t) => t.trim().to_string(),
+                    _ => String::new(),
+                };
+                let Some(p) = s.period(r) else { continue };
+                let key = (p, text(s.layout.unit), text(s.layout.id));
+                if keys.contains(&key) && !found.contains_key(&key) {
+                    found.insert(key, At::Cell { sheet: s.name.clone(), row, col: s.col0() + s.layout.id as u32 });
+                }
+            }
+        }
+        found
+    }
+}

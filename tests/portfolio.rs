@@ -1,0 +1,452 @@
+//! Portfolio evaluation end to end (`bsc evaluate --data`): many units and
+//! periods from long-format CSV and workbooks, roll-ups, rankings, and the
+//! errors of bad rows. The data is in `tests/fixtures/portfolio/`; the
+//! workbooks are written here with rust_xlsxwriter, a real spreadsheet
+//! library, so calamine reads what Excel-compatible tools produce.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/portfolio").join(name)
+}
+
+fn bsc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bsc"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("bsc runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).expect("UTF-8 output")
+}
+
+/// Runs `bsc evaluate CARD --data DATA ARGS...`, expecting success.
+fn evaluate(card: &Path, data: &Path, args: &[&str]) -> String {
+    let mut all = vec!["evaluate", card.to_str().unwrap(), "--data", data.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = bsc(&all);
+    assert!(out.status.success(), "{all:?} failed:\n{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+fn json(card: &Path, data: &Path, args: &[&str]) -> Vec<Value> {
+    let mut a = vec!["--format", "json"];
+    a.extend_from_slice(args);
+    match serde_json::from_str(&evaluate(card, data, &a)).expect("JSON output") {
+        Value::Array(v) => v,
+        other => panic!("not an array: {other}"),
+    }
+}
+
+fn indicator<'a>(unit: &'a Value, id: &str) -> &'a Value {
+    unit["indicators"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("no {id}"))
+}
+
+/// A JSON number exactly as printed (full precision, never a float).
+fn num(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        other => panic!("not a number: {other}"),
+    }
+}
+
+fn units(v: &[Value]) -> Vec<&str> {
+    v.iter().map(|u| u["unit"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn three_units_three_periods() {
+    let (card, data) = (fixture("card.toml"), fixture("three-units.csv"));
+    // JSON: one SPEC §8 object per unit, in input order, for the latest period
+    // with the one before for trends.
+    let all = json(&card, &data, &[]);
+    assert_eq!(units(&all), ["East", "West", "North"]);
+    for u in &all {
+        assert_eq!(u["period"], "2026-Q3");
+        assert_eq!(u["scorecard"]["id"], "branch-performance");
+    }
+    let east = &all[0];
+    assert_eq!(num(&indicator(east, "revenue")["actual"]), "500");
+    assert_eq!(num(&indicator(east, "revenue")["previous_actual"]), "400");
+    assert_eq!(num(&indicator(east, "conversion")["actual"]), "0.01"); // 2 / 200
+    assert_eq!(num(&indicator(east, "conversion")["previous_actual"]), "0.3"); // 30 / 100
+
+    // JSON Lines: the same objects, one per line, same order.
+    let lines = evaluate(&card, &data, &["--format", "jsonl"]);
+    let parsed: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(parsed, all);
+
+    // CSV: a ranking by composite, with every perspective.
+    let csv = evaluate(&card, &data, &["--format", "csv"]);
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["rank", "unit", "composite", "status", "coverage", "financial", "customer", "internal_process", "learning_growth"]);
+    assert_eq!(rows.len(), 4);
+    let ranked: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[0], r[1])).collect();
+    assert_eq!(ranked, [("1", "North"), ("2", "East"), ("3", "West")]);
+    // The composite column is the JSON composite, digit for digit.
+    for r in &rows[1..] {
+        let u = all.iter().find(|u| u["unit"] == r[1]).unwrap();
+        assert_eq!(r[2], num(&u["composite"]["score"]));
+        assert_eq!(r[5], num(&u["perspectives"][0]["score"]));
+    }
+
+    // Table: the same ranking, rounded, with the trend against 2026-Q2.
+    let table = evaluate(&card, &data, &[]);
+    assert!(table.starts_with("Branch performance — 3 units, period 2026-Q3, trend against 2026-Q2\n"), "{table}");
+    let order: Vec<&str> = table.lines().skip(3).map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+    assert_eq!(order, ["North", "East", "West"]);
+
+    // An earlier period: its own previous period, and no later data leaks in.
+    let q2 = json(&card, &data, &["--period", "2026-Q2"]);
+    assert_eq!(num(&indicator(&q2[0], "revenue")["actual"]), "400");
+    assert_eq!(num(&indicator(&q2[0], "revenue")["previous_actual"]), "300");
+    let q1 = json(&card, &data, &["--period", "2026-Q1"]);
+    assert!(indicator(&q1[0], "revenue").get("previous_actual").is_none(), "no period before 2026-Q1");
+}
+
+/// Each unit of a portfolio run scores exactly as `bsc evaluate` does on
+/// that unit's own measurements files.
+#[test]
+fn units_match_single_evaluations() {
+    let (card, data) = (fixture("card.toml"), fixture("three-units.csv"));
+    let all = json(&card, &data, &[]);
+    let csv = std::fs::read_to_string(&data).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for unit in ["East", "West", "North"] {
+        let mut files = Vec::new();
+        for period in ["2026-Q2", "2026-Q3"] {
+            let mut toml = format!("period = \"{period}\"\nunit = \"{unit}\"\n\n[values]\n");
+            for l in csv.lines().skip(1) {
+                let f: Vec<&str> = l.split(',').collect();
+                if f[0] == period && f[1] == unit {
+                    toml.push_str(&format!("{} = \"{}\"\n", f[2], f[3]));
+                }
+            }
+            let path = dir.path().join(format!("{unit}-{period}.toml"));
+            std::fs::write(&path, toml).unwrap();
+            files.push(path);
+        }
+        let out = bsc(&["evaluate", card.to_str().unwrap(), files[0].to_str().unwrap(), files[1].to_str().unwrap(), "--format", "json"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let single: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let portfolio = all.iter().find(|u| u["unit"] == unit).unwrap();
+        assert_eq!(&single, portfolio, "{unit}");
+    }
+}
+
+/// Year to date: flows are summed, levels averaged, states take the last
+/// value, and rates are computed from the rolled-up inputs — not the mean
+/// of the quarterly rates.
+#[test]
+fn ytd_rollup_computes_rates_from_rolled_up_inputs() {
+    let (card, data) = (fixture("card.toml"), fixture("three-units.csv"));
+    let all = json(&card, &data, &["--from", "2026-Q1", "--to", "2026-Q3"]);
+    let east = &all[0];
+    assert_eq!(east["unit"], "East");
+    assert_eq!(east["period"], "2026-Q1..2026-Q3");
+
+    // conversion = won / leads: (10 + 30 + 2) / (100 + 100 + 200) = 42 / 400.
+    let conv = indicator(east, "conversion");
+    assert_eq!(num(&conv["actual"]), "0.105");
+    assert_eq!(num(&conv["score"]), "55"); // 100 * (0.105 - 0.05) / (0.15 - 0.05)
+    // The mean of the quarterly rates would be (0.1 + 0.3 + 0.01) / 3 = 0.13666…,
+    // scoring 86.67: a different answer, and the wrong one.
+    let mean_of_rates = (10.0 / 100.0 + 30.0 / 100.0 + 2.0 / 200.0) / 3.0;
+    assert!((mean_of_rates - 0.105f64).abs() > 0.03);
+
+    // churn = lost / customers, lost summed (60), customers averaged (200).
+    let churn = indicator(east, "churn");
+    assert_eq!(num(&churn["actual"]), "0.3");
+    assert_eq!(num(&churn["score"]), "50"); // 100 * (0.3 - 0.5) / (0.1 - 0.5)
+
+    assert_eq!(num(&indicator(east, "revenue")["actual"]), "1200"); // sum
+    assert_eq!(num(&indicator(east, "revenue")["score"]), "80");
+    assert_eq!(num(&indicator(east, "csat")["actual"]), "4.2"); // (4.2 + 4.4 + 4.0) / 3
+    assert_eq!(num(&indicator(east, "cycle_days")["actual"]), "35"); // last
+    assert_eq!(num(&indicator(east, "training_hours")["actual"]), "30"); // sum
+    // Three periods need three before them for a previous span: none here.
+    assert!(conv.get("previous_actual").is_none());
+
+    // --from alone runs to the latest period; a one-period span is that period.
+    assert_eq!(json(&card, &data, &["--from", "2026-Q1"]), all);
+    let one = json(&card, &data, &["--from", "2026-Q3", "--to", "2026-Q3"]);
+    assert_eq!(one, json(&card, &data, &[]));
+    // A roll-up of two periods has the two before it... when the data has them.
+    let h2 = json(&card, &data, &["--from", "2026-Q2"]);
+    assert_eq!(h2[0]["period"], "2026-Q2..2026-Q3");
+    assert!(indicator(&h2[0], "revenue").get("previous_actual").is_none());
+}
+
+#[test]
+fn grouped_and_interleaved_files_agree() {
+    let card = fixture("card.toml");
+    let (grouped, interleaved) = (fixture("three-units.csv"), fixture("three-units-by-period.csv"));
+    for format in ["table", "csv", "json", "jsonl"] {
+        for span in [&[][..], &["--from", "2026-Q1"][..], &["--period", "2026-Q2"][..]] {
+            let mut args = vec!["--format", format];
+            args.extend_from_slice(span);
+            assert_eq!(evaluate(&card, &grouped, &args), evaluate(&card, &interleaved, &args), "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn sum_over_a_missing_period_is_missing() {
+    let card = fixture("card.toml");
+    let csv = std::fs::read_to_string(fixture("three-units.csv")).unwrap();
+    // West reports no revenue and no csat for 2026-Q2.
+    let holed: String = csv
+        .lines()
+        .filter(|l| !(l.starts_with("2026-Q2,West,revenue") || l.starts_with("2026-Q2,West,csat")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("holed.csv");
+    std::fs::write(&data, holed).unwrap();
+    let all = json(&card, &data, &["--from", "2026-Q1"]);
+    let west = all.iter().find(|u| u["unit"] == "West").unwrap();
+    let revenue = indicator(west, "revenue");
+    assert_eq!(revenue["actual"], Value::Null);
+    assert_eq!(revenue["reason"], "no value for 2026-Q2");
+    assert_eq!(revenue["missing"], true);
+    // An average uses the periods that have a value: (3.6 + 3.9) / 2.
+    assert_eq!(num(&indicator(west, "csat")["actual"]), "3.75");
+}
+
+#[test]
+fn units_without_rows_in_the_period_are_noted() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("closed.csv");
+    std::fs::write(&data, "period,unit,id,value\n2026-Q1,Closed,revenue,10\n2026-Q2,Open,revenue,20\n").unwrap();
+    let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", data.to_str().unwrap(), "--format", "csv"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).lines().count(), 2, "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("note: 1 unit without rows in 2026-Q2 not evaluated: Closed"), "{}", text(&out.stderr));
+}
+
+/// Writes the fixture's rows as a workbook: one long sheet, or a sheet per
+/// period. Numbers are written as numbers, labels as text.
+fn workbook(path: &Path, per_period: bool, tweak: impl Fn(&str, &str, &str, &str) -> Option<String>) {
+    use rust_xlsxwriter::Workbook;
+    let csv = std::fs::read_to_string(fixture("three-units.csv")).unwrap();
+    let rows: Vec<Vec<String>> = csv.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect();
+    let mut wb = Workbook::new();
+    let sheets: Vec<Option<&str>> = if per_period { vec![Some("2026-Q1"), Some("2026-Q2"), Some("2026-Q3")] } else { vec![None] };
+    for sheet in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet.unwrap_or("Data")).unwrap();
+        let head: &[&str] = if per_period { &["unit", "id", "value"] } else { &["period", "unit", "id", "value"] };
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, row) in (1..).zip(rows.iter().filter(|row| sheet.is_none_or(|s| row[0] == s))) {
+            let mut cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            if per_period {
+                cells.remove(0);
+            }
+            let n = cells.len();
+            for (c, v) in cells.iter().enumerate() {
+                let replaced = (c == n - 1).then(|| tweak(&row[0], &row[1], &row[2], v)).flatten();
+                match (replaced, v.parse::<f64>()) {
+                    (Some(s), _) => ws.write_string(r, c as u16, s).map(|_| ()).unwrap(),
+                    (None, Ok(f)) if c == n - 1 => ws.write_number(r, c as u16, f).map(|_| ()).unwrap(),
+                    _ => ws.write_string(r, c as u16, *v).map(|_| ()).unwrap(),
+                }
+            }
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn workbooks_read_like_csv() {
+    let (card, data) = (fixture("card.toml"), fixture("three-units.csv"));
+    let dir = tempfile::tempdir().unwrap();
+    let (long, per_period) = (dir.path().join("long.xlsx"), dir.path().join("quarters.xlsx"));
+    workbook(&long, false, |_, _, _, _| None);
+    workbook(&per_period, true, |_, _, _, _| None);
+    for args in [&["--format", "json"][..], &["--format", "csv", "--from", "2026-Q1"][..]] {
+        let from_csv = evaluate(&card, &data, args);
+        assert_eq!(evaluate(&card, &long, args), from_csv, "long layout {args:?}");
+        assert_eq!(evaluate(&card, &per_period, args), from_csv, "sheet per period {args:?}");
+    }
+}
+
+#[test]
+fn workbook_errors_name_sheet_and_cell() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("bad.xlsx");
+    // Row 5 of the sheet is East's 2026-Q1 `lost`; row 3 is `won`.
+    workbook(&book, false, |p, u, id, _| match (p, u, id) {
+        ("2026-Q1", "East", "lost") => Some("n/a".into()),
+        ("2026-Q1", "East", "won") => Some("12%".into()),
+        _ => None,
+    });
+    let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(err.contains("sheet `Data`, cell D3 (column `value`): value for `won` \"12%\" is not a decimal number"), "{err}");
+    assert!(err.contains("sheet `Data`, cell D5 (column `value`): value for `lost` \"n/a\" is not a decimal number"), "{err}");
+    assert!(err.contains("bad.xlsx"), "{err}");
+    assert!(err.contains("failed: 2 errors"), "{err}");
+
+    // A sheet per period: a duplicate names the sheet, the cell and the first row.
+    let book = dir.path().join("dup.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("2026-Q3").unwrap();
+    for (r, row) in [["unit", "id", "value"], ["East", "revenue", "1"], ["East", "csat", "4"], ["East", "revenue", "2"], ["", "csat", "3"]].iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    wb.save(&book).unwrap();
+    let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("sheet `2026-Q3`, cell B4 (column `id`): `revenue` is given twice for unit `East` in period `2026-Q3` (first given on sheet `2026-Q3` row 2)"),
+        "{err}"
+    );
+    assert!(err.contains("sheet `2026-Q3`, cell A5 (column `unit`): the unit is empty"), "{err}");
+}
+
+#[test]
+fn bad_rows_are_reported_with_rows_and_columns() {
+    let (card, data) = (fixture("card.toml"), fixture("bad-rows.csv"));
+    for format in ["table", "csv", "json", "jsonl"] {
+        let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", data.to_str().unwrap(), "--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        assert!(out.stdout.is_empty(), "{format}: nothing is printed from a bad file");
+        let err = text(&out.stderr);
+        for expected in [
+            "error[E031]: row 3, column `id`: `revnue` is not an indicator or input of scorecard `branch-performance`",
+            "did you mean `revenue`?",
+            "error[E035]: row 5, column `value`: value for `won` \"12%\" is not a decimal number",
+            "error[E038]: row 6, column `unit`: the unit is empty",
+            "error[E037]: row 7, column `id`: `csat` is given twice for unit `East` in period `2026-Q3` (first given on row 4)",
+            "error[E032]: row 8, column `id`: `conversion` is a computed indicator",
+            "error[E036]: row 9: the row has 5 fields; the header has 4",
+            "bad-rows.csv:5:18",
+            "failed: 6 errors in",
+        ] {
+            assert!(err.contains(expected), "{format}: missing {expected:?} in\n{err}");
+        }
+    }
+}
+
+#[test]
+fn bad_headers_and_usage() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let run = |data: &Path, extra: &[&str]| {
+        let mut a = vec!["evaluate", card.to_str().unwrap(), "--data", data.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        bsc(&a)
+    };
+    let out = run(&write("h.csv", "period,unit,idd,value\n2026-Q1,A,revenue,1\n"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("unknown column `idd`") && err.contains("did you mean `id`?") && err.contains("no id column"), "{err}");
+
+    let out = run(&write("empty.csv", ""), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the file is empty"));
+    let out = run(&write("header-only.csv", "period,unit,id,value\n"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the file has no data rows"));
+
+    // Usage errors exit 2.
+    let data = fixture("three-units.csv");
+    let out = run(&data, &["--period", "2027-Q1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("period `2027-Q1` is not in the data; it has 2026-Q1, 2026-Q2, 2026-Q3"), "{}", text(&out.stderr));
+    assert_eq!(run(&data, &["--from", "2026-Q3", "--to", "2026-Q1"]).status.code(), Some(2));
+    assert_eq!(run(&data, &["--period", "2026-Q1", "--from", "2026-Q1"]).status.code(), Some(2));
+    assert_eq!(run(&dir.path().join("missing.csv"), &[]).status.code(), Some(2));
+    assert_eq!(run(&write("data.txt", "x"), &[]).status.code(), Some(2));
+    let out = bsc(&["evaluate", card.to_str().unwrap(), "--from", "2026-Q1"]);
+    assert_eq!(out.status.code(), Some(2), "--from needs --data");
+    let out = bsc(&["evaluate", card.to_str().unwrap(), "m.toml", "--data", data.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "measurements files and --data exclude each other");
+    // A file that is not a workbook is a data error, not a crash.
+    let out = run(&write("fake.xlsx", "not a zip"), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot be read as a workbook"));
+}
+
+#[test]
+fn jsonl_streams_units_in_input_order() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("many.csv");
+    // 300 units, grouped, in descending name order (not sorted), all alike.
+    let mut csv = String::from("period,unit,id,value\n");
+    for u in (0..300).rev() {
+        for (id, v) in [("revenue", 500), ("won", 12), ("leads", 100), ("csat", 4)] {
+            csv.push_str(&format!("2026-Q1,u{u:03},{id},{v}\n"));
+        }
+    }
+    std::fs::write(&data, csv).unwrap();
+    let lines = evaluate(&card, &data, &["--format", "jsonl"]);
+    let names: Vec<String> = lines.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["unit"].as_str().unwrap().to_string()).collect();
+    let expected: Vec<String> = (0..300).rev().map(|u| format!("u{u:03}")).collect();
+    assert_eq!(names, expected);
+    // The ranking does not depend on the input order: ties broken by name.
+    let csv = evaluate(&card, &data, &["--format", "csv"]);
+    let first: Vec<&str> = csv.lines().skip(1).take(3).map(|l| l.split(',').nth(1).unwrap()).collect();
+    assert_eq!(first, ["u000", "u001", "u002"]);
+}
+
+#[test]
+fn missing_error_policy_names_the_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("strict.toml");
+    let text_card = std::fs::read_to_string(fixture("card.toml")).unwrap().replace("name = \"Branch performance\"", "name = \"Branch performance\"\nmissing = \"error\"");
+    std::fs::write(&card, text_card).unwrap();
+    let data = fixture("three-units.csv");
+    let ok = evaluate(&card, &data, &["--format", "csv"]);
+    assert_eq!(ok.lines().count(), 4);
+    let holed = dir.path().join("holed.csv");
+    let csv = std::fs::read_to_string(&data).unwrap();
+    std::fs::write(&holed, csv.lines().filter(|l| !l.starts_with("2026-Q3,West,leads")).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    for format in ["csv", "json", "jsonl"] {
+        let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", holed.to_str().unwrap(), "--format", format]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let err = text(&out.stderr);
+        assert!(err.contains("1 unit lacks scores") && err.contains("West: conversion (needs leads)"), "{err}");
+    }
+}
+
+/// The library entry point a portfolio report uses: the same evaluations as
+/// `--format json`, with each unit's previous composite.
+#[test]
+fn evaluations_for_reports_match_json() {
+    let (card_path, data) = (fixture("card.toml"), fixture("three-units.csv"));
+    let mut diags = bsc::diag::Diagnostics::default();
+    let card = bsc::read_scorecard(&card_path, &mut diags).unwrap().and_then(|c| c.scorecard).unwrap();
+    let (plan, units) = bsc::portfolio::evaluations(&card, &data, bsc::portfolio::Selection::Latest).unwrap();
+    assert_eq!(plan.label(&plan.current), "2026-Q3");
+    let as_json: Vec<Value> = units.iter().map(|u| serde_json::to_value(&u.evaluation).unwrap()).collect();
+    assert_eq!(as_json, json(&card_path, &data, &[]));
+    let q2 = json(&card_path, &data, &["--period", "2026-Q2"]);
+    for (u, before) in units.iter().zip(&q2) {
+        let prev = u.previous_composite.expect("a previous period").expect("a composite");
+        assert_eq!(prev.normalize().to_string(), num(&before["composite"]["score"]));
+    }
+}
