@@ -32,20 +32,27 @@ fn release_binary() -> Option<PathBuf> {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status();
         if !matches!(status, Ok(s) if s.success()) {
-            eprintln!("warning: `cargo build --release --bin bsc` failed; using whatever binary is there");
+            eprintln!(
+                "warning: `cargo build --release --bin bsc` failed; using whatever binary is there"
+            );
         }
     }
     bin.exists().then_some(bin)
 }
 
 fn main() {
-    let scale: f64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1.0);
+    let scale: f64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1.0);
     let iters = |n: usize| ((n as f64 * scale) as usize).max(5);
     if cfg!(debug_assertions) {
         eprintln!("warning: debug build; run with `cargo run --release --example bench_evaluate`");
     }
 
-    let shape = Shape { objectives_per_perspective: 25 };
+    let shape = Shape {
+        objectives_per_perspective: 25,
+    };
     let text = scorecard_text(shape);
     let path = Path::new("bench.toml");
     let load = || {
@@ -59,7 +66,11 @@ fn main() {
         eprint!("{}", bsc::diag::render_human(&diags.items, false));
         panic!("the generated scorecard does not validate");
     };
-    let formulas = card.indicators.iter().filter(|i| i.formula.is_some()).count();
+    let formulas = card
+        .indicators
+        .iter()
+        .filter(|i| i.formula.is_some())
+        .count();
     let q2 = measurements(shape, 7, "2026-Q2");
     let q3 = measurements(shape, 11, "2026-Q3");
     let check = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize never fails");
@@ -77,7 +88,10 @@ fn main() {
     println!(
         "measurements: {} values per period; composite {} (coverage {}), {} indicators missing",
         q3.values.len(),
-        check.composite.score.map_or("-".into(), |s| bsc::format::score(s, 2)),
+        check
+            .composite
+            .score
+            .map_or("-".into(), |s| bsc::format::score(s, 2)),
         bsc::format::share(check.composite.coverage),
         missing
     );
@@ -86,17 +100,33 @@ fn main() {
     let n = iters(200);
     report("(a) load + validate (1,000 indicators)", n, &time(n, load));
     let n = iters(2000);
-    report("(b) evaluate, one period", n, &time(n, || bsc::score::evaluate(&card, &q3, None)));
-    report("(b) evaluate, with previous period", n, &time(n, || bsc::score::evaluate(&card, &q3, Some(&q2))));
+    report(
+        "(b) evaluate, one period",
+        n,
+        &time(n, || bsc::score::evaluate(&card, &q3, None)),
+    );
+    report(
+        "(b) evaluate, with previous period",
+        n,
+        &time(n, || bsc::score::evaluate(&card, &q3, Some(&q2))),
+    );
     let n = iters(500);
-    report("    evaluate + JSON (serde_json, pretty)", n, &time(n, || {
-        let e = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
-        serde_json::to_string_pretty(&e).expect("serialises")
-    }));
-    report("    evaluate + terminal table", n, &time(n, || {
-        let e = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
-        bsc::table::render(&card, &e, &q3, false)
-    }));
+    report(
+        "    evaluate + JSON (serde_json, pretty)",
+        n,
+        &time(n, || {
+            let e = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
+            serde_json::to_string_pretty(&e).expect("serialises")
+        }),
+    );
+    report(
+        "    evaluate + terminal table",
+        n,
+        &time(n, || {
+            let e = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
+            bsc::table::render(&card, &e, &q3, false)
+        }),
+    );
 
     println!();
     let crm = Path::new(env!("CARGO_MANIFEST_DIR")).join("scorecards/crm.toml");
@@ -122,6 +152,8 @@ fn main() {
                 us(s.min) / 1000.0
             );
         }
-        None => println!("`bsc validate` end to end: skipped (no release binary; run `cargo build --release` first)"),
+        None => println!(
+            "`bsc validate` end to end: skipped (no release binary; run `cargo build --release` first)"
+        ),
     }
 }

@@ -47,9 +47,15 @@ fn time(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
 
 fn main() {
     let a = Args::parse();
-    let card_path = a.card.clone().unwrap_or_else(|| a.data.with_file_name("card.toml"));
+    let card_path = a
+        .card
+        .clone()
+        .unwrap_or_else(|| a.data.with_file_name("card.toml"));
     if !a.data.exists() {
-        eprintln!("{} not found: run `cargo run --release --example gen -- --units 10000 --indicators 100` first", a.data.display());
+        eprintln!(
+            "{} not found: run `cargo run --release --example gen -- --units 10000 --indicators 100` first",
+            a.data.display()
+        );
         std::process::exit(2);
     }
     let mut diags = bsc::diag::Diagnostics::default();
@@ -58,11 +64,23 @@ fn main() {
         .and_then(|c| c.scorecard)
         .expect("scorecard valid");
     let size = std::fs::metadata(&a.data).expect("data readable").len();
-    println!("{} ({:.1} MB), {} runs, {} threads", a.data.display(), size as f64 / 1e6, a.runs, rayon::current_num_threads());
+    println!(
+        "{} ({:.1} MB), {} runs, {} threads",
+        a.data.display(),
+        size as f64 / 1e6,
+        a.runs,
+        rayon::current_num_threads()
+    );
 
     let report = |name: &str, (med, min): (Duration, Duration), base: Option<Duration>| {
-        let ratio = base.map_or_else(String::new, |b| format!("  {:.2}x parse", med.as_secs_f64() / b.as_secs_f64()));
-        println!("{name:<24} median {:>8.1} ms  fastest {:>8.1} ms{ratio}", med.as_secs_f64() * 1e3, min.as_secs_f64() * 1e3);
+        let ratio = base.map_or_else(String::new, |b| {
+            format!("  {:.2}x parse", med.as_secs_f64() / b.as_secs_f64())
+        });
+        println!(
+            "{name:<24} median {:>8.1} ms  fastest {:>8.1} ms{ratio}",
+            med.as_secs_f64() * 1e3,
+            min.as_secs_f64() * 1e3
+        );
     };
 
     let parse = time(a.runs, || {
@@ -70,7 +88,9 @@ fn main() {
     });
     report("parse", parse, None);
     let decode = time(a.runs, || {
-        let mut rdr = bsc::portfolio::csv::reader_builder().from_path(&a.data).expect("open");
+        let mut rdr = bsc::portfolio::csv::reader_builder()
+            .from_path(&a.data)
+            .expect("open");
         let mut rec = csv::ByteRecord::new();
         let mut n = 0usize;
         while rdr.read_byte_record(&mut rec).expect("record") {
@@ -85,7 +105,11 @@ fn main() {
     });
     report("parse+decode", decode, Some(parse.0));
 
-    let mut formats = vec![("csv", bsc::portfolio::Format::Csv), ("table", bsc::portfolio::Format::Table), ("json (buffered)", bsc::portfolio::Format::Json)];
+    let mut formats = vec![
+        ("csv", bsc::portfolio::Format::Csv),
+        ("table", bsc::portfolio::Format::Table),
+        ("json (buffered)", bsc::portfolio::Format::Json),
+    ];
     if a.jsonl {
         formats.push(("jsonl", bsc::portfolio::Format::Jsonl));
     }

@@ -9,7 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::commands;
 
 #[derive(Parser, Debug)]
-#[command(name = "bsc", version, about = "Balanced-scorecard evaluation engine", propagate_version = true)]
+#[command(
+    name = "bsc",
+    version,
+    about = "Balanced-scorecard evaluation engine",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -109,8 +114,31 @@ pub struct ReportArgs {
     /// The scorecard file.
     pub scorecard: PathBuf,
     /// Measurements files in chronological order; the last is reported.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "data", conflicts_with = "data")]
     pub measurements: Vec<PathBuf>,
+    /// Long-format data of many units (see `bsc evaluate --data`): a
+    /// portfolio report of every unit, or one unit's full report with --unit.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// With --data: the full report of this one unit.
+    #[arg(long, requires = "data", value_name = "NAME")]
+    pub unit: Option<String>,
+    /// With --data: roll up the periods from this one (see `bsc evaluate`).
+    #[arg(
+        long,
+        requires = "data",
+        value_name = "PERIOD",
+        conflicts_with = "period"
+    )]
+    pub from: Option<String>,
+    /// With --data: roll up to this period.
+    #[arg(
+        long,
+        requires = "data",
+        value_name = "PERIOD",
+        conflicts_with = "period"
+    )]
+    pub to: Option<String>,
     #[arg(long, value_enum, default_value = "html")]
     pub format: ReportFormat,
     /// Write to this file (atomically) instead of standard output.
@@ -122,7 +150,8 @@ pub struct ReportArgs {
     /// Language of the report's labels.
     #[arg(long, value_enum, default_value = "en")]
     pub lang: Lang,
-    /// Period label for CSV measurements (default: from the file name).
+    /// Period label for CSV measurements (default: from the file name); with
+    /// --data, the period to report (default: the latest).
     #[arg(long)]
     pub period: Option<String>,
     /// Add the generation time (UTC) to the footer; off by default so the

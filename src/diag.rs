@@ -145,7 +145,10 @@ impl Diagnostics {
 }
 
 /// "did you mean `x`?" for the closest candidate within edit distance 2.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
@@ -260,7 +263,10 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
             props.push(format!("line={l}"));
             props.push(format!("col={c}"));
         }
-        props.push(format!("title={}", escape_property(&format!("bsc {}", d.code))));
+        props.push(format!(
+            "title={}",
+            escape_property(&format!("bsc {}", d.code))
+        ));
         let mut msg = d.message.clone();
         if let Some(h) = &d.hint {
             msg.push_str("\nhelp: ");
@@ -272,7 +278,9 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {

@@ -20,7 +20,9 @@ pub fn fixed(d: Decimal, dp: u32) -> String {
 /// Inserts thousands separators into the integer part of a plain number.
 pub fn group_thousands(s: &str) -> String {
     let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -42,8 +44,16 @@ pub fn score(d: Decimal, precision: u32) -> String {
 /// A signed score change, e.g. `+5.0` or `-2.3`.
 pub fn delta(d: Decimal, precision: u32) -> String {
     let s = fixed(d, precision);
-    if s.starts_with('-') || fixed(d, precision).trim_start_matches(['0', '.']).is_empty() {
-        if s.starts_with('-') { s } else { format!("±{s}") }
+    if s.starts_with('-')
+        || fixed(d, precision)
+            .trim_start_matches(['0', '.'])
+            .is_empty()
+    {
+        if s.starts_with('-') {
+            s
+        } else {
+            format!("±{s}")
+        }
     } else {
         format!("+{s}")
     }
@@ -56,7 +66,9 @@ pub fn value(d: Decimal, unit: Option<&str>, precision: u32) -> String {
     match unit {
         Some("%") => format!("{}%", fixed(d * Decimal::ONE_HUNDRED, precision)),
         _ => {
-            let r = d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero).normalize();
+            let r = d
+                .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+                .normalize();
             let r = if r.is_zero() { Decimal::ZERO } else { r };
             let n = group_thousands(&r.to_string());
             match unit {
@@ -77,12 +89,19 @@ pub fn target(ind: &Indicator, precision: u32) -> String {
             // The unit once, after the range: "1–4 hours", "5.0–10.0%".
             let hi = value(*high, unit, precision);
             let lo = value(*low, unit, precision);
-            let suffix = unit.filter(|u| !u.is_empty() && *u != "%").map(|u| format!(" {u}")).unwrap_or_default();
+            let suffix = unit
+                .filter(|u| !u.is_empty() && *u != "%")
+                .map(|u| format!(" {u}"))
+                .unwrap_or_default();
             format!("{}–{hi}", lo.strip_suffix(&suffix).unwrap_or(&lo))
         }
         Rule::Curve { points } => {
             let top = points.iter().map(|p| p.1).max().unwrap_or_default();
-            let v = points.iter().find(|p| p.1 == top).map(|p| p.0).unwrap_or_default();
+            let v = points
+                .iter()
+                .find(|p| p.1 == top)
+                .map(|p| p.0)
+                .unwrap_or_default();
             value(v, unit, precision)
         }
     }
@@ -126,7 +145,10 @@ mod tests {
         assert_eq!(value(d("0.0385"), Some("%"), 1), "3.9%");
         assert_eq!(value(d("1240"), Some("USD"), 1), "1,240 USD");
         assert_eq!(value(d("860000"), None, 1), "860,000");
-        assert_eq!(value(d("-1234567.123456"), Some("元"), 1), "-1,234,567.1235 元");
+        assert_eq!(
+            value(d("-1234567.123456"), Some("元"), 1),
+            "-1,234,567.1235 元"
+        );
         assert_eq!(value(d("4.40"), None, 1), "4.4");
     }
 

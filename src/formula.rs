@@ -77,13 +77,20 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ParseError> {
         let start = i;
         if c.is_whitespace() {
             i += c.len_utf8();
-        } else if c.is_ascii_digit() || (c == '.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)) {
-            while i < text.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.' || bytes[i] == b'_') {
+        } else if c.is_ascii_digit()
+            || (c == '.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            while i < text.len()
+                && (bytes[i].is_ascii_digit() || bytes[i] == b'.' || bytes[i] == b'_')
+            {
                 i += 1;
             }
             let lit = text[start..i].replace('_', "");
             let n = Decimal::from_str_exact(&lit).map_err(|_| ParseError {
-                message: format!("`{}` is not a number bsc can represent exactly", &text[start..i]),
+                message: format!(
+                    "`{}` is not a number bsc can represent exactly",
+                    &text[start..i]
+                ),
                 hint: Some("use at most 28 significant digits".into()),
                 span: start..i,
             })?;
@@ -99,7 +106,9 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ParseError> {
         } else {
             return Err(ParseError {
                 message: format!("unexpected character `{c}` in formula"),
-                hint: Some("formulas use numbers, ids, + - * /, parentheses and min, max, abs".into()),
+                hint: Some(
+                    "formulas use numbers, ids, + - * /, parentheses and min, max, abs".into(),
+                ),
                 span: start..start + c.len_utf8(),
             });
         }
@@ -248,8 +257,9 @@ impl Parser {
             return Err(ParseError {
                 message: format!("unknown function `{name}`"),
                 hint: Some(
-                    crate::diag::did_you_mean(name, FUNCS.iter().map(|(n, _)| *n))
-                        .unwrap_or_else(|| "the functions are min(...), max(...) and abs(x)".into()),
+                    crate::diag::did_you_mean(name, FUNCS.iter().map(|(n, _)| *n)).unwrap_or_else(
+                        || "the functions are min(...), max(...) and abs(x)".into(),
+                    ),
                 ),
                 span,
             });
@@ -276,7 +286,14 @@ impl Parser {
         };
         if !ok {
             return Err(ParseError {
-                message: format!("`{name}` takes {}", if *func == Func::Abs { "exactly one argument" } else { "at least one argument" }),
+                message: format!(
+                    "`{name}` takes {}",
+                    if *func == Func::Abs {
+                        "exactly one argument"
+                    } else {
+                        "at least one argument"
+                    }
+                ),
                 hint: None,
                 span,
             });
@@ -321,7 +338,10 @@ impl Expr {
         self.eval_present(value_of)
     }
 
-    fn eval_present(&self, value_of: &dyn Fn(&str) -> Option<Decimal>) -> Result<Decimal, EvalError> {
+    fn eval_present(
+        &self,
+        value_of: &dyn Fn(&str) -> Option<Decimal>,
+    ) -> Result<Decimal, EvalError> {
         Ok(match self {
             Expr::Num(n) => *n,
             Expr::Var(v, _) => value_of(v).ok_or_else(|| EvalError::Needs(vec![v.clone()]))?,
@@ -407,12 +427,18 @@ mod tests {
             eval("a + b + a", &[]),
             Err(EvalError::Needs(vec!["a".into(), "b".into()]))
         );
-        assert_eq!(eval("lost / n", &[("lost", "1"), ("n", "0")]), Err(EvalError::DivisionByZero));
+        assert_eq!(
+            eval("lost / n", &[("lost", "1"), ("n", "0")]),
+            Err(EvalError::DivisionByZero)
+        );
         assert_eq!(
             eval("x * x * x", &[("x", "79228162514264337593543950335")]),
             Err(EvalError::Overflow)
         );
-        assert_eq!(EvalError::Needs(vec!["lost".into()]).to_string(), "needs lost");
+        assert_eq!(
+            EvalError::Needs(vec!["lost".into()]).to_string(),
+            "needs lost"
+        );
     }
 
     #[test]

@@ -48,11 +48,17 @@ pub fn check_scorecard(src: &Source, diags: &mut Diagnostics) -> Option<model::S
 }
 
 /// Reads, loads and validates a scorecard file. `Err` only for I/O.
-pub fn read_scorecard(path: &Path, diags: &mut Diagnostics) -> Result<Option<Checked>, load::IoError> {
+pub fn read_scorecard(
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> Result<Option<Checked>, load::IoError> {
     match load::read_source(path)? {
         Ok(src) => {
             let scorecard = check_scorecard(&src, diags);
-            Ok(Some(Checked { source: src, scorecard }))
+            Ok(Some(Checked {
+                source: src,
+                scorecard,
+            }))
         }
         Err(d) => {
             diags.push(d);

@@ -98,8 +98,12 @@ fn type_hint(expected: &str, found: &DeValue) -> Option<String> {
         ("a number", _) => "write a number without quotes, e.g. `30` or `0.25`".into(),
         ("a whole number", _) => "write a whole number without quotes, e.g. `1`".into(),
         ("a string", _) => "put the text in double quotes, e.g. \"Revenue\"".into(),
-        (e, _) if e.starts_with("an array") => "write a list in square brackets, e.g. `[\"a\", \"b\"]`".into(),
-        (e, _) if e.starts_with("a table") => "write a table header such as `[name]` followed by `key = value` lines".into(),
+        (e, _) if e.starts_with("an array") => {
+            "write a list in square brackets, e.g. `[\"a\", \"b\"]`".into()
+        }
+        (e, _) if e.starts_with("a table") => {
+            "write a table header such as `[name]` followed by `key = value` lines".into()
+        }
         _ => return None,
     })
 }
@@ -116,7 +120,8 @@ pub fn decimal_of(v: &DeValue) -> Option<Result<Decimal, NumError>> {
         DeValue::Integer(i) => {
             let text = i.as_str().replace('_', "");
             Some(if i.radix() == 10 {
-                Decimal::from_str_exact(text.trim_start_matches('+')).map_err(|_| NumError::OutOfRange)
+                Decimal::from_str_exact(text.trim_start_matches('+'))
+                    .map_err(|_| NumError::OutOfRange)
             } else {
                 i128::from_str_radix(&text, i.radix())
                     .ok()
@@ -166,7 +171,10 @@ impl<'a> Walker<'a> {
     pub fn type_error(&mut self, what: &str, expected: &str, v: &Spanned<DeValue>) {
         let d = Diagnostic::error(
             "E002",
-            format!("{what} must be {expected}, found {}", type_name(v.get_ref())),
+            format!(
+                "{what} must be {expected}, found {}",
+                type_name(v.get_ref())
+            ),
         )
         .at(self.src, v.span())
         .label(format!("expected {expected}"))
@@ -182,9 +190,10 @@ impl<'a> Walker<'a> {
                 let d = Diagnostic::error("E003", format!("unknown key `{key}` in {context}"))
                     .at(self.src, k.span())
                     .label("unknown key")
-                    .hint(did_you_mean(key, known.iter().map(String::as_str)).unwrap_or_else(|| {
-                        format!("allowed keys here: {}", known.join(", "))
-                    }));
+                    .hint(
+                        did_you_mean(key, known.iter().map(String::as_str))
+                            .unwrap_or_else(|| format!("allowed keys here: {}", known.join(", "))),
+                    );
                 self.err(d);
             }
         }
@@ -234,17 +243,18 @@ impl<'a> Walker<'a> {
 
     pub fn number_error(&mut self, what: &str, e: NumError, span: Range<usize>) {
         let d = match e {
-            NumError::NotFinite => Diagnostic::error("E024", format!("{what} is not a finite number"))
-                .at(self.src, span)
-                .label("nan and inf are not allowed")
-                .hint("write a finite decimal number"),
-            NumError::OutOfRange => Diagnostic::error(
-                "E024",
-                format!("{what} cannot be represented exactly"),
-            )
-            .at(self.src, span)
-            .label("out of range")
-            .hint("use at most 28 significant digits and a magnitude below 7.9e28"),
+            NumError::NotFinite => {
+                Diagnostic::error("E024", format!("{what} is not a finite number"))
+                    .at(self.src, span)
+                    .label("nan and inf are not allowed")
+                    .hint("write a finite decimal number")
+            }
+            NumError::OutOfRange => {
+                Diagnostic::error("E024", format!("{what} cannot be represented exactly"))
+                    .at(self.src, span)
+                    .label("out of range")
+                    .hint("use at most 28 significant digits and a magnitude below 7.9e28")
+            }
         };
         self.err(d);
     }
@@ -254,13 +264,15 @@ impl<'a> Walker<'a> {
         let what = format!("`{key}` in {context}");
         match v.get_ref() {
             DeValue::Integer(_) => match decimal_of(v.get_ref()) {
-                Some(Ok(d)) if d >= Decimal::ZERO && d <= Decimal::from(u32::MAX) => {
-                    Some(Sp::new(u32::try_from(d.mantissa()).unwrap_or(u32::MAX), v.span()))
-                }
+                Some(Ok(d)) if d >= Decimal::ZERO && d <= Decimal::from(u32::MAX) => Some(Sp::new(
+                    u32::try_from(d.mantissa()).unwrap_or(u32::MAX),
+                    v.span(),
+                )),
                 _ => {
-                    let d = Diagnostic::error("E024", format!("{what} must be a whole number >= 0"))
-                        .at(self.src, v.span())
-                        .label("out of range");
+                    let d =
+                        Diagnostic::error("E024", format!("{what} must be a whole number >= 0"))
+                            .at(self.src, v.span())
+                            .label("out of range");
                     self.err(d);
                     None
                 }
@@ -285,18 +297,26 @@ impl<'a> Walker<'a> {
             return Some(Sp::new(*e, s.span));
         }
         let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-        let d = Diagnostic::error("E025", format!("`{key}` = \"{}\" is not a known choice", s.value))
-            .at(self.src, s.span)
-            .label(format!("expected one of: {}", names.join(", ")))
-            .hint(
-                did_you_mean(&s.value, names.iter().copied())
-                    .unwrap_or_else(|| format!("use one of: {}", names.join(", "))),
-            );
+        let d = Diagnostic::error(
+            "E025",
+            format!("`{key}` = \"{}\" is not a known choice", s.value),
+        )
+        .at(self.src, s.span)
+        .label(format!("expected one of: {}", names.join(", ")))
+        .hint(
+            did_you_mean(&s.value, names.iter().copied())
+                .unwrap_or_else(|| format!("use one of: {}", names.join(", "))),
+        );
         self.err(d);
         None
     }
 
-    pub fn string_array(&mut self, t: &DeTable, key: &str, context: &str) -> Option<Sp<Vec<Sp<String>>>> {
+    pub fn string_array(
+        &mut self,
+        t: &DeTable,
+        key: &str,
+        context: &str,
+    ) -> Option<Sp<Vec<Sp<String>>>> {
         let (_, v) = self.entry(t, key)?;
         let what = format!("`{key}` in {context}");
         let DeValue::Array(items) = v.get_ref() else {
@@ -339,7 +359,11 @@ impl<'a> Walker<'a> {
             return Vec::new();
         };
         let DeValue::Array(items) = v.get_ref() else {
-            self.type_error(&format!("`{key}`"), &format!("an array of tables (`[[{key}]]`)"), v);
+            self.type_error(
+                &format!("`{key}`"),
+                &format!("an array of tables (`[[{key}]]`)"),
+                v,
+            );
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -400,7 +424,9 @@ pub fn entry_has_key(src: &Source, array: &str, id_span: &Range<usize>, key: &st
         return false;
     };
     items.iter().any(|item| match item.get_ref() {
-        DeValue::Table(t) => t.get("id").is_some_and(|v| v.span() == *id_span) && t.contains_key(key),
+        DeValue::Table(t) => {
+            t.get("id").is_some_and(|v| v.span() == *id_span) && t.contains_key(key)
+        }
         _ => false,
     })
 }
@@ -408,7 +434,11 @@ pub fn entry_has_key(src: &Source, array: &str, id_span: &Range<usize>, key: &st
 /// Reads a scorecard file's tree into format types.
 pub fn scorecard_from_toml(root: &Spanned<DeTable>, w: &mut Walker) -> Option<raw::ScorecardFile> {
     let top = root.get_ref();
-    w.unknown_keys(top, &raw::schema_keys::<raw::ScorecardFile>(), "the scorecard file");
+    w.unknown_keys(
+        top,
+        &raw::schema_keys::<raw::ScorecardFile>(),
+        "the scorecard file",
+    );
     let src = w.src.clone();
 
     let settings = match w.table(top, "scorecard", "the scorecard file") {
@@ -444,7 +474,9 @@ pub fn scorecard_from_toml(root: &Spanned<DeTable>, w: &mut Walker) -> Option<ra
         .into_iter()
         .filter_map(|(t, span)| input(t, first_line(&src, span), w))
         .collect();
-    let ahp = w.table(top, "ahp", "the scorecard file").map(|(t, _)| ahp(t, w));
+    let ahp = w
+        .table(top, "ahp", "the scorecard file")
+        .map(|(t, _)| ahp(t, w));
 
     Some(raw::ScorecardFile {
         scorecard: settings?,
@@ -584,7 +616,11 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
                     }
                 }
                 _ => {
-                    w.type_error(&format!("each point of {what}"), "a [value, score] pair", item);
+                    w.type_error(
+                        &format!("each point of {what}"),
+                        "a [value, score] pair",
+                        item,
+                    );
                     ok = false;
                 }
             }
@@ -616,7 +652,10 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
             t,
             "direction",
             ctx,
-            &[("higher", raw::Direction::Higher), ("lower", raw::Direction::Lower)],
+            &[
+                ("higher", raw::Direction::Higher),
+                ("lower", raw::Direction::Lower),
+            ],
         ),
         formula: w.string(t, "formula", ctx),
         max_score: w.number(t, "max_score", ctx),
@@ -735,12 +774,15 @@ fn ahp_entry(v: &Spanned<DeValue>) -> Result<Decimal, String> {
                 Some((a, b)) => (a.trim(), b.trim()),
                 None => (s.trim(), "1"),
             };
-            let a = Decimal::from_str(a).map_err(|_| format!("\"{s}\" is not a number or fraction"))?;
-            let b = Decimal::from_str(b).map_err(|_| format!("\"{s}\" is not a number or fraction"))?;
+            let a =
+                Decimal::from_str(a).map_err(|_| format!("\"{s}\" is not a number or fraction"))?;
+            let b =
+                Decimal::from_str(b).map_err(|_| format!("\"{s}\" is not a number or fraction"))?;
             if b.is_zero() {
                 return Err(format!("\"{s}\" divides by zero"));
             }
-            a.checked_div(b).ok_or_else(|| format!("\"{s}\" is out of range"))?
+            a.checked_div(b)
+                .ok_or_else(|| format!("\"{s}\" is out of range"))?
         }
         other => match decimal_of(other) {
             Some(Ok(d)) => d,

@@ -1,1 +1,3 @@
-fn main() { std::process::exit(bsc::cli::run()) }
+fn main() {
+    std::process::exit(bsc::cli::run())
+}

@@ -19,11 +19,21 @@ fn safe_events(text: &str) -> Vec<Event<'_>> {
     for ev in Parser::new_ext(text, opts) {
         match ev {
             Event::Html(h) | Event::InlineHtml(h) => out.push(Event::Text(h)),
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let keep = safe_url(&dest_url);
                 dropped_links.push(!keep);
                 if keep {
-                    out.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
+                    out.push(Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }));
                 }
             }
             Event::End(TagEnd::Link) => {
@@ -64,7 +74,8 @@ pub fn to_markdown(text: &str) -> String {
         .collect();
     let mut out = String::new();
     // Writing to a String cannot fail.
-    let _ = pulldown_cmark_to_cmark::cmark(events.iter(), &mut out, pulldown_cmark::Options::empty());
+    let _ =
+        pulldown_cmark_to_cmark::cmark(events.iter(), &mut out, pulldown_cmark::Options::empty());
     out
 }
 
@@ -103,7 +114,9 @@ mod tests {
 
     #[test]
     fn only_safe_links_survive() {
-        let h = to_html("[a](javascript:alert(1)) [b](https://example.com) [c](mailto:x@y.z) [d](JAVASCRIPT:x)");
+        let h = to_html(
+            "[a](javascript:alert(1)) [b](https://example.com) [c](mailto:x@y.z) [d](JAVASCRIPT:x)",
+        );
         assert!(!h.to_lowercase().contains("javascript"), "{h}");
         assert!(h.contains(r#"<a href="https://example.com">b</a>"#), "{h}");
         assert!(h.contains(r#"href="mailto:x@y.z""#), "{h}");
@@ -127,6 +140,9 @@ mod tests {
 
     #[test]
     fn inline_escape() {
-        assert_eq!(escape_inline("a|b <i>*x*</i>\nz"), "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; z");
+        assert_eq!(
+            escape_inline("a|b <i>*x*</i>\nz"),
+            "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; z"
+        );
     }
 }

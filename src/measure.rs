@@ -30,11 +30,20 @@ pub struct Measurements {
 /// The `scorecard = "id"` a TOML measurements file names, if it parses.
 pub fn declared_scorecard(src: &Source) -> Option<String> {
     let t = toml::de::DeTable::parse(&src.text).ok()?;
-    t.get_ref().get("scorecard")?.get_ref().as_str().map(str::to_string)
+    t.get_ref()
+        .get("scorecard")?
+        .get_ref()
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Loads a TOML or CSV measurements file (by extension) against a card.
-pub fn load(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Diagnostics) -> Option<Measurements> {
+pub fn load(
+    src: &Source,
+    card: &Scorecard,
+    period: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Option<Measurements> {
     let is_csv = Path::new(&src.name)
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
@@ -48,40 +57,72 @@ pub fn load(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
 }
 
 /// Checks that `id` may be given a value; pushes E031/E032 otherwise.
-fn check_value_id(card: &Scorecard, id: &str, span: Range<usize>, src: &Source, diags: &mut Diagnostics) -> bool {
+fn check_value_id(
+    card: &Scorecard,
+    id: &str,
+    span: Range<usize>,
+    src: &Source,
+    diags: &mut Diagnostics,
+) -> bool {
     match card.ids.get(id) {
         Some(ValueRef::Indicator(i)) if card.indicators[*i].formula.is_some() => {
             let f = &card.indicators[*i].formula.as_ref().expect("checked").text;
             diags.push(
-                Diagnostic::error("E032", format!("`{id}` is a computed indicator; it cannot be given a value"))
-                    .at(src, span)
-                    .label("computed from its formula")
-                    .hint(format!("give values for what its formula reads instead: {f}")),
+                Diagnostic::error(
+                    "E032",
+                    format!("`{id}` is a computed indicator; it cannot be given a value"),
+                )
+                .at(src, span)
+                .label("computed from its formula")
+                .hint(format!(
+                    "give values for what its formula reads instead: {f}"
+                )),
             );
             false
         }
         Some(_) => true,
         None => {
             diags.push(
-                Diagnostic::error("E031", format!("`{id}` is not an indicator or input of scorecard `{}`", card.id))
-                    .at(src, span)
-                    .label("unknown id")
-                    .hint_opt(did_you_mean(id, card.ids.keys().map(String::as_str)).or_else(|| Some("remove it, or declare it in the scorecard".into()))),
+                Diagnostic::error(
+                    "E031",
+                    format!(
+                        "`{id}` is not an indicator or input of scorecard `{}`",
+                        card.id
+                    ),
+                )
+                .at(src, span)
+                .label("unknown id")
+                .hint_opt(
+                    did_you_mean(id, card.ids.keys().map(String::as_str))
+                        .or_else(|| Some("remove it, or declare it in the scorecard".into())),
+                ),
             );
             false
         }
     }
 }
 
-fn check_note_id(card: &Scorecard, id: &str, span: Range<usize>, src: &Source, diags: &mut Diagnostics) -> bool {
+fn check_note_id(
+    card: &Scorecard,
+    id: &str,
+    span: Range<usize>,
+    src: &Source,
+    diags: &mut Diagnostics,
+) -> bool {
     if card.ids.contains_key(id) {
         return true;
     }
     diags.push(
-        Diagnostic::error("E031", format!("note for `{id}`, which is not an indicator or input of scorecard `{}`", card.id))
-            .at(src, span)
-            .label("unknown id")
-            .hint_opt(did_you_mean(id, card.ids.keys().map(String::as_str))),
+        Diagnostic::error(
+            "E031",
+            format!(
+                "note for `{id}`, which is not an indicator or input of scorecard `{}`",
+                card.id
+            ),
+        )
+        .at(src, span)
+        .label("unknown id")
+        .hint_opt(did_you_mean(id, card.ids.keys().map(String::as_str))),
     );
     false
 }
@@ -89,13 +130,22 @@ fn check_note_id(card: &Scorecard, id: &str, span: Range<usize>, src: &Source, d
 /// Parses a decimal written as a string value (`"0.1"`, `" 1200 "`).
 fn decimal_string(s: &str) -> Option<Decimal> {
     let t = s.trim();
-    if t.is_empty() || !t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | '_')) {
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | '_'))
+    {
         return None;
     }
     load::decimal_from_text(t).ok()
 }
 
-fn from_toml(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Diagnostics) -> Option<Measurements> {
+fn from_toml(
+    src: &Source,
+    card: &Scorecard,
+    period: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Option<Measurements> {
     let root = load::parse_toml(src, diags)?;
     let top = root.get_ref();
     let mut w = Walker { src, diags };
@@ -109,10 +159,16 @@ fn from_toml(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut D
         && sc.value != card.id
     {
         w.diags.push(
-            Diagnostic::error("E030", format!("measurements are for scorecard `{}`, not `{}`", sc.value, card.id))
-                .at(src, sc.span)
-                .label("different scorecard")
-                .hint("pass the matching scorecard, or fix `scorecard = ...`"),
+            Diagnostic::error(
+                "E030",
+                format!(
+                    "measurements are for scorecard `{}`, not `{}`",
+                    sc.value, card.id
+                ),
+            )
+            .at(src, sc.span)
+            .label("different scorecard")
+            .hint("pass the matching scorecard, or fix `scorecard = ...`"),
         );
     }
     match (w.string(top, "period", ctx), period) {
@@ -186,7 +242,9 @@ pub fn period_from_file_name(name: &str) -> String {
     let is_year = |s: &str| s.len() == 4 && s.chars().all(|c| c.is_ascii_digit());
     let is_sub = |s: &str| {
         let u = s.to_ascii_uppercase();
-        (u.len() == 2 && (u.starts_with('Q') || u.starts_with('H')) && u[1..].chars().all(|c| c.is_ascii_digit()))
+        (u.len() == 2
+            && (u.starts_with('Q') || u.starts_with('H'))
+            && u[1..].chars().all(|c| c.is_ascii_digit()))
             || (s.len() == 2 && s.chars().all(|c| c.is_ascii_digit()))
     };
     let n = parts.len();
@@ -202,7 +260,9 @@ pub fn period_from_file_name(name: &str) -> String {
 /// Byte span of field `col` on the CSV line starting at `line_start`,
 /// exact for unquoted fields; the whole line otherwise.
 pub fn csv_field_span(text: &str, line_start: usize, col: usize) -> Range<usize> {
-    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
     let line = text[line_start..line_end].trim_end_matches('\r');
     if line.contains('"') {
         return line_start..line_start + line.len();
@@ -217,7 +277,12 @@ pub fn csv_field_span(text: &str, line_start: usize, col: usize) -> Range<usize>
     line_start..line_start + line.len()
 }
 
-fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Diagnostics) -> Option<Measurements> {
+fn from_csv(
+    src: &Source,
+    card: &Scorecard,
+    period: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Option<Measurements> {
     let mut m = Measurements {
         origin: src.name.clone(),
         period: period.map_or_else(|| period_from_file_name(&src.name), str::to_string),
@@ -230,13 +295,21 @@ fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            diags.push(Diagnostic::error("E036", format!("CSV header cannot be read: {e}")).at(src, 0..0));
+            diags.push(
+                Diagnostic::error("E036", format!("CSV header cannot be read: {e}")).at(src, 0..0),
+            );
             return None;
         }
     };
-    let cols: Vec<String> = headers.iter().map(|h| h.trim().to_ascii_lowercase()).collect();
+    let cols: Vec<String> = headers
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
     let first_line = 0..src.text.find('\n').unwrap_or(src.text.len());
-    let (Some(id_col), Some(value_col)) = (cols.iter().position(|c| c == "id"), cols.iter().position(|c| c == "value")) else {
+    let (Some(id_col), Some(value_col)) = (
+        cols.iter().position(|c| c == "id"),
+        cols.iter().position(|c| c == "value"),
+    ) else {
         diags.push(
             Diagnostic::error("E036", "CSV header must have `id` and `value` columns")
                 .at(src, first_line)
@@ -252,7 +325,10 @@ fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
                 Diagnostic::error("E036", format!("unknown CSV column `{c}`"))
                     .at(src, csv_field_span(&src.text, 0, i))
                     .label("unknown column")
-                    .hint_opt(did_you_mean(c, ["id", "value", "note"]).or_else(|| Some("columns are id, value and note".into()))),
+                    .hint_opt(
+                        did_you_mean(c, ["id", "value", "note"])
+                            .or_else(|| Some("columns are id, value and note".into())),
+                    ),
             );
         }
     }
@@ -262,7 +338,10 @@ fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
             Ok(r) => r,
             Err(e) => {
                 let at = e.position().map_or(0, |p| p.byte() as usize);
-                diags.push(Diagnostic::error("E036", format!("CSV row cannot be read: {e}")).at(src, at..at));
+                diags.push(
+                    Diagnostic::error("E036", format!("CSV row cannot be read: {e}"))
+                        .at(src, at..at),
+                );
                 continue;
             }
         };
@@ -280,14 +359,23 @@ fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
         }
         if let Some(first) = seen.insert(id.to_string(), line) {
             diags.push(
-                Diagnostic::error("E037", format!("`{id}` is given twice (lines {first} and {line})"))
-                    .at(src, csv_field_span(&src.text, start, id_col))
-                    .label("duplicate")
-                    .hint("give each id once per period"),
+                Diagnostic::error(
+                    "E037",
+                    format!("`{id}` is given twice (lines {first} and {line})"),
+                )
+                .at(src, csv_field_span(&src.text, start, id_col))
+                .label("duplicate")
+                .hint("give each id once per period"),
             );
             continue;
         }
-        if !check_value_id(card, id, csv_field_span(&src.text, start, id_col), src, diags) {
+        if !check_value_id(
+            card,
+            id,
+            csv_field_span(&src.text, start, id_col),
+            src,
+            diags,
+        ) {
             continue;
         }
         if !raw_value.is_empty() {
@@ -296,10 +384,14 @@ fn from_csv(src: &Source, card: &Scorecard, period: Option<&str>, diags: &mut Di
                     m.values.insert(id.to_string(), d);
                 }
                 None => {
-                    let msg = if ["nan", "inf", "-inf", "+inf"].contains(&raw_value.to_ascii_lowercase().as_str()) {
+                    let msg = if ["nan", "inf", "-inf", "+inf"]
+                        .contains(&raw_value.to_ascii_lowercase().as_str())
+                    {
                         format!("value of `{id}` on line {line} is not a finite number")
                     } else {
-                        format!("value of `{id}` on line {line} (\"{raw_value}\") is not a decimal number")
+                        format!(
+                            "value of `{id}` on line {line} (\"{raw_value}\") is not a decimal number"
+                        )
                     };
                     diags.push(
                         Diagnostic::error("E035", msg)
@@ -342,7 +434,10 @@ mod tests {
 
     #[test]
     fn decimal_strings() {
-        assert_eq!(decimal_string(" 0.10 ").map(|d| d.to_string()), Some("0.10".into()));
+        assert_eq!(
+            decimal_string(" 0.10 ").map(|d| d.to_string()),
+            Some("0.10".into())
+        );
         assert_eq!(decimal_string("1,200"), None);
         assert_eq!(decimal_string("12%"), None);
         assert_eq!(decimal_string("nan"), None);

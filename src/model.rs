@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
-pub use crate::raw::{Aggregate, MissingPolicy};
 use crate::formula::Expr;
+pub use crate::raw::{Aggregate, MissingPolicy};
 
 #[derive(Debug, Clone)]
 pub struct Scorecard {
@@ -76,10 +76,19 @@ pub struct Objective {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rule {
-    Linear { baseline: Decimal, target: Decimal },
-    Band { low: Decimal, high: Decimal, tolerance: Decimal },
+    Linear {
+        baseline: Decimal,
+        target: Decimal,
+    },
+    Band {
+        low: Decimal,
+        high: Decimal,
+        tolerance: Decimal,
+    },
     /// (value, score) pairs, values strictly increasing.
-    Curve { points: Vec<(Decimal, Decimal)> },
+    Curve {
+        points: Vec<(Decimal, Decimal)>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -161,4 +170,9 @@ pub fn title_case(id: &str) -> String {
         .join(" ")
 }
 
-pub const STANDARD_PERSPECTIVES: [&str; 4] = ["financial", "customer", "internal_process", "learning_growth"];
+pub const STANDARD_PERSPECTIVES: [&str; 4] = [
+    "financial",
+    "customer",
+    "internal_process",
+    "learning_growth",
+];

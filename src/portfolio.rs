@@ -79,9 +79,15 @@ pub enum Failure {
     Usage(String),
     /// Problems in the data file (exit 1): the first [`Errors::KEEP`] as
     /// diagnostics, and how many more there were.
-    Invalid { diagnostics: Vec<Diagnostic>, more: usize },
+    Invalid {
+        diagnostics: Vec<Diagnostic>,
+        more: usize,
+    },
     /// `missing = "error"` and units without every score (exit 1).
-    Missing { units: Vec<(String, MissingData)>, more: usize },
+    Missing {
+        units: Vec<(String, MissingData)>,
+        more: usize,
+    },
 }
 
 /// What a successful run did, for the command's closing notes.
@@ -103,18 +109,39 @@ pub struct Done {
 const BATCH: usize = 128;
 
 /// Evaluates every unit of a data file and writes the result to `out`.
-pub fn evaluate(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Write) -> Result<Done, Failure> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+pub fn evaluate(
+    card: &Scorecard,
+    path: &Path,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> Result<Done, Failure> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
     match ext.as_str() {
         "csv" => evaluate_csv(card, path, opts, out),
         "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => {
             let book = match xlsx::open(path).map_err(io_fail)? {
                 Ok(b) => b,
-                Err(errs) => return Err(invalid(path, errs.into_iter().collect(), Source::Workbook(None))),
+                Err(errs) => {
+                    return Err(invalid(
+                        path,
+                        errs.into_iter().collect(),
+                        Source::Workbook(None),
+                    ));
+                }
             };
             let plan = plan(book.periods(), &opts.selection, path)?;
-            let mut collector = Collector::new(card, &plan.periods, plan.needed(), plan.current.clone(), false);
+            let mut collector = Collector::new(
+                card,
+                &plan.periods,
+                plan.needed(),
+                plan.current.clone(),
+                false,
+            );
             book.read(&mut collector);
             let (blocks, errors) = collector.finish();
             if !errors.is_empty() {
@@ -140,13 +167,21 @@ fn plan(periods: Vec<String>, sel: &Selection, path: &Path) -> Result<Plan, Fail
             hint: Some("add one row per unit, period and id under the header".into()),
             duplicate: None,
         };
-        let errors = Errors { items: vec![e], total: 1 };
+        let errors = Errors {
+            items: vec![e],
+            total: 1,
+        };
         return Err(invalid(path, errors, Source::Workbook(None)));
     }
     Plan::new(periods, sel).map_err(|m| Failure::Usage(format!("{}: {m}", path.display())))
 }
 
-fn evaluate_csv(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Write) -> Result<Done, Failure> {
+fn evaluate_csv(
+    card: &Scorecard,
+    path: &Path,
+    opts: &Options,
+    out: &mut dyn Write,
+) -> Result<Done, Failure> {
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
     let header = match csv::header(path).map_err(io_fail)? {
         Ok(x) => x,
@@ -174,12 +209,23 @@ fn evaluate_csv(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Wri
     let plan = plan(scan.periods.clone(), &opts.selection, path)?;
     let progress = Progress::new(opts.progress);
     progress.bytes(whole.end - whole.start);
-    let collector = |grouped: bool| Collector::new(card, &plan.periods, plan.needed(), plan.current.clone(), grouped);
+    let collector = |grouped: bool| {
+        Collector::new(
+            card,
+            &plan.periods,
+            plan.needed(),
+            plan.current.clone(),
+            grouped,
+        )
+    };
 
     if !scan.grouped {
         // Units interleave: keep the needed values of every unit to the end.
         let mut c = collector(false);
-        csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|b| progress.add(b)).map_err(io_fail)?;
+        csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|b| {
+            progress.add(b)
+        })
+        .map_err(io_fail)?;
         let (blocks, errors) = c.finish();
         if !errors.is_empty() {
             progress.clear();
@@ -210,7 +256,9 @@ fn evaluate_csv(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Wri
                         let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                     }
                 };
-                let r = csv::read(path, layout, whole, &mut c, &mut on_unit, &|b| progress.add(b));
+                let r = csv::read(path, layout, whole, &mut c, &mut on_unit, &|b| {
+                    progress.add(b)
+                });
                 let (rest, errors) = c.finish();
                 if errors.is_empty() {
                     batch.extend(rest);
@@ -254,7 +302,9 @@ fn evaluate_csv(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Wri
                     outs.push(scorer.unit(&b));
                 }
             };
-            csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| progress.add(b))?;
+            csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| {
+                progress.add(b)
+            })?;
             let (rest, errors) = c.finish();
             if errors.is_empty() {
                 for b in rest {
@@ -269,7 +319,11 @@ fn evaluate_csv(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Wri
     for p in parts {
         let (o, b, e) = p.map_err(io_fail)?;
         errors.total += e.total;
-        errors.items.extend(e.items.into_iter().take(Errors::KEEP - errors.items.len().min(Errors::KEEP)));
+        errors.items.extend(
+            e.items
+                .into_iter()
+                .take(Errors::KEEP - errors.items.len().min(Errors::KEEP)),
+        );
         outs.extend(o);
         blocks.extend(b);
     }
@@ -291,13 +345,23 @@ fn evaluate_csv(card: &Scorecard, path: &Path, opts: &Options, out: &mut dyn Wri
 type PartResult = (Vec<UnitOut>, Vec<UnitBlock>, Errors);
 
 /// Scores units held in memory, in parallel chunks, and writes them.
-fn finish_buffered(card: &Scorecard, plan: Plan, opts: &Options, blocks: Vec<UnitBlock>, out: &mut dyn Write, progress: &Progress) -> Result<Done, Failure> {
+fn finish_buffered(
+    card: &Scorecard,
+    plan: Plan,
+    opts: &Options,
+    blocks: Vec<UnitBlock>,
+    out: &mut dyn Write,
+    progress: &Progress,
+) -> Result<Done, Failure> {
     let mut scorer = Scorer::new(card, &plan, opts.format);
     scorer.keep = opts.keep && opts.format == Format::Json;
     progress.units(blocks.len() as u64);
     // Under `missing = "error"` nothing is written unless every unit passes.
-    if card.missing == crate::model::MissingPolicy::Error && matches!(opts.format, Format::Json | Format::Jsonl) {
-        let failures: Vec<(String, MissingData)> = blocks.par_iter().filter_map(|b| scorer.check(b)).collect();
+    if card.missing == crate::model::MissingPolicy::Error
+        && matches!(opts.format, Format::Json | Format::Jsonl)
+    {
+        let failures: Vec<(String, MissingData)> =
+            blocks.par_iter().filter_map(|b| scorer.check(b)).collect();
         if !failures.is_empty() {
             progress.clear();
             let more = failures.len().saturating_sub(MAX_MISSING_UNITS);
@@ -372,7 +436,12 @@ impl<'a> Scorer<'a> {
         }
         let grid = self.roller.grid(b);
         let cur = self.roller.slots(&grid, self.current.clone());
-        score::check_missing(self.card, &score::score_slots_with(self.card, &self.weights, &cur)).err().map(|m| (b.name.clone(), m))
+        score::check_missing(
+            self.card,
+            &score::score_slots_with(self.card, &self.weights, &cur),
+        )
+        .err()
+        .map(|m| (b.name.clone(), m))
     }
 
     fn unit(&self, b: &UnitBlock) -> UnitOut {
@@ -389,13 +458,29 @@ impl<'a> Scorer<'a> {
                     return UnitOut::Missing(b.name.clone(), m);
                 }
                 let p = prev.map(|p| score::score_slots_with(self.card, &self.weights, &p));
-                let style = if self.format == Format::Csv { output::Style::Exact } else { output::Style::Rounded };
+                let style = if self.format == Format::Csv {
+                    output::Style::Exact
+                } else {
+                    output::Style::Rounded
+                };
                 UnitOut::Summary(Summary::new(self.card, &b.name, &s, p.as_ref(), style))
             }
-            Format::Json | Format::Jsonl => match score::evaluate_slots_with(self.card, &self.weights, &cur, prev.as_ref(), &self.label, Some(&b.name)) {
+            Format::Json | Format::Jsonl => match score::evaluate_slots_with(
+                self.card,
+                &self.weights,
+                &cur,
+                prev.as_ref(),
+                &self.label,
+                Some(&b.name),
+            ) {
                 Ok(e) if self.keep => {
-                    let previous_composite = prev.as_ref().map(|p| score::score_slots_with(self.card, &self.weights, p).composite);
-                    UnitOut::Kept(Box::new(UnitEvaluation { evaluation: e, previous_composite }))
+                    let previous_composite = prev
+                        .as_ref()
+                        .map(|p| score::score_slots_with(self.card, &self.weights, p).composite);
+                    UnitOut::Kept(Box::new(UnitEvaluation {
+                        evaluation: e,
+                        previous_composite,
+                    }))
                 }
                 Ok(e) if self.format == Format::Json => UnitOut::Json(output::json_element(&e)),
                 Ok(e) => UnitOut::Json(output::json_line(&e)),
@@ -506,7 +591,13 @@ impl<'o> Sink<'o> {
                     output::write_csv(card, &self.summaries, self.out)
                 } else {
                     let prev = plan.previous.as_ref().map(|p| plan.label(p));
-                    let t = output::table(card, &plan.label(&plan.current), prev.as_deref(), &self.summaries, self.color);
+                    let t = output::table(
+                        card,
+                        &plan.label(&plan.current),
+                        prev.as_deref(),
+                        &self.summaries,
+                        self.color,
+                    );
                     self.out.write_all(t.as_bytes())
                 };
                 if let Err(e) = r {
@@ -539,17 +630,31 @@ enum Source<'a> {
 /// The run's problems as diagnostics, each naming the file and the row and
 /// column (CSV, with the line shown) or the sheet and cell (workbooks).
 fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
-    let keys: HashSet<(String, String, String)> = errors.items.iter().filter_map(|e| e.duplicate.clone()).collect();
+    let keys: HashSet<(String, String, String)> = errors
+        .items
+        .iter()
+        .filter_map(|e| e.duplicate.clone())
+        .collect();
     let text = match source {
-        Source::Csv(_) => std::fs::read(path).ok().and_then(|b| String::from_utf8(b).ok()),
+        Source::Csv(_) => std::fs::read(path)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
         Source::Workbook(_) => None,
     };
     if !keys.is_empty() {
-        let first: std::collections::HashMap<(String, String, String), String> = match (&source, &text) {
-            (Source::Csv(Some(layout)), Some(t)) => csv::first_rows(t, layout, &keys).into_iter().map(|(k, l)| (k, format!("row {l}"))).collect(),
-            (Source::Workbook(Some(book)), _) => book.first_rows(&keys).into_iter().map(|(k, at)| (k, at.row_name())).collect(),
-            _ => Default::default(),
-        };
+        let first: std::collections::HashMap<(String, String, String), String> =
+            match (&source, &text) {
+                (Source::Csv(Some(layout)), Some(t)) => csv::first_rows(t, layout, &keys)
+                    .into_iter()
+                    .map(|(k, l)| (k, format!("row {l}")))
+                    .collect(),
+                (Source::Workbook(Some(book)), _) => book
+                    .first_rows(&keys)
+                    .into_iter()
+                    .map(|(k, at)| (k, at.row_name()))
+                    .collect(),
+                _ => Default::default(),
+            };
         for e in &mut errors.items {
             if let Some(first) = e.duplicate.as_ref().and_then(|k| first.get(k)) {
                 e.message.push_str(&format!(" (first given on {first})"));
@@ -561,9 +666,14 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
         .items
         .into_iter()
         .map(|e| {
-            let d = Diagnostic::error(e.code, e.message).label(e.label).hint_opt(e.hint);
+            let d = Diagnostic::error(e.code, e.message)
+                .label(e.label)
+                .hint_opt(e.hint);
             match e.at {
-                At::Csv { byte, field, .. } if !src.text.is_empty() => d.at(&src, crate::measure::csv_field_span(&src.text, byte as usize, field)),
+                At::Csv { byte, field, .. } if !src.text.is_empty() => d.at(
+                    &src,
+                    crate::measure::csv_field_span(&src.text, byte as usize, field),
+                ),
                 _ => d.in_file(&src),
             }
         })
@@ -583,7 +693,9 @@ struct Progress {
 impl Progress {
     fn new(wanted: bool) -> Progress {
         use std::io::IsTerminal;
-        let bar = (wanted && std::io::stderr().is_terminal()).then(|| indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden()));
+        let bar = (wanted && std::io::stderr().is_terminal()).then(|| {
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden())
+        });
         Progress {
             bar,
             start: Instant::now(),
@@ -612,7 +724,8 @@ impl Progress {
     }
 
     fn show(&self, b: &indicatif::ProgressBar) {
-        if !self.shown.load(Ordering::Relaxed) && self.start.elapsed() > Duration::from_millis(300) {
+        if !self.shown.load(Ordering::Relaxed) && self.start.elapsed() > Duration::from_millis(300)
+        {
             self.shown.store(true, Ordering::Relaxed);
             b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         }
@@ -640,7 +753,11 @@ impl Progress {
 
 /// Every unit's evaluation, in input order, with the run's plan: what a
 /// portfolio report renders. Reads the data like `--format json` does.
-pub fn evaluations(card: &Scorecard, path: &Path, selection: Selection) -> Result<(Plan, Vec<UnitEvaluation>), Failure> {
+pub fn evaluations(
+    card: &Scorecard,
+    path: &Path,
+    selection: Selection,
+) -> Result<(Plan, Vec<UnitEvaluation>), Failure> {
     let opts = Options {
         selection,
         format: Format::Json,

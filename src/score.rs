@@ -123,7 +123,11 @@ pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
             let den = target.checked_sub(*baseline)?;
             clamp(num.checked_div(den)?, Decimal::ZERO, cap)
         }
-        Rule::Band { low, high, tolerance } => {
+        Rule::Band {
+            low,
+            high,
+            tolerance,
+        } => {
             let d = if a < *low {
                 low.checked_sub(a)?
             } else if a > *high {
@@ -143,7 +147,10 @@ pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
             } else {
                 let i = points.windows(2).position(|w| a >= w[0].0 && a <= w[1].0)?;
                 let ((v0, s0), (v1, s1)) = (points[i], points[i + 1]);
-                let t = a.checked_sub(v0)?.checked_mul(s1.checked_sub(s0)?)?.checked_div(v1.checked_sub(v0)?)?;
+                let t = a
+                    .checked_sub(v0)?
+                    .checked_mul(s1.checked_sub(s0)?)?
+                    .checked_div(v1.checked_sub(v0)?)?;
                 s0.checked_add(t)?
             };
             clamp(s, Decimal::ZERO, cap)
@@ -181,7 +188,10 @@ impl Slots {
             .chain(card.inputs.iter().map(|i| &i.id))
             .map(|id| m.values.get(id).copied())
             .collect();
-        Slots { values, reasons: Vec::new() }
+        Slots {
+            values,
+            reasons: Vec::new(),
+        }
     }
 
     fn reason(&self, slot: usize) -> String {
@@ -231,7 +241,10 @@ fn actuals(card: &Scorecard, slots: &Slots) -> (Vec<Option<Decimal>>, Vec<Option
         .map(|(i, v)| v.is_none().then(|| slots.reason(i)))
         .collect();
     for &i in &card.formula_order {
-        let f = card.indicators[i].formula.as_ref().expect("formula_order holds computed indicators");
+        let f = card.indicators[i]
+            .formula
+            .as_ref()
+            .expect("formula_order holds computed indicators");
         let lookup = |id: &str| -> Option<Decimal> {
             match card.ids.get(id)? {
                 ValueRef::Input(j) => slots.values[n + j],
@@ -316,14 +329,21 @@ fn primitive_weights(ws: &mut [Decimal]) {
 /// 10, not by a rounded 1/3). Scoring uses [`GroupWeights`] and [`mean`];
 /// this is the same for one group at a time.
 #[cfg(test)]
-fn weighted_mean(children: impl Iterator<Item = (Decimal, Option<Decimal>)>, policy: MissingPolicy) -> Option<Decimal> {
+fn weighted_mean(
+    children: impl Iterator<Item = (Decimal, Option<Decimal>)>,
+    policy: MissingPolicy,
+) -> Option<Decimal> {
     let (mut weights, scores): (Vec<Decimal>, Vec<Option<Decimal>>) = children.unzip();
     primitive_weights(&mut weights);
     mean(&weights, scores.into_iter(), policy)
 }
 
 /// [`weighted_mean`] with the group's weights already reduced.
-fn mean(weights: &[Decimal], scores: impl Iterator<Item = Option<Decimal>>, policy: MissingPolicy) -> Option<Decimal> {
+fn mean(
+    weights: &[Decimal],
+    scores: impl Iterator<Item = Option<Decimal>>,
+    policy: MissingPolicy,
+) -> Option<Decimal> {
     let mut num = Decimal::ZERO;
     let mut den = Decimal::ZERO;
     for (w, s) in weights.iter().zip(scores) {
@@ -357,7 +377,18 @@ impl GroupWeights {
             ws
         };
         GroupWeights {
-            objectives: card.objectives.iter().map(|o| reduced(o.indicators.iter().map(|&i| card.indicators[i].weight).collect())).collect(),
+            objectives: card
+                .objectives
+                .iter()
+                .map(|o| {
+                    reduced(
+                        o.indicators
+                            .iter()
+                            .map(|&i| card.indicators[i].weight)
+                            .collect(),
+                    )
+                })
+                .collect(),
             perspectives: card
                 .perspectives
                 .iter()
@@ -445,22 +476,54 @@ pub fn check_missing(card: &Scorecard, s: &Scores) -> Result<(), MissingData> {
         .iter()
         .enumerate()
         .filter(|(i, _)| s.score[*i].is_none())
-        .map(|(i, ind)| (ind.id.clone(), s.reason[i].clone().unwrap_or_else(|| "no value".into())))
+        .map(|(i, ind)| {
+            (
+                ind.id.clone(),
+                s.reason[i].clone().unwrap_or_else(|| "no value".into()),
+            )
+        })
         .collect();
-    if missing.is_empty() { Ok(()) } else { Err(MissingData { missing }) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(MissingData { missing })
+    }
 }
 
 /// Evaluates the last period; `previous` supplies trend values.
-pub fn evaluate(card: &Scorecard, current: &Measurements, previous: Option<&Measurements>) -> Result<Evaluation, MissingData> {
+pub fn evaluate(
+    card: &Scorecard,
+    current: &Measurements,
+    previous: Option<&Measurements>,
+) -> Result<Evaluation, MissingData> {
     let cur = Slots::from_measurements(card, current);
     let prev = previous.map(|p| Slots::from_measurements(card, p));
-    evaluate_slots(card, &cur, prev.as_ref(), &current.period, current.unit.as_deref())
+    evaluate_slots(
+        card,
+        &cur,
+        prev.as_ref(),
+        &current.period,
+        current.unit.as_deref(),
+    )
 }
 
 /// [`evaluate`] over slot values: the portfolio's entry point, where a
 /// period may be a roll-up and the unit comes from the data file.
-pub fn evaluate_slots(card: &Scorecard, current: &Slots, previous: Option<&Slots>, period: &str, unit: Option<&str>) -> Result<Evaluation, MissingData> {
-    evaluate_slots_with(card, &GroupWeights::of(card), current, previous, period, unit)
+pub fn evaluate_slots(
+    card: &Scorecard,
+    current: &Slots,
+    previous: Option<&Slots>,
+    period: &str,
+    unit: Option<&str>,
+) -> Result<Evaluation, MissingData> {
+    evaluate_slots_with(
+        card,
+        &GroupWeights::of(card),
+        current,
+        previous,
+        period,
+        unit,
+    )
 }
 
 /// [`evaluate_slots`] with the card's [`GroupWeights`] computed once.
@@ -475,11 +538,23 @@ pub fn evaluate_slots_with(
     let s = score_slots_with(card, weights, current);
     check_missing(card, &s)?;
     let prev = previous.map(|p| indicator_scores(card, p));
-    Ok(dress(card, &s, prev.as_ref().map(|(a, _, sc)| (a, sc)), period, unit))
+    Ok(dress(
+        card,
+        &s,
+        prev.as_ref().map(|(a, _, sc)| (a, sc)),
+        period,
+        unit,
+    ))
 }
 
 /// Names the numbers of [`Scores`]: the SPEC §8 shape.
-fn dress(card: &Scorecard, s: &Scores, prev: Option<(&Column, &Column)>, period: &str, unit: Option<&str>) -> Evaluation {
+fn dress(
+    card: &Scorecard,
+    s: &Scores,
+    prev: Option<(&Column, &Column)>,
+    period: &str,
+    unit: Option<&str>,
+) -> Evaluation {
     Evaluation {
         scorecard: CardRef {
             id: card.id.clone(),
@@ -529,7 +604,11 @@ fn dress(card: &Scorecard, s: &Scores, prev: Option<(&Column, &Column)>, period:
                 status: status(card, s.score[i]),
                 effective_weight: ind.effective_weight.normalize(),
                 missing: s.score[i].is_none(),
-                reason: if s.score[i].is_none() { s.reason[i].clone() } else { None },
+                reason: if s.score[i].is_none() {
+                    s.reason[i].clone()
+                } else {
+                    None
+                },
                 previous_actual: prev.map(|(a, _)| a[i].map(|v| v.normalize())),
                 previous_score: prev.map(|(_, sc)| sc[i]),
             })
@@ -552,7 +631,10 @@ mod tests {
     }
 
     fn linear(b: &str, t: &str) -> Rule {
-        Rule::Linear { baseline: d(b), target: d(t) }
+        Rule::Linear {
+            baseline: d(b),
+            target: d(t),
+        }
     }
 
     fn s(rule: &Rule, cap: &str, a: &str) -> Decimal {
@@ -586,7 +668,11 @@ mod tests {
 
     #[test]
     fn band() {
-        let r = Rule::Band { low: d("1"), high: d("4"), tolerance: d("8") };
+        let r = Rule::Band {
+            low: d("1"),
+            high: d("4"),
+            tolerance: d("8"),
+        };
         assert_eq!(s(&r, "120", "1"), d("100")); // on the bound
         assert_eq!(s(&r, "120", "2.5"), d("100")); // inside, no over-achievement
         assert_eq!(s(&r, "120", "4"), d("100"));
@@ -598,7 +684,14 @@ mod tests {
 
     #[test]
     fn curve() {
-        let r = Rule::Curve { points: vec![(d("-20"), d("0")), (d("0"), d("40")), (d("30"), d("80")), (d("50"), d("100"))] };
+        let r = Rule::Curve {
+            points: vec![
+                (d("-20"), d("0")),
+                (d("0"), d("40")),
+                (d("30"), d("80")),
+                (d("50"), d("100")),
+            ],
+        };
         assert_eq!(s(&r, "100", "-50"), d("0")); // below the first point
         assert_eq!(s(&r, "100", "-20"), d("0"));
         assert_eq!(s(&r, "100", "-10"), d("20")); // between points
@@ -606,7 +699,9 @@ mod tests {
         assert_eq!(s(&r, "100", "15"), d("60"));
         assert_eq!(s(&r, "100", "50"), d("100"));
         assert_eq!(s(&r, "100", "90"), d("100")); // above the last point
-        let r = Rule::Curve { points: vec![(d("0"), d("10")), (d("10"), d("110"))] };
+        let r = Rule::Curve {
+            points: vec![(d("0"), d("10")), (d("10"), d("110"))],
+        };
         assert_eq!(s(&r, "100", "10"), d("100")); // clamped to the cap
         assert_eq!(s(&r, "100", "-5"), d("10")); // below first point: first score
     }
@@ -614,16 +709,34 @@ mod tests {
     #[test]
     fn overflow_is_none_not_panic() {
         let r = linear("0", "0.0000000000000000000000000001");
-        assert_eq!(score_rule(&r, d("100"), d("79228162514264337593543950335")), None);
+        assert_eq!(
+            score_rule(&r, d("100"), d("79228162514264337593543950335")),
+            None
+        );
     }
 
     #[test]
     fn weighted_means_by_policy() {
         let kids = || vec![(d("3"), Some(d("80"))), (d("1"), None)];
-        assert_eq!(weighted_mean(kids().into_iter(), MissingPolicy::Renormalize), Some(d("80")));
-        assert_eq!(weighted_mean(kids().into_iter(), MissingPolicy::Zero), Some(d("60")));
-        assert_eq!(weighted_mean(vec![(d("1"), None)].into_iter(), MissingPolicy::Renormalize), None);
-        assert_eq!(weighted_mean(vec![(d("0"), Some(d("50")))].into_iter(), MissingPolicy::Renormalize), None);
+        assert_eq!(
+            weighted_mean(kids().into_iter(), MissingPolicy::Renormalize),
+            Some(d("80"))
+        );
+        assert_eq!(
+            weighted_mean(kids().into_iter(), MissingPolicy::Zero),
+            Some(d("60"))
+        );
+        assert_eq!(
+            weighted_mean(vec![(d("1"), None)].into_iter(), MissingPolicy::Renormalize),
+            None
+        );
+        assert_eq!(
+            weighted_mean(
+                vec![(d("0"), Some(d("50")))].into_iter(),
+                MissingPolicy::Renormalize
+            ),
+            None
+        );
     }
 
     #[test]
@@ -644,12 +757,28 @@ mod tests {
         // A 28-digit score times 52.8 must round; the reduced weight does not.
         let s = d("54.475999406528189910979228488");
         for w in ["1", "52.8", "169.488", "0.001"] {
-            assert_eq!(weighted_mean(vec![(d(w), Some(s))].into_iter(), MissingPolicy::Renormalize), Some(s), "weight {w}");
+            assert_eq!(
+                weighted_mean(
+                    vec![(d(w), Some(s))].into_iter(),
+                    MissingPolicy::Renormalize
+                ),
+                Some(s),
+                "weight {w}"
+            );
         }
-        let kids = |k: &str| vec![(d("3") * d(k), Some(d("86.66666666666666666666666667"))), (d("7") * d(k), Some(d("33.33333333333333333333333333")))];
+        let kids = |k: &str| {
+            vec![
+                (d("3") * d(k), Some(d("86.66666666666666666666666667"))),
+                (d("7") * d(k), Some(d("33.33333333333333333333333333"))),
+            ]
+        };
         let base = weighted_mean(kids("1").into_iter(), MissingPolicy::Renormalize);
         for k in ["2", "3.21", "0.07", "1000"] {
-            assert_eq!(weighted_mean(kids(k).into_iter(), MissingPolicy::Renormalize), base, "factor {k}");
+            assert_eq!(
+                weighted_mean(kids(k).into_iter(), MissingPolicy::Renormalize),
+                base,
+                "factor {k}"
+            );
         }
     }
 }

@@ -55,7 +55,9 @@ fn status_label(s: Status) -> &'static str {
 
 pub fn render(card: &Scorecard, e: &Evaluation, _m: &Measurements, color: bool) -> String {
     let p = card.precision;
-    let score_txt = |s: Option<rust_decimal::Decimal>| s.map_or_else(|| "–".to_string(), |s| format::score(s, p));
+    let score_txt = |s: Option<rust_decimal::Decimal>| {
+        s.map_or_else(|| "–".to_string(), |s| format::score(s, p))
+    };
     let mut rows: Vec<Row> = Vec::new();
     for (pi, persp) in card.perspectives.iter().enumerate() {
         let pr = &e.perspectives[pi];
@@ -74,7 +76,13 @@ pub fn render(card: &Scorecard, e: &Evaluation, _m: &Measurements, color: bool) 
             let trend = match (r.score, r.previous_score.flatten()) {
                 (Some(now), Some(before)) => {
                     let d = now - before;
-                    let arrow = if d > rust_decimal::Decimal::ZERO { "↑" } else if d < rust_decimal::Decimal::ZERO { "↓" } else { "→" };
+                    let arrow = if d > rust_decimal::Decimal::ZERO {
+                        "↑"
+                    } else if d < rust_decimal::Decimal::ZERO {
+                        "↓"
+                    } else {
+                        "→"
+                    };
                     format!("{arrow} {}", format::delta(d, p))
                 }
                 _ => String::new(),
@@ -122,7 +130,13 @@ pub fn render(card: &Scorecard, e: &Evaluation, _m: &Measurements, color: bool) 
         .chain([UnicodeWidthStr::width(headers[0])])
         .max()
         .unwrap_or(0);
-    let col = |f: &dyn Fn(&Row) -> &str, h: &str| rows.iter().map(|r| UnicodeWidthStr::width(f(r))).chain([UnicodeWidthStr::width(h)]).max().unwrap_or(0);
+    let col = |f: &dyn Fn(&Row) -> &str, h: &str| {
+        rows.iter()
+            .map(|r| UnicodeWidthStr::width(f(r)))
+            .chain([UnicodeWidthStr::width(h)])
+            .max()
+            .unwrap_or(0)
+    };
     let actual_w = col(&|r| &r.actual, headers[1]);
     let target_w = col(&|r| &r.target, headers[2]);
     let score_w = col(&|r| &r.score, headers[3]);
@@ -130,7 +144,11 @@ pub fn render(card: &Scorecard, e: &Evaluation, _m: &Measurements, color: bool) 
 
     let mut out = String::new();
     let comp = &e.composite;
-    let unit = e.unit.as_ref().map(|u| format!(" · {u}")).unwrap_or_default();
+    let unit = e
+        .unit
+        .as_ref()
+        .map(|u| format!(" · {u}"))
+        .unwrap_or_default();
     let _ = writeln!(out, "{} · {}{unit}", card.name, e.period);
     let _ = writeln!(
         out,

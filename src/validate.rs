@@ -23,13 +23,25 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn error(&mut self, code: &'static str, span: &Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::error(code, message).at(self.src, span.clone()));
+    fn error(
+        &mut self,
+        code: &'static str,
+        span: &Range<usize>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::error(code, message).at(self.src, span.clone()));
         self.diags.items.last_mut().expect("just pushed")
     }
 
-    fn warning(&mut self, code: &'static str, span: &Range<usize>, message: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::warning(code, message).at(self.src, span.clone()));
+    fn warning(
+        &mut self,
+        code: &'static str,
+        span: &Range<usize>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::warning(code, message).at(self.src, span.clone()));
         self.diags.items.last_mut().expect("just pushed")
     }
 
@@ -63,9 +75,17 @@ fn id_hint(id: &str) -> String {
         .trim()
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    let fixed = fixed.trim_start_matches(|c: char| !c.is_ascii_lowercase()).to_string();
+    let fixed = fixed
+        .trim_start_matches(|c: char| !c.is_ascii_lowercase())
+        .to_string();
     if valid_id(&fixed) {
         format!("ids start with a lowercase letter and use a-z, 0-9, `_` and `-`, e.g. `{fixed}`")
     } else {
@@ -81,8 +101,12 @@ fn check_id(cx: &mut Ctx, id: &Sp<String>, what: &str) -> bool {
     if valid_id(&id.value) {
         return true;
     }
-    cx.error("E006", &id.span, format!("{what} id `{}` is malformed", id.value))
-        .with("not a valid id", Some(id_hint(&id.value)));
+    cx.error(
+        "E006",
+        &id.span,
+        format!("{what} id `{}` is malformed", id.value),
+    )
+    .with("not a valid id", Some(id_hint(&id.value)));
     false
 }
 
@@ -92,7 +116,10 @@ fn weight(cx: &mut Ctx, w: &Option<Sp<Num>>, what: &str) -> Decimal {
         None => Decimal::ONE,
         Some(w) if w.value.0 < Decimal::ZERO => {
             cx.error("E009", &w.span, format!("weight of {what} is negative"))
-                .with("must be >= 0", Some("weights are relative shares; use 0 to switch a member off".into()));
+                .with(
+                    "must be >= 0",
+                    Some("weights are relative shares; use 0 to switch a member off".into()),
+                );
             // Counted as the default, so its group is not also "all 0".
             Decimal::ONE
         }
@@ -101,7 +128,11 @@ fn weight(cx: &mut Ctx, w: &Option<Sp<Num>>, what: &str) -> Decimal {
 }
 
 /// Validates a scorecard, returning it only when no error was found.
-pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics) -> Option<Scorecard> {
+pub fn validate(
+    file: &raw::ScorecardFile,
+    src: &Source,
+    diags: &mut Diagnostics,
+) -> Option<Scorecard> {
     let errors_before = diags.error_count();
     let mut cx = Ctx { src, diags };
     let s = &file.scorecard;
@@ -110,8 +141,15 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     check_id(&mut cx, &s.id, "scorecard");
     let max_score = match &s.max_score {
         Some(m) if m.value.0 < HUNDRED => {
-            cx.error("E015", &m.span, format!("scorecard max_score {} is below 100", m.value.0))
-                .with("must be >= 100", Some("max_score caps over-achievement; 100 means none".into()));
+            cx.error(
+                "E015",
+                &m.span,
+                format!("scorecard max_score {} is below 100", m.value.0),
+            )
+            .with(
+                "must be >= 100",
+                Some("max_score caps over-achievement; 100 means none".into()),
+            );
             HUNDRED
         }
         Some(m) => m.value.0,
@@ -119,8 +157,15 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     };
     let precision = match &s.precision {
         Some(p) if p.value > 6 => {
-            cx.error("E016", &p.span, format!("precision {} is out of range", p.value))
-                .with("must be 0..6", Some("precision is the number of decimals shown in reports".into()));
+            cx.error(
+                "E016",
+                &p.span,
+                format!("precision {} is out of range", p.value),
+            )
+            .with(
+                "must be 0..6",
+                Some("precision is the number of decimals shown in reports".into()),
+            );
             1
         }
         Some(p) => p.value,
@@ -138,15 +183,25 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         }
         if let Some(&first) = p_index.get(p.id.value.as_str()) {
             let line = cx.line_of(&p_spans[first]);
-            cx.error("E005", &p.id.span, format!("duplicate perspective id `{}`", p.id.value))
-                .with("defined again here", Some(format!("first defined on line {line}; ids must be unique")));
+            cx.error(
+                "E005",
+                &p.id.span,
+                format!("duplicate perspective id `{}`", p.id.value),
+            )
+            .with(
+                "defined again here",
+                Some(format!("first defined on line {line}; ids must be unique")),
+            );
             continue;
         }
         p_index.insert(&p.id.value, perspectives.len());
         p_spans.push(p.id.span.clone());
         perspectives.push(Perspective {
             id: p.id.value.clone(),
-            name: p.name.as_ref().map_or_else(|| title_case(&p.id.value), |n| n.value.clone()),
+            name: p
+                .name
+                .as_ref()
+                .map_or_else(|| title_case(&p.id.value), |n| n.value.clone()),
             description: p.description.as_ref().map(|d| d.value.clone()),
             weight: weight(&mut cx, &p.weight, &format!("perspective `{}`", p.id.value)),
             share: Decimal::ZERO,
@@ -163,13 +218,18 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         if load::is_placeholder(r) {
             return None;
         }
-        cx.error("E007", &r.span, format!("{whose} names unknown perspective `{}`", r.value))
-            .with(
-                "no such perspective",
-                Some(did_you_mean(&r.value, p_names.iter().map(String::as_str)).unwrap_or_else(|| {
-                    format!("declared perspectives: {}", p_names.join(", "))
-                })),
-            );
+        cx.error(
+            "E007",
+            &r.span,
+            format!("{whose} names unknown perspective `{}`", r.value),
+        )
+        .with(
+            "no such perspective",
+            Some(
+                did_you_mean(&r.value, p_names.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("declared perspectives: {}", p_names.join(", "))),
+            ),
+        );
         None
     };
 
@@ -183,14 +243,26 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         }
         if let Some(&first) = o_index.get(o.id.value.as_str()) {
             let line = cx.line_of(&o_raw[first].id.span);
-            cx.error("E005", &o.id.span, format!("duplicate objective id `{}`", o.id.value))
-                .with("defined again here", Some(format!("first defined on line {line}; ids must be unique")));
+            cx.error(
+                "E005",
+                &o.id.span,
+                format!("duplicate objective id `{}`", o.id.value),
+            )
+            .with(
+                "defined again here",
+                Some(format!("first defined on line {line}; ids must be unique")),
+            );
             continue;
         }
         let w = weight(&mut cx, &o.weight, &format!("objective `{}`", o.id.value));
         // An objective under an unknown perspective stays known by id, so
         // its indicators and links are still checked (no cascade of errors).
-        let p = resolve_perspective(&mut cx, &o.perspective, &format!("objective `{}`", o.id.value)).unwrap_or(usize::MAX);
+        let p = resolve_perspective(
+            &mut cx,
+            &o.perspective,
+            &format!("objective `{}`", o.id.value),
+        )
+        .unwrap_or(usize::MAX);
         o_index.insert(&o.id.value, objectives.len());
         o_raw.push(o);
         if let Some(pp) = perspectives.get_mut(p) {
@@ -198,7 +270,10 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         }
         objectives.push(Objective {
             id: o.id.value.clone(),
-            name: o.name.as_ref().map_or_else(|| o.id.value.clone(), |n| n.value.clone()),
+            name: o
+                .name
+                .as_ref()
+                .map_or_else(|| o.id.value.clone(), |n| n.value.clone()),
             description: o.description.as_ref().map(|d| d.value.clone()),
             perspective: p,
             weight: w,
@@ -214,18 +289,39 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         for d in &drives.value {
             match o_index.get(d.value.as_str()) {
                 Some(&t) if t == oi => {
-                    cx.error("E020", &d.span, format!("objective `{}` drives itself", o.id.value))
-                        .with("self link", Some("`drives` lists the objectives this one causes; remove its own id".into()));
+                    cx.error(
+                        "E020",
+                        &d.span,
+                        format!("objective `{}` drives itself", o.id.value),
+                    )
+                    .with(
+                        "self link",
+                        Some(
+                            "`drives` lists the objectives this one causes; remove its own id"
+                                .into(),
+                        ),
+                    );
                 }
                 Some(&t) => objectives[oi].drives.push(t),
                 None => {
-                    cx.error("E020", &d.span, format!("objective `{}` drives unknown objective `{}`", o.id.value, d.value))
-                        .with(
-                            "no such objective",
-                            Some(did_you_mean(&d.value, o_names.iter().map(String::as_str)).unwrap_or_else(|| {
-                                "`drives` must name objectives declared in `[[objectives]]`".into()
-                            })),
-                        );
+                    cx.error(
+                        "E020",
+                        &d.span,
+                        format!(
+                            "objective `{}` drives unknown objective `{}`",
+                            o.id.value, d.value
+                        ),
+                    )
+                    .with(
+                        "no such objective",
+                        Some(
+                            did_you_mean(&d.value, o_names.iter().map(String::as_str))
+                                .unwrap_or_else(|| {
+                                    "`drives` must name objectives declared in `[[objectives]]`"
+                                        .into()
+                                }),
+                        ),
+                    );
                 }
             }
         }
@@ -236,22 +332,38 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     // Inputs are declared before indicators, but a duplicate is reported
     // where it comes second in the file.
     let mut first_decl: HashMap<&str, &Range<usize>> = HashMap::new();
-    for id in file.inputs.iter().map(|i| &i.id).chain(file.indicators.iter().map(|i| &i.id)) {
+    for id in file
+        .inputs
+        .iter()
+        .map(|i| &i.id)
+        .chain(file.indicators.iter().map(|i| &i.id))
+    {
         let e = first_decl.entry(id.value.as_str()).or_insert(&id.span);
         if id.span.start < e.start {
             *e = &id.span;
         }
     }
-    let declare = |cx: &mut Ctx, ids: &mut HashMap<String, ValueRef>, id: &Sp<String>, what: &str, r: ValueRef| -> bool {
+    let declare = |cx: &mut Ctx,
+                   ids: &mut HashMap<String, ValueRef>,
+                   id: &Sp<String>,
+                   what: &str,
+                   r: ValueRef|
+     -> bool {
         if !check_id(cx, id, what) {
             return false;
         }
-        if let Some(first) = first_decl.get(id.value.as_str()).filter(|f| ***f != id.span) {
+        if let Some(first) = first_decl
+            .get(id.value.as_str())
+            .filter(|f| ***f != id.span)
+        {
             let line = cx.line_of(first);
-            cx.error("E005", &id.span, format!("duplicate id `{}`", id.value)).with(
-                "defined again here",
-                Some(format!("first defined on line {line}; indicator and input ids share one namespace")),
-            );
+            cx.error("E005", &id.span, format!("duplicate id `{}`", id.value))
+                .with(
+                    "defined again here",
+                    Some(format!(
+                        "first defined on line {line}; indicator and input ids share one namespace"
+                    )),
+                );
             return false;
         }
         ids.insert(id.value.clone(), r);
@@ -262,16 +374,28 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     let mut inputs: Vec<Input> = Vec::new();
     let mut input_raw: Vec<&raw::Input> = Vec::new();
     for i in &file.inputs {
-        if !declare(&mut cx, &mut ids, &i.id, "input", ValueRef::Input(inputs.len())) {
+        if !declare(
+            &mut cx,
+            &mut ids,
+            &i.id,
+            "input",
+            ValueRef::Input(inputs.len()),
+        ) {
             continue;
         }
         input_raw.push(i);
         inputs.push(Input {
             id: i.id.value.clone(),
-            name: i.name.as_ref().map_or_else(|| i.id.value.clone(), |n| n.value.clone()),
+            name: i
+                .name
+                .as_ref()
+                .map_or_else(|| i.id.value.clone(), |n| n.value.clone()),
             unit: i.unit.as_ref().map(|u| u.value.clone()),
             description: i.description.as_ref().map(|d| d.value.clone()),
-            aggregate: i.aggregate.as_ref().map_or_else(Aggregate::default, |a| a.value),
+            aggregate: i
+                .aggregate
+                .as_ref()
+                .map_or_else(Aggregate::default, |a| a.value),
         });
     }
 
@@ -287,13 +411,21 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
             (Some(o), None) => match o_index.get(o.value.as_str()) {
                 Some(&oi) => Some((objectives[oi].perspective, Some(oi))),
                 None => {
-                    cx.error("E007", &o.span, format!("{whose} names unknown objective `{}`", o.value))
-                        .with(
-                            "no such objective",
-                            Some(did_you_mean(&o.value, o_names.iter().map(String::as_str)).unwrap_or_else(|| {
-                                "declare it in `[[objectives]]` or use `perspective = ...`".into()
-                            })),
-                        );
+                    cx.error(
+                        "E007",
+                        &o.span,
+                        format!("{whose} names unknown objective `{}`", o.value),
+                    )
+                    .with(
+                        "no such objective",
+                        Some(
+                            did_you_mean(&o.value, o_names.iter().map(String::as_str))
+                                .unwrap_or_else(|| {
+                                    "declare it in `[[objectives]]` or use `perspective = ...`"
+                                        .into()
+                                }),
+                        ),
+                    );
                     None
                 }
             },
@@ -304,16 +436,30 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
                 None
             }
             (None, None) => {
-                cx.error("E008", &ind.id.span, format!("{whose} names neither an objective nor a perspective"))
-                    .with("placed nowhere", Some("add `objective = \"...\"` or `perspective = \"...\"`".into()));
+                cx.error(
+                    "E008",
+                    &ind.id.span,
+                    format!("{whose} names neither an objective nor a perspective"),
+                )
+                .with(
+                    "placed nowhere",
+                    Some("add `objective = \"...\"` or `perspective = \"...\"`".into()),
+                );
                 None
             }
         };
         let w = weight(&mut cx, &ind.weight, &whose);
         let cap = match &ind.max_score {
             Some(m) if m.value.0 < HUNDRED => {
-                cx.error("E015", &m.span, format!("max_score {} of {whose} is below 100", m.value.0))
-                    .with("must be >= 100", Some("remove it to use the scorecard's cap".into()));
+                cx.error(
+                    "E015",
+                    &m.span,
+                    format!("max_score {} of {whose} is below 100", m.value.0),
+                )
+                .with(
+                    "must be >= 100",
+                    Some("remove it to use the scorecard's cap".into()),
+                );
                 max_score
             }
             Some(m) => m.value.0,
@@ -321,7 +467,13 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         };
         let rule = rule(&mut cx, ind, &whose, cap);
         let idx = indicators.len();
-        if !declare(&mut cx, &mut ids, &ind.id, "indicator", ValueRef::Indicator(idx)) {
+        if !declare(
+            &mut cx,
+            &mut ids,
+            &ind.id,
+            "indicator",
+            ValueRef::Indicator(idx),
+        ) {
             continue;
         }
         // A misplaced or misruled indicator is still recorded (the card is
@@ -336,7 +488,10 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         ind_raw.push(ind);
         indicators.push(Indicator {
             id: ind.id.value.clone(),
-            name: ind.name.as_ref().map_or_else(|| ind.id.value.clone(), |n| n.value.clone()),
+            name: ind
+                .name
+                .as_ref()
+                .map_or_else(|| ind.id.value.clone(), |n| n.value.clone()),
             description: ind.description.as_ref().map(|d| d.value.clone()),
             unit: ind.unit.as_ref().map(|u| u.value.clone()),
             perspective: p,
@@ -347,7 +502,10 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
             rule,
             cap,
             formula: None,
-            aggregate: ind.aggregate.as_ref().map_or_else(Aggregate::default, |a| a.value),
+            aggregate: ind
+                .aggregate
+                .as_ref()
+                .map_or_else(Aggregate::default, |a| a.value),
         });
     }
 
@@ -367,8 +525,15 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
             Ok(e) => e,
             Err(e) => {
                 formula_ok = false;
-                cx.error("E017", &map(e.span.clone()), format!("formula of indicator `{}` does not parse: {}", ind.id.value, e.message))
-                    .with("here", e.hint.clone());
+                cx.error(
+                    "E017",
+                    &map(e.span.clone()),
+                    format!(
+                        "formula of indicator `{}` does not parse: {}",
+                        ind.id.value, e.message
+                    ),
+                )
+                .with("here", e.hint.clone());
                 continue;
             }
         };
@@ -386,14 +551,25 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
                 Some(ValueRef::Indicator(j)) => deps[idx].push((*j, span)),
                 None => {
                     formula_ok = false;
-                    let hyphenated = all_ids
-                        .iter()
-                        .find(|id| id.contains('-') && id.starts_with(name) && f.value[span.start..].starts_with(id.as_str()));
+                    let hyphenated = all_ids.iter().find(|id| {
+                        id.contains('-')
+                            && id.starts_with(name)
+                            && f.value[span.start..].starts_with(id.as_str())
+                    });
                     if let Some(h) = hyphenated {
                         let fixed = h.replace('-', "_");
                         reported_to = span.start + h.len();
-                        cx.error("E006", &map(span.start..reported_to), format!("id `{h}` contains `-`, which formulas read as minus"))
-                            .with("read as a subtraction", Some(format!("rename the id to `{fixed}` (here and where it is declared)")));
+                        cx.error(
+                            "E006",
+                            &map(span.start..reported_to),
+                            format!("id `{h}` contains `-`, which formulas read as minus"),
+                        )
+                        .with(
+                            "read as a subtraction",
+                            Some(format!(
+                                "rename the id to `{fixed}` (here and where it is declared)"
+                            )),
+                        );
                     } else {
                         cx.error("E018", &map(span), format!("formula of indicator `{}` uses unknown id `{name}`", ind.id.value))
                             .with(
@@ -415,8 +591,15 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     for (i, raw_i) in inputs.iter().zip(&input_raw) {
         // A broken formula may be what was meant to use the input.
         if formula_ok && !used_inputs.contains(&i.id) {
-            cx.warning("W003", &raw_i.id.span, format!("input `{}` is not used by any formula", i.id))
-                .with("unused", Some("remove it, or use it in an indicator's `formula`".into()));
+            cx.warning(
+                "W003",
+                &raw_i.id.span,
+                format!("input `{}` is not used by any formula", i.id),
+            )
+            .with(
+                "unused",
+                Some("remove it, or use it in an indicator's `formula`".into()),
+            );
         }
     }
 
@@ -452,8 +635,18 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
     }
     for (o, r) in objectives.iter().zip(&o_raw) {
         if o.indicators.is_empty() && !unplaced && !claimed_o.contains(&o.id) {
-            cx.error("E021", &r.id.span, format!("objective `{}` has no indicators", o.id))
-                .with("nothing measures it", Some(format!("add an indicator with `objective = \"{}\"`, or remove the objective", o.id)));
+            cx.error(
+                "E021",
+                &r.id.span,
+                format!("objective `{}` has no indicators", o.id),
+            )
+            .with(
+                "nothing measures it",
+                Some(format!(
+                    "add an indicator with `objective = \"{}\"`, or remove the objective",
+                    o.id
+                )),
+            );
         }
     }
     for (pi, p) in perspectives.iter().enumerate() {
@@ -462,19 +655,43 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
             Node::Objective(o) => !objectives[*o].indicators.is_empty(),
         });
         if !has && !unplaced && !claimed_p.contains(&p.id) {
-            cx.error("E021", &p_spans[pi], format!("perspective `{}` has no indicators", p.id))
-                .with("nothing measures it", Some("add indicators (directly or through an objective), or remove the perspective".into()));
+            cx.error(
+                "E021",
+                &p_spans[pi],
+                format!("perspective `{}` has no indicators", p.id),
+            )
+            .with(
+                "nothing measures it",
+                Some(
+                    "add indicators (directly or through an objective), or remove the perspective"
+                        .into(),
+                ),
+            );
         }
     }
 
     // --- AHP --------------------------------------------------------------
     let mut ahp_groups = Vec::new();
     if let Some(a) = &file.ahp {
-        apply_ahp(&mut cx, a, &mut perspectives, &mut objectives, &mut indicators, file, &mut ahp_groups);
+        apply_ahp(
+            &mut cx,
+            a,
+            &mut perspectives,
+            &mut objectives,
+            &mut indicators,
+            file,
+            &mut ahp_groups,
+        );
     }
 
     // --- normalised weights ------------------------------------------------
-    normalise(&mut cx, &mut perspectives, &mut objectives, &mut indicators, file);
+    normalise(
+        &mut cx,
+        &mut perspectives,
+        &mut objectives,
+        &mut indicators,
+        file,
+    );
     aggregate_checks(&mut cx, file);
 
     let has_errors = cx.diags.error_count() > errors_before;
@@ -486,7 +703,10 @@ pub fn validate(file: &raw::ScorecardFile, src: &Source, diags: &mut Diagnostics
         name: s.name.value.clone(),
         description: s.description.as_ref().map(|d| d.value.clone()),
         max_score,
-        missing: s.missing.as_ref().map_or(MissingPolicy::Renormalize, |m| m.value),
+        missing: s
+            .missing
+            .as_ref()
+            .map_or(MissingPolicy::Renormalize, |m| m.value),
         precision,
         green,
         amber,
@@ -504,19 +724,44 @@ fn status(cx: &mut Ctx, st: Option<&raw::Status>, max_score: Decimal) -> (Decima
     let mut green = Decimal::from(90);
     let mut amber = Decimal::from(60);
     let Some(st) = st else { return (green, amber) };
-    for (t, slot, name) in [(&st.green, &mut green, "green"), (&st.amber, &mut amber, "amber")] {
+    for (t, slot, name) in [
+        (&st.green, &mut green, "green"),
+        (&st.amber, &mut amber, "amber"),
+    ] {
         if let Some(t) = t {
             if t.value.0 < Decimal::ZERO || t.value.0 > max_score {
-                cx.error("E016", &t.span, format!("status.{name} = {} is outside 0..{max_score}", t.value.0))
-                    .with("out of range", Some("thresholds are scores between 0 and the scorecard's max_score".into()));
+                cx.error(
+                    "E016",
+                    &t.span,
+                    format!("status.{name} = {} is outside 0..{max_score}", t.value.0),
+                )
+                .with(
+                    "out of range",
+                    Some("thresholds are scores between 0 and the scorecard's max_score".into()),
+                );
             }
             *slot = t.value.0;
         }
     }
     if green < amber {
-        let span = st.green.as_ref().or(st.amber.as_ref()).map(|t| t.span.clone()).unwrap_or(0..0);
-        cx.error("E016", &span, format!("status.green ({green}) is below status.amber ({amber})"))
-            .with("green must be >= amber", Some("a green score must also be good enough for amber; raise green or lower amber".into()));
+        let span = st
+            .green
+            .as_ref()
+            .or(st.amber.as_ref())
+            .map(|t| t.span.clone())
+            .unwrap_or(0..0);
+        cx.error(
+            "E016",
+            &span,
+            format!("status.green ({green}) is below status.amber ({amber})"),
+        )
+        .with(
+            "green must be >= amber",
+            Some(
+                "a green score must also be good enough for amber; raise green or lower amber"
+                    .into(),
+            ),
+        );
     }
     (green, amber)
 }
@@ -549,16 +794,34 @@ fn aggregate_checks(cx: &mut Ctx, file: &raw::ScorecardFile) {
     }
 }
 
-fn standard_perspective_warnings(cx: &mut Ctx, file: &raw::ScorecardFile, perspectives: &[Perspective]) {
+fn standard_perspective_warnings(
+    cx: &mut Ctx,
+    file: &raw::ScorecardFile,
+    perspectives: &[Perspective],
+) {
     for p in file.perspectives.iter() {
         if !STANDARD_PERSPECTIVES.contains(&p.id.value.as_str()) && valid_id(&p.id.value) {
-            let hint = did_you_mean(&p.id.value, STANDARD_PERSPECTIVES)
-                .unwrap_or_else(|| format!("the four standard perspectives are {}", STANDARD_PERSPECTIVES.join(", ")));
-            cx.warning("W002", &p.id.span, format!("`{}` is not one of the four standard perspectives", p.id.value))
-                .with("non-standard perspective", Some(hint));
+            let hint = did_you_mean(&p.id.value, STANDARD_PERSPECTIVES).unwrap_or_else(|| {
+                format!(
+                    "the four standard perspectives are {}",
+                    STANDARD_PERSPECTIVES.join(", ")
+                )
+            });
+            cx.warning(
+                "W002",
+                &p.id.span,
+                format!(
+                    "`{}` is not one of the four standard perspectives",
+                    p.id.value
+                ),
+            )
+            .with("non-standard perspective", Some(hint));
         }
     }
-    let span = file.perspectives.first().map_or_else(|| file.scorecard.id.span.clone(), |p| p.id.span.clone());
+    let span = file
+        .perspectives
+        .first()
+        .map_or_else(|| file.scorecard.id.span.clone(), |p| p.id.span.clone());
     for std in STANDARD_PERSPECTIVES {
         if !perspectives.iter().any(|p| p.id == std) {
             cx.warning("W001", &span, format!("standard perspective `{std}` is missing"))
@@ -569,7 +832,12 @@ fn standard_perspective_warnings(cx: &mut Ctx, file: &raw::ScorecardFile, perspe
 
 /// The byte span in the file of a range of a formula string. Exact when the
 /// string has no escapes; otherwise the whole string.
-fn formula_span(src: &Source, string_span: &Range<usize>, text: &str, r: Range<usize>) -> Range<usize> {
+fn formula_span(
+    src: &Source,
+    string_span: &Range<usize>,
+    text: &str,
+    r: Range<usize>,
+) -> Range<usize> {
     let lit = src.slice(string_span).unwrap_or("");
     let quoted = lit.len() == text.len() + 2 && &lit[1..lit.len() - 1] == text;
     if quoted {
@@ -613,15 +881,22 @@ fn formula_cycles(
                         stack.push((dep, 0));
                     }
                     Mark::Active => {
-                        let pos = stack.iter().position(|(x, _)| *x == dep).expect("active is on stack");
+                        let pos = stack
+                            .iter()
+                            .position(|(x, _)| *x == dep)
+                            .expect("active is on stack");
                         let mut cycle: Vec<usize> = stack[pos..].iter().map(|(x, _)| *x).collect();
                         let mut key = cycle.clone();
                         key.sort();
                         if reported.insert(key) {
                             cycle.push(dep);
-                            let names: Vec<&str> = cycle.iter().map(|&i| indicators[i].id.as_str()).collect();
+                            let names: Vec<&str> =
+                                cycle.iter().map(|&i| indicators[i].id.as_str()).collect();
                             let first = cycle[0];
-                            let span = raw[first].formula.as_ref().map_or_else(|| raw[first].id.span.clone(), |f| f.span.clone());
+                            let span = raw[first]
+                                .formula
+                                .as_ref()
+                                .map_or_else(|| raw[first].id.span.clone(), |f| f.span.clone());
                             cx.error("E019", &span, format!("formulas form a cycle: {}", names.join(" -> ")))
                                 .with("part of a cycle", Some("a computed indicator cannot depend on itself, directly or through others; break the cycle with an input".into()));
                         }
@@ -647,10 +922,22 @@ fn has_key(cx: &Ctx, ind: &raw::Indicator, key: &str) -> bool {
 }
 
 fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option<Rule> {
-    let scoring = ind.scoring.as_ref().map_or(raw::Scoring::Linear, |s| s.value);
+    let scoring = ind
+        .scoring
+        .as_ref()
+        .map_or(raw::Scoring::Linear, |s| s.value);
     let not_used = |cx: &mut Ctx, key: &str, span: &Range<usize>, rule: &str| {
-        cx.error("E026", span, format!("`{key}` is not used by {rule} scoring ({whose})"))
-            .with("has no effect", Some(format!("remove `{key}`, or set `scoring` to the rule that uses it")));
+        cx.error(
+            "E026",
+            span,
+            format!("`{key}` is not used by {rule} scoring ({whose})"),
+        )
+        .with(
+            "has no effect",
+            Some(format!(
+                "remove `{key}`, or set `scoring` to the rule that uses it"
+            )),
+        );
     };
     match scoring {
         raw::Scoring::Linear => {
@@ -661,25 +948,47 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                 not_used(cx, "points", &p.span, "linear");
             }
             let target = match &ind.target {
-                Some(Sp { value: raw::Target::Value(n), span }) => Some(Sp::new(n.0, span.clone())),
+                Some(Sp {
+                    value: raw::Target::Value(n),
+                    span,
+                }) => Some(Sp::new(n.0, span.clone())),
                 Some(t) => {
-                    cx.error("E002", &t.span, format!("`target` of {whose} must be one number for linear scoring"))
-                        .with("a range", Some("a `[low, high]` target needs `scoring = \"band\"`".into()));
+                    cx.error(
+                        "E002",
+                        &t.span,
+                        format!("`target` of {whose} must be one number for linear scoring"),
+                    )
+                    .with(
+                        "a range",
+                        Some("a `[low, high]` target needs `scoring = \"band\"`".into()),
+                    );
                     return None;
                 }
                 None => None,
             };
             let (Some(b), Some(t)) = (&ind.baseline, &target) else {
-                let missing: Vec<&str> = [("baseline", ind.baseline.is_none()), ("target", target.is_none())]
-                    .iter()
-                    .filter(|(k, m)| *m && !has_key(cx, ind, k))
-                    .map(|(k, _)| *k)
-                    .collect();
+                let missing: Vec<&str> = [
+                    ("baseline", ind.baseline.is_none()),
+                    ("target", target.is_none()),
+                ]
+                .iter()
+                .filter(|(k, m)| *m && !has_key(cx, ind, k))
+                .map(|(k, _)| *k)
+                .collect();
                 if missing.is_empty() {
                     return None;
                 }
-                cx.error("E011", &ind.id.span, format!("linear {whose} needs {}", missing.join(" and ")))
-                    .with("incomplete rule", Some("linear scoring gives 0 at `baseline` and 100 at `target`; set both".into()));
+                cx.error(
+                    "E011",
+                    &ind.id.span,
+                    format!("linear {whose} needs {}", missing.join(" and ")),
+                )
+                .with(
+                    "incomplete rule",
+                    Some(
+                        "linear scoring gives 0 at `baseline` and 100 at `target`; set both".into(),
+                    ),
+                );
                 return None;
             };
             if b.value.0 == t.value {
@@ -691,13 +1000,20 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                 let lower = t.value < b.value.0;
                 let said_lower = d.value == raw::Direction::Lower;
                 if lower != said_lower {
-                    let (said, implied) = if said_lower { ("lower", "higher") } else { ("higher", "lower") };
+                    let (said, implied) = if said_lower {
+                        ("lower", "higher")
+                    } else {
+                        ("higher", "lower")
+                    };
                     cx.error("E012", &d.span, format!("{whose} says `direction = \"{said}\"` but target {} vs baseline {} means {implied} is better", t.value, b.value.0))
                         .with("contradicts baseline and target", Some("swap baseline and target, or fix `direction`".into()));
                     return None;
                 }
             }
-            Some(Rule::Linear { baseline: b.value.0, target: t.value })
+            Some(Rule::Linear {
+                baseline: b.value.0,
+                target: t.value,
+            })
         }
         raw::Scoring::Band => {
             for (key, span) in [
@@ -711,41 +1027,80 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                 }
             }
             let bounds = match &ind.target {
-                Some(Sp { value: raw::Target::Range(r), .. }) if r.len() == 2 => Some((r[0].value.0, r[1].value.0, r[1].span.clone())),
+                Some(Sp {
+                    value: raw::Target::Range(r),
+                    ..
+                }) if r.len() == 2 => Some((r[0].value.0, r[1].value.0, r[1].span.clone())),
                 Some(t) => {
-                    cx.error("E013", &t.span, format!("band {whose} needs `target = [low, high]`"))
-                        .with("not a two-number range", Some("e.g. `target = [1, 4]`".into()));
+                    cx.error(
+                        "E013",
+                        &t.span,
+                        format!("band {whose} needs `target = [low, high]`"),
+                    )
+                    .with(
+                        "not a two-number range",
+                        Some("e.g. `target = [1, 4]`".into()),
+                    );
                     None
                 }
                 None if has_key(cx, ind, "target") => None,
                 None => {
-                    cx.error("E013", &ind.id.span, format!("band {whose} needs `target = [low, high]`"))
-                        .with("no target", Some("e.g. `target = [1, 4]`".into()));
+                    cx.error(
+                        "E013",
+                        &ind.id.span,
+                        format!("band {whose} needs `target = [low, high]`"),
+                    )
+                    .with("no target", Some("e.g. `target = [1, 4]`".into()));
                     None
                 }
             };
             if let Some((low, high, span)) = &bounds
                 && low > high
             {
-                cx.error("E013", span, format!("band target of {whose} has low {low} > high {high}"))
-                    .with("bounds reversed", Some(format!("write `target = [{high}, {low}]`")));
+                cx.error(
+                    "E013",
+                    span,
+                    format!("band target of {whose} has low {low} > high {high}"),
+                )
+                .with(
+                    "bounds reversed",
+                    Some(format!("write `target = [{high}, {low}]`")),
+                );
             }
             let tolerance = match &ind.tolerance {
                 Some(t) if t.value.0 <= Decimal::ZERO => {
-                    cx.error("E013", &t.span, format!("band tolerance of {whose} must be > 0"))
-                        .with("not positive", Some("tolerance is how far outside the band the score falls to 0".into()));
+                    cx.error(
+                        "E013",
+                        &t.span,
+                        format!("band tolerance of {whose} must be > 0"),
+                    )
+                    .with(
+                        "not positive",
+                        Some("tolerance is how far outside the band the score falls to 0".into()),
+                    );
                     None
                 }
                 Some(t) => Some(t.value.0),
                 None if has_key(cx, ind, "tolerance") => None,
                 None => {
-                    cx.error("E013", &ind.id.span, format!("band {whose} needs `tolerance` > 0"))
-                        .with("no tolerance", Some("tolerance is how far outside the band the score falls to 0".into()));
+                    cx.error(
+                        "E013",
+                        &ind.id.span,
+                        format!("band {whose} needs `tolerance` > 0"),
+                    )
+                    .with(
+                        "no tolerance",
+                        Some("tolerance is how far outside the band the score falls to 0".into()),
+                    );
                     None
                 }
             };
             match (bounds, tolerance) {
-                (Some((low, high, _)), Some(tolerance)) if low <= high => Some(Rule::Band { low, high, tolerance }),
+                (Some((low, high, _)), Some(tolerance)) if low <= high => Some(Rule::Band {
+                    low,
+                    high,
+                    tolerance,
+                }),
                 _ => None,
             }
         }
@@ -763,16 +1118,27 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                 if has_key(cx, ind, "points") {
                     return None;
                 }
-                cx.error("E014", &ind.id.span, format!("curve {whose} needs `points`"))
-                    .with("no points", Some("e.g. `points = [[0, 0], [30, 80], [50, 100]]`".into()));
+                cx.error(
+                    "E014",
+                    &ind.id.span,
+                    format!("curve {whose} needs `points`"),
+                )
+                .with(
+                    "no points",
+                    Some("e.g. `points = [[0, 0], [30, 80], [50, 100]]`".into()),
+                );
                 return None;
             };
             let mut ok = true;
             let mut out: Vec<(Decimal, Decimal)> = Vec::new();
             for p in &points.value {
                 if p.value.len() != 2 {
-                    cx.error("E014", &p.span, format!("each point of {whose} must be [value, score]"))
-                        .with(&format!("{} numbers", p.value.len()), None);
+                    cx.error(
+                        "E014",
+                        &p.span,
+                        format!("each point of {whose} must be [value, score]"),
+                    )
+                    .with(&format!("{} numbers", p.value.len()), None);
                     ok = false;
                     continue;
                 }
@@ -780,20 +1146,44 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                 if let Some(&(prev, _)) = out.last()
                     && v.value.0 <= prev
                 {
-                    cx.error("E014", &v.span, format!("curve values of {whose} must strictly increase: {} follows {prev}", v.value.0))
-                        .with("not increasing", Some("list points in increasing order of value, each value once".into()));
+                    cx.error(
+                        "E014",
+                        &v.span,
+                        format!(
+                            "curve values of {whose} must strictly increase: {} follows {prev}",
+                            v.value.0
+                        ),
+                    )
+                    .with(
+                        "not increasing",
+                        Some("list points in increasing order of value, each value once".into()),
+                    );
                     ok = false;
                 }
                 if s.value.0 < Decimal::ZERO || s.value.0 > cap {
-                    cx.error("E014", &s.span, format!("curve score {} of {whose} is outside 0..{cap}", s.value.0))
-                        .with("out of range", Some("scores run from 0 to the cap (max_score)".into()));
+                    cx.error(
+                        "E014",
+                        &s.span,
+                        format!("curve score {} of {whose} is outside 0..{cap}", s.value.0),
+                    )
+                    .with(
+                        "out of range",
+                        Some("scores run from 0 to the cap (max_score)".into()),
+                    );
                     ok = false;
                 }
                 out.push((v.value.0, s.value.0));
             }
             if out.len() < 2 && ok {
-                cx.error("E014", &points.span, format!("curve {whose} needs at least 2 points"))
-                    .with("too few points", Some("a curve interpolates between points; give two or more".into()));
+                cx.error(
+                    "E014",
+                    &points.span,
+                    format!("curve {whose} needs at least 2 points"),
+                )
+                .with(
+                    "too few points",
+                    Some("a curve interpolates between points; give two or more".into()),
+                );
                 ok = false;
             }
             if let (Some(d), true) = (&ind.direction, ok) {
@@ -825,10 +1215,28 @@ fn apply_ahp(
     // Members of each possible group: (id, explicit weight span).
     let p_members: Vec<(String, Option<Range<usize>>)> = perspectives
         .iter()
-        .map(|p| (p.id.clone(), file.perspectives.iter().find(|r| r.id.value == p.id).and_then(|r| r.weight.as_ref().map(|w| w.span.clone()))))
+        .map(|p| {
+            (
+                p.id.clone(),
+                file.perspectives
+                    .iter()
+                    .find(|r| r.id.value == p.id)
+                    .and_then(|r| r.weight.as_ref().map(|w| w.span.clone())),
+            )
+        })
         .collect();
-    let obj_weight = |id: &str| file.objectives.iter().find(|r| r.id.value == id).and_then(|r| r.weight.as_ref().map(|w| w.span.clone()));
-    let ind_weight = |id: &str| file.indicators.iter().find(|r| r.id.value == id).and_then(|r| r.weight.as_ref().map(|w| w.span.clone()));
+    let obj_weight = |id: &str| {
+        file.objectives
+            .iter()
+            .find(|r| r.id.value == id)
+            .and_then(|r| r.weight.as_ref().map(|w| w.span.clone()))
+    };
+    let ind_weight = |id: &str| {
+        file.indicators
+            .iter()
+            .find(|r| r.id.value == id)
+            .and_then(|r| r.weight.as_ref().map(|w| w.span.clone()))
+    };
 
     if let Some(g) = &a.perspectives
         && let Some(w) = ahp_group(cx, g, "perspectives", &p_members, out)
@@ -840,8 +1248,12 @@ fn apply_ahp(
     for (pid, g) in &a.objectives {
         let Some(pi) = perspectives.iter().position(|p| &p.id == pid) else {
             let names: Vec<&str> = perspectives.iter().map(|p| p.id.as_str()).collect();
-            cx.error("E007", &g.key_span, format!("`[ahp.objectives.{pid}]` names unknown perspective `{pid}`"))
-                .with("no such perspective", did_you_mean(pid, names));
+            cx.error(
+                "E007",
+                &g.key_span,
+                format!("`[ahp.objectives.{pid}]` names unknown perspective `{pid}`"),
+            )
+            .with("no such perspective", did_you_mean(pid, names));
             continue;
         };
         let members: Vec<(String, Option<Range<usize>>)> = perspectives[pi]
@@ -864,8 +1276,12 @@ fn apply_ahp(
     for (oid, g) in &a.indicators {
         let Some(oi) = objectives.iter().position(|o| &o.id == oid) else {
             let names: Vec<&str> = objectives.iter().map(|o| o.id.as_str()).collect();
-            cx.error("E007", &g.key_span, format!("`[ahp.indicators.{oid}]` names unknown objective `{oid}`"))
-                .with("no such objective", did_you_mean(oid, names));
+            cx.error(
+                "E007",
+                &g.key_span,
+                format!("`[ahp.indicators.{oid}]` names unknown objective `{oid}`"),
+            )
+            .with("no such objective", did_you_mean(oid, names));
             continue;
         };
         let members: Vec<(String, Option<Range<usize>>)> = objectives[oi]
@@ -894,7 +1310,11 @@ fn ahp_group(
     let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
     let mut ok = true;
     let listed: HashSet<&str> = g.order.value.iter().map(|o| o.value.as_str()).collect();
-    let unlisted: Vec<&str> = names.iter().copied().filter(|n| !listed.contains(n)).collect();
+    let unlisted: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| !listed.contains(n))
+        .collect();
     let mut seen: HashSet<&str> = HashSet::new();
     // Members a misspelt entry probably means, and whether some entry's
     // hint already lists the members left out: either way they are not
@@ -914,43 +1334,117 @@ fn ahp_group(
                 }
                 None => format!("the members are: {}", names.join(", ")),
             };
-            cx.error("E022", &o.span, format!("{ctx} order names `{}`, which is not a member of this group", o.value))
-                .with("not in this group", Some(hint));
+            cx.error(
+                "E022",
+                &o.span,
+                format!(
+                    "{ctx} order names `{}`, which is not a member of this group",
+                    o.value
+                ),
+            )
+            .with("not in this group", Some(hint));
             ok = false;
         } else if !seen.insert(&o.value) {
-            cx.error("E022", &o.span, format!("{ctx} order lists `{}` twice", o.value))
-                .with("listed again", Some("list every member exactly once".into()));
+            cx.error(
+                "E022",
+                &o.span,
+                format!("{ctx} order lists `{}` twice", o.value),
+            )
+            .with(
+                "listed again",
+                Some("list every member exactly once".into()),
+            );
             ok = false;
         }
     }
-    let missing: Vec<&str> = unlisted.iter().copied().filter(|n| !suggested.contains(n)).collect();
+    let missing: Vec<&str> = unlisted
+        .iter()
+        .copied()
+        .filter(|n| !suggested.contains(n))
+        .collect();
     if !missing.is_empty() && !listed_in_hint {
-        cx.error("E022", &g.order.span, format!("{ctx} order leaves out {}", missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")))
-            .with("incomplete", Some("`order` must list every member of the group exactly once".into()));
+        cx.error(
+            "E022",
+            &g.order.span,
+            format!(
+                "{ctx} order leaves out {}",
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .with(
+            "incomplete",
+            Some("`order` must list every member of the group exactly once".into()),
+        );
         ok = false;
     }
-    let matrix: Vec<Vec<Decimal>> = g.matrix.value.iter().map(|r| r.value.iter().map(|e| e.value.0).collect()).collect();
+    let matrix: Vec<Vec<Decimal>> = g
+        .matrix
+        .value
+        .iter()
+        .map(|r| r.value.iter().map(|e| e.value.0).collect())
+        .collect();
     let n = g.order.value.len();
     if matrix.len() != n {
-        cx.error("E022", &g.matrix.span, format!("{ctx} matrix has {} rows but order lists {n} members", matrix.len()))
-            .with("wrong size", Some(format!("the matrix must be {n} x {n}")));
+        cx.error(
+            "E022",
+            &g.matrix.span,
+            format!(
+                "{ctx} matrix has {} rows but order lists {n} members",
+                matrix.len()
+            ),
+        )
+        .with("wrong size", Some(format!("the matrix must be {n} x {n}")));
         return None;
     }
     let result = match ahp::weights(&matrix) {
         Ok(r) => r,
         Err(e) => {
             let (span, msg, hint) = match e {
-                AhpError::Empty => (g.matrix.span.clone(), "matrix is empty".to_string(), "give one row per member".to_string()),
-                AhpError::TooLarge(n) => (g.matrix.span.clone(), format!("matrix is {n} x {n}; AHP supports at most {}", ahp::MAX_SIZE), "split the group, or give weights directly".to_string()),
-                AhpError::NotSquare { row, len, n } => (g.matrix.value[row].span.clone(), format!("matrix row {} has {len} entries, expected {n}", row + 1), "the matrix must be square".to_string()),
+                AhpError::Empty => (
+                    g.matrix.span.clone(),
+                    "matrix is empty".to_string(),
+                    "give one row per member".to_string(),
+                ),
+                AhpError::TooLarge(n) => (
+                    g.matrix.span.clone(),
+                    format!(
+                        "matrix is {n} x {n}; AHP supports at most {}",
+                        ahp::MAX_SIZE
+                    ),
+                    "split the group, or give weights directly".to_string(),
+                ),
+                AhpError::NotSquare { row, len, n } => (
+                    g.matrix.value[row].span.clone(),
+                    format!("matrix row {} has {len} entries, expected {n}", row + 1),
+                    "the matrix must be square".to_string(),
+                ),
                 AhpError::NotReciprocal { i, j } => (
                     g.matrix.value[j].value[i].span.clone(),
-                    format!("matrix is not reciprocal: entry ({}, {}) should be 1 / entry ({}, {})", j + 1, i + 1, i + 1, j + 1),
-                    if i == j { "diagonal entries must be 1".to_string() } else { "write the reciprocal as a fraction, e.g. \"1/3\" opposite 3".to_string() },
+                    format!(
+                        "matrix is not reciprocal: entry ({}, {}) should be 1 / entry ({}, {})",
+                        j + 1,
+                        i + 1,
+                        i + 1,
+                        j + 1
+                    ),
+                    if i == j {
+                        "diagonal entries must be 1".to_string()
+                    } else {
+                        "write the reciprocal as a fraction, e.g. \"1/3\" opposite 3".to_string()
+                    },
                 ),
-                AhpError::Overflow => (g.matrix.span.clone(), "matrix entries are too large to compute with".to_string(), "use Saaty's 1..9 scale".to_string()),
+                AhpError::Overflow => (
+                    g.matrix.span.clone(),
+                    "matrix entries are too large to compute with".to_string(),
+                    "use Saaty's 1..9 scale".to_string(),
+                ),
             };
-            cx.error("E022", &span, format!("{ctx} {msg}")).with("here", Some(hint));
+            cx.error("E022", &span, format!("{ctx} {msg}"))
+                .with("here", Some(hint));
             return None;
         }
     };
@@ -965,14 +1459,30 @@ fn ahp_group(
     }
     for (name, span) in members {
         if let Some(span) = span {
-            cx.warning("W004", span, format!("weight of `{name}` is ignored: {ctx} sets this group's weights"))
-                .with("overridden by AHP", Some("remove the `weight` key".into()));
+            cx.warning(
+                "W004",
+                span,
+                format!("weight of `{name}` is ignored: {ctx} sets this group's weights"),
+            )
+            .with("overridden by AHP", Some("remove the `weight` key".into()));
         }
     }
-    let by_name: HashMap<&str, Decimal> = g.order.value.iter().map(|o| o.value.as_str()).zip(result.weights.iter().copied()).collect();
+    let by_name: HashMap<&str, Decimal> = g
+        .order
+        .value
+        .iter()
+        .map(|o| o.value.as_str())
+        .zip(result.weights.iter().copied())
+        .collect();
     out.push(AhpGroup {
         key: key.to_string(),
-        members: g.order.value.iter().map(|o| o.value.clone()).zip(result.weights.iter().copied()).collect(),
+        members: g
+            .order
+            .value
+            .iter()
+            .map(|o| o.value.clone())
+            .zip(result.weights.iter().copied())
+            .collect(),
         lambda_max: result.lambda_max,
         consistency_ratio: result.consistency_ratio,
     });
@@ -981,18 +1491,25 @@ fn ahp_group(
 
 /// Sum of a group's weights; absurdly large weights are an error, not a
 /// panic, pointing at the weight whose addition overflows.
-fn checked_total(cx: &mut Ctx, weights: impl Iterator<Item = (Decimal, Option<Range<usize>>)>, what: &str) -> Decimal {
+fn checked_total(
+    cx: &mut Ctx,
+    weights: impl Iterator<Item = (Decimal, Option<Range<usize>>)>,
+    what: &str,
+) -> Decimal {
     let mut total = Decimal::ZERO;
     for (w, span) in weights {
         match total.checked_add(w) {
             Some(t) => total = t,
             None => {
-                let d = Diagnostic::error("E024", format!("weights of {what} are too large to add up"));
+                let d =
+                    Diagnostic::error("E024", format!("weights of {what} are too large to add up"));
                 let d = match span {
                     Some(span) => d.at(cx.src, span).label("the sum overflows here"),
                     None => d.in_file(cx.src),
                 };
-                cx.diags.push(d.hint("weights are relative: scale them down (30/30/20/20 means the same as 3/3/2/2)"));
+                cx.diags.push(d.hint(
+                    "weights are relative: scale them down (30/30/20/20 means the same as 3/3/2/2)",
+                ));
                 return Decimal::ONE;
             }
         }
@@ -1011,19 +1528,52 @@ fn normalise(
 ) {
     let weight_span = |kind: &str, id: &str| -> Option<Range<usize>> {
         match kind {
-            "perspective" => file.perspectives.iter().find(|r| r.id.value == id).map(|r| r.weight.as_ref().map_or(r.id.span.clone(), |w| w.span.clone())),
-            "objective" => file.objectives.iter().find(|r| r.id.value == id).map(|r| r.weight.as_ref().map_or(r.id.span.clone(), |w| w.span.clone())),
-            _ => file.indicators.iter().find(|r| r.id.value == id).map(|r| r.weight.as_ref().map_or(r.id.span.clone(), |w| w.span.clone())),
+            "perspective" => file
+                .perspectives
+                .iter()
+                .find(|r| r.id.value == id)
+                .map(|r| {
+                    r.weight
+                        .as_ref()
+                        .map_or(r.id.span.clone(), |w| w.span.clone())
+                }),
+            "objective" => file.objectives.iter().find(|r| r.id.value == id).map(|r| {
+                r.weight
+                    .as_ref()
+                    .map_or(r.id.span.clone(), |w| w.span.clone())
+            }),
+            _ => file.indicators.iter().find(|r| r.id.value == id).map(|r| {
+                r.weight
+                    .as_ref()
+                    .map_or(r.id.span.clone(), |w| w.span.clone())
+            }),
         }
     };
     let zero_group = |cx: &mut Ctx, what: String, first: Option<Range<usize>>| {
-        cx.error("E010", &first.unwrap_or(0..0), format!("all weights are 0 in {what}"))
-            .with("every sibling weighs 0", Some("give at least one member a weight > 0".into()));
+        cx.error(
+            "E010",
+            &first.unwrap_or(0..0),
+            format!("all weights are 0 in {what}"),
+        )
+        .with(
+            "every sibling weighs 0",
+            Some("give at least one member a weight > 0".into()),
+        );
     };
 
-    let total = checked_total(cx, perspectives.iter().map(|p| (p.weight, weight_span("perspective", &p.id))), "the perspectives");
+    let total = checked_total(
+        cx,
+        perspectives
+            .iter()
+            .map(|p| (p.weight, weight_span("perspective", &p.id))),
+        "the perspectives",
+    );
     if total.is_zero() && !perspectives.is_empty() {
-        zero_group(cx, "the perspectives".into(), weight_span("perspective", &perspectives[0].id));
+        zero_group(
+            cx,
+            "the perspectives".into(),
+            weight_span("perspective", &perspectives[0].id),
+        );
     }
     for p in perspectives.iter_mut() {
         p.share = p.weight.checked_div(total).unwrap_or_default();
@@ -1041,7 +1591,11 @@ fn normalise(
             Node::Objective(o) => weight_span("objective", &objectives[*o].id),
             Node::Indicator(i) => weight_span("indicator", &indicators[*i].id),
         });
-        let total = checked_total(cx, weights.iter().copied().zip(spans), &format!("perspective `{}`", p.id));
+        let total = checked_total(
+            cx,
+            weights.iter().copied().zip(spans),
+            &format!("perspective `{}`", p.id),
+        );
         if total.is_zero() && !weights.is_empty() {
             let first = match p.children[0] {
                 Node::Objective(o) => weight_span("objective", &objectives[o].id),
@@ -1063,13 +1617,25 @@ fn normalise(
     for o in objectives.iter_mut() {
         let total = checked_total(
             cx,
-            o.indicators.iter().map(|&i| (indicators[i].weight, weight_span("indicator", &indicators[i].id))),
+            o.indicators.iter().map(|&i| {
+                (
+                    indicators[i].weight,
+                    weight_span("indicator", &indicators[i].id),
+                )
+            }),
             &format!("objective `{}`", o.id),
         );
         if total.is_zero() && !o.indicators.is_empty() {
-            zero_group(cx, format!("objective `{}`", o.id), weight_span("indicator", &indicators[o.indicators[0]].id));
+            zero_group(
+                cx,
+                format!("objective `{}`", o.id),
+                weight_span("indicator", &indicators[o.indicators[0]].id),
+            );
         }
-        let outer = perspectives.get(o.perspective).map_or(Decimal::ZERO, |p| p.share) * o.share;
+        let outer = perspectives
+            .get(o.perspective)
+            .map_or(Decimal::ZERO, |p| p.share)
+            * o.share;
         for &i in &o.indicators {
             let share = indicators[i].weight.checked_div(total).unwrap_or_default();
             indicators[i].share = share;

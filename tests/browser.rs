@@ -22,7 +22,11 @@ fn chromium() -> Option<PathBuf> {
 }
 
 /// Serves `body` at `/report.html` until `stop`; records request lines.
-fn serve(body: String, stop: Arc<AtomicBool>, log: Arc<Mutex<Vec<String>>>) -> (u16, std::thread::JoinHandle<()>) {
+fn serve(
+    body: String,
+    stop: Arc<AtomicBool>,
+    log: Arc<Mutex<Vec<String>>>,
+) -> (u16, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -32,7 +36,9 @@ fn serve(body: String, stop: Arc<AtomicBool>, log: Arc<Mutex<Vec<String>>>) -> (
             match listener.accept() {
                 Ok((stream, _)) => {
                     stream.set_nonblocking(false).unwrap();
-                    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(5)))
+                        .unwrap();
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
                     let mut request = String::new();
                     // Chromium opens spare connections it may never use.
@@ -48,9 +54,16 @@ fn serve(body: String, stop: Arc<AtomicBool>, log: Arc<Mutex<Vec<String>>>) -> (
                     log.lock().unwrap().push(path.clone());
                     let mut s = stream;
                     if path == "/report.html" {
-                        let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                        let _ = write!(
+                            s,
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
                     } else {
-                        let _ = write!(s, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        let _ = write!(
+                            s,
+                            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        );
                     }
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(20)),
@@ -99,13 +112,23 @@ fn screenshot(chrome: &Path, url: &str, out: &Path, size: &str, profile: &Path, 
 #[test]
 fn html_report_loads_in_chromium_with_no_failed_requests() {
     let Some(chrome) = chromium() else {
-        assert!(std::env::var_os("CI").is_none(), "CI must install chromium (see .ci/run)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (see .ci/run)"
+        );
         eprintln!("note: chromium not installed; browser test skipped");
         return;
     };
     let out = Command::new(env!("CARGO_BIN_EXE_bsc"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["report", "scorecards/crm.toml", "scorecards/crm-2026-Q2.toml", "scorecards/crm-2026-Q3.toml", "--format", "html"])
+        .args([
+            "report",
+            "scorecards/crm.toml",
+            "scorecards/crm-2026-Q2.toml",
+            "scorecards/crm-2026-Q3.toml",
+            "--format",
+            "html",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -117,13 +140,27 @@ fn html_report_loads_in_chromium_with_no_failed_requests() {
     let url = format!("http://127.0.0.1:{port}/report.html");
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let work = tempfile::tempdir().unwrap();
-    for (name, size) in [("report-laptop.png", "1280,2600"), ("report-phone.png", "390,2600")] {
+    for (name, size) in [
+        ("report-laptop.png", "1280,2600"),
+        ("report-phone.png", "390,2600"),
+    ] {
         let shot = tmp.join(name);
         let _ = std::fs::remove_file(&shot);
         let netlog = work.path().join(format!("{name}.netlog.json"));
-        screenshot(&chrome, &url, &shot, size, &work.path().join(format!("profile-{name}")), &netlog);
+        screenshot(
+            &chrome,
+            &url,
+            &shot,
+            size,
+            &work.path().join(format!("profile-{name}")),
+            &netlog,
+        );
         let png = std::fs::read(&shot).expect("screenshot written");
-        assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "a real screenshot ({} bytes)", png.len());
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 20_000,
+            "a real screenshot ({} bytes)",
+            png.len()
+        );
 
         // Every URL the browser touched: only the report itself.
         let net = std::fs::read_to_string(&netlog).expect("net log written");
@@ -151,5 +188,8 @@ fn html_report_loads_in_chromium_with_no_failed_requests() {
     server.join().unwrap();
     let requests = log.lock().unwrap().clone();
     assert!(!requests.is_empty(), "the page was requested");
-    assert!(requests.iter().all(|p| p == "/report.html"), "unexpected requests: {requests:?}");
+    assert!(
+        requests.iter().all(|p| p == "/report.html"),
+        "unexpected requests: {requests:?}"
+    );
 }

@@ -73,7 +73,10 @@ fn every_example_validates_without_any_diagnostic() {
     for path in example_files() {
         let src = read(&path);
         if path.extension().is_some_and(|e| e == "csv") {
-            panic!("{}: CSV examples cannot name their scorecard; use TOML with `scorecard = \"id\"`", src.name);
+            panic!(
+                "{}: CSV examples cannot name their scorecard; use TOML with `scorecard = \"id\"`",
+                src.name
+            );
         }
         match kind(&src) {
             Kind::Scorecard => {
@@ -82,7 +85,10 @@ fn every_example_validates_without_any_diagnostic() {
                 clean_or_report(&diags, &src.name, &mut failures);
                 if let Some(card) = card {
                     if let Some((other, _)) = cards.get(&card.id) {
-                        failures.push(format!("{} and {other} both declare scorecard id `{}`", src.name, card.id));
+                        failures.push(format!(
+                            "{} and {other} both declare scorecard id `{}`",
+                            src.name, card.id
+                        ));
                     }
                     cards.insert(card.id.clone(), (src.name.clone(), card));
                 }
@@ -91,12 +97,22 @@ fn every_example_validates_without_any_diagnostic() {
         }
     }
 
-    assert!(cards.len() >= 2, "expected the shipped example scorecards, found {}", cards.len());
-    assert!(!measurements.is_empty(), "expected example measurements files");
+    assert!(
+        cards.len() >= 2,
+        "expected the shipped example scorecards, found {}",
+        cards.len()
+    );
+    assert!(
+        !measurements.is_empty(),
+        "expected example measurements files"
+    );
 
     for (src, id) in &measurements {
         let Some((_, card)) = cards.get(id) else {
-            failures.push(format!("{}: names scorecard `{id}`, which no valid example declares", src.name));
+            failures.push(format!(
+                "{}: names scorecard `{id}`, which no valid example declares",
+                src.name
+            ));
             continue;
         };
         let mut diags = Diagnostics::default();
@@ -107,7 +123,11 @@ fn every_example_validates_without_any_diagnostic() {
         }
     }
 
-    assert!(failures.is_empty(), "broken examples:\n\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "broken examples:\n\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -4,7 +4,11 @@
 use std::process::Command;
 
 fn bsc(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bsc")).args(args).env("NO_COLOR", "1").output().expect("bsc runs")
+    Command::new(env!("CARGO_BIN_EXE_bsc"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("bsc runs")
 }
 
 #[test]
@@ -15,12 +19,29 @@ fn every_starter_validates_clean() {
             let path = dir.path().join("card");
             let p = path.to_str().unwrap();
             let out = bsc(&["init", p, "--template", template, "--lang", lang]);
-            assert!(out.status.success(), "{template}/{lang}: {}", String::from_utf8_lossy(&out.stderr));
-            let files: Vec<_> = std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().file_name()).collect();
-            assert_eq!(files.len(), 2, "a scorecard and a measurements file: {files:?}");
+            assert!(
+                out.status.success(),
+                "{template}/{lang}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let files: Vec<_> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(
+                files.len(),
+                2,
+                "a scorecard and a measurements file: {files:?}"
+            );
             let out = bsc(&["validate", "--deny-warnings", p]);
-            assert!(out.status.success(), "{template}/{lang}: {}", String::from_utf8_lossy(&out.stderr));
-            assert!(String::from_utf8_lossy(&out.stderr).contains("ok: 2 files checked, no problems"));
+            assert!(
+                out.status.success(),
+                "{template}/{lang}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("ok: 2 files checked, no problems")
+            );
         }
     }
 }
@@ -37,5 +58,9 @@ fn init_refuses_to_overwrite() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists; pass --force"));
     assert_eq!(std::fs::read_to_string(&card).unwrap(), "# my edits\n");
     assert!(bsc(&["init", p, "--force"]).status.success());
-    assert!(std::fs::read_to_string(&card).unwrap().contains("[scorecard]"));
+    assert!(
+        std::fs::read_to_string(&card)
+            .unwrap()
+            .contains("[scorecard]")
+    );
 }

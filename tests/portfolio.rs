@@ -10,7 +10,9 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/portfolio").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/portfolio")
+        .join(name)
 }
 
 fn bsc(args: &[&str]) -> Output {
@@ -27,10 +29,19 @@ fn text(b: &[u8]) -> String {
 
 /// Runs `bsc evaluate CARD --data DATA ARGS...`, expecting success.
 fn evaluate(card: &Path, data: &Path, args: &[&str]) -> String {
-    let mut all = vec!["evaluate", card.to_str().unwrap(), "--data", data.to_str().unwrap()];
+    let mut all = vec![
+        "evaluate",
+        card.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ];
     all.extend_from_slice(args);
     let out = bsc(&all);
-    assert!(out.status.success(), "{all:?} failed:\n{}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{all:?} failed:\n{}",
+        text(&out.stderr)
+    );
     text(&out.stdout)
 }
 
@@ -44,7 +55,12 @@ fn json(card: &Path, data: &Path, args: &[&str]) -> Vec<Value> {
 }
 
 fn indicator<'a>(unit: &'a Value, id: &str) -> &'a Value {
-    unit["indicators"].as_array().unwrap().iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("no {id}"))
+    unit["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap_or_else(|| panic!("no {id}"))
 }
 
 /// A JSON number exactly as printed (full precision, never a float).
@@ -74,17 +90,36 @@ fn three_units_three_periods() {
     assert_eq!(num(&indicator(east, "revenue")["actual"]), "500");
     assert_eq!(num(&indicator(east, "revenue")["previous_actual"]), "400");
     assert_eq!(num(&indicator(east, "conversion")["actual"]), "0.01"); // 2 / 200
-    assert_eq!(num(&indicator(east, "conversion")["previous_actual"]), "0.3"); // 30 / 100
+    assert_eq!(
+        num(&indicator(east, "conversion")["previous_actual"]),
+        "0.3"
+    ); // 30 / 100
 
     // JSON Lines: the same objects, one per line, same order.
     let lines = evaluate(&card, &data, &["--format", "jsonl"]);
-    let parsed: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let parsed: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(parsed, all);
 
     // CSV: a ranking by composite, with every perspective.
     let csv = evaluate(&card, &data, &["--format", "csv"]);
     let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows[0], ["rank", "unit", "composite", "status", "coverage", "financial", "customer", "internal_process", "learning_growth"]);
+    assert_eq!(
+        rows[0],
+        [
+            "rank",
+            "unit",
+            "composite",
+            "status",
+            "coverage",
+            "financial",
+            "customer",
+            "internal_process",
+            "learning_growth"
+        ]
+    );
     assert_eq!(rows.len(), 4);
     let ranked: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[0], r[1])).collect();
     assert_eq!(ranked, [("1", "North"), ("2", "East"), ("3", "West")]);
@@ -97,8 +132,15 @@ fn three_units_three_periods() {
 
     // Table: the same ranking, rounded, with the trend against 2026-Q2.
     let table = evaluate(&card, &data, &[]);
-    assert!(table.starts_with("Branch performance — 3 units, period 2026-Q3, trend against 2026-Q2\n"), "{table}");
-    let order: Vec<&str> = table.lines().skip(3).map(|l| l.split_whitespace().nth(1).unwrap()).collect();
+    assert!(
+        table.starts_with("Branch performance — 3 units, period 2026-Q3, trend against 2026-Q2\n"),
+        "{table}"
+    );
+    let order: Vec<&str> = table
+        .lines()
+        .skip(3)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
     assert_eq!(order, ["North", "East", "West"]);
 
     // An earlier period: its own previous period, and no later data leaks in.
@@ -106,7 +148,12 @@ fn three_units_three_periods() {
     assert_eq!(num(&indicator(&q2[0], "revenue")["actual"]), "400");
     assert_eq!(num(&indicator(&q2[0], "revenue")["previous_actual"]), "300");
     let q1 = json(&card, &data, &["--period", "2026-Q1"]);
-    assert!(indicator(&q1[0], "revenue").get("previous_actual").is_none(), "no period before 2026-Q1");
+    assert!(
+        indicator(&q1[0], "revenue")
+            .get("previous_actual")
+            .is_none(),
+        "no period before 2026-Q1"
+    );
 }
 
 /// Each unit of a portfolio run scores exactly as `bsc evaluate` does on
@@ -131,7 +178,14 @@ fn units_match_single_evaluations() {
             std::fs::write(&path, toml).unwrap();
             files.push(path);
         }
-        let out = bsc(&["evaluate", card.to_str().unwrap(), files[0].to_str().unwrap(), files[1].to_str().unwrap(), "--format", "json"]);
+        let out = bsc(&[
+            "evaluate",
+            card.to_str().unwrap(),
+            files[0].to_str().unwrap(),
+            files[1].to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let single: Value = serde_json::from_slice(&out.stdout).unwrap();
         let portfolio = all.iter().find(|u| u["unit"] == unit).unwrap();
@@ -179,18 +233,33 @@ fn ytd_rollup_computes_rates_from_rolled_up_inputs() {
     // A roll-up of two periods has the two before it... when the data has them.
     let h2 = json(&card, &data, &["--from", "2026-Q2"]);
     assert_eq!(h2[0]["period"], "2026-Q2..2026-Q3");
-    assert!(indicator(&h2[0], "revenue").get("previous_actual").is_none());
+    assert!(
+        indicator(&h2[0], "revenue")
+            .get("previous_actual")
+            .is_none()
+    );
 }
 
 #[test]
 fn grouped_and_interleaved_files_agree() {
     let card = fixture("card.toml");
-    let (grouped, interleaved) = (fixture("three-units.csv"), fixture("three-units-by-period.csv"));
+    let (grouped, interleaved) = (
+        fixture("three-units.csv"),
+        fixture("three-units-by-period.csv"),
+    );
     for format in ["table", "csv", "json", "jsonl"] {
-        for span in [&[][..], &["--from", "2026-Q1"][..], &["--period", "2026-Q2"][..]] {
+        for span in [
+            &[][..],
+            &["--from", "2026-Q1"][..],
+            &["--period", "2026-Q2"][..],
+        ] {
             let mut args = vec!["--format", format];
             args.extend_from_slice(span);
-            assert_eq!(evaluate(&card, &grouped, &args), evaluate(&card, &interleaved, &args), "{args:?}");
+            assert_eq!(
+                evaluate(&card, &grouped, &args),
+                evaluate(&card, &interleaved, &args),
+                "{args:?}"
+            );
         }
     }
 }
@@ -223,25 +292,61 @@ fn units_without_rows_in_the_period_are_noted() {
     let card = fixture("card.toml");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("closed.csv");
-    std::fs::write(&data, "period,unit,id,value\n2026-Q1,Closed,revenue,10\n2026-Q2,Open,revenue,20\n").unwrap();
-    let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", data.to_str().unwrap(), "--format", "csv"]);
+    std::fs::write(
+        &data,
+        "period,unit,id,value\n2026-Q1,Closed,revenue,10\n2026-Q2,Open,revenue,20\n",
+    )
+    .unwrap();
+    let out = bsc(&[
+        "evaluate",
+        card.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
     assert!(out.status.success());
-    assert_eq!(text(&out.stdout).lines().count(), 2, "{}", text(&out.stdout));
-    assert!(text(&out.stderr).contains("note: 1 unit without rows in 2026-Q2 not evaluated: Closed"), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().count(),
+        2,
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("note: 1 unit without rows in 2026-Q2 not evaluated: Closed"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// Writes the fixture's rows as a workbook: one long sheet, or a sheet per
 /// period. Numbers are written as numbers, labels as text.
-fn workbook(path: &Path, per_period: bool, tweak: impl Fn(&str, &str, &str, &str) -> Option<String>) {
+fn workbook(
+    path: &Path,
+    per_period: bool,
+    tweak: impl Fn(&str, &str, &str, &str) -> Option<String>,
+) {
     use rust_xlsxwriter::Workbook;
     let csv = std::fs::read_to_string(fixture("three-units.csv")).unwrap();
-    let rows: Vec<Vec<String>> = csv.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect();
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
     let mut wb = Workbook::new();
-    let sheets: Vec<Option<&str>> = if per_period { vec![Some("2026-Q1"), Some("2026-Q2"), Some("2026-Q3")] } else { vec![None] };
+    let sheets: Vec<Option<&str>> = if per_period {
+        vec![Some("2026-Q1"), Some("2026-Q2"), Some("2026-Q3")]
+    } else {
+        vec![None]
+    };
     for sheet in sheets {
         let ws = wb.add_worksheet();
         ws.set_name(sheet.unwrap_or("Data")).unwrap();
-        let head: &[&str] = if per_period { &["unit", "id", "value"] } else { &["period", "unit", "id", "value"] };
+        let head: &[&str] = if per_period {
+            &["unit", "id", "value"]
+        } else {
+            &["period", "unit", "id", "value"]
+        };
         for (c, h) in head.iter().enumerate() {
             ws.write_string(0, c as u16, *h).unwrap();
         }
@@ -252,10 +357,14 @@ fn workbook(path: &Path, per_period: bool, tweak: impl Fn(&str, &str, &str, &str
             }
             let n = cells.len();
             for (c, v) in cells.iter().enumerate() {
-                let replaced = (c == n - 1).then(|| tweak(&row[0], &row[1], &row[2], v)).flatten();
+                let replaced = (c == n - 1)
+                    .then(|| tweak(&row[0], &row[1], &row[2], v))
+                    .flatten();
                 match (replaced, v.parse::<f64>()) {
                     (Some(s), _) => ws.write_string(r, c as u16, s).map(|_| ()).unwrap(),
-                    (None, Ok(f)) if c == n - 1 => ws.write_number(r, c as u16, f).map(|_| ()).unwrap(),
+                    (None, Ok(f)) if c == n - 1 => {
+                        ws.write_number(r, c as u16, f).map(|_| ()).unwrap()
+                    }
                     _ => ws.write_string(r, c as u16, *v).map(|_| ()).unwrap(),
                 }
             }
@@ -268,13 +377,27 @@ fn workbook(path: &Path, per_period: bool, tweak: impl Fn(&str, &str, &str, &str
 fn workbooks_read_like_csv() {
     let (card, data) = (fixture("card.toml"), fixture("three-units.csv"));
     let dir = tempfile::tempdir().unwrap();
-    let (long, per_period) = (dir.path().join("long.xlsx"), dir.path().join("quarters.xlsx"));
+    let (long, per_period) = (
+        dir.path().join("long.xlsx"),
+        dir.path().join("quarters.xlsx"),
+    );
     workbook(&long, false, |_, _, _, _| None);
     workbook(&per_period, true, |_, _, _, _| None);
-    for args in [&["--format", "json"][..], &["--format", "csv", "--from", "2026-Q1"][..]] {
+    for args in [
+        &["--format", "json"][..],
+        &["--format", "csv", "--from", "2026-Q1"][..],
+    ] {
         let from_csv = evaluate(&card, &data, args);
-        assert_eq!(evaluate(&card, &long, args), from_csv, "long layout {args:?}");
-        assert_eq!(evaluate(&card, &per_period, args), from_csv, "sheet per period {args:?}");
+        assert_eq!(
+            evaluate(&card, &long, args),
+            from_csv,
+            "long layout {args:?}"
+        );
+        assert_eq!(
+            evaluate(&card, &per_period, args),
+            from_csv,
+            "sheet per period {args:?}"
+        );
     }
 }
 
@@ -289,7 +412,12 @@ fn workbook_errors_name_sheet_and_cell() {
         ("2026-Q1", "East", "won") => Some("12%".into()),
         _ => None,
     });
-    let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", book.to_str().unwrap()]);
+    let out = bsc(&[
+        "evaluate",
+        card.to_str().unwrap(),
+        "--data",
+        book.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let err = text(&out.stderr);
@@ -303,7 +431,16 @@ fn workbook_errors_name_sheet_and_cell() {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("2026-Q3").unwrap();
-    for (r, row) in [["unit", "id", "value"], ["East", "revenue", "1"], ["East", "csat", "4"], ["East", "revenue", "2"], ["", "csat", "3"]].iter().enumerate() {
+    for (r, row) in [
+        ["unit", "id", "value"],
+        ["East", "revenue", "1"],
+        ["East", "csat", "4"],
+        ["East", "revenue", "2"],
+        ["", "csat", "3"],
+    ]
+    .iter()
+    .enumerate()
+    {
         for (c, v) in row.iter().enumerate() {
             if !v.is_empty() {
                 ws.write_string(r as u32, c as u16, *v).unwrap();
@@ -311,23 +448,41 @@ fn workbook_errors_name_sheet_and_cell() {
         }
     }
     wb.save(&book).unwrap();
-    let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", book.to_str().unwrap()]);
+    let out = bsc(&[
+        "evaluate",
+        card.to_str().unwrap(),
+        "--data",
+        book.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
         err.contains("sheet `2026-Q3`, cell B4 (column `id`): `revenue` is given twice for unit `East` in period `2026-Q3` (first given on sheet `2026-Q3` row 2)"),
         "{err}"
     );
-    assert!(err.contains("sheet `2026-Q3`, cell A5 (column `unit`): the unit is empty"), "{err}");
+    assert!(
+        err.contains("sheet `2026-Q3`, cell A5 (column `unit`): the unit is empty"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_rows_are_reported_with_rows_and_columns() {
     let (card, data) = (fixture("card.toml"), fixture("bad-rows.csv"));
     for format in ["table", "csv", "json", "jsonl"] {
-        let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", data.to_str().unwrap(), "--format", format]);
+        let out = bsc(&[
+            "evaluate",
+            card.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
         assert_eq!(out.status.code(), Some(1), "{format}");
-        assert!(out.stdout.is_empty(), "{format}: nothing is printed from a bad file");
+        assert!(
+            out.stdout.is_empty(),
+            "{format}: nothing is printed from a bad file"
+        );
         let err = text(&out.stderr);
         for expected in [
             "error[E031]: row 3, column `id`: `revnue` is not an indicator or input of scorecard `branch-performance`",
@@ -340,7 +495,10 @@ fn bad_rows_are_reported_with_rows_and_columns() {
             "bad-rows.csv:5:18",
             "failed: 6 errors in",
         ] {
-            assert!(err.contains(expected), "{format}: missing {expected:?} in\n{err}");
+            assert!(
+                err.contains(expected),
+                "{format}: missing {expected:?} in\n{err}"
+            );
         }
     }
 }
@@ -355,14 +513,27 @@ fn bad_headers_and_usage() {
         p
     };
     let run = |data: &Path, extra: &[&str]| {
-        let mut a = vec!["evaluate", card.to_str().unwrap(), "--data", data.to_str().unwrap()];
+        let mut a = vec![
+            "evaluate",
+            card.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ];
         a.extend_from_slice(extra);
         bsc(&a)
     };
-    let out = run(&write("h.csv", "period,unit,idd,value\n2026-Q1,A,revenue,1\n"), &[]);
+    let out = run(
+        &write("h.csv", "period,unit,idd,value\n2026-Q1,A,revenue,1\n"),
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("unknown column `idd`") && err.contains("did you mean `id`?") && err.contains("no id column"), "{err}");
+    assert!(
+        err.contains("unknown column `idd`")
+            && err.contains("did you mean `id`?")
+            && err.contains("no id column"),
+        "{err}"
+    );
 
     let out = run(&write("empty.csv", ""), &[]);
     assert_eq!(out.status.code(), Some(1));
@@ -375,15 +546,43 @@ fn bad_headers_and_usage() {
     let data = fixture("three-units.csv");
     let out = run(&data, &["--period", "2027-Q1"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("period `2027-Q1` is not in the data; it has 2026-Q1, 2026-Q2, 2026-Q3"), "{}", text(&out.stderr));
-    assert_eq!(run(&data, &["--from", "2026-Q3", "--to", "2026-Q1"]).status.code(), Some(2));
-    assert_eq!(run(&data, &["--period", "2026-Q1", "--from", "2026-Q1"]).status.code(), Some(2));
-    assert_eq!(run(&dir.path().join("missing.csv"), &[]).status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .contains("period `2027-Q1` is not in the data; it has 2026-Q1, 2026-Q2, 2026-Q3"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        run(&data, &["--from", "2026-Q3", "--to", "2026-Q1"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&data, &["--period", "2026-Q1", "--from", "2026-Q1"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&dir.path().join("missing.csv"), &[]).status.code(),
+        Some(2)
+    );
     assert_eq!(run(&write("data.txt", "x"), &[]).status.code(), Some(2));
     let out = bsc(&["evaluate", card.to_str().unwrap(), "--from", "2026-Q1"]);
     assert_eq!(out.status.code(), Some(2), "--from needs --data");
-    let out = bsc(&["evaluate", card.to_str().unwrap(), "m.toml", "--data", data.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "measurements files and --data exclude each other");
+    let out = bsc(&[
+        "evaluate",
+        card.to_str().unwrap(),
+        "m.toml",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "measurements files and --data exclude each other"
+    );
     // A file that is not a workbook is a data error, not a crash.
     let out = run(&write("fake.xlsx", "not a zip"), &[]);
     assert_eq!(out.status.code(), Some(1));
@@ -404,12 +603,25 @@ fn jsonl_streams_units_in_input_order() {
     }
     std::fs::write(&data, csv).unwrap();
     let lines = evaluate(&card, &data, &["--format", "jsonl"]);
-    let names: Vec<String> = lines.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["unit"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["unit"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
     let expected: Vec<String> = (0..300).rev().map(|u| format!("u{u:03}")).collect();
     assert_eq!(names, expected);
     // The ranking does not depend on the input order: ties broken by name.
     let csv = evaluate(&card, &data, &["--format", "csv"]);
-    let first: Vec<&str> = csv.lines().skip(1).take(3).map(|l| l.split(',').nth(1).unwrap()).collect();
+    let first: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .take(3)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
     assert_eq!(first, ["u000", "u001", "u002"]);
 }
 
@@ -417,19 +629,41 @@ fn jsonl_streams_units_in_input_order() {
 fn missing_error_policy_names_the_units() {
     let dir = tempfile::tempdir().unwrap();
     let card = dir.path().join("strict.toml");
-    let text_card = std::fs::read_to_string(fixture("card.toml")).unwrap().replace("name = \"Branch performance\"", "name = \"Branch performance\"\nmissing = \"error\"");
+    let text_card = std::fs::read_to_string(fixture("card.toml"))
+        .unwrap()
+        .replace(
+            "name = \"Branch performance\"",
+            "name = \"Branch performance\"\nmissing = \"error\"",
+        );
     std::fs::write(&card, text_card).unwrap();
     let data = fixture("three-units.csv");
     let ok = evaluate(&card, &data, &["--format", "csv"]);
     assert_eq!(ok.lines().count(), 4);
     let holed = dir.path().join("holed.csv");
     let csv = std::fs::read_to_string(&data).unwrap();
-    std::fs::write(&holed, csv.lines().filter(|l| !l.starts_with("2026-Q3,West,leads")).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    std::fs::write(
+        &holed,
+        csv.lines()
+            .filter(|l| !l.starts_with("2026-Q3,West,leads"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
     for format in ["csv", "json", "jsonl"] {
-        let out = bsc(&["evaluate", card.to_str().unwrap(), "--data", holed.to_str().unwrap(), "--format", format]);
+        let out = bsc(&[
+            "evaluate",
+            card.to_str().unwrap(),
+            "--data",
+            holed.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
         assert_eq!(out.status.code(), Some(1), "{format}");
         let err = text(&out.stderr);
-        assert!(err.contains("1 unit lacks scores") && err.contains("West: conversion (needs leads)"), "{err}");
+        assert!(
+            err.contains("1 unit lacks scores") && err.contains("West: conversion (needs leads)"),
+            "{err}"
+        );
     }
 }
 
@@ -439,14 +673,27 @@ fn missing_error_policy_names_the_units() {
 fn evaluations_for_reports_match_json() {
     let (card_path, data) = (fixture("card.toml"), fixture("three-units.csv"));
     let mut diags = bsc::diag::Diagnostics::default();
-    let card = bsc::read_scorecard(&card_path, &mut diags).unwrap().and_then(|c| c.scorecard).unwrap();
-    let (plan, units) = bsc::portfolio::evaluations(&card, &data, bsc::portfolio::Selection::Latest).unwrap();
+    let card = bsc::read_scorecard(&card_path, &mut diags)
+        .unwrap()
+        .and_then(|c| c.scorecard)
+        .unwrap();
+    let (plan, units) =
+        bsc::portfolio::evaluations(&card, &data, bsc::portfolio::Selection::Latest).unwrap();
     assert_eq!(plan.label(&plan.current), "2026-Q3");
-    let as_json: Vec<Value> = units.iter().map(|u| serde_json::to_value(&u.evaluation).unwrap()).collect();
+    let as_json: Vec<Value> = units
+        .iter()
+        .map(|u| serde_json::to_value(&u.evaluation).unwrap())
+        .collect();
     assert_eq!(as_json, json(&card_path, &data, &[]));
     let q2 = json(&card_path, &data, &["--period", "2026-Q2"]);
     for (u, before) in units.iter().zip(&q2) {
-        let prev = u.previous_composite.expect("a previous period").expect("a composite");
-        assert_eq!(prev.normalize().to_string(), num(&before["composite"]["score"]));
+        let prev = u
+            .previous_composite
+            .expect("a previous period")
+            .expect("a composite");
+        assert_eq!(
+            prev.normalize().to_string(),
+            num(&before["composite"]["score"])
+        );
     }
 }

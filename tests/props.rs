@@ -26,9 +26,19 @@ use bsc::score::{self, Evaluation};
 #[derive(Debug, Clone)]
 enum GRule {
     /// `direction` written out (consistent with baseline/target) or not.
-    Linear { baseline: Decimal, target: Decimal, write_direction: bool },
-    Band { low: Decimal, high: Decimal, tolerance: Decimal },
-    Curve { points: Vec<(Decimal, Decimal)> },
+    Linear {
+        baseline: Decimal,
+        target: Decimal,
+        write_direction: bool,
+    },
+    Band {
+        low: Decimal,
+        high: Decimal,
+        tolerance: Decimal,
+    },
+    Curve {
+        points: Vec<(Decimal, Decimal)>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -43,7 +53,10 @@ struct GInd {
 
 #[derive(Debug, Clone)]
 enum GChild {
-    Objective { weight: Decimal, indicators: Vec<GInd> },
+    Objective {
+        weight: Decimal,
+        indicators: Vec<GInd>,
+    },
     Indicator(GInd),
 }
 
@@ -59,9 +72,19 @@ struct GCard {
     perspectives: Vec<GPersp>,
 }
 
-const PERSPECTIVE_IDS: [&str; 4] = ["financial", "customer", "internal_process", "learning_growth"];
+const PERSPECTIVE_IDS: [&str; 4] = [
+    "financial",
+    "customer",
+    "internal_process",
+    "learning_growth",
+];
 const INPUTS: [&str; 4] = ["x0", "x1", "x2", "x3"];
-const FORMULAS: [&str; 4] = ["x0 / x1", "x0 * x1 - x2", "max(x0, x2) + abs(x3)", "(x0 + x1) / (x2 - x3)"];
+const FORMULAS: [&str; 4] = [
+    "x0 / x1",
+    "x0 * x1 - x2",
+    "max(x0, x2) + abs(x3)",
+    "(x0 + x1) / (x2 - x3)",
+];
 
 /// A decimal such as -12.34: mantissa and scale.
 fn num() -> impl Strategy<Value = Decimal> {
@@ -83,16 +106,28 @@ fn weight() -> impl Strategy<Value = Decimal> {
 fn rule() -> impl Strategy<Value = GRule> {
     let linear = (num(), num(), any::<bool>())
         .prop_filter("baseline != target", |(b, t, _)| b != t)
-        .prop_map(|(baseline, target, write_direction)| GRule::Linear { baseline, target, write_direction });
-    let band = (num(), (0i64..=500, 0u32..=2), positive()).prop_map(|(low, (w, s), tolerance)| GRule::Band {
-        low,
-        high: low + Decimal::new(w, s),
-        tolerance,
+        .prop_map(|(baseline, target, write_direction)| GRule::Linear {
+            baseline,
+            target,
+            write_direction,
+        });
+    let band = (num(), (0i64..=500, 0u32..=2), positive()).prop_map(|(low, (w, s), tolerance)| {
+        GRule::Band {
+            low,
+            high: low + Decimal::new(w, s),
+            tolerance,
+        }
     });
     // Strictly increasing values; scores 0..=100 in any order (some curves
     // are not monotone).
-    let curve = (num(), prop::collection::vec((positive(), (0i64..=1000).prop_map(|s| Decimal::new(s, 1))), 2..=4)).prop_map(
-        |(start, steps)| {
+    let curve = (
+        num(),
+        prop::collection::vec(
+            (positive(), (0i64..=1000).prop_map(|s| Decimal::new(s, 1))),
+            2..=4,
+        ),
+    )
+        .prop_map(|(start, steps)| {
             let mut v = start;
             let points = steps
                 .into_iter()
@@ -103,8 +138,7 @@ fn rule() -> impl Strategy<Value = GRule> {
                 })
                 .collect();
             GRule::Curve { points }
-        },
-    );
+        });
     prop_oneof![4 => linear, 2 => band, 2 => curve]
 }
 
@@ -116,8 +150,17 @@ fn indicator() -> impl Strategy<Value = GInd> {
         prop::option::weighted(0.25, 0..FORMULAS.len()),
     )
         .prop_map(|(weight, rule, max_score, formula)| {
-            let max_score = if matches!(rule, GRule::Band { .. }) { None } else { max_score };
-            GInd { weight, rule, max_score, formula }
+            let max_score = if matches!(rule, GRule::Band { .. }) {
+                None
+            } else {
+                max_score
+            };
+            GInd {
+                weight,
+                rule,
+                max_score,
+                formula,
+            }
         })
 }
 
@@ -135,27 +178,35 @@ fn card() -> impl Strategy<Value = GCard> {
         2 => (weight(), prop::collection::vec(indicator(), 1..=3)).prop_map(|(weight, indicators)| GChild::Objective { weight, indicators }),
         1 => indicator().prop_map(GChild::Indicator),
     ];
-    let persp = (weight(), prop::collection::vec(child, 1..=3)).prop_map(|(weight, children)| GPersp { weight, children });
-    (prop::option::of((100i64..=150).prop_map(Decimal::from)), prop::collection::vec(persp, 1..=4)).prop_map(|(max_score, mut perspectives)| {
-        some_positive(perspectives.iter_mut().map(|p| &mut p.weight).collect());
-        for p in &mut perspectives {
-            some_positive(
-                p.children
-                    .iter_mut()
-                    .map(|c| match c {
-                        GChild::Objective { weight, .. } => weight,
-                        GChild::Indicator(i) => &mut i.weight,
-                    })
-                    .collect(),
-            );
-            for c in &mut p.children {
-                if let GChild::Objective { indicators, .. } = c {
-                    some_positive(indicators.iter_mut().map(|i| &mut i.weight).collect());
+    let persp = (weight(), prop::collection::vec(child, 1..=3))
+        .prop_map(|(weight, children)| GPersp { weight, children });
+    (
+        prop::option::of((100i64..=150).prop_map(Decimal::from)),
+        prop::collection::vec(persp, 1..=4),
+    )
+        .prop_map(|(max_score, mut perspectives)| {
+            some_positive(perspectives.iter_mut().map(|p| &mut p.weight).collect());
+            for p in &mut perspectives {
+                some_positive(
+                    p.children
+                        .iter_mut()
+                        .map(|c| match c {
+                            GChild::Objective { weight, .. } => weight,
+                            GChild::Indicator(i) => &mut i.weight,
+                        })
+                        .collect(),
+                );
+                for c in &mut p.children {
+                    if let GChild::Objective { indicators, .. } = c {
+                        some_positive(indicators.iter_mut().map(|i| &mut i.weight).collect());
+                    }
                 }
             }
-        }
-        GCard { max_score, perspectives }
-    })
+            GCard {
+                max_score,
+                perspectives,
+            }
+        })
 }
 
 impl GCard {
@@ -175,7 +226,10 @@ impl GCard {
 
     fn toml(&self, missing: &str) -> String {
         let mut t = String::new();
-        let _ = writeln!(t, "[scorecard]\nid = \"gen\"\nname = \"Generated\"\nmissing = \"{missing}\"");
+        let _ = writeln!(
+            t,
+            "[scorecard]\nid = \"gen\"\nname = \"Generated\"\nmissing = \"{missing}\""
+        );
         if let Some(m) = self.max_score {
             let _ = writeln!(t, "max_score = {m}");
         }
@@ -184,19 +238,39 @@ impl GCard {
         let (mut o, mut k) = (0, 0);
         for (pi, p) in self.perspectives.iter().enumerate() {
             let pid = PERSPECTIVE_IDS[pi];
-            let _ = writeln!(t, "\n[[perspectives]]\nid = \"{pid}\"\nweight = {}", p.weight);
+            let _ = writeln!(
+                t,
+                "\n[[perspectives]]\nid = \"{pid}\"\nweight = {}",
+                p.weight
+            );
             for c in &p.children {
                 match c {
-                    GChild::Objective { weight, indicators: inds } => {
-                        let _ = writeln!(objectives, "\n[[objectives]]\nid = \"o{o}\"\nperspective = \"{pid}\"\nweight = {weight}");
+                    GChild::Objective {
+                        weight,
+                        indicators: inds,
+                    } => {
+                        let _ = writeln!(
+                            objectives,
+                            "\n[[objectives]]\nid = \"o{o}\"\nperspective = \"{pid}\"\nweight = {weight}"
+                        );
                         for ind in inds {
-                            write_indicator(&mut indicators, k, &format!("objective = \"o{o}\""), ind);
+                            write_indicator(
+                                &mut indicators,
+                                k,
+                                &format!("objective = \"o{o}\""),
+                                ind,
+                            );
                             k += 1;
                         }
                         o += 1;
                     }
                     GChild::Indicator(ind) => {
-                        write_indicator(&mut indicators, k, &format!("perspective = \"{pid}\""), ind);
+                        write_indicator(
+                            &mut indicators,
+                            k,
+                            &format!("perspective = \"{pid}\""),
+                            ind,
+                        );
                         k += 1;
                     }
                 }
@@ -267,7 +341,11 @@ impl GCard {
 }
 
 fn write_indicator(t: &mut String, k: usize, parent: &str, ind: &GInd) {
-    let _ = writeln!(t, "\n[[indicators]]\nid = \"k{k}\"\n{parent}\nweight = {}", ind.weight);
+    let _ = writeln!(
+        t,
+        "\n[[indicators]]\nid = \"k{k}\"\n{parent}\nweight = {}",
+        ind.weight
+    );
     if let Some(m) = ind.max_score {
         let _ = writeln!(t, "max_score = {m}");
     }
@@ -275,14 +353,32 @@ fn write_indicator(t: &mut String, k: usize, parent: &str, ind: &GInd) {
         let _ = writeln!(t, "formula = \"{}\"", FORMULAS[f]);
     }
     match &ind.rule {
-        GRule::Linear { baseline, target, write_direction } => {
-            let _ = writeln!(t, "scoring = \"linear\"\nbaseline = {baseline}\ntarget = {target}");
+        GRule::Linear {
+            baseline,
+            target,
+            write_direction,
+        } => {
+            let _ = writeln!(
+                t,
+                "scoring = \"linear\"\nbaseline = {baseline}\ntarget = {target}"
+            );
             if *write_direction {
-                let _ = writeln!(t, "direction = \"{}\"", if target > baseline { "higher" } else { "lower" });
+                let _ = writeln!(
+                    t,
+                    "direction = \"{}\"",
+                    if target > baseline { "higher" } else { "lower" }
+                );
             }
         }
-        GRule::Band { low, high, tolerance } => {
-            let _ = writeln!(t, "scoring = \"band\"\ntarget = [{low}, {high}]\ntolerance = {tolerance}");
+        GRule::Band {
+            low,
+            high,
+            tolerance,
+        } => {
+            let _ = writeln!(
+                t,
+                "scoring = \"band\"\ntarget = [{low}, {high}]\ntolerance = {tolerance}"
+            );
         }
         GRule::Curve { points } => {
             let pts: Vec<String> = points.iter().map(|(v, s)| format!("[{v}, {s}]")).collect();
@@ -342,10 +438,21 @@ fn card_and_complete_values() -> impl Strategy<Value = (GCard, GValues)> {
         (
             Just(c),
             prop::collection::vec(num().prop_map(Some), n),
-            (num(), positive(), (1000i64..=2000).prop_map(Decimal::from), (-999i64..=999).prop_map(Decimal::from)),
+            (
+                num(),
+                positive(),
+                (1000i64..=2000).prop_map(Decimal::from),
+                (-999i64..=999).prop_map(Decimal::from),
+            ),
         )
             .prop_map(|(c, indicators, (x0, x1, x2, x3))| {
-                (c, GValues { indicators, inputs: vec![Some(x0), Some(x1), Some(x2), Some(x3)] })
+                (
+                    c,
+                    GValues {
+                        indicators,
+                        inputs: vec![Some(x0), Some(x1), Some(x2), Some(x3)],
+                    },
+                )
             })
     })
 }
@@ -363,7 +470,10 @@ fn all_scores(e: &Evaluation) -> Vec<Option<Decimal>> {
 }
 
 fn cases() -> ProptestConfig {
-    ProptestConfig { cases: 64, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 64,
+        ..ProptestConfig::default()
+    }
 }
 
 // ------------------------------------------------------------- properties

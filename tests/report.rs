@@ -15,12 +15,26 @@ fn bsc(args: &[&str]) -> std::process::Output {
 
 fn report(args: &[&str]) -> String {
     let out = bsc(args);
-    assert!(out.status.success(), "bsc {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "bsc {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("UTF-8 report")
 }
 
-const CRM: [&str; 4] = ["report", "scorecards/crm.toml", "scorecards/crm-2026-Q2.toml", "scorecards/crm-2026-Q3.toml"];
-const CRM_ZH: [&str; 4] = ["report", "scorecards/crm.zh.toml", "scorecards/crm.zh-2026-Q2.toml", "scorecards/crm.zh-2026-Q3.toml"];
+const CRM: [&str; 4] = [
+    "report",
+    "scorecards/crm.toml",
+    "scorecards/crm-2026-Q2.toml",
+    "scorecards/crm-2026-Q3.toml",
+];
+const CRM_ZH: [&str; 4] = [
+    "report",
+    "scorecards/crm.zh.toml",
+    "scorecards/crm.zh-2026-Q2.toml",
+    "scorecards/crm.zh-2026-Q3.toml",
+];
 
 fn with(base: &[&str], extra: &[&'static str]) -> Vec<String> {
     base.iter().chain(extra).map(|s| s.to_string()).collect()
@@ -58,14 +72,24 @@ fn same_inputs_give_identical_bytes() {
     assert_eq!(a, b);
     assert!(!a.contains("Generated"), "no timestamp unless asked for");
     let stamped = run(with(&CRM, &["--format", "html", "--timestamp"]));
-    assert!(stamped.contains("Generated 20"), "--timestamp adds the time");
+    assert!(
+        stamped.contains("Generated 20"),
+        "--timestamp adds the time"
+    );
 }
 
 #[test]
 fn report_is_self_contained() {
     let html = run(with(&CRM, &["--format", "html"]));
     // Nothing is fetched: no scripts, stylesheets, images or fonts by URL.
-    for needle in ["<script", "<link rel=\"stylesheet\"", "<img", "@import", "url(http", "src=\"http"] {
+    for needle in [
+        "<script",
+        "<link rel=\"stylesheet\"",
+        "<img",
+        "@import",
+        "url(http",
+        "src=\"http",
+    ] {
         assert!(!html.contains(needle), "found {needle}");
     }
     assert!(html.contains("<svg"), "charts are inline SVG");
@@ -83,10 +107,19 @@ fn content_of_the_report() {
     // Where to act: CLV has the largest weighted shortfall, 10.8% × (100 − 71.1).
     let act = html.split("Where to act").nth(1).unwrap();
     let first_row = act.split("<tr>").nth(2).unwrap();
-    assert!(first_row.contains("Customer lifetime value") && first_row.contains("+3.1"), "{first_row}");
+    assert!(
+        first_row.contains("Customer lifetime value") && first_row.contains("+3.1"),
+        "{first_row}"
+    );
     // What moved: Marketing ROI 50.0 -> 115.0.
     let moved = html.split("What moved").nth(1).unwrap();
-    assert!(moved.split("<tr>").nth(2).unwrap().contains("Marketing ROI"));
+    assert!(
+        moved
+            .split("<tr>")
+            .nth(2)
+            .unwrap()
+            .contains("Marketing ROI")
+    );
     assert!(html.contains("▲ +65.0"));
     // Markdown note rendered, strategy map drawn.
     assert!(html.contains("<strong>back-to-school campaign</strong>"));
@@ -98,9 +131,18 @@ fn content_of_the_report() {
 
 #[test]
 fn corporate_report_shows_ahp_weights() {
-    let md = report(&["report", "scorecards/corporate.toml", "scorecards/corporate-2026-Q3.toml", "--format", "md"]);
+    let md = report(&[
+        "report",
+        "scorecards/corporate.toml",
+        "scorecards/corporate-2026-Q3.toml",
+        "--format",
+        "md",
+    ]);
     assert!(md.contains("AHP weights"));
-    assert!(md.contains("Consistency ratio 0.004"), "CR rounded to 3 places");
+    assert!(
+        md.contains("Consistency ratio 0.004"),
+        "CR rounded to 3 places"
+    );
     assert!(md.contains("No previous period was given"));
 }
 
@@ -121,63 +163,120 @@ fn real_tags(html: &str) -> Vec<String> {
 /// Every piece of user text in the hostile fixture tries to inject markup.
 #[test]
 fn hostile_text_is_never_executable() {
-    let args = ["report", "tests/fixtures/hostile/card.toml", "tests/fixtures/hostile/q1.toml"];
+    let args = [
+        "report",
+        "tests/fixtures/hostile/card.toml",
+        "tests/fixtures/hostile/q1.toml",
+    ];
     let html = report(&[&args[..], &["--format", "html"]].concat());
     let tags = real_tags(&html);
     assert!(tags.len() > 100, "the report has structure");
     for t in &tags {
         let name = t.split_whitespace().next().unwrap_or("");
         assert!(
-            !["script", "iframe", "img", "object", "embed", "a href=\"javascript"].contains(&name),
+            ![
+                "script",
+                "iframe",
+                "img",
+                "object",
+                "embed",
+                "a href=\"javascript"
+            ]
+            .contains(&name),
             "forbidden tag <{t}>"
         );
         // No event-handler attributes anywhere.
-        assert!(!t.split_whitespace().skip(1).any(|a| a.starts_with("on")), "handler in <{t}>");
+        assert!(
+            !t.split_whitespace().skip(1).any(|a| a.starts_with("on")),
+            "handler in <{t}>"
+        );
         // Links and sources only to safe places.
         for attr in ["href=\"", "src=\""] {
             for (i, _) in t.match_indices(attr) {
                 let v = &t[i + attr.len()..];
                 assert!(
-                    ["http://", "https://", "mailto:", "#", "data:,\""].iter().any(|ok| v.starts_with(ok)),
+                    ["http://", "https://", "mailto:", "#", "data:,\""]
+                        .iter()
+                        .any(|ok| v.starts_with(ok)),
                     "unsafe {attr} in <{t}>"
                 );
             }
         }
     }
     // The hostile text is still shown to the reader, as text.
-    assert!(html.contains("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; Evil &amp; Co"), "title shown escaped");
+    assert!(
+        html.contains("&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; Evil &amp; Co"),
+        "title shown escaped"
+    );
     assert!(html.contains("Note &lt;script&gt;"), "note shown escaped");
-    assert!(html.contains(r#"<a href="https://example.com">ok</a>"#), "safe links kept");
-    assert!(html.contains(r#"<a href="mailto:a@b.c">mail</a>"#), "mailto kept");
+    assert!(
+        html.contains(r#"<a href="https://example.com">ok</a>"#),
+        "safe links kept"
+    );
+    assert!(
+        html.contains(r#"<a href="mailto:a@b.c">mail</a>"#),
+        "mailto kept"
+    );
     assert!(!html.contains("data:text/html"), "data: link dropped");
 
     let md = report(&[&args[..], &["--format", "md"]].concat());
     // The only raw HTML in the Markdown report is the Mermaid line break.
     let md_tags: Vec<String> = real_tags(&md).into_iter().filter(|t| t != "br/").collect();
     assert!(md_tags.is_empty(), "raw HTML in Markdown: {md_tags:?}");
-    assert!(!md.to_lowercase().contains("](javascript:"), "javascript: link in md");
+    assert!(
+        !md.to_lowercase().contains("](javascript:"),
+        "javascript: link in md"
+    );
     assert!(!md.contains("](data:"), "data: link in md");
     // A name with a newline and a pipe cannot break its table row.
     assert!(md.contains("CSAT new \\| line"), "{md}");
     // Mermaid labels cannot be closed early.
-    let mermaid = md.split("```mermaid").nth(1).unwrap().split("```").next().unwrap();
+    let mermaid = md
+        .split("```mermaid")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
     assert!(!mermaid.contains("\"]; click"), "{mermaid}");
 }
 
 #[test]
 fn templates_override_one_partial() {
-    let html = report(&[&CRM[..], &["--format", "html", "--templates", "tests/fixtures/templates-override"]].concat());
+    let html = report(
+        &[
+            &CRM[..],
+            &[
+                "--format",
+                "html",
+                "--templates",
+                "tests/fixtures/templates-override",
+            ],
+        ]
+        .concat(),
+    );
     assert!(html.contains("OVERRIDDEN: Financial scored 85.2"));
-    assert_eq!(html.matches("custom-override").count(), 4, "one per perspective");
+    assert_eq!(
+        html.matches("custom-override").count(),
+        4,
+        "one per perspective"
+    );
     // The rest still comes from the built-in templates.
     assert!(html.contains(r#"<div class="big">80.2</div>"#));
-    assert!(!html.contains("Grow customer lifetime value</h3>") , "built-in perspective partial replaced");
+    assert!(
+        !html.contains("Grow customer lifetime value</h3>"),
+        "built-in perspective partial replaced"
+    );
 }
 
 #[test]
 fn template_errors_name_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("_summary.html"), "<p>ok</p>\n<p>{{ composite.score </p>\n").unwrap();
+    std::fs::write(
+        dir.path().join("_summary.html"),
+        "<p>ok</p>\n<p>{{ composite.score </p>\n",
+    )
+    .unwrap();
     let out = bsc(&[&CRM[..], &["--templates", dir.path().to_str().unwrap()]].concat());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -196,10 +295,62 @@ fn output_file_is_written_whole_and_inputs_are_protected() {
     // No temporary file left behind.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
-    let before = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scorecards/crm-2026-Q3.toml")).unwrap();
+    let before =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scorecards/crm-2026-Q3.toml"))
+            .unwrap();
     let out = bsc(&[&CRM[..], &["-o", "scorecards/crm-2026-Q3.toml"]].concat());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to overwrite input file"));
-    let after = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scorecards/crm-2026-Q3.toml")).unwrap();
+    let after =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scorecards/crm-2026-Q3.toml"))
+            .unwrap();
     assert_eq!(before, after);
+}
+
+const PORTFOLIO: [&str; 4] = [
+    "report",
+    "tests/fixtures/portfolio/card.toml",
+    "--data",
+    "tests/fixtures/portfolio/three-units.csv",
+];
+
+#[test]
+fn portfolio_md() {
+    insta::assert_snapshot!(run(with(&PORTFOLIO, &["--format", "md"])));
+}
+
+#[test]
+fn portfolio_html() {
+    let html = run(with(&PORTFOLIO, &["--format", "html"]));
+    // Ranked by composite, with the heat map's cells carrying status classes.
+    let ranking = html.split("<tbody>").nth(1).unwrap();
+    let north = ranking.find(">North<").unwrap();
+    let east = ranking.find(">East<").unwrap();
+    let west = ranking.find(">West<").unwrap();
+    assert!(north < east && east < west, "ranking order");
+    assert!(html.contains(
+        r#"<td class="num heat status-green"><span aria-hidden="true">●</span> 95.0</td>"#
+    ));
+    assert_eq!(
+        html.matches(r#"<section class="unit""#).count(),
+        3,
+        "a section per unit"
+    );
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn portfolio_one_unit_is_a_full_report() {
+    let md = run(with(&PORTFOLIO, &["--format", "md", "--unit", "East"]));
+    assert!(
+        md.contains("Period: **2026-Q3** · compared with 2026-Q2 · Unit: East"),
+        "{md}"
+    );
+    assert!(
+        md.contains("## Strategy map"),
+        "the full single-unit report"
+    );
+    let out = bsc(&[&PORTFOLIO[..], &["--unit", "Est"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `East`?"));
 }

@@ -13,7 +13,12 @@ use rust_decimal::Decimal;
 
 use bsc::measure::Measurements;
 
-pub const PERSPECTIVES: [&str; 4] = ["financial", "customer", "internal_process", "learning_growth"];
+pub const PERSPECTIVES: [&str; 4] = [
+    "financial",
+    "customer",
+    "internal_process",
+    "learning_growth",
+];
 
 /// How big a generated scorecard is: 4 perspectives × this many objectives
 /// × 10 indicators (25 gives 1,000 indicators, 5 gives 200).
@@ -32,11 +37,19 @@ pub fn scorecard_text(shape: Shape) -> String {
     let mut t = String::new();
     t.push_str("[scorecard]\nid = \"bench\"\nname = \"Benchmark scorecard\"\nmax_score = 120\nmissing = \"renormalize\"\n");
     for (pi, p) in PERSPECTIVES.iter().enumerate() {
-        let _ = writeln!(t, "\n[[perspectives]]\nid = \"{p}\"\nweight = {}", [30, 30, 20, 20][pi]);
+        let _ = writeln!(
+            t,
+            "\n[[perspectives]]\nid = \"{p}\"\nweight = {}",
+            [30, 30, 20, 20][pi]
+        );
     }
     for (pi, p) in PERSPECTIVES.iter().enumerate() {
         for o in 0..shape.objectives_per_perspective {
-            let _ = writeln!(t, "\n[[objectives]]\nid = \"o{pi}-{o}\"\nperspective = \"{p}\"\nweight = {}", 1 + o % 4);
+            let _ = writeln!(
+                t,
+                "\n[[objectives]]\nid = \"o{pi}-{o}\"\nperspective = \"{p}\"\nweight = {}",
+                1 + o % 4
+            );
             if o > 0 {
                 let _ = writeln!(t, "drives = [\"o{pi}-{}\"]", o - 1);
             }
@@ -53,26 +66,45 @@ pub fn scorecard_text(shape: Shape) -> String {
                 );
                 match k {
                     7 => {
-                        let _ = writeln!(t, "unit = \"%\"\nformula = \"{base}_a / {base}_b\"\nbaseline = 0.25\ntarget = 0.10");
+                        let _ = writeln!(
+                            t,
+                            "unit = \"%\"\nformula = \"{base}_a / {base}_b\"\nbaseline = 0.25\ntarget = 0.10"
+                        );
                     }
                     8 => {
-                        let _ = writeln!(t, "formula = \"{base}_a * {base}_c * 0.4 - {base}_b\"\nbaseline = 600\ntarget = 1500\ndirection = \"higher\"");
+                        let _ = writeln!(
+                            t,
+                            "formula = \"{base}_a * {base}_c * 0.4 - {base}_b\"\nbaseline = 600\ntarget = 1500\ndirection = \"higher\""
+                        );
                     }
                     9 => {
-                        let _ = writeln!(t, "formula = \"max({base}_k0, {base}_k1) + abs({base}_c - 50) / 10\"\nbaseline = 40\ntarget = 90");
+                        let _ = writeln!(
+                            t,
+                            "formula = \"max({base}_k0, {base}_k1) + abs({base}_c - 50) / 10\"\nbaseline = 40\ntarget = 90"
+                        );
                     }
                     _ => match k % 4 {
                         0 => {
-                            let _ = writeln!(t, "baseline = 50\ntarget = 80\ndirection = \"higher\"\nmax_score = 110");
+                            let _ = writeln!(
+                                t,
+                                "baseline = 50\ntarget = 80\ndirection = \"higher\"\nmax_score = 110"
+                            );
                         }
                         1 => {
-                            let _ = writeln!(t, "unit = \"days\"\nbaseline = 60\ntarget = 30\ndirection = \"lower\"");
+                            let _ = writeln!(
+                                t,
+                                "unit = \"days\"\nbaseline = 60\ntarget = 30\ndirection = \"lower\""
+                            );
                         }
                         2 => {
-                            let _ = writeln!(t, "scoring = \"band\"\ntarget = [1, 4]\ntolerance = 8");
+                            let _ =
+                                writeln!(t, "scoring = \"band\"\ntarget = [1, 4]\ntolerance = 8");
                         }
                         _ => {
-                            let _ = writeln!(t, "scoring = \"curve\"\npoints = [[-20, 0], [0, 40], [30, 80], [50, 100]]");
+                            let _ = writeln!(
+                                t,
+                                "scoring = \"curve\"\npoints = [[-20, 0], [0, 40], [30, 80], [50, 100]]"
+                            );
                         }
                     },
                 }
@@ -107,10 +139,10 @@ pub fn measurements(shape: Shape, seed: i64, period: &str) -> Measurements {
                     continue;
                 }
                 let v = match k % 4 {
-                    0 => Decimal::new(400 + r % 500, 1),  // 40.0 .. 89.9
-                    1 => Decimal::new(200 + r % 500, 1),  // 20.0 .. 69.9
-                    2 => Decimal::new(r % 120, 1),        // 0.0 .. 11.9
-                    _ => Decimal::new(r % 800 - 300, 1),  // -30.0 .. 49.9
+                    0 => Decimal::new(400 + r % 500, 1), // 40.0 .. 89.9
+                    1 => Decimal::new(200 + r % 500, 1), // 20.0 .. 69.9
+                    2 => Decimal::new(r % 120, 1),       // 0.0 .. 11.9
+                    _ => Decimal::new(r % 800 - 300, 1), // -30.0 .. 49.9
                 };
                 values.insert(format!("{base}_k{k}"), v);
             }
@@ -142,9 +174,17 @@ pub struct Stats {
 pub fn stats(mut samples: Vec<Duration>) -> Stats {
     samples.sort();
     let n = samples.len();
-    let median = if n % 2 == 1 { samples[n / 2] } else { (samples[n / 2 - 1] + samples[n / 2]) / 2 };
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2
+    };
     let mean = samples.iter().sum::<Duration>() / n as u32;
-    Stats { median, mean, min: samples[0] }
+    Stats {
+        median,
+        mean,
+        min: samples[0],
+    }
 }
 
 /// Runs `f` a few times to warm up, then `iters` timed times.
@@ -174,4 +214,3 @@ pub fn report(what: &str, iters: usize, s: &Stats) {
         us(s.min)
     );
 }
-

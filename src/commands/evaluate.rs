@@ -6,36 +6,45 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{EvalFormat, EvaluateArgs, Exit};
-use crate::portfolio::{self, Failure, Selection, output};
-use crate::score;
+use crate::portfolio::{self, output};
 
 pub fn run(args: &EvaluateArgs) -> Exit {
     if let Some(data) = &args.data {
         return run_portfolio(args, data);
     }
-    let (card, periods) = match super::load_run(&args.scorecard, &args.measurements, args.period.as_deref()) {
-        Ok(x) => x,
-        Err(e) => return e,
-    };
-    let (current, previous) = match periods.as_slice() {
-        [.., prev, cur] => (cur, Some(prev)),
-        [cur] => (cur, None),
-        [] => return Exit::Usage("no measurements given".into()),
-    };
-    let eval = match score::evaluate(&card, current, previous) {
-        Ok(e) => e,
-        Err(m) => return super::report_missing(&m),
-    };
+    let run =
+        match super::evaluate_files(&args.scorecard, &args.measurements, args.period.as_deref()) {
+            Ok(r) => r,
+            Err(e) => return e,
+        };
+    let (card, eval, current) = (&run.card, &run.evaluation, &run.current);
     match args.format {
-        EvalFormat::Json => println!("{}", serde_json::to_string_pretty(&eval).expect("evaluation serialises")),
-        EvalFormat::Jsonl => print!("{}", String::from_utf8(output::json_line(&eval)).expect("JSON is UTF-8")),
+        EvalFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(eval).expect("evaluation serialises")
+        ),
+        EvalFormat::Jsonl => print!(
+            "{}",
+            String::from_utf8(output::json_line(eval)).expect("JSON is UTF-8")
+        ),
         EvalFormat::Csv => {
             let mut out = std::io::stdout().lock();
-            if let Err(e) = output::write_csv(&card, &[output::Summary::of_evaluation(&card, &eval, output::Style::Exact)], &mut out) {
+            if let Err(e) = output::write_csv(
+                card,
+                &[output::Summary::of_evaluation(
+                    card,
+                    eval,
+                    output::Style::Exact,
+                )],
+                &mut out,
+            ) {
                 return Exit::Usage(format!("cannot write the output: {e}"));
             }
         }
-        EvalFormat::Table => print!("{}", crate::table::render(&card, &eval, current, super::stdout_color())),
+        EvalFormat::Table => print!(
+            "{}",
+            crate::table::render(card, eval, current, super::stdout_color())
+        ),
     }
     Exit::Ok
 }
@@ -45,11 +54,7 @@ fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let selection = match (&args.period, &args.from, &args.to) {
-        (Some(p), _, _) => Selection::Period(p.clone()),
-        (None, None, None) => Selection::Latest,
-        (None, from, to) => Selection::Span { from: from.clone(), to: to.clone() },
-    };
+    let selection = super::selection(args.period.as_ref(), args.from.as_ref(), args.to.as_ref());
     let opts = portfolio::Options {
         selection,
         format: match args.format {
@@ -72,7 +77,11 @@ fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
             }
             if done.skipped_total > 0 {
                 let more = done.skipped_total - done.skipped.len();
-                let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
                 eprintln!(
                     "note: {} unit{} without rows in {} not evaluated: {}{more}",
                     done.skipped_total,
@@ -83,31 +92,6 @@ fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
             }
             Exit::Ok
         }
-        Err(Failure::Usage(m)) => Exit::Usage(m),
-        Err(Failure::Invalid { diagnostics, more }) => {
-            eprint!("{}", crate::diag::render_human(&diagnostics, super::stderr_color()));
-            let total = diagnostics.len() + more;
-            if more > 0 {
-                eprintln!("note: {more} more errors not shown");
-            }
-            eprintln!("failed: {total} error{} in {}", if total == 1 { "" } else { "s" }, data.display());
-            Exit::Invalid
-        }
-        Err(Failure::Missing { units, more }) => {
-            let total = units.len() + more;
-            eprintln!(
-                "error: scorecard requires every indicator (missing = \"error\"), but {total} unit{} lack{} scores:",
-                if total == 1 { "" } else { "s" },
-                if total == 1 { "s" } else { "" }
-            );
-            for (unit, m) in &units {
-                let ids: Vec<String> = m.missing.iter().map(|(id, reason)| format!("{id} ({reason})")).collect();
-                eprintln!("  {unit}: {}", ids.join(", "));
-            }
-            if more > 0 {
-                eprintln!("  and {more} more units");
-            }
-            Exit::Invalid
-        }
+        Err(f) => super::portfolio_failure(f, data),
     }
 }

@@ -13,19 +13,37 @@ fn starter(t: Template, lang: Lang) -> Starter {
     match (t, lang) {
         (Template::Crm, Lang::En) => Starter {
             scorecard: ("crm.toml", include_str!("../../scorecards/crm.toml")),
-            measurements: ("crm-2026-Q3.toml", include_str!("../../scorecards/crm-2026-Q3.toml")),
+            measurements: (
+                "crm-2026-Q3.toml",
+                include_str!("../../scorecards/crm-2026-Q3.toml"),
+            ),
         },
         (Template::Crm, Lang::Zh) => Starter {
             scorecard: ("crm.zh.toml", include_str!("../../scorecards/crm.zh.toml")),
-            measurements: ("crm.zh-2026-Q3.toml", include_str!("../../scorecards/crm.zh-2026-Q3.toml")),
+            measurements: (
+                "crm.zh-2026-Q3.toml",
+                include_str!("../../scorecards/crm.zh-2026-Q3.toml"),
+            ),
         },
         (Template::Corporate, Lang::En) => Starter {
-            scorecard: ("corporate.toml", include_str!("../../scorecards/corporate.toml")),
-            measurements: ("corporate-2026-Q3.toml", include_str!("../../scorecards/corporate-2026-Q3.toml")),
+            scorecard: (
+                "corporate.toml",
+                include_str!("../../scorecards/corporate.toml"),
+            ),
+            measurements: (
+                "corporate-2026-Q3.toml",
+                include_str!("../../scorecards/corporate-2026-Q3.toml"),
+            ),
         },
         (Template::Corporate, Lang::Zh) => Starter {
-            scorecard: ("corporate.zh.toml", include_str!("../../scorecards/corporate.zh.toml")),
-            measurements: ("corporate.zh-2026-Q3.toml", include_str!("../../scorecards/corporate.zh-2026-Q3.toml")),
+            scorecard: (
+                "corporate.zh.toml",
+                include_str!("../../scorecards/corporate.zh.toml"),
+            ),
+            measurements: (
+                "corporate.zh-2026-Q3.toml",
+                include_str!("../../scorecards/corporate.zh-2026-Q3.toml"),
+            ),
         },
     }
 }
@@ -40,7 +58,10 @@ pub fn run(args: &InitArgs) -> Exit {
         for (name, _) in &files {
             let p = args.path.join(name);
             if p.exists() {
-                return Exit::Usage(format!("`{}` already exists; pass --force to overwrite it", p.display()));
+                return Exit::Usage(format!(
+                    "`{}` already exists; pass --force to overwrite it",
+                    p.display()
+                ));
             }
         }
     }

@@ -31,9 +31,14 @@ use crate::model::Scorecard;
 /// Loads a scorecard and its measurements files for `evaluate` and
 /// `report`. Diagnostics (errors and warnings) go to stderr; any error
 /// ends the command with exit 1, an unreadable file with exit 2.
-pub fn load_run(scorecard: &Path, measurements: &[PathBuf], period: Option<&str>) -> Result<(Scorecard, Vec<Measurements>), Exit> {
+pub fn load_run(
+    scorecard: &Path,
+    measurements: &[PathBuf],
+    period: Option<&str>,
+) -> Result<(Scorecard, Vec<Measurements>), Exit> {
     let mut diags = Diagnostics::default();
-    let checked = crate::read_scorecard(scorecard, &mut diags).map_err(|e| Exit::Usage(e.to_string()))?;
+    let checked =
+        crate::read_scorecard(scorecard, &mut diags).map_err(|e| Exit::Usage(e.to_string()))?;
     let card = checked.and_then(|c| c.scorecard);
     let mut periods = Vec::new();
     if let Some(card) = &card {
@@ -46,7 +51,11 @@ pub fn load_run(scorecard: &Path, measurements: &[PathBuf], period: Option<&str>
                 }
             };
             // --period names the evaluated (last) file's period.
-            let p = if i + 1 == measurements.len() { period } else { None };
+            let p = if i + 1 == measurements.len() {
+                period
+            } else {
+                None
+            };
             if let Some(ms) = crate::measure::load(&src, card, p, &mut diags) {
                 periods.push(ms);
             }
@@ -59,7 +68,11 @@ pub fn load_run(scorecard: &Path, measurements: &[PathBuf], period: Option<&str>
     match card {
         Some(card) if !diags.has_errors() => Ok((card, periods)),
         _ => {
-            eprintln!("failed: {} error{}", diags.error_count(), if diags.error_count() == 1 { "" } else { "s" });
+            eprintln!(
+                "failed: {} error{}",
+                diags.error_count(),
+                if diags.error_count() == 1 { "" } else { "s" }
+            );
             Err(Exit::Invalid)
         }
     }
@@ -68,10 +81,104 @@ pub fn load_run(scorecard: &Path, measurements: &[PathBuf], period: Option<&str>
 /// Prints the ids that `missing = "error"` found without a score.
 pub fn report_missing(m: &crate::score::MissingData) -> Exit {
     let n = m.missing.len();
-    let verb = if n == 1 { "indicator has" } else { "indicators have" };
-    eprintln!("error: scorecard requires every indicator (missing = \"error\"), but {n} {verb} no score:");
+    let verb = if n == 1 {
+        "indicator has"
+    } else {
+        "indicators have"
+    };
+    eprintln!(
+        "error: scorecard requires every indicator (missing = \"error\"), but {n} {verb} no score:"
+    );
     for (id, reason) in &m.missing {
         eprintln!("  {id}: {reason}");
     }
     Exit::Invalid
+}
+
+/// A scorecard with its measurements evaluated: the last file is the
+/// period, the one before it gives trends.
+pub struct FileRun {
+    pub card: Scorecard,
+    pub current: Measurements,
+    pub previous: Option<Measurements>,
+    pub evaluation: crate::score::Evaluation,
+}
+
+/// Loads, checks and evaluates, for `evaluate` and `report`.
+pub fn evaluate_files(
+    scorecard: &Path,
+    measurements: &[PathBuf],
+    period: Option<&str>,
+) -> Result<FileRun, Exit> {
+    let (card, mut periods) = load_run(scorecard, measurements, period)?;
+    let current = periods
+        .pop()
+        .ok_or_else(|| Exit::Usage("no measurements given".into()))?;
+    let previous = periods.pop();
+    let evaluation = crate::score::evaluate(&card, &current, previous.as_ref())
+        .map_err(|m| report_missing(&m))?;
+    Ok(FileRun {
+        card,
+        current,
+        previous,
+        evaluation,
+    })
+}
+
+/// `--period` / `--from` / `--to` as a portfolio selection.
+pub fn selection(
+    period: Option<&String>,
+    from: Option<&String>,
+    to: Option<&String>,
+) -> crate::portfolio::Selection {
+    use crate::portfolio::Selection;
+    match (period, from, to) {
+        (Some(p), _, _) => Selection::Period(p.clone()),
+        (None, None, None) => Selection::Latest,
+        (None, from, to) => Selection::Span {
+            from: from.cloned(),
+            to: to.cloned(),
+        },
+    }
+}
+
+/// Prints why a portfolio run failed and gives its exit code.
+pub fn portfolio_failure(f: crate::portfolio::Failure, data: &Path) -> Exit {
+    use crate::portfolio::Failure;
+    match f {
+        Failure::Usage(m) => Exit::Usage(m),
+        Failure::Invalid { diagnostics, more } => {
+            eprint!("{}", diag::render_human(&diagnostics, stderr_color()));
+            let total = diagnostics.len() + more;
+            if more > 0 {
+                eprintln!("note: {more} more errors not shown");
+            }
+            eprintln!(
+                "failed: {total} error{} in {}",
+                if total == 1 { "" } else { "s" },
+                data.display()
+            );
+            Exit::Invalid
+        }
+        Failure::Missing { units, more } => {
+            let total = units.len() + more;
+            eprintln!(
+                "error: scorecard requires every indicator (missing = \"error\"), but {total} unit{} lack{} scores:",
+                if total == 1 { "" } else { "s" },
+                if total == 1 { "s" } else { "" }
+            );
+            for (unit, m) in &units {
+                let ids: Vec<String> = m
+                    .missing
+                    .iter()
+                    .map(|(id, reason)| format!("{id} ({reason})"))
+                    .collect();
+                eprintln!("  {unit}: {}", ids.join(", "));
+            }
+            if more > 0 {
+                eprintln!("  and {more} more units");
+            }
+            Exit::Invalid
+        }
+    }
 }

@@ -1,11 +1,14 @@
 //! `bsc report`: render the evaluation of the last measurements file as a
-//! management report, to stdout or atomically to a file.
+//! management report; or, with `--data`, a portfolio report of every unit
+//! (or one unit's full report). To stdout, or atomically to a file.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::cli::{Exit, Lang, ReportArgs, ReportFormat};
-use crate::report::{self, Format, Options};
-use crate::score;
+use crate::diag::did_you_mean;
+use crate::portfolio;
+use crate::report::{self, Format, Options, portfolio::UnitResult};
 
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
@@ -16,26 +19,18 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 pub fn run(args: &ReportArgs) -> Exit {
     if let Some(out) = &args.output {
-        let inputs = std::iter::once(&args.scorecard).chain(&args.measurements);
+        let inputs = std::iter::once(&args.scorecard)
+            .chain(&args.measurements)
+            .chain(&args.data);
         for input in inputs {
             if same_file(out, input) {
-                return Exit::Usage(format!("refusing to overwrite input file `{}` with the report", out.display()));
+                return Exit::Usage(format!(
+                    "refusing to overwrite input file `{}` with the report",
+                    out.display()
+                ));
             }
         }
     }
-    let (card, periods) = match super::load_run(&args.scorecard, &args.measurements, args.period.as_deref()) {
-        Ok(x) => x,
-        Err(e) => return e,
-    };
-    let (current, previous) = match periods.as_slice() {
-        [.., prev, cur] => (cur, Some(prev)),
-        [cur] => (cur, None),
-        [] => return Exit::Usage("no measurements given".into()),
-    };
-    let eval = match score::evaluate(&card, current, previous) {
-        Ok(e) => e,
-        Err(m) => return super::report_missing(&m),
-    };
     let opts = Options {
         format: match args.format {
             ReportFormat::Html => Format::Html,
@@ -48,10 +43,14 @@ pub fn run(args: &ReportArgs) -> Exit {
         templates: args.templates.as_deref(),
         generated_at: args.timestamp.then(crate::output::utc_now),
     };
-    let text = match report::render(&card, &eval, current, previous, &opts) {
-        Ok(t) => t,
-        // A broken template is a usage error of the templates given.
-        Err(e) => return Exit::Usage(e.to_string()),
+    let rendered = match &args.data {
+        Some(data) => portfolio_report(args, data, &opts),
+        None => single_report(args, &opts),
+    };
+    let text = match rendered {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => return Exit::Usage(e.to_string()), // a broken template
+        Err(exit) => return exit,
     };
     match &args.output {
         Some(path) => match crate::output::write_atomic(path, text.as_bytes()) {
@@ -66,4 +65,67 @@ pub fn run(args: &ReportArgs) -> Exit {
             Exit::Ok
         }
     }
+}
+
+type Rendered = Result<Result<String, report::ReportError>, Exit>;
+
+fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
+    let run = super::evaluate_files(&args.scorecard, &args.measurements, args.period.as_deref())?;
+    let previous = run.previous.as_ref().map(|m| m.period.as_str());
+    Ok(report::render(
+        &run.card,
+        &run.evaluation,
+        &run.current.notes,
+        previous,
+        opts,
+    ))
+}
+
+fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered {
+    let (card, _) = super::load_run(&args.scorecard, &[], None)?;
+    let selection = super::selection(args.period.as_ref(), args.from.as_ref(), args.to.as_ref());
+    let (plan, units) = portfolio::evaluations(&card, data, selection)
+        .map_err(|f| super::portfolio_failure(f, data))?;
+    let period = plan.label(&plan.current);
+    let previous = plan.previous.as_ref().map(|p| plan.label(p));
+    if let Some(name) = &args.unit {
+        let Some(u) = units
+            .iter()
+            .find(|u| u.evaluation.unit.as_deref() == Some(name.as_str()))
+        else {
+            let names: Vec<&str> = units
+                .iter()
+                .filter_map(|u| u.evaluation.unit.as_deref())
+                .collect();
+            let hint = did_you_mean(name, names.iter().copied())
+                .unwrap_or_else(|| format!("units in {period}: {}", names.join(", ")));
+            return Err(Exit::Usage(format!(
+                "no unit `{name}` in `{}` for {period}; {hint}",
+                data.display()
+            )));
+        };
+        // Notes are not read from data files; the full report has none.
+        return Ok(report::render(
+            &card,
+            &u.evaluation,
+            &HashMap::new(),
+            previous.as_deref(),
+            opts,
+        ));
+    }
+    let results: Vec<UnitResult> = units
+        .into_iter()
+        .map(|u| UnitResult {
+            unit: u.evaluation.unit.clone().unwrap_or_default(),
+            evaluation: u.evaluation,
+            previous_composite: u.previous_composite,
+        })
+        .collect();
+    Ok(report::portfolio::render(
+        &card,
+        &results,
+        &period,
+        previous.as_deref(),
+        opts,
+    ))
 }

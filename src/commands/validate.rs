@@ -35,15 +35,24 @@ fn classify(src: &Source) -> Kind {
         }
         _ if t.contains_key("period") || t.contains_key("values") => Kind::Measurements(None),
         // Scorecard content without its `[scorecard]` table: say that.
-        _ if ["perspectives", "objectives", "indicators", "inputs", "ahp"].iter().any(|k| t.contains_key(*k)) => Kind::Scorecard,
+        _ if ["perspectives", "objectives", "indicators", "inputs", "ahp"]
+            .iter()
+            .any(|k| t.contains_key(*k)) =>
+        {
+            Kind::Scorecard
+        }
         _ => Kind::Other,
     }
 }
 
 /// Whether a file parses as TOML with a `[scorecard]` table.
 fn has_scorecard_table(src: &Source) -> bool {
-    toml::de::DeTable::parse(&src.text)
-        .is_ok_and(|t| matches!(t.get_ref().get("scorecard").map(|v| v.get_ref()), Some(toml::de::DeValue::Table(_))))
+    toml::de::DeTable::parse(&src.text).is_ok_and(|t| {
+        matches!(
+            t.get_ref().get("scorecard").map(|v| v.get_ref()),
+            Some(toml::de::DeValue::Table(_))
+        )
+    })
 }
 
 /// `*.toml` files under a directory, sorted so output is deterministic.
@@ -60,7 +69,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), load::IoError> {
         .map_err(io)?;
     entries.sort();
     for p in entries {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if p.is_dir() {
             if !name.starts_with('.') && name != "target" {
                 walk(&p, out)?;
@@ -86,7 +98,10 @@ pub fn run(args: &ValidateArgs) -> Exit {
         } else if p.exists() {
             files.push((p.clone(), true));
         } else {
-            return Exit::Usage(format!("cannot read `{}`: no such file or directory", p.display()));
+            return Exit::Usage(format!(
+                "cannot read `{}`: no such file or directory",
+                p.display()
+            ));
         }
     }
 
@@ -115,7 +130,11 @@ pub fn run(args: &ValidateArgs) -> Exit {
             }
             Kind::Other if *explicit => {
                 n_files += 1;
-                let what = if src.text.trim().is_empty() { "file is empty" } else { "file is neither a scorecard nor a measurements file" };
+                let what = if src.text.trim().is_empty() {
+                    "file is empty"
+                } else {
+                    "file is neither a scorecard nor a measurements file"
+                };
                 diags.push(
                     Diagnostic::error("E040", what)
                         .at(&src, 0..0)
@@ -162,13 +181,31 @@ pub fn run(args: &ValidateArgs) -> Exit {
     }
 
     if n_files == 0 {
-        let where_ = args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-        return Exit::Usage(format!("no scorecard or measurements files found in {where_}"));
+        let where_ = args
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Exit::Usage(format!(
+            "no scorecard or measurements files found in {where_}"
+        ));
     }
 
     let by_id: HashMap<&str, &Option<Scorecard>> = cards
         .iter()
-        .filter_map(|(src, c)| c.as_ref().map(|c| (c.id.as_str(), &cards.iter().find(|(s, _)| s.name == src.name).expect("present").1)))
+        .filter_map(|(src, c)| {
+            c.as_ref().map(|c| {
+                (
+                    c.id.as_str(),
+                    &cards
+                        .iter()
+                        .find(|(s, _)| s.name == src.name)
+                        .expect("present")
+                        .1,
+                )
+            })
+        })
         .collect();
     let valid_cards: Vec<&Scorecard> = cards.iter().filter_map(|(_, c)| c.as_ref()).collect();
     let invalid_cards = cards.len() - valid_cards.len();
@@ -186,15 +223,23 @@ pub fn run(args: &ValidateArgs) -> Exit {
             None if invalid_cards > 0 => {}
             None => {
                 let msg = match id {
-                    Some((id, _)) => format!("no scorecard with id `{id}` was found to check these measurements against"),
+                    Some((id, _)) => format!(
+                        "no scorecard with id `{id}` was found to check these measurements against"
+                    ),
                     None => "cannot tell which scorecard these measurements are for".to_string(),
                 };
                 let ids: Vec<&str> = valid_cards.iter().map(|c| c.id.as_str()).collect();
                 let hint = id
                     .as_ref()
                     .and_then(|(id, _)| diag::did_you_mean(id, ids.iter().copied()))
-                    .unwrap_or_else(|| "add `scorecard = \"<id>\"` and pass the scorecard file too".into());
-                let d = if *explicit { Diagnostic::error("E041", msg) } else { Diagnostic::warning("W010", msg) };
+                    .unwrap_or_else(|| {
+                        "add `scorecard = \"<id>\"` and pass the scorecard file too".into()
+                    });
+                let d = if *explicit {
+                    Diagnostic::error("E041", msg)
+                } else {
+                    Diagnostic::warning("W010", msg)
+                };
                 let span = id.as_ref().map_or(0..0, |(_, span)| span.clone());
                 diags.push(d.at(src, span).hint(hint));
             }
@@ -206,7 +251,10 @@ pub fn run(args: &ValidateArgs) -> Exit {
     let warnings = diags.warning_count();
     match args.format {
         DiagFormat::Human => {
-            eprint!("{}", diag::render_human(&diags.items, super::stderr_color()));
+            eprint!(
+                "{}",
+                diag::render_human(&diags.items, super::stderr_color())
+            );
             let files_word = if n_files == 1 { "file" } else { "files" };
             if errors + warnings == 0 {
                 eprintln!("ok: {n_files} {files_word} checked, no problems");
@@ -217,7 +265,11 @@ pub fn run(args: &ValidateArgs) -> Exit {
                     if errors > 0 || denied { "failed" } else { "ok" },
                     if errors == 1 { "" } else { "s" },
                     if warnings == 1 { "" } else { "s" },
-                    if denied { " (warnings denied by --deny-warnings)" } else { "" },
+                    if denied {
+                        " (warnings denied by --deny-warnings)"
+                    } else {
+                        ""
+                    },
                 );
             }
         }

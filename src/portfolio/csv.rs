@@ -57,7 +57,10 @@ pub fn header(path: &Path) -> io::Result<Result<Header, Vec<DataError>>> {
             duplicate: None,
         }]));
     }
-    let cells: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+    let cells: Vec<String> = rec
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
     // The reader stops after a CRLF's `\r`; data starts after the `\n`.
     let mut start = rdr.position().byte();
     let mut head = vec![0u8; start as usize + 1];
@@ -75,18 +78,34 @@ pub fn header(path: &Path) -> io::Result<Result<Header, Vec<DataError>>> {
         start += 1;
     }
     let line = 1 + memchr::memchr_iter(b'\n', &head[..start as usize]).count() as u64;
-    Ok(Layout::from_header(&cells, true).map(|layout| Header { layout, start, line }).map_err(|errs| {
-        errs.into_iter()
-            .map(|(col, message, hint)| DataError {
-                at: At::Csv { line: 1, byte: 0, field: col.unwrap_or(usize::MAX) },
-                code: "E036",
-                message: format!("{}: {message}", col.map_or_else(|| "row 1 (the header)".to_string(), |c| format!("row 1, column {}", c + 1))),
-                label: "header".into(),
-                hint,
-                duplicate: None,
-            })
-            .collect()
-    }))
+    Ok(Layout::from_header(&cells, true)
+        .map(|layout| Header {
+            layout,
+            start,
+            line,
+        })
+        .map_err(|errs| {
+            errs.into_iter()
+                .map(|(col, message, hint)| DataError {
+                    at: At::Csv {
+                        line: 1,
+                        byte: 0,
+                        field: col.unwrap_or(usize::MAX),
+                    },
+                    code: "E036",
+                    message: format!(
+                        "{}: {message}",
+                        col.map_or_else(
+                            || "row 1 (the header)".to_string(),
+                            |c| format!("row 1, column {}", c + 1)
+                        )
+                    ),
+                    label: "header".into(),
+                    hint,
+                    duplicate: None,
+                })
+                .collect()
+        }))
 }
 
 /// A record the `csv` crate cannot read (bad UTF-8 in the header, I/O):
@@ -97,7 +116,11 @@ fn csv_error(e: csv::Error) -> io::Result<DataError> {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Err(io),
         csv::ErrorKind::Utf8 { err, .. } => Ok(DataError {
-            at: At::Csv { line, byte, field: err.field() },
+            at: At::Csv {
+                line,
+                byte,
+                field: err.field(),
+            },
             code: "E036",
             message: format!("row {line}, field {}: not valid UTF-8", err.field() + 1),
             label: "not UTF-8".into(),
@@ -105,7 +128,11 @@ fn csv_error(e: csv::Error) -> io::Result<DataError> {
             duplicate: None,
         }),
         other => Ok(DataError {
-            at: At::Csv { line, byte, field: usize::MAX },
+            at: At::Csv {
+                line,
+                byte,
+                field: usize::MAX,
+            },
             code: "E036",
             message: format!("row {line}: cannot be read: {other:?}"),
             label: "unreadable".into(),
@@ -180,7 +207,9 @@ impl ScanState {
             self.last_unit_raw.clear();
             self.last_unit_raw.extend_from_slice(unit);
             // Rows without a (valid) unit are errors that do not end a unit.
-            let Ok(u) = std::str::from_utf8(unit) else { return };
+            let Ok(u) = std::str::from_utf8(unit) else {
+                return;
+            };
             let u = u.trim();
             if u.is_empty() || u == self.unit {
                 return;
@@ -204,7 +233,11 @@ impl ScanState {
         let (mut start, mut line) = (header.start, header.line);
         if self.grouped {
             for (b, l) in self.splits {
-                parts.push(Part { start, end: b, line });
+                parts.push(Part {
+                    start,
+                    end: b,
+                    line,
+                });
                 (start, line) = (b, l);
             }
         }
@@ -226,7 +259,9 @@ pub fn scan(path: &Path, header: &Header, parts: usize) -> io::Result<Scan> {
     let ucol = header.layout.unit;
     let end = std::fs::metadata(path)?.len();
     let len = end.saturating_sub(header.start);
-    let targets: Vec<u64> = (1..parts.max(1) as u64).map(|i| header.start + len * i / parts as u64).collect();
+    let targets: Vec<u64> = (1..parts.max(1) as u64)
+        .map(|i| header.start + len * i / parts as u64)
+        .collect();
     if let Some(st) = fast_scan(path, header, pcol, ucol, targets.clone())? {
         return Ok(st.finish(header, end));
     }
@@ -239,7 +274,12 @@ pub fn scan(path: &Path, header: &Header, parts: usize) -> io::Result<Scan> {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {
                 let p = rec.position().expect("records have positions");
-                st.row(rec.get(pcol).unwrap_or(b""), rec.get(ucol).unwrap_or(b""), header.start + p.byte(), header.line + p.line() - 1);
+                st.row(
+                    rec.get(pcol).unwrap_or(b""),
+                    rec.get(ucol).unwrap_or(b""),
+                    header.start + p.byte(),
+                    header.line + p.line() - 1,
+                );
             }
             Ok(false) => break,
             Err(e) => match e.into_kind() {
@@ -252,7 +292,13 @@ pub fn scan(path: &Path, header: &Header, parts: usize) -> io::Result<Scan> {
 }
 
 /// `None` when the file needs a real CSV parser (quotes, lone `\r`).
-fn fast_scan(path: &Path, header: &Header, pcol: usize, ucol: usize, targets: Vec<u64>) -> io::Result<Option<ScanState>> {
+fn fast_scan(
+    path: &Path,
+    header: &Header,
+    pcol: usize,
+    ucol: usize,
+    targets: Vec<u64>,
+) -> io::Result<Option<ScanState>> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(header.start))?;
     let mut st = ScanState::new(targets);
@@ -312,7 +358,9 @@ fn fast_scan(path: &Path, header: &Header, pcol: usize, ucol: usize, targets: Ve
             let text = raw.strip_suffix(b"\r").unwrap_or(raw);
             // Same period and unit as the line before (the usual case):
             // the line starts with the bytes up to the comma after both.
-            let repeat = !prefix.is_empty() && text.len() > prefix.len() && same(&text[..prefix.len()], &prefix);
+            let repeat = !prefix.is_empty()
+                && text.len() > prefix.len()
+                && same(&text[..prefix.len()], &prefix);
             if !text.is_empty() && !repeat {
                 let (ps, pe, us, ue, cut) = fields(text);
                 st.row(&text[ps..pe], &text[us..ue], base + pos as u64, line);
@@ -324,7 +372,9 @@ fn fast_scan(path: &Path, header: &Header, pcol: usize, ucol: usize, targets: Ve
         }
         // A `\r` that does not end a line is a line break to the csv crate.
         let done = &buf[..pos];
-        if memchr::memchr_iter(b'\r', done).any(|r| done.get(r + 1) != Some(&b'\n') && r + 1 != filled) {
+        if memchr::memchr_iter(b'\r', done)
+            .any(|r| done.get(r + 1) != Some(&b'\n') && r + 1 != filled)
+        {
             return Ok(None);
         }
         if eof {
@@ -369,7 +419,9 @@ pub fn read(
                 let mut d = csv_error(e)?;
                 if let At::Csv { line, byte, .. } = &mut d.at {
                     let (l, b) = (part.line + *line - 1, part.start + *byte);
-                    d.message = d.message.replacen(&format!("row {line}"), &format!("row {l}"), 1);
+                    d.message = d
+                        .message
+                        .replacen(&format!("row {line}"), &format!("row {l}"), 1);
                     (*line, *byte) = (l, b);
                 }
                 collector.errors.push(d);
@@ -379,7 +431,11 @@ pub fn read(
         let (line, byte) = here(rec.position().expect("records have positions"));
         let at = move |field: usize| At::Csv { line, byte, field };
         let cell = |i: usize| rec.get(i).map_or(Cell::Empty, Cell::Text);
-        let extra = rec.iter().skip(width).filter(|f| !f.trim().is_empty()).count();
+        let extra = rec
+            .iter()
+            .skip(width)
+            .filter(|f| !f.trim().is_empty())
+            .count();
         let row = Row {
             period: cell(pcol),
             unit: cell(layout.unit),
@@ -404,7 +460,11 @@ pub fn read(
 }
 
 /// The first row of each duplicated `(period, unit, id)`, for messages.
-pub fn first_rows(text: &str, layout: &Layout, keys: &HashSet<(String, String, String)>) -> HashMap<(String, String, String), u64> {
+pub fn first_rows(
+    text: &str,
+    layout: &Layout,
+    keys: &HashSet<(String, String, String)>,
+) -> HashMap<(String, String, String), u64> {
     let mut found = HashMap::new();
     let mut rdr = reader_builder().from_reader(text.as_bytes());
     let pcol = layout.period.expect("CSV has a period column");
@@ -440,13 +500,24 @@ mod tests {
         let f = write(text);
         let h = header(f.path()).unwrap().unwrap();
         let end = text.len() as u64;
-        let fast = fast_scan(f.path(), &h, h.layout.period.unwrap(), h.layout.unit, vec![]).unwrap().map(|st| st.finish(&h, end));
+        let fast = fast_scan(
+            f.path(),
+            &h,
+            h.layout.period.unwrap(),
+            h.layout.unit,
+            vec![],
+        )
+        .unwrap()
+        .map(|st| st.finish(&h, end));
         let mut full = scan(f.path(), &h, 1).unwrap();
         full.periods.sort();
-        (fast.map(|mut s| {
-            s.periods.sort();
-            s
-        }), full)
+        (
+            fast.map(|mut s| {
+                s.periods.sort();
+                s
+            }),
+            full,
+        )
     }
 
     #[test]
@@ -460,7 +531,8 @@ mod tests {
         assert_eq!(fast.as_ref(), Some(&full));
         assert!(!full.grouped);
         // Quotes need the real parser: a quoted comma is not a separator.
-        let (fast, full) = scan_text("period,unit,id,value\np,\"a,b\",x,1\np,\"a,c\",x,1\np,\"a,b\",x,1\n");
+        let (fast, full) =
+            scan_text("period,unit,id,value\np,\"a,b\",x,1\np,\"a,c\",x,1\np,\"a,b\",x,1\n");
         assert_eq!(fast, None);
         assert!(!full.grouped);
     }
@@ -492,8 +564,14 @@ mod tests {
         for w in s.parts.windows(2) {
             assert_eq!(w[0].end, w[1].start);
             let at = &text[w[1].start as usize..];
-            assert!(at.starts_with("p,unit") && at[..at.find('\n').unwrap()].ends_with("x0,1"), "{at}");
-            assert_eq!(w[1].line as usize, 1 + text[..w[1].start as usize].matches('\n').count());
+            assert!(
+                at.starts_with("p,unit") && at[..at.find('\n').unwrap()].ends_with("x0,1"),
+                "{at}"
+            );
+            assert_eq!(
+                w[1].line as usize,
+                1 + text[..w[1].start as usize].matches('\n').count()
+            );
         }
     }
 }

@@ -40,31 +40,61 @@ pub struct Layout {
 impl Layout {
     /// Reads a header row. `Err` lists each problem with the column index
     /// it concerns (or `None` for the header as a whole).
-    pub fn from_header(cells: &[String], period_required: bool) -> Result<Layout, Vec<HeaderProblem>> {
-        let names: Vec<String> = cells.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
+    pub fn from_header(
+        cells: &[String],
+        period_required: bool,
+    ) -> Result<Layout, Vec<HeaderProblem>> {
+        let names: Vec<String> = cells
+            .iter()
+            .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
         let mut errors = Vec::new();
         let mut found: [Option<usize>; 5] = [None; 5];
         for (i, n) in names.iter().enumerate() {
             let lower = n.to_ascii_lowercase();
             match COLUMNS.iter().position(|c| *c == lower) {
-                Some(k) if found[k].is_some() => errors.push((Some(i), format!("column `{lower}` appears twice in the header"), Some("keep one".into()))),
+                Some(k) if found[k].is_some() => errors.push((
+                    Some(i),
+                    format!("column `{lower}` appears twice in the header"),
+                    Some("keep one".into()),
+                )),
                 Some(k) => found[k] = Some(i),
                 None if n.is_empty() && i + 1 == names.len() && i > 0 => {} // a trailing comma
                 None => errors.push((
                     Some(i),
                     format!("unknown column `{n}`"),
-                    Some(did_you_mean(&lower, COLUMNS).unwrap_or_else(|| "columns are period, unit, id, value and an optional note".into())),
+                    Some(did_you_mean(&lower, COLUMNS).unwrap_or_else(|| {
+                        "columns are period, unit, id, value and an optional note".into()
+                    })),
                 )),
             }
         }
-        let required: &[usize] = if period_required { &[0, 1, 2, 3] } else { &[1, 2, 3] };
-        let missing: Vec<&str> = required.iter().filter(|k| found[**k].is_none()).map(|k| COLUMNS[*k]).collect();
+        let required: &[usize] = if period_required {
+            &[0, 1, 2, 3]
+        } else {
+            &[1, 2, 3]
+        };
+        let missing: Vec<&str> = required
+            .iter()
+            .filter(|k| found[**k].is_none())
+            .map(|k| COLUMNS[*k])
+            .collect();
         if !missing.is_empty() {
-            let want = if period_required { "`period,unit,id,value`" } else { "`unit,id,value` (the sheet name is the period) or `period,unit,id,value`" };
+            let want = if period_required {
+                "`period,unit,id,value`"
+            } else {
+                "`unit,id,value` (the sheet name is the period) or `period,unit,id,value`"
+            };
             errors.push((
                 None,
-                format!("the header has no {} column{}", missing.join(", "), if missing.len() == 1 { "" } else { "s" }),
-                Some(format!("the first row should read {want}, optionally with a `note` column")),
+                format!(
+                    "the header has no {} column{}",
+                    missing.join(", "),
+                    if missing.len() == 1 { "" } else { "s" }
+                ),
+                Some(format!(
+                    "the first row should read {want}, optionally with a `note` column"
+                )),
             ));
         }
         if !errors.is_empty() {
@@ -114,11 +144,17 @@ pub fn cell_name(row: u32, col: u32) -> String {
 impl At {
     /// `row 7, column `value``, or `sheet `Q3`, cell D7 (column `value`)`.
     pub fn describe(&self, column: &str) -> String {
-        let col = if column.is_empty() { String::new() } else { format!(" (column `{column}`)") };
+        let col = if column.is_empty() {
+            String::new()
+        } else {
+            format!(" (column `{column}`)")
+        };
         match self {
             At::Csv { line, .. } if column.is_empty() => format!("row {line}"),
             At::Csv { line, .. } => format!("row {line}, column `{column}`"),
-            At::Cell { sheet, row, col: c } => format!("sheet `{sheet}`, cell {}{col}", cell_name(*row, *c)),
+            At::Cell { sheet, row, col: c } => {
+                format!("sheet `{sheet}`, cell {}{col}", cell_name(*row, *c))
+            }
             At::Sheet(s) => format!("sheet `{s}`"),
             At::File => "the file".into(),
         }
@@ -217,7 +253,11 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
 pub fn trim(s: &str) -> &str {
     let b = s.as_bytes();
     let plain = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii() && !c.is_ascii_whitespace());
-    if plain(b.first()) && plain(b.last()) { s } else { s.trim() }
+    if plain(b.first()) && plain(b.last()) {
+        s
+    } else {
+        s.trim()
+    }
 }
 
 impl<'a> Cell<'a> {
@@ -251,11 +291,17 @@ pub struct Row<'a> {
 /// `_` as a digit separator; nothing else.
 pub fn decimal_text(s: &str) -> Result<Decimal, &'static str> {
     let t = trim(s);
-    let ok = !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'_'));
+    let ok = !t.is_empty()
+        && t.bytes()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'_'));
     if !ok {
         let l = t.to_ascii_lowercase();
         let l = l.trim_start_matches(['+', '-']);
-        return Err(if l == "inf" || l == "nan" || l == "infinity" { "is not a finite number" } else { "is not a decimal number" });
+        return Err(if l == "inf" || l == "nan" || l == "infinity" {
+            "is not a finite number"
+        } else {
+            "is not a decimal number"
+        });
     }
     if !t.contains('_')
         && !t.starts_with('+')
@@ -334,17 +380,35 @@ pub struct Collector<'a> {
 
 impl<'a> Collector<'a> {
     /// `periods` in chronological order (indices as in the run's plan).
-    pub fn new(card: &'a Scorecard, periods: &[String], needed: Range<usize>, current: Range<usize>, grouped: bool) -> Collector<'a> {
+    pub fn new(
+        card: &'a Scorecard,
+        periods: &[String],
+        needed: Range<usize>,
+        current: Range<usize>,
+        grouped: bool,
+    ) -> Collector<'a> {
         let mut ids = HashMap::new();
         for (i, ind) in card.indicators.iter().enumerate() {
-            let kind = if ind.formula.is_some() { IdKind::Computed(i) } else { IdKind::Slot(i as u32) };
+            let kind = if ind.formula.is_some() {
+                IdKind::Computed(i)
+            } else {
+                IdKind::Slot(i as u32)
+            };
             ids.insert(ind.id.as_str(), kind);
         }
         for (j, inp) in card.inputs.iter().enumerate() {
-            ids.insert(inp.id.as_str(), IdKind::Slot((card.indicators.len() + j) as u32));
+            ids.insert(
+                inp.id.as_str(),
+                IdKind::Slot((card.indicators.len() + j) as u32),
+            );
         }
         let slots = crate::score::slot_count(card);
-        let slot_ids = card.indicators.iter().map(|i| i.id.as_str()).chain(card.inputs.iter().map(|i| i.id.as_str())).collect();
+        let slot_ids = card
+            .indicators
+            .iter()
+            .map(|i| i.id.as_str())
+            .chain(card.inputs.iter().map(|i| i.id.as_str()))
+            .collect();
         Collector {
             card,
             ids,
@@ -353,7 +417,11 @@ impl<'a> Collector<'a> {
             last_slot: slots as u32,
             slots,
             words: (periods.len() * slots).div_ceil(64),
-            period_index: periods.iter().enumerate().map(|(i, p)| (p.clone(), i as u32)).collect(),
+            period_index: periods
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.clone(), i as u32))
+                .collect(),
             last_period: None,
             needed,
             current,
@@ -367,7 +435,15 @@ impl<'a> Collector<'a> {
         }
     }
 
-    fn error(&mut self, at: At, column: &str, code: &'static str, what: String, label: &str, hint: Option<String>) {
+    fn error(
+        &mut self,
+        at: At,
+        column: &str,
+        code: &'static str,
+        what: String,
+        label: &str,
+        hint: Option<String>,
+    ) {
         self.errors.push(DataError {
             message: format!("{}: {what}", at.describe(column)),
             at,
@@ -380,7 +456,14 @@ impl<'a> Collector<'a> {
 
     fn key_error(&mut self, row: &Row, col: usize, name: &str, why: &str) {
         let what = format!("the {name} is {why}; it must be text");
-        self.error((row.at)(col), name, "E036", what, "not text", Some(format!("write the {name} as text")));
+        self.error(
+            (row.at)(col),
+            name,
+            "E036",
+            what,
+            "not text",
+            Some(format!("write the {name} as text")),
+        );
     }
 
     /// Checks one row and keeps its value (when its period is needed).
@@ -391,7 +474,14 @@ impl<'a> Collector<'a> {
             Ok(Some(p)) => Some(p),
             Ok(None) => {
                 let at = (row.at)(row.period_col);
-                self.error(at, "period", "E038", "the period is empty".into(), "empty period", Some("every row needs a period label such as 2026-Q3".into()));
+                self.error(
+                    at,
+                    "period",
+                    "E038",
+                    "the period is empty".into(),
+                    "empty period",
+                    Some("every row needs a period label such as 2026-Q3".into()),
+                );
                 None
             }
             Err(why) => {
@@ -404,7 +494,14 @@ impl<'a> Collector<'a> {
         let unit = match row.unit.key() {
             Ok(Some(u)) => Some(u),
             Ok(None) => {
-                self.error((row.at)(layout.unit), "unit", "E038", "the unit is empty".into(), "empty unit", Some("every row names its business unit".into()));
+                self.error(
+                    (row.at)(layout.unit),
+                    "unit",
+                    "E038",
+                    "the unit is empty".into(),
+                    "empty unit",
+                    Some("every row names its business unit".into()),
+                );
                 None
             }
             Err(why) => {
@@ -416,7 +513,14 @@ impl<'a> Collector<'a> {
         let slot = match row.id.key() {
             Ok(Some(id)) => self.slot_of(id, row.at, layout.id),
             Ok(None) => {
-                self.error((row.at)(layout.id), "id", "E038", "the id is empty".into(), "empty id", Some("name the indicator or input the value is for".into()));
+                self.error(
+                    (row.at)(layout.id),
+                    "id",
+                    "E038",
+                    "the id is empty".into(),
+                    "empty id",
+                    Some("name the indicator or input the value is for".into()),
+                );
                 None
             }
             Err(why) => {
@@ -428,14 +532,23 @@ impl<'a> Collector<'a> {
         let value = match row.value {
             Cell::Empty => Ok(None),
             Cell::Text(t) if trim(t).is_empty() => Ok(None),
-            Cell::Text(t) => decimal_text(t).map(Some).map_err(|why| format!("\"{}\" {why}", t.trim())),
-            Cell::Number(f) => decimal_of_double(f).map(Some).map_err(|why| format!("{f} {why}")),
+            Cell::Text(t) => decimal_text(t)
+                .map(Some)
+                .map_err(|why| format!("\"{}\" {why}", t.trim())),
+            Cell::Number(f) => decimal_of_double(f)
+                .map(Some)
+                .map_err(|why| format!("{f} {why}")),
             Cell::Bad(why) => Err(format!("the value is {why}")),
         };
         let value = match value {
             Ok(v) => v,
             Err(what) => {
-                let id = row.id.key().ok().flatten().map_or(String::new(), |i| format!(" for `{i}`"));
+                let id = row
+                    .id
+                    .key()
+                    .ok()
+                    .flatten()
+                    .map_or(String::new(), |i| format!(" for `{i}`"));
                 self.error(
                     (row.at)(layout.value),
                     "value",
@@ -458,8 +571,12 @@ impl<'a> Collector<'a> {
                 Some("remove the extra fields, or quote a value that contains a comma".into()),
             );
         }
-        let (Some(unit), Some(pi), Some(slot)) = (unit, period_idx, slot) else { return };
-        let Some(u) = self.unit_of(unit, row.at, layout.unit) else { return };
+        let (Some(unit), Some(pi), Some(slot)) = (unit, period_idx, slot) else {
+            return;
+        };
+        let Some(u) = self.unit_of(unit, row.at, layout.unit) else {
+            return;
+        };
         // --- duplicates --------------------------------------------------------
         let bit = pi as usize * self.slots + slot as usize;
         let state = &mut self.units[u];
@@ -468,7 +585,10 @@ impl<'a> Collector<'a> {
             let p = period.unwrap_or_default();
             let at = (row.at)(layout.id);
             self.errors.push(DataError {
-                message: format!("{}: `{id}` is given twice for unit `{unit}` in period `{p}`", at.describe("id")),
+                message: format!(
+                    "{}: `{id}` is given twice for unit `{unit}` in period `{p}`",
+                    at.describe("id")
+                ),
                 at,
                 code: "E037",
                 label: "duplicate".into(),
@@ -512,7 +632,11 @@ impl<'a> Collector<'a> {
 
     fn slot_of(&mut self, id: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<u32> {
         let guess = self.next_slot[self.last_slot as usize];
-        if self.slot_ids.get(guess as usize).is_some_and(|g| same(g.as_bytes(), id.as_bytes())) {
+        if self
+            .slot_ids
+            .get(guess as usize)
+            .is_some_and(|g| same(g.as_bytes(), id.as_bytes()))
+        {
             self.last_slot = guess;
             return Some(guess);
         }
@@ -523,21 +647,38 @@ impl<'a> Collector<'a> {
                 Some(*s)
             }
             Some(IdKind::Computed(i)) => {
-                let f = self.card.indicators[*i].formula.as_ref().map_or("", |f| f.text.as_str()).to_string();
+                let f = self.card.indicators[*i]
+                    .formula
+                    .as_ref()
+                    .map_or("", |f| f.text.as_str())
+                    .to_string();
                 self.error(
                     at(col),
                     "id",
                     "E032",
                     format!("`{id}` is a computed indicator; it cannot be given a value"),
                     "computed from its formula",
-                    Some(format!("give values for what its formula reads instead: {f}")),
+                    Some(format!(
+                        "give values for what its formula reads instead: {f}"
+                    )),
                 );
                 None
             }
             None => {
                 let card = self.card;
-                let hint = did_you_mean(id, card.ids.keys().map(String::as_str)).or_else(|| Some("remove the row, or declare the id in the scorecard".into()));
-                self.error(at(col), "id", "E031", format!("`{id}` is not an indicator or input of scorecard `{}`", card.id), "unknown id", hint);
+                let hint = did_you_mean(id, card.ids.keys().map(String::as_str))
+                    .or_else(|| Some("remove the row, or declare the id in the scorecard".into()));
+                self.error(
+                    at(col),
+                    "id",
+                    "E031",
+                    format!(
+                        "`{id}` is not an indicator or input of scorecard `{}`",
+                        card.id
+                    ),
+                    "unknown id",
+                    hint,
+                );
                 None
             }
         }
@@ -613,7 +754,10 @@ impl<'a> Collector<'a> {
         }
         let name = unit.key().ok().flatten()?;
         let cur = self.last_unit?;
-        if same(self.units[cur as usize].block.name.as_bytes(), name.as_bytes()) {
+        if same(
+            self.units[cur as usize].block.name.as_bytes(),
+            name.as_bytes(),
+        ) {
             return None;
         }
         self.last_unit = None;
@@ -649,10 +793,22 @@ mod tests {
 
     #[test]
     fn same_bytes() {
-        for (a, b) in [("", ""), ("abc", "abc"), ("unit-00001", "unit-00001"), ("2026-Q1", "2026-Q1"), ("a-much-longer-label-0001", "a-much-longer-label-0001")] {
+        for (a, b) in [
+            ("", ""),
+            ("abc", "abc"),
+            ("unit-00001", "unit-00001"),
+            ("2026-Q1", "2026-Q1"),
+            ("a-much-longer-label-0001", "a-much-longer-label-0001"),
+        ] {
             assert!(same(a.as_bytes(), b.as_bytes()));
         }
-        for (a, b) in [("", "a"), ("abc", "abd"), ("unit-00001", "unit-00002"), ("unit-00001", "Unit-00001"), ("a-much-longer-label-0001", "a-much-longer-lobel-0001")] {
+        for (a, b) in [
+            ("", "a"),
+            ("abc", "abd"),
+            ("unit-00001", "unit-00002"),
+            ("unit-00001", "Unit-00001"),
+            ("a-much-longer-label-0001", "a-much-longer-lobel-0001"),
+        ] {
             assert!(!same(a.as_bytes(), b.as_bytes()));
         }
     }
@@ -676,7 +832,10 @@ mod tests {
         assert_eq!(decimal_text("NaN"), Err("is not a finite number"));
         assert_eq!(decimal_text("1.2.3"), Err("is not a decimal number"));
         assert_eq!(decimal_of_double(0.1).unwrap().to_string(), "0.1");
-        assert_eq!(decimal_of_double(0.1 + 0.2).unwrap().to_string(), "0.30000000000000004");
+        assert_eq!(
+            decimal_of_double(0.1 + 0.2).unwrap().to_string(),
+            "0.30000000000000004"
+        );
         assert_eq!(decimal_of_double(2026.0).unwrap().to_string(), "2026");
     }
 

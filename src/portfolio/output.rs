@@ -39,16 +39,40 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(card: &Scorecard, unit: &str, s: &Scores, previous: Option<&Scores>, style: Style) -> Summary {
+    pub fn new(
+        card: &Scorecard,
+        unit: &str,
+        s: &Scores,
+        previous: Option<&Scores>,
+        style: Style,
+    ) -> Summary {
         let previous = previous.map(|p| p.composite);
-        Summary::printed(card, unit, s.composite, status(card, s.composite), s.coverage, &s.perspectives, previous, style)
+        Summary::printed(
+            card,
+            unit,
+            s.composite,
+            status(card, s.composite),
+            s.coverage,
+            &s.perspectives,
+            previous,
+            style,
+        )
     }
 
     /// The summary of a single evaluation (`bsc evaluate` without --data).
     pub fn of_evaluation(card: &Scorecard, e: &Evaluation, style: Style) -> Summary {
         let persp: Vec<Option<Decimal>> = e.perspectives.iter().map(|p| p.score).collect();
         let unit = e.unit.clone().unwrap_or_default();
-        Summary::printed(card, &unit, e.composite.score, e.composite.status, e.composite.coverage, &persp, None, style)
+        Summary::printed(
+            card,
+            &unit,
+            e.composite.score,
+            e.composite.status,
+            e.composite.coverage,
+            &persp,
+            None,
+            style,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -81,7 +105,10 @@ impl Summary {
             });
         }
         cells.extend(perspectives.iter().map(|s| num(*s)));
-        let key = composite.and_then(|d| d.mantissa().checked_mul(10i128.checked_pow(28 - d.scale())?));
+        let key = composite.and_then(|d| {
+            d.mantissa()
+                .checked_mul(10i128.checked_pow(28 - d.scale())?)
+        });
         Summary {
             unit: unit.to_string(),
             composite,
@@ -95,7 +122,9 @@ impl Summary {
 /// Best composite first; units without a composite last; ties by unit
 /// name, so the order never depends on the input's.
 pub fn rank(units: &mut [Summary]) {
-    let keyed = units.iter().all(|u| u.composite.is_none() || u.key.is_some());
+    let keyed = units
+        .iter()
+        .all(|u| u.composite.is_none() || u.key.is_some());
     units.par_sort_by(|a, b| {
         let by_score = match (a.composite, b.composite) {
             (Some(_), Some(_)) if keyed => b.key.cmp(&a.key),
@@ -113,11 +142,21 @@ pub fn rank(units: &mut [Summary]) {
 /// (a unit without a composite has no rank). Summaries in [`Style::Exact`].
 pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let mut head = vec!["rank".to_string(), "unit".into(), "composite".into(), "status".into(), "coverage".into()];
+    let mut head = vec![
+        "rank".to_string(),
+        "unit".into(),
+        "composite".into(),
+        "status".into(),
+        "coverage".into(),
+    ];
     head.extend(card.perspectives.iter().map(|p| p.id.clone()));
     w.write_record(&head)?;
     for (i, u) in ranked.iter().enumerate() {
-        let rank = if u.composite.is_some() { (i + 1).to_string() } else { String::new() };
+        let rank = if u.composite.is_some() {
+            (i + 1).to_string()
+        } else {
+            String::new()
+        };
         w.write_field(rank)?;
         w.write_field(&u.unit)?;
         w.write_field(&u.cells[0])?;
@@ -132,11 +171,17 @@ pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> i
 }
 
 fn pad_right(s: &str, width: usize) -> String {
-    format!("{s}{}", " ".repeat(width.saturating_sub(UnicodeWidthStr::width(s))))
+    format!(
+        "{s}{}",
+        " ".repeat(width.saturating_sub(UnicodeWidthStr::width(s)))
+    )
 }
 
 fn pad_left(s: &str, width: usize) -> String {
-    format!("{}{s}", " ".repeat(width.saturating_sub(UnicodeWidthStr::width(s))))
+    format!(
+        "{}{s}",
+        " ".repeat(width.saturating_sub(UnicodeWidthStr::width(s)))
+    )
 }
 
 fn paint(status: Status, text: String, color: bool) -> String {
@@ -153,8 +198,20 @@ fn paint(status: Status, text: String, color: bool) -> String {
 }
 
 /// The ranking as an aligned terminal table (summaries in [`Style::Rounded`]).
-pub fn table(card: &Scorecard, period: &str, previous: Option<&str>, ranked: &[Summary], color: bool) -> String {
-    let mut head: Vec<String> = vec!["rank".into(), "unit".into(), "composite".into(), "status".into(), "coverage".into()];
+pub fn table(
+    card: &Scorecard,
+    period: &str,
+    previous: Option<&str>,
+    ranked: &[Summary],
+    color: bool,
+) -> String {
+    let mut head: Vec<String> = vec![
+        "rank".into(),
+        "unit".into(),
+        "composite".into(),
+        "status".into(),
+        "coverage".into(),
+    ];
     if previous.is_some() {
         head.push("trend".into());
     }
@@ -164,7 +221,11 @@ pub fn table(card: &Scorecard, period: &str, previous: Option<&str>, ranked: &[S
         .enumerate()
         .map(|(i, u)| {
             let mut r = vec![
-                if u.composite.is_some() { (i + 1).to_string() } else { "–".into() },
+                if u.composite.is_some() {
+                    (i + 1).to_string()
+                } else {
+                    "–".into()
+                },
                 u.unit.clone(),
                 u.cells[0].clone(),
                 u.status.as_str().to_string(),
@@ -174,7 +235,13 @@ pub fn table(card: &Scorecard, period: &str, previous: Option<&str>, ranked: &[S
         })
         .collect();
     let widths: Vec<usize> = (0..head.len())
-        .map(|c| rows.iter().map(|(_, r)| UnicodeWidthStr::width(r[c].as_str())).chain([UnicodeWidthStr::width(head[c].as_str())]).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .map(|(_, r)| UnicodeWidthStr::width(r[c].as_str()))
+                .chain([UnicodeWidthStr::width(head[c].as_str())])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let left = |c: usize| c == 1 || c == 3;
     let line = |cells: &[String], st: Option<Status>| -> String {
@@ -182,7 +249,11 @@ pub fn table(card: &Scorecard, period: &str, previous: Option<&str>, ranked: &[S
             .iter()
             .enumerate()
             .map(|(c, s)| {
-                let padded = if left(c) { pad_right(s, widths[c]) } else { pad_left(s, widths[c]) };
+                let padded = if left(c) {
+                    pad_right(s, widths[c])
+                } else {
+                    pad_left(s, widths[c])
+                };
                 match (c, st) {
                     (3, Some(st)) => paint(st, padded, color),
                     _ => padded,
@@ -194,7 +265,13 @@ pub fn table(card: &Scorecard, period: &str, previous: Option<&str>, ranked: &[S
     let mut out = String::new();
     let prev = previous.map_or_else(String::new, |p| format!(", trend against {p}"));
     let n = ranked.len();
-    let _ = writeln!(out, "{} — {} unit{}, period {period}{prev}", card.name, n, if n == 1 { "" } else { "s" });
+    let _ = writeln!(
+        out,
+        "{} — {} unit{}, period {period}{prev}",
+        card.name,
+        n,
+        if n == 1 { "" } else { "s" }
+    );
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", line(&head, None));
     for (st, r) in &rows {
@@ -242,7 +319,14 @@ mod tests {
 
     #[test]
     fn ranking_breaks_ties_by_name() {
-        let mut v = vec![s("b", Some("80")), s("z", None), s("a", Some("80.000")), s("c", Some("90.5")), s("y", None), s("d", Some("80.0000000000000000000000001"))];
+        let mut v = vec![
+            s("b", Some("80")),
+            s("z", None),
+            s("a", Some("80.000")),
+            s("c", Some("90.5")),
+            s("y", None),
+            s("d", Some("80.0000000000000000000000001")),
+        ];
         rank(&mut v);
         let names: Vec<&str> = v.iter().map(|u| u.unit.as_str()).collect();
         assert_eq!(names, ["c", "d", "a", "b", "y", "z"]);

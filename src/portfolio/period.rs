@@ -56,7 +56,10 @@ pub enum Selection {
     Period(String),
     /// A roll-up over every period from `from` to `to` inclusive (either
     /// bound defaults to the first / latest period in the data).
-    Span { from: Option<String>, to: Option<String> },
+    Span {
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 /// The periods of a run, resolved against the periods in the data.
@@ -81,14 +84,23 @@ impl Plan {
         }
         let listing = || {
             let shown: Vec<&str> = periods.iter().take(12).map(String::as_str).collect();
-            let more = if periods.len() > 12 { format!(" and {} more", periods.len() - 12) } else { String::new() };
+            let more = if periods.len() > 12 {
+                format!(" and {} more", periods.len() - 12)
+            } else {
+                String::new()
+            };
             format!("{}{more}", shown.join(", "))
         };
         let current = match sel {
             Selection::Latest => periods.len() - 1..periods.len(),
             Selection::Period(p) => match periods.iter().position(|x| x == p) {
                 Some(i) => i..i + 1,
-                None => return Err(format!("period `{p}` is not in the data; it has {}", listing())),
+                None => {
+                    return Err(format!(
+                        "period `{p}` is not in the data; it has {}",
+                        listing()
+                    ));
+                }
             },
             Selection::Span { from, to } => {
                 if let (Some(f), Some(t)) = (from, to)
@@ -96,32 +108,49 @@ impl Plan {
                 {
                     return Err(format!("--from {f} comes after --to {t}"));
                 }
-                let start = from.as_ref().map_or(0, |f| periods.partition_point(|p| cmp_periods(p, f) == Ordering::Less));
-                let end = to.as_ref().map_or(periods.len(), |t| periods.partition_point(|p| cmp_periods(p, t) != Ordering::Greater));
+                let start = from.as_ref().map_or(0, |f| {
+                    periods.partition_point(|p| cmp_periods(p, f) == Ordering::Less)
+                });
+                let end = to.as_ref().map_or(periods.len(), |t| {
+                    periods.partition_point(|p| cmp_periods(p, t) != Ordering::Greater)
+                });
                 if start >= end {
                     let f = from.as_deref().unwrap_or("the first period");
                     let t = to.as_deref().unwrap_or("the latest period");
-                    return Err(format!("no period of the data lies between {f} and {t}; it has {}", listing()));
+                    return Err(format!(
+                        "no period of the data lies between {f} and {t}; it has {}",
+                        listing()
+                    ));
                 }
                 start..end
             }
         };
         let n = current.len();
         let previous = (current.start >= n).then(|| current.start - n..current.start);
-        Ok(Plan { periods, current, previous })
+        Ok(Plan {
+            periods,
+            current,
+            previous,
+        })
     }
 
     /// `2026-Q3`, or `2026-Q1..2026-Q3` for a roll-up.
     pub fn label(&self, span: &Range<usize>) -> String {
         let first = &self.periods[span.start];
         let last = &self.periods[span.end - 1];
-        if span.len() == 1 { first.clone() } else { format!("{first}..{last}") }
+        if span.len() == 1 {
+            first.clone()
+        } else {
+            format!("{first}..{last}")
+        }
     }
 
     /// Every period whose values a run keeps: the previous span and the
     /// current one, which are adjacent.
     pub fn needed(&self) -> Range<usize> {
-        self.previous.as_ref().map_or(self.current.start, |p| p.start)..self.current.end
+        self.previous
+            .as_ref()
+            .map_or(self.current.start, |p| p.start)..self.current.end
     }
 }
 
@@ -135,9 +164,16 @@ mod tests {
 
     #[test]
     fn natural_order() {
-        let mut v = vec!["2026-Q1", "2025-Q4", "2026-10", "2026-2", "2026-Q3", "2026-02"];
+        let mut v = vec![
+            "2026-Q1", "2025-Q4", "2026-10", "2026-2", "2026-Q3", "2026-02",
+        ];
         v.sort_by(|a, b| cmp_periods(a, b));
-        assert_eq!(v, ["2025-Q4", "2026-02", "2026-2", "2026-10", "2026-Q1", "2026-Q3"]);
+        assert_eq!(
+            v,
+            [
+                "2025-Q4", "2026-02", "2026-2", "2026-10", "2026-Q1", "2026-Q3"
+            ]
+        );
         assert_eq!(cmp_periods("2026", "2026-Q1"), Ordering::Less);
         assert_eq!(cmp_periods("a0", "a00"), Ordering::Less);
     }
@@ -151,21 +187,61 @@ mod tests {
         assert_eq!(p.previous, None);
         let p = plan(&["2026-Q1", "2026-Q2"], Selection::Period("2026-Q1".into())).unwrap();
         assert_eq!((p.current.clone(), p.previous.clone()), (0..1, None));
-        assert!(plan(&["2026-Q1"], Selection::Period("2026-Q9".into())).unwrap_err().contains("2026-Q1"));
+        assert!(
+            plan(&["2026-Q1"], Selection::Period("2026-Q9".into()))
+                .unwrap_err()
+                .contains("2026-Q1")
+        );
     }
 
     #[test]
     fn spans() {
-        let ps = ["2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"];
-        let ytd = Selection::Span { from: Some("2026-Q1".into()), to: Some("2026-Q3".into()) };
+        let ps = [
+            "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3",
+        ];
+        let ytd = Selection::Span {
+            from: Some("2026-Q1".into()),
+            to: Some("2026-Q3".into()),
+        };
         let p = plan(&ps, ytd).unwrap();
         assert_eq!(p.label(&p.current), "2026-Q1..2026-Q3");
-        assert_eq!(p.previous.clone().map(|r| p.label(&r)), Some("2025-Q2..2025-Q4".into()));
+        assert_eq!(
+            p.previous.clone().map(|r| p.label(&r)),
+            Some("2025-Q2..2025-Q4".into())
+        );
         assert_eq!(p.needed(), 0..6);
         // Bounds need not be in the data; a short history gives no previous span.
-        let p = plan(&ps[2..], Selection::Span { from: Some("2026-Q1".into()), to: Some("2026-Q4".into()) }).unwrap();
-        assert_eq!((p.label(&p.current), p.previous), ("2026-Q1..2026-Q3".into(), None));
-        assert!(plan(&ps, Selection::Span { from: Some("2027-Q1".into()), to: None }).is_err());
-        assert!(plan(&ps, Selection::Span { from: Some("2026-Q3".into()), to: Some("2026-Q1".into()) }).is_err());
+        let p = plan(
+            &ps[2..],
+            Selection::Span {
+                from: Some("2026-Q1".into()),
+                to: Some("2026-Q4".into()),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (p.label(&p.current), p.previous),
+            ("2026-Q1..2026-Q3".into(), None)
+        );
+        assert!(
+            plan(
+                &ps,
+                Selection::Span {
+                    from: Some("2027-Q1".into()),
+                    to: None
+                }
+            )
+            .is_err()
+        );
+        assert!(
+            plan(
+                &ps,
+                Selection::Span {
+                    from: Some("2026-Q3".into()),
+                    to: Some("2026-Q1".into())
+                }
+            )
+            .is_err()
+        );
     }
 }

@@ -79,7 +79,11 @@ impl Roller {
 }
 
 /// Combines one slot's values over the periods of a span (in order).
-fn combine(agg: Aggregate, series: impl Iterator<Item = (usize, Option<Decimal>)>, labels: &[String]) -> (Option<Decimal>, Option<String>) {
+fn combine(
+    agg: Aggregate,
+    series: impl Iterator<Item = (usize, Option<Decimal>)>,
+    labels: &[String],
+) -> (Option<Decimal>, Option<String>) {
     let mut present = 0u32;
     let mut missing: Vec<&str> = Vec::new();
     let mut total = Some(Decimal::ZERO);
@@ -100,7 +104,9 @@ fn combine(agg: Aggregate, series: impl Iterator<Item = (usize, Option<Decimal>)
     let overflow = || (None, Some("overflow".to_string()));
     match agg {
         Aggregate::Last => (last, None),
-        Aggregate::Sum if !missing.is_empty() => (None, Some(format!("no value for {}", missing.join(", ")))),
+        Aggregate::Sum if !missing.is_empty() => {
+            (None, Some(format!("no value for {}", missing.join(", "))))
+        }
         Aggregate::Sum => total.map_or_else(overflow, |t| (Some(t), None)),
         Aggregate::Average => match total.and_then(|t| t.checked_div(Decimal::from(present))) {
             Some(m) => (Some(m), None),
@@ -119,7 +125,11 @@ mod tests {
 
     fn run(agg: Aggregate, vals: &[Option<&str>]) -> (Option<Decimal>, Option<String>) {
         let labels: Vec<String> = (1..=vals.len()).map(|q| format!("Q{q}")).collect();
-        combine(agg, vals.iter().enumerate().map(|(i, v)| (i, v.map(d))), &labels)
+        combine(
+            agg,
+            vals.iter().enumerate().map(|(i, v)| (i, v.map(d))),
+            &labels,
+        )
     }
 
     #[test]
@@ -128,14 +138,23 @@ mod tests {
         assert_eq!(run(Aggregate::Sum, &all), (Some(d("70")), None));
         assert_eq!(run(Aggregate::Last, &all), (Some(d("40")), None));
         // Exact: 70 / 3 to 28 significant digits, not a float.
-        assert_eq!(run(Aggregate::Average, &all).0.unwrap().round_dp(4), d("23.3333"));
-        assert_eq!(run(Aggregate::Average, &[Some("0.1"), Some("0.2")]).0, Some(d("0.15")));
+        assert_eq!(
+            run(Aggregate::Average, &all).0.unwrap().round_dp(4),
+            d("23.3333")
+        );
+        assert_eq!(
+            run(Aggregate::Average, &[Some("0.1"), Some("0.2")]).0,
+            Some(d("0.15"))
+        );
     }
 
     #[test]
     fn holes() {
         let holed = [Some("10"), None, Some("40"), None];
-        assert_eq!(run(Aggregate::Sum, &holed), (None, Some("no value for Q2, Q4".into())));
+        assert_eq!(
+            run(Aggregate::Sum, &holed),
+            (None, Some("no value for Q2, Q4".into()))
+        );
         assert_eq!(run(Aggregate::Average, &holed), (Some(d("25")), None));
         assert_eq!(run(Aggregate::Last, &holed), (Some(d("40")), None));
         assert_eq!(run(Aggregate::Sum, &[None, None]), (None, None));
@@ -144,6 +163,9 @@ mod tests {
     #[test]
     fn overflow_is_a_reason() {
         let big = "79228162514264337593543950335";
-        assert_eq!(run(Aggregate::Sum, &[Some(big), Some(big)]), (None, Some("overflow".into())));
+        assert_eq!(
+            run(Aggregate::Sum, &[Some(big), Some(big)]),
+            (None, Some("overflow".into()))
+        );
     }
 }

@@ -60,13 +60,28 @@ pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
         let range = match wb.worksheet_range(&name) {
             Ok(r) => r,
             Err(e) => {
-                errors.push(error(At::Sheet(sheet.clone()), format!("sheet `{sheet}` cannot be read: {e}"), "unreadable", None));
+                errors.push(error(
+                    At::Sheet(sheet.clone()),
+                    format!("sheet `{sheet}` cannot be read: {e}"),
+                    "unreadable",
+                    None,
+                ));
                 continue;
             }
         };
-        let Some((r0, c0)) = range.start() else { continue };
-        let Some(h) = range.rows().position(|r| r.iter().any(|c| !is_blank(c))) else { continue };
-        let cells: Vec<String> = range.rows().nth(h).expect("found").iter().map(|c| c.to_string()).collect();
+        let Some((r0, c0)) = range.start() else {
+            continue;
+        };
+        let Some(h) = range.rows().position(|r| r.iter().any(|c| !is_blank(c))) else {
+            continue;
+        };
+        let cells: Vec<String> = range
+            .rows()
+            .nth(h)
+            .expect("found")
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         match Layout::from_header(&cells, false) {
             Ok(layout) => sheets.push(Sheet {
                 name: sheet,
@@ -77,7 +92,11 @@ pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
             Err(errs) => {
                 for (col, message, hint) in errs {
                     let at = match col {
-                        Some(c) => At::Cell { sheet: sheet.clone(), row: r0 + h as u32, col: c0 + c as u32 },
+                        Some(c) => At::Cell {
+                            sheet: sheet.clone(),
+                            row: r0 + h as u32,
+                            col: c0 + c as u32,
+                        },
                         None => At::Sheet(sheet.clone()),
                     };
                     let where_ = match &at {
@@ -198,14 +217,22 @@ impl Book {
                     if col == usize::MAX {
                         At::Sheet(sheet.clone())
                     } else {
-                        At::Cell { sheet: sheet.clone(), row, col: c0 + col as u32 }
+                        At::Cell {
+                            sheet: sheet.clone(),
+                            row,
+                            col: c0 + col as u32,
+                        }
                     }
                 };
                 let period = match layout.period {
                     Some(c) => Owned::of(r.get(c), true),
                     None => Owned::Text(s.name.to_string()),
                 };
-                let (unit, id, value) = (Owned::of(r.get(layout.unit), true), Owned::of(r.get(layout.id), true), Owned::of(r.get(layout.value), false));
+                let (unit, id, value) = (
+                    Owned::of(r.get(layout.unit), true),
+                    Owned::of(r.get(layout.id), true),
+                    Owned::of(r.get(layout.value), false),
+                );
                 let row = Row {
                     period: period.cell(),
                     unit: unit.cell(),
@@ -221,7 +248,10 @@ impl Book {
     }
 
     /// Where each duplicated `(period, unit, id)` first appears.
-    pub fn first_rows(&self, keys: &HashSet<(String, String, String)>) -> HashMap<(String, String, String), At> {
+    pub fn first_rows(
+        &self,
+        keys: &HashSet<(String, String, String)>,
+    ) -> HashMap<(String, String, String), At> {
         let mut found = HashMap::new();
         for s in &self.sheets {
             for (row, r) in s.rows() {
@@ -232,7 +262,14 @@ impl Book {
                 let Some(p) = s.period(r) else { continue };
                 let key = (p, text(s.layout.unit), text(s.layout.id));
                 if keys.contains(&key) && !found.contains_key(&key) {
-                    found.insert(key, At::Cell { sheet: s.name.clone(), row, col: s.col0() + s.layout.id as u32 });
+                    found.insert(
+                        key,
+                        At::Cell {
+                            sheet: s.name.clone(),
+                            row,
+                            col: s.col0() + s.layout.id as u32,
+                        },
+                    );
                 }
             }
         }

@@ -3,7 +3,7 @@
 //! beyond ranking and layout) and renders it with Tera templates that are
 //! embedded in the binary and can be overridden file by file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use rust_decimal::Decimal;
@@ -12,7 +12,6 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::format;
 use crate::markdown;
-use crate::measure::Measurements;
 use crate::model::{Node, Rule, Scorecard};
 use crate::score::{Evaluation, IndicatorResult, Status};
 
@@ -20,20 +19,62 @@ pub mod portfolio;
 
 /// Built-in templates, embedded so `bsc` works from any directory.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("report.html", include_str!("../../report_templates/report.html")),
-    ("_styles.css", include_str!("../../report_templates/_styles.css")),
-    ("_summary.html", include_str!("../../report_templates/_summary.html")),
-    ("_perspective.html", include_str!("../../report_templates/_perspective.html")),
-    ("_strategy_map.html", include_str!("../../report_templates/_strategy_map.html")),
-    ("_indicator_table.html", include_str!("../../report_templates/_indicator_table.html")),
-    ("_methodology.html", include_str!("../../report_templates/_methodology.html")),
-    ("report.md", include_str!("../../report_templates/report.md")),
-    ("_perspective.md", include_str!("../../report_templates/_perspective.md")),
-    ("_methodology.md", include_str!("../../report_templates/_methodology.md")),
-    ("portfolio.html", include_str!("../../report_templates/portfolio.html")),
-    ("portfolio.md", include_str!("../../report_templates/portfolio.md")),
-    ("labels.en.toml", include_str!("../../report_templates/labels.en.toml")),
-    ("labels.zh.toml", include_str!("../../report_templates/labels.zh.toml")),
+    (
+        "report.html",
+        include_str!("../../report_templates/report.html"),
+    ),
+    (
+        "_styles.css",
+        include_str!("../../report_templates/_styles.css"),
+    ),
+    (
+        "_summary.html",
+        include_str!("../../report_templates/_summary.html"),
+    ),
+    (
+        "_perspective.html",
+        include_str!("../../report_templates/_perspective.html"),
+    ),
+    (
+        "_strategy_map.html",
+        include_str!("../../report_templates/_strategy_map.html"),
+    ),
+    (
+        "_indicator_table.html",
+        include_str!("../../report_templates/_indicator_table.html"),
+    ),
+    (
+        "_methodology.html",
+        include_str!("../../report_templates/_methodology.html"),
+    ),
+    (
+        "report.md",
+        include_str!("../../report_templates/report.md"),
+    ),
+    (
+        "_perspective.md",
+        include_str!("../../report_templates/_perspective.md"),
+    ),
+    (
+        "_methodology.md",
+        include_str!("../../report_templates/_methodology.md"),
+    ),
+    (
+        "portfolio.html",
+        include_str!("../../report_templates/portfolio.html"),
+    ),
+    (
+        "portfolio.md",
+        include_str!("../../report_templates/portfolio.md"),
+    ),
+    (
+        "labels.en.toml",
+        include_str!("../../report_templates/labels.en.toml"),
+    ),
+    (
+        "labels.zh.toml",
+        include_str!("../../report_templates/labels.zh.toml"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,23 +342,37 @@ pub(crate) fn symbol(s: Status) -> &'static str {
 
 /// Labels for the chosen language, from `labels.<lang>.toml` (overridable
 /// like any template), so a consultant can reword the report.
-pub(crate) fn labels(lang: Lang, dir: Option<&Path>) -> Result<BTreeMap<String, String>, ReportError> {
+pub(crate) fn labels(
+    lang: Lang,
+    dir: Option<&Path>,
+) -> Result<BTreeMap<String, String>, ReportError> {
     let name = format!("labels.{}.toml", lang.code());
     let (origin, text) = match dir.map(|d| d.join(&name)).filter(|p| p.is_file()) {
         Some(p) => {
-            let t = std::fs::read_to_string(&p).map_err(|e| ReportError(format!("cannot read `{}`: {e}", p.display())))?;
+            let t = std::fs::read_to_string(&p)
+                .map_err(|e| ReportError(format!("cannot read `{}`: {e}", p.display())))?;
             (p.display().to_string(), t)
         }
         None => (
             name.clone(),
-            BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| t.to_string()).unwrap_or_default(),
+            BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, t)| t.to_string())
+                .unwrap_or_default(),
         ),
     };
-    let mut map: BTreeMap<String, String> = toml::from_str(&text).map_err(|e| ReportError(format!("in `{origin}`: {e}")))?;
+    let mut map: BTreeMap<String, String> =
+        toml::from_str(&text).map_err(|e| ReportError(format!("in `{origin}`: {e}")))?;
     // A partial override keeps the built-in labels for what it leaves out.
     if dir.is_some() {
-        let builtin: BTreeMap<String, String> =
-            toml::from_str(BUILTIN.iter().find(|(n, _)| *n == name).map_or("", |(_, t)| t)).unwrap_or_default();
+        let builtin: BTreeMap<String, String> = toml::from_str(
+            BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or("", |(_, t)| t),
+        )
+        .unwrap_or_default();
         for (k, v) in builtin {
             map.entry(k).or_insert(v);
         }
@@ -366,7 +421,10 @@ fn wrap2(s: &str, max: usize) -> Vec<String> {
     let cut = last_space.filter(|&sp| sp > 0).unwrap_or(cut);
     let first: String = chars[..cut].iter().collect();
     let rest: String = chars[cut..].iter().collect();
-    vec![first.trim_end().to_string(), truncate_width(rest.trim_start(), max)]
+    vec![
+        first.trim_end().to_string(),
+        truncate_width(rest.trim_start(), max),
+    ]
 }
 
 fn mermaid_label(s: &str) -> String {
@@ -388,16 +446,29 @@ fn mermaid_label(s: &str) -> String {
     out
 }
 
-fn rule_text(rule: &Rule, unit: Option<&str>, precision: u32, l: &BTreeMap<String, String>) -> String {
+fn rule_text(
+    rule: &Rule,
+    unit: Option<&str>,
+    precision: u32,
+    l: &BTreeMap<String, String>,
+) -> String {
     let get = |k: &str| l.get(k).cloned().unwrap_or_else(|| k.to_string());
     match rule {
         Rule::Linear { baseline, target } => format!(
             "{}: 0 @ {} → 100 @ {}",
-            get(if target > baseline { "rule_linear_higher" } else { "rule_linear_lower" }),
+            get(if target > baseline {
+                "rule_linear_higher"
+            } else {
+                "rule_linear_lower"
+            }),
             format::value(*baseline, unit, precision),
             format::value(*target, unit, precision)
         ),
-        Rule::Band { low, high, tolerance } => format!(
+        Rule::Band {
+            low,
+            high,
+            tolerance,
+        } => format!(
             "{}: 100 @ {} – {}, 0 @ ± {}",
             get("rule_band"),
             format::value(*low, unit, precision),
@@ -409,17 +480,31 @@ fn rule_text(rule: &Rule, unit: Option<&str>, precision: u32, l: &BTreeMap<Strin
             get("rule_curve"),
             points
                 .iter()
-                .map(|(v, s)| format!("{} → {}", format::value(*v, unit, precision), format::score(*s, 0)))
+                .map(|(v, s)| format!(
+                    "{} → {}",
+                    format::value(*v, unit, precision),
+                    format::score(*s, 0)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
     }
 }
 
-fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Option<&Measurements>, opts: &Options) -> Result<Ctx, ReportError> {
+fn build(
+    card: &Scorecard,
+    e: &Evaluation,
+    notes: &HashMap<String, String>,
+    previous_period: Option<&str>,
+    opts: &Options,
+) -> Result<Ctx, ReportError> {
     let l = labels(opts.lang, opts.templates)?;
     let p = card.precision;
-    let st_label = |s: Status| l.get(&format!("status_{}", s.as_str())).cloned().unwrap_or_else(|| s.as_str().to_string());
+    let st_label = |s: Status| {
+        l.get(&format!("status_{}", s.as_str()))
+            .cloned()
+            .unwrap_or_else(|| s.as_str().to_string())
+    };
     let score_txt = |s: Option<Decimal>| s.map_or_else(|| "–".to_string(), |s| format::score(s, p));
     let hundred = Decimal::ONE_HUNDRED;
 
@@ -437,12 +522,14 @@ fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Opt
             Some(_) => ("▶", "flat"),
             None => ("", "none"),
         };
-        let note = current.notes.get(&ind.id);
+        let note = notes.get(&ind.id);
         IndicatorCtx {
             id: ind.id.clone(),
             name: ind.name.clone(),
             unit: ind.unit.clone().unwrap_or_default(),
-            actual: r.actual.map_or_else(|| "–".into(), |a| format::value(a, unit, p)),
+            actual: r
+                .actual
+                .map_or_else(|| "–".into(), |a| format::value(a, unit, p)),
             baseline: format::baseline(ind, p).unwrap_or_else(|| "–".into()),
             target: format::target(ind, p),
             score: score_txt(r.score),
@@ -452,14 +539,22 @@ fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Opt
             trend,
             trend_dir,
             delta: delta.map(|d| format::delta(d, p)).unwrap_or_default(),
-            previous_actual: r.previous_actual.flatten().map(|a| format::value(a, unit, p)).unwrap_or_default(),
+            previous_actual: r
+                .previous_actual
+                .flatten()
+                .map(|a| format::value(a, unit, p))
+                .unwrap_or_default(),
             share: format::share(ind.share),
             effective_weight: format::share(ind.effective_weight),
             missing: r.missing,
             reason: r.reason.clone().unwrap_or_default(),
             note_html: note.map(|n| markdown::to_html(n)).unwrap_or_default(),
             note_md: note.map(|n| markdown::to_markdown(n)).unwrap_or_default(),
-            description_html: ind.description.as_deref().map(markdown::to_html).unwrap_or_default(),
+            description_html: ind
+                .description
+                .as_deref()
+                .map(markdown::to_html)
+                .unwrap_or_default(),
         }
     };
 
@@ -556,7 +651,11 @@ fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Opt
                             status: or.status.as_str(),
                             status_label: st_label(or.status),
                             symbol: symbol(or.status),
-                            description_html: obj.description.as_deref().map(markdown::to_html).unwrap_or_default(),
+                            description_html: obj
+                                .description
+                                .as_deref()
+                                .map(markdown::to_html)
+                                .unwrap_or_default(),
                             indicators: obj.indicators.iter().map(|&i| indicator_ctx(i)).collect(),
                         });
                     }
@@ -571,8 +670,16 @@ fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Opt
                 status: pr.status.as_str(),
                 status_label: st_label(pr.status),
                 symbol: symbol(pr.status),
-                description_html: persp.description.as_deref().map(markdown::to_html).unwrap_or_default(),
-                description_md: persp.description.as_deref().map(markdown::to_markdown).unwrap_or_default(),
+                description_html: persp
+                    .description
+                    .as_deref()
+                    .map(markdown::to_html)
+                    .unwrap_or_default(),
+                description_md: persp
+                    .description
+                    .as_deref()
+                    .map(markdown::to_markdown)
+                    .unwrap_or_default(),
                 objectives,
                 indicators: direct,
             }
@@ -602,7 +709,11 @@ fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Opt
             name: ind.name.clone(),
             perspective: card.perspectives[ind.perspective].name.clone(),
             rule: rule_text(&ind.rule, ind.unit.as_deref(), p, &l),
-            formula: ind.formula.as_ref().map(|f| f.text.clone()).unwrap_or_default(),
+            formula: ind
+                .formula
+                .as_ref()
+                .map(|f| f.text.clone())
+                .unwrap_or_default(),
             share: format::share(ind.share),
             effective_weight: format::share(ind.effective_weight),
         })
@@ -613,8 +724,18 @@ fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Opt
             .iter()
             .find(|p| p.id == id)
             .map(|p| p.name.clone())
-            .or_else(|| card.objectives.iter().find(|o| o.id == id).map(|o| o.name.clone()))
-            .or_else(|| card.indicators.iter().find(|i| i.id == id).map(|i| i.name.clone()))
+            .or_else(|| {
+                card.objectives
+                    .iter()
+                    .find(|o| o.id == id)
+                    .map(|o| o.name.clone())
+            })
+            .or_else(|| {
+                card.indicators
+                    .iter()
+                    .find(|i| i.id == id)
+                    .map(|i| i.name.clone())
+            })
             .unwrap_or_else(|| id.to_string())
     };
     let ahp = card
@@ -622,13 +743,20 @@ fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Opt
         .iter()
         .map(|g| {
             let group = match g.key.split_once('.') {
-                None => l.get("ahp_group_perspectives").cloned().unwrap_or_else(|| g.key.clone()),
+                None => l
+                    .get("ahp_group_perspectives")
+                    .cloned()
+                    .unwrap_or_else(|| g.key.clone()),
                 Some((_, parent)) => name_of(parent),
             };
             AhpCtx {
                 group,
                 cr: format::fixed(g.consistency_ratio, 3),
-                members: g.members.iter().map(|(id, w)| (name_of(id), format::share(*w))).collect(),
+                members: g
+                    .members
+                    .iter()
+                    .map(|(id, w)| (name_of(id), format::share(*w)))
+                    .collect(),
             }
         })
         .collect();
@@ -644,14 +772,25 @@ fn build(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Opt
     };
     Ok(Ctx {
         lang: opts.lang.code(),
-        missing_policy: l.get(&format!("missing_{:?}", card.missing).to_lowercase()).cloned().unwrap_or_default(),
+        missing_policy: l
+            .get(&format!("missing_{:?}", card.missing).to_lowercase())
+            .cloned()
+            .unwrap_or_default(),
         l,
         title: card.name.clone(),
         scorecard_id: card.id.clone(),
-        description_html: card.description.as_deref().map(markdown::to_html).unwrap_or_default(),
-        description_md: card.description.as_deref().map(markdown::to_markdown).unwrap_or_default(),
+        description_html: card
+            .description
+            .as_deref()
+            .map(markdown::to_html)
+            .unwrap_or_default(),
+        description_md: card
+            .description
+            .as_deref()
+            .map(markdown::to_markdown)
+            .unwrap_or_default(),
         period: e.period.clone(),
-        previous_period: previous.map(|m| m.period.clone()),
+        previous_period: previous_period.map(str::to_string),
         unit: e.unit.clone(),
         generated_at: opts.generated_at.clone(),
         composite,
@@ -705,7 +844,11 @@ fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -
 /// Strategy map layout: one lane per perspective (top to bottom in
 /// declaration order, so financial sits on top), objectives spread across
 /// their lane, arrows from cause to effect.
-fn strategy_map(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -> String) -> MapCtx {
+fn strategy_map(
+    card: &Scorecard,
+    e: &Evaluation,
+    score_txt: &dyn Fn(Option<Decimal>) -> String,
+) -> MapCtx {
     let width = 960u32;
     let (lane_h, lane_label, pad, gap, box_h) = (104u32, 150u32, 12u32, 14u32, 62u32);
     let mut lanes = Vec::new();
@@ -719,7 +862,13 @@ fn strategy_map(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Deci
             height: lane_h,
             text_y: y + lane_h / 2 + 5,
         });
-        let objs: Vec<usize> = card.objectives.iter().enumerate().filter(|(_, o)| o.perspective == pi).map(|(i, _)| i).collect();
+        let objs: Vec<usize> = card
+            .objectives
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.perspective == pi)
+            .map(|(i, _)| i)
+            .collect();
         if objs.is_empty() {
             continue;
         }
@@ -736,7 +885,11 @@ fn strategy_map(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Deci
             let x = x0 + k as u32 * (w + gap);
             let by = y + (lane_h - box_h) / 2;
             let short = wrap2(&o.name, cols);
-            let text_y = if short.len() == 1 { vec![by + 24] } else { vec![by + 18, by + 33] };
+            let text_y = if short.len() == 1 {
+                vec![by + 24]
+            } else {
+                vec![by + 18, by + 33]
+            };
             pos.insert(oi, (x + w / 2, by, by + box_h));
             nodes.push(MapNode {
                 id: o.id.clone(),
@@ -757,7 +910,10 @@ fn strategy_map(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Deci
     let mut edges = Vec::new();
     for (oi, o) in card.objectives.iter().enumerate() {
         for &t in &o.drives {
-            let (Some(&(x1, top1, bot1)), Some(&(x2, top2, bot2))) = (pos.get(&oi), pos.get(&t)) else { continue };
+            let (Some(&(x1, top1, bot1)), Some(&(x2, top2, bot2))) = (pos.get(&oi), pos.get(&t))
+            else {
+                continue;
+            };
             // Cause below effect (the usual map): leave from the top, enter at
             // the bottom; otherwise the reverse; same lane: curve over.
             let path = if top1 > bot2 {
@@ -787,11 +943,23 @@ fn strategy_map(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Deci
 }
 
 /// The strategy map as a Mermaid flowchart for the Markdown report.
-fn mermaid(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -> String) -> String {
+fn mermaid(
+    card: &Scorecard,
+    e: &Evaluation,
+    score_txt: &dyn Fn(Option<Decimal>) -> String,
+) -> String {
     let mut s = String::from("flowchart BT\n");
     for (pi, p) in card.perspectives.iter().enumerate() {
-        s.push_str(&format!("  subgraph p{pi}[\"{}\"]\n", mermaid_label(&p.name)));
-        for (oi, o) in card.objectives.iter().enumerate().filter(|(_, o)| o.perspective == pi) {
+        s.push_str(&format!(
+            "  subgraph p{pi}[\"{}\"]\n",
+            mermaid_label(&p.name)
+        ));
+        for (oi, o) in card
+            .objectives
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.perspective == pi)
+        {
             let r = &e.objectives[oi];
             s.push_str(&format!(
                 "    o{oi}[\"{}<br/>{} {}\"]\n",
@@ -832,22 +1000,31 @@ fn load_tera(format: Format, dir: Option<&Path>, main: &str) -> Result<tera::Ter
         Format::Markdown => ".md",
     };
     // Only this format's templates (and the CSS, included raw by HTML).
-    let wanted = |name: &str| name.ends_with(suffix) || (format == Format::Html && name.ends_with(".css"));
+    let wanted =
+        |name: &str| name.ends_with(suffix) || (format == Format::Html && name.ends_with(".css"));
     let mut templates: BTreeMap<String, (String, String)> = BUILTIN
         .iter()
         .filter(|(n, _)| wanted(n))
         .map(|(n, t)| (n.to_string(), (n.to_string(), t.to_string())))
         .collect();
     if let Some(dir) = dir {
-        let entries = std::fs::read_dir(dir).map_err(|e| ReportError(format!("cannot read templates directory `{}`: {e}", dir.display())))?;
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            ReportError(format!(
+                "cannot read templates directory `{}`: {e}",
+                dir.display()
+            ))
+        })?;
         let mut names: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
         names.sort();
         for p in names {
-            let Some(name) = p.file_name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+            let Some(name) = p.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                continue;
+            };
             if !p.is_file() || !wanted(&name) {
                 continue;
             }
-            let text = std::fs::read_to_string(&p).map_err(|e| ReportError(format!("cannot read template `{}`: {e}", p.display())))?;
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| ReportError(format!("cannot read template `{}`: {e}", p.display())))?;
             templates.insert(name, (p.display().to_string(), text));
         }
     }
@@ -879,8 +1056,16 @@ fn load_tera(format: Format, dir: Option<&Path>, main: &str) -> Result<tera::Ter
 }
 
 /// Renders a report of the last period (with the previous one for trends).
-pub fn render(card: &Scorecard, e: &Evaluation, current: &Measurements, previous: Option<&Measurements>, opts: &Options) -> Result<String, ReportError> {
-    let ctx = build(card, e, current, previous, opts)?;
+/// `notes` are the Markdown notes by indicator id; `previous_period` labels
+/// the period the trends compare with.
+pub fn render(
+    card: &Scorecard,
+    e: &Evaluation,
+    notes: &HashMap<String, String>,
+    previous_period: Option<&str>,
+    opts: &Options,
+) -> Result<String, ReportError> {
+    let ctx = build(card, e, notes, previous_period, opts)?;
     let main = match opts.format {
         Format::Html => "report.html",
         Format::Markdown => "report.md",
@@ -889,14 +1074,19 @@ pub fn render(card: &Scorecard, e: &Evaluation, current: &Measurements, previous
 }
 
 /// Renders `main` (and what it includes) with a serialisable context.
-pub(crate) fn render_template(main: &str, ctx: &impl Serialize, opts: &Options) -> Result<String, ReportError> {
+pub(crate) fn render_template(
+    main: &str,
+    ctx: &impl Serialize,
+    opts: &Options,
+) -> Result<String, ReportError> {
     let tera = load_tera(opts.format, opts.templates, main)?;
-    let context = tera::Context::from_serialize(ctx).map_err(|e| ReportError(format!("report context: {e}")))?;
+    let context = tera::Context::from_serialize(ctx)
+        .map_err(|e| ReportError(format!("report context: {e}")))?;
     tera.render(main, &context).map_err(|e| {
-        let origin = opts
-            .templates
-            .map(|d| d.display().to_string())
-            .map_or_else(|| "built-in templates".to_string(), |d| format!("templates in `{d}` (or built-in)"));
+        let origin = opts.templates.map(|d| d.display().to_string()).map_or_else(
+            || "built-in templates".to_string(),
+            |d| format!("templates in `{d}` (or built-in)"),
+        );
         ReportError(format!("rendering failed ({origin}):\n{e}"))
     })
 }
@@ -914,7 +1104,10 @@ mod tests {
 
     #[test]
     fn wrapping_prefers_spaces() {
-        assert_eq!(wrap2("Grow customer lifetime value", 16), vec!["Grow customer", "lifetime value"]);
+        assert_eq!(
+            wrap2("Grow customer lifetime value", 16),
+            vec!["Grow customer", "lifetime value"]
+        );
         assert_eq!(wrap2("short", 16), vec!["short"]);
     }
 

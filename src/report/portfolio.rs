@@ -102,15 +102,28 @@ fn anchor(i: usize) -> String {
     format!("unit-{}", i + 1)
 }
 
-pub fn render(card: &Scorecard, units: &[UnitResult], period: &str, previous_period: Option<&str>, opts: &Options) -> Result<String, ReportError> {
+pub fn render(
+    card: &Scorecard,
+    units: &[UnitResult],
+    period: &str,
+    previous_period: Option<&str>,
+    opts: &Options,
+) -> Result<String, ReportError> {
     let l = report::labels(opts.lang, opts.templates)?;
     let p = card.precision;
-    let label = |s: Status| l.get(&format!("status_{}", s.as_str())).cloned().unwrap_or_else(|| s.as_str().into());
+    let label = |s: Status| {
+        l.get(&format!("status_{}", s.as_str()))
+            .cloned()
+            .unwrap_or_else(|| s.as_str().into())
+    };
 
     // Ranking: best composite first, units without one last, ties by name.
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by(|&a, &b| {
-        let (x, y) = (units[a].evaluation.composite.score, units[b].evaluation.composite.score);
+        let (x, y) = (
+            units[a].evaluation.composite.score,
+            units[b].evaluation.composite.score,
+        );
         match (x, y) {
             (Some(x), Some(y)) => y.cmp(&x),
             (Some(_), None) => std::cmp::Ordering::Less,
@@ -119,10 +132,11 @@ pub fn render(card: &Scorecard, units: &[UnitResult], period: &str, previous_per
         }
         .then_with(|| units[a].unit.cmp(&units[b].unit))
     });
-    let delta_of = |u: &UnitResult| match (u.evaluation.composite.score, u.previous_composite.flatten()) {
-        (Some(now), Some(before)) => Some(now - before),
-        _ => None,
-    };
+    let delta_of =
+        |u: &UnitResult| match (u.evaluation.composite.score, u.previous_composite.flatten()) {
+            (Some(now), Some(before)) => Some(now - before),
+            _ => None,
+        };
     let arrow = |d: Option<Decimal>| match d {
         Some(d) if d > Decimal::ZERO => ("up", "▲"),
         Some(d) if d < Decimal::ZERO => ("down", "▼"),
@@ -145,7 +159,11 @@ pub fn render(card: &Scorecard, units: &[UnitResult], period: &str, previous_per
             let d = delta_of(u);
             let (direction, arrow) = arrow(d);
             RankRow {
-                rank: if e.composite.score.is_some() { (r + 1).to_string() } else { "–".into() },
+                rank: if e.composite.score.is_some() {
+                    (r + 1).to_string()
+                } else {
+                    "–".into()
+                },
                 unit: u.unit.clone(),
                 anchor: anchor(i),
                 composite: cell(e.composite.score, e.composite.status, p),
@@ -154,13 +172,26 @@ pub fn render(card: &Scorecard, units: &[UnitResult], period: &str, previous_per
                 delta: d.map(|d| format::delta(d, p)).unwrap_or_default(),
                 direction,
                 arrow,
-                perspectives: e.perspectives.iter().map(|x| cell(x.score, x.status, p)).collect(),
+                perspectives: e
+                    .perspectives
+                    .iter()
+                    .map(|x| cell(x.score, x.status, p))
+                    .collect(),
             }
         })
         .collect();
 
-    let mut moved: Vec<(Decimal, usize)> = units.iter().enumerate().filter_map(|(i, u)| Some((delta_of(u)?, i))).filter(|(d, _)| !d.is_zero()).collect();
-    moved.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then_with(|| units[a.1].unit.cmp(&units[b.1].unit)));
+    let mut moved: Vec<(Decimal, usize)> = units
+        .iter()
+        .enumerate()
+        .filter_map(|(i, u)| Some((delta_of(u)?, i)))
+        .filter(|(d, _)| !d.is_zero())
+        .collect();
+    moved.sort_by(|a, b| {
+        b.0.abs()
+            .cmp(&a.0.abs())
+            .then_with(|| units[a.1].unit.cmp(&units[b.1].unit))
+    });
     let movers = moved
         .iter()
         .take(5)
@@ -170,8 +201,15 @@ pub fn render(card: &Scorecard, units: &[UnitResult], period: &str, previous_per
             Mover {
                 unit: u.unit.clone(),
                 anchor: anchor(i),
-                previous: u.previous_composite.flatten().map_or_else(|| "–".into(), |x| format::score(x, p)),
-                now: u.evaluation.composite.score.map_or_else(|| "–".into(), |x| format::score(x, p)),
+                previous: u
+                    .previous_composite
+                    .flatten()
+                    .map_or_else(|| "–".into(), |x| format::score(x, p)),
+                now: u
+                    .evaluation
+                    .composite
+                    .score
+                    .map_or_else(|| "–".into(), |x| format::score(x, p)),
                 delta: format::delta(d, p),
                 direction,
                 arrow,
@@ -201,7 +239,12 @@ pub fn render(card: &Scorecard, units: &[UnitResult], period: &str, previous_per
                 composite: cell(e.composite.score, e.composite.status, p),
                 status_label: label(e.composite.status),
                 coverage: format::share(e.composite.coverage),
-                perspectives: card.perspectives.iter().zip(&e.perspectives).map(|(pp, r)| (pp.name.clone(), cell(r.score, r.status, p))).collect(),
+                perspectives: card
+                    .perspectives
+                    .iter()
+                    .zip(&e.perspectives)
+                    .map(|(pp, r)| (pp.name.clone(), cell(r.score, r.status, p)))
+                    .collect(),
                 act: act
                     .iter()
                     .take(3)
@@ -221,7 +264,12 @@ pub fn render(card: &Scorecard, units: &[UnitResult], period: &str, previous_per
                     .iter()
                     .enumerate()
                     .filter(|(_, r)| r.missing)
-                    .map(|(k, r)| (card.indicators[k].name.clone(), r.reason.clone().unwrap_or_default()))
+                    .map(|(k, r)| {
+                        (
+                            card.indicators[k].name.clone(),
+                            r.reason.clone().unwrap_or_default(),
+                        )
+                    })
                     .collect(),
             }
         })
