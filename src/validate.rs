@@ -127,6 +127,23 @@ fn weight(cx: &mut Ctx, w: &Option<Sp<Num>>, what: &str) -> Decimal {
     }
 }
 
+/// A score cap (`max_score`): at least 100, else E015 and `default`.
+fn cap(cx: &mut Ctx, m: &Option<Sp<Num>>, what: &str, hint: &str, default: Decimal) -> Decimal {
+    match m {
+        Some(m) if m.value.0 < HUNDRED => {
+            cx.error(
+                "E015",
+                &m.span,
+                format!("{what} ({}) is below 100", m.value.0),
+            )
+            .with("must be >= 100", Some(hint.into()));
+            default
+        }
+        Some(m) => m.value.0,
+        None => default,
+    }
+}
+
 /// Validates a scorecard, returning it only when no error was found.
 pub fn validate(
     file: &raw::ScorecardFile,
@@ -139,22 +156,13 @@ pub fn validate(
 
     // --- settings -------------------------------------------------------
     check_id(&mut cx, &s.id, "scorecard");
-    let max_score = match &s.max_score {
-        Some(m) if m.value.0 < HUNDRED => {
-            cx.error(
-                "E015",
-                &m.span,
-                format!("scorecard max_score {} is below 100", m.value.0),
-            )
-            .with(
-                "must be >= 100",
-                Some("max_score caps over-achievement; 100 means none".into()),
-            );
-            HUNDRED
-        }
-        Some(m) => m.value.0,
-        None => HUNDRED,
-    };
+    let max_score = cap(
+        &mut cx,
+        &s.max_score,
+        "scorecard max_score",
+        "max_score caps over-achievement; 100 means none",
+        HUNDRED,
+    );
     let precision = match &s.precision {
         Some(p) if p.value > 6 => {
             cx.error(
@@ -449,22 +457,13 @@ pub fn validate(
             }
         };
         let w = weight(&mut cx, &ind.weight, &whose);
-        let cap = match &ind.max_score {
-            Some(m) if m.value.0 < HUNDRED => {
-                cx.error(
-                    "E015",
-                    &m.span,
-                    format!("max_score {} of {whose} is below 100", m.value.0),
-                )
-                .with(
-                    "must be >= 100",
-                    Some("remove it to use the scorecard's cap".into()),
-                );
-                max_score
-            }
-            Some(m) => m.value.0,
-            None => max_score,
-        };
+        let cap = cap(
+            &mut cx,
+            &ind.max_score,
+            &format!("max_score of {whose}"),
+            "remove it to use the scorecard's cap",
+            max_score,
+        );
         let rule = rule(&mut cx, ind, &whose, cap);
         let idx = indicators.len();
         if !declare(

@@ -28,6 +28,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../report_templates/_styles.css"),
     ),
     (
+        "_head.html",
+        include_str!("../../report_templates/_head.html"),
+    ),
+    (
+        "_footer.html",
+        include_str!("../../report_templates/_footer.html"),
+    ),
+    (
         "_summary.html",
         include_str!("../../report_templates/_summary.html"),
     ),
@@ -144,12 +152,20 @@ struct Ctx {
     missing_policy: String,
 }
 
+/// A score as every part of a report shows it: the number, the status,
+/// its label in the report's language and its shape.
+#[derive(Serialize)]
+pub(crate) struct Badge {
+    pub score: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub symbol: &'static str,
+}
+
 #[derive(Serialize)]
 struct CompositeCtx {
-    score: String,
-    status: &'static str,
-    status_label: String,
-    symbol: &'static str,
+    #[serde(flatten)]
+    badge: Badge,
     coverage: String,
     max_score: String,
 }
@@ -167,10 +183,8 @@ struct Counts {
 struct ActCtx {
     name: String,
     perspective: String,
-    score: String,
-    status: &'static str,
-    status_label: String,
-    symbol: &'static str,
+    #[serde(flatten)]
+    badge: Badge,
     weight: String,
     /// Composite points available: effective weight × (100 − score).
     gain: String,
@@ -180,13 +194,11 @@ struct ActCtx {
 struct MovedCtx {
     name: String,
     previous_score: String,
-    score: String,
     delta: String,
     arrow: &'static str,
     direction: &'static str,
-    status: &'static str,
-    status_label: String,
-    symbol: &'static str,
+    #[serde(flatten)]
+    badge: Badge,
 }
 
 #[derive(Serialize)]
@@ -194,10 +206,8 @@ struct PerspectiveCtx {
     id: String,
     name: String,
     share: String,
-    score: String,
-    status: &'static str,
-    status_label: String,
-    symbol: &'static str,
+    #[serde(flatten)]
+    badge: Badge,
     description_html: String,
     description_md: String,
     objectives: Vec<ObjectiveCtx>,
@@ -210,10 +220,8 @@ struct ObjectiveCtx {
     id: String,
     name: String,
     share: String,
-    score: String,
-    status: &'static str,
-    status_label: String,
-    symbol: &'static str,
+    #[serde(flatten)]
+    badge: Badge,
     description_html: String,
     indicators: Vec<IndicatorCtx>,
 }
@@ -226,10 +234,8 @@ struct IndicatorCtx {
     actual: String,
     baseline: String,
     target: String,
-    score: String,
-    status: &'static str,
-    status_label: String,
-    symbol: &'static str,
+    #[serde(flatten)]
+    badge: Badge,
     trend: &'static str,
     trend_dir: &'static str,
     delta: String,
@@ -506,6 +512,12 @@ fn build(
             .unwrap_or_else(|| s.as_str().to_string())
     };
     let score_txt = |s: Option<Decimal>| s.map_or_else(|| "–".to_string(), |s| format::score(s, p));
+    let badge = |score: Option<Decimal>, status: Status| Badge {
+        score: score_txt(score),
+        status: status.as_str(),
+        status_label: st_label(status),
+        symbol: symbol(status),
+    };
     let hundred = Decimal::ONE_HUNDRED;
 
     let indicator_ctx = |i: usize| -> IndicatorCtx {
@@ -532,10 +544,7 @@ fn build(
                 .map_or_else(|| "–".into(), |a| format::value(a, unit, p)),
             baseline: format::baseline(ind, p).unwrap_or_else(|| "–".into()),
             target: format::target(ind, p),
-            score: score_txt(r.score),
-            status: r.status.as_str(),
-            status_label: st_label(r.status),
-            symbol: symbol(r.status),
+            badge: badge(r.score, r.status),
             trend,
             trend_dir,
             delta: delta.map(|d| format::delta(d, p)).unwrap_or_default(),
@@ -590,10 +599,7 @@ fn build(
             ActCtx {
                 name: ind.name.clone(),
                 perspective: card.perspectives[ind.perspective].name.clone(),
-                score: score_txt(r.score),
-                status: r.status.as_str(),
-                status_label: st_label(r.status),
-                symbol: symbol(r.status),
+                badge: badge(r.score, r.status),
                 weight: format::share(ind.effective_weight),
                 gain: format::score(gain, p),
             }
@@ -619,13 +625,10 @@ fn build(
             MovedCtx {
                 name: card.indicators[i].name.clone(),
                 previous_score: score_txt(r.previous_score.flatten()),
-                score: score_txt(r.score),
                 delta: format::delta(d, p),
                 arrow: if d > Decimal::ZERO { "▲" } else { "▼" },
                 direction: if d > Decimal::ZERO { "up" } else { "down" },
-                status: r.status.as_str(),
-                status_label: st_label(r.status),
-                symbol: symbol(r.status),
+                badge: badge(r.score, r.status),
             }
         })
         .collect();
@@ -647,10 +650,7 @@ fn build(
                             id: obj.id.clone(),
                             name: obj.name.clone(),
                             share: format::share(obj.share),
-                            score: score_txt(or.score),
-                            status: or.status.as_str(),
-                            status_label: st_label(or.status),
-                            symbol: symbol(or.status),
+                            badge: badge(or.score, or.status),
                             description_html: obj
                                 .description
                                 .as_deref()
@@ -666,10 +666,7 @@ fn build(
                 id: persp.id.clone(),
                 name: persp.name.clone(),
                 share: format::share(persp.share),
-                score: score_txt(pr.score),
-                status: pr.status.as_str(),
-                status_label: st_label(pr.status),
-                symbol: symbol(pr.status),
+                badge: badge(pr.score, pr.status),
                 description_html: persp
                     .description
                     .as_deref()
@@ -763,10 +760,7 @@ fn build(
 
     let status = e.composite.status;
     let composite = CompositeCtx {
-        score: score_txt(e.composite.score),
-        status: status.as_str(),
-        status_label: st_label(status),
-        symbol: symbol(status),
+        badge: badge(e.composite.score, status),
         coverage: format::share(e.composite.coverage),
         max_score: format::score(card.max_score, 0),
     };
