@@ -59,6 +59,22 @@ pub fn delta(d: Decimal, precision: u32) -> String {
     }
 }
 
+/// The change between two optional scores (`None` unless both exist).
+pub fn change(now: Option<Decimal>, before: Option<Decimal>) -> Option<Decimal> {
+    Some(now? - before?)
+}
+
+/// Direction and arrow of a change: `("up", "▲")`, `("down", "▼")`,
+/// `("flat", "▶")`, or `("none", "")` when there is nothing to compare.
+pub fn trend(change: Option<Decimal>) -> (&'static str, &'static str) {
+    match change {
+        Some(d) if d > Decimal::ZERO => ("up", "▲"),
+        Some(d) if d < Decimal::ZERO => ("down", "▼"),
+        Some(_) => ("flat", "▶"),
+        None => ("none", ""),
+    }
+}
+
 /// An actual, baseline or target value formatted by unit: `%` shows a
 /// fraction as a percent with the card's precision; other values keep their
 /// own decimals (at most 4), with thousands separators and the unit.

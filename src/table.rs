@@ -73,19 +73,10 @@ pub fn render(card: &Scorecard, e: &Evaluation, _m: &Measurements, color: bool) 
         let indicator_row = |i: usize, depth: usize| {
             let ind = &card.indicators[i];
             let r = &e.indicators[i];
-            let trend = match (r.score, r.previous_score.flatten()) {
-                (Some(now), Some(before)) => {
-                    let d = now - before;
-                    let arrow = if d > rust_decimal::Decimal::ZERO {
-                        "↑"
-                    } else if d < rust_decimal::Decimal::ZERO {
-                        "↓"
-                    } else {
-                        "→"
-                    };
-                    format!("{arrow} {}", format::delta(d, p))
-                }
-                _ => String::new(),
+            let change = format::change(r.score, r.previous_score.flatten());
+            let trend = match (change, format::trend(change).1) {
+                (Some(d), arrow) => format!("{arrow} {}", format::delta(d, p)),
+                (None, _) => String::new(),
             };
             Row {
                 depth,

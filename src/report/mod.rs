@@ -524,16 +524,8 @@ fn build(
         let ind = &card.indicators[i];
         let r: &IndicatorResult = &e.indicators[i];
         let unit = ind.unit.as_deref();
-        let delta = match (r.score, r.previous_score.flatten()) {
-            (Some(now), Some(before)) => Some(now - before),
-            _ => None,
-        };
-        let (trend, trend_dir) = match delta {
-            Some(d) if d > Decimal::ZERO => ("▲", "up"),
-            Some(d) if d < Decimal::ZERO => ("▼", "down"),
-            Some(_) => ("▶", "flat"),
-            None => ("", "none"),
-        };
+        let delta = format::change(r.score, r.previous_score.flatten());
+        let (trend_dir, trend) = format::trend(delta);
         let note = notes.get(&ind.id);
         IndicatorCtx {
             id: ind.id.clone(),
@@ -626,8 +618,8 @@ fn build(
                 name: card.indicators[i].name.clone(),
                 previous_score: score_txt(r.previous_score.flatten()),
                 delta: format::delta(d, p),
-                arrow: if d > Decimal::ZERO { "▲" } else { "▼" },
-                direction: if d > Decimal::ZERO { "up" } else { "down" },
+                arrow: format::trend(Some(d)).1,
+                direction: format::trend(Some(d)).0,
                 badge: badge(r.score, r.status),
             }
         })

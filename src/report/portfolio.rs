@@ -132,17 +132,10 @@ pub fn render(
         }
         .then_with(|| units[a].unit.cmp(&units[b].unit))
     });
-    let delta_of =
-        |u: &UnitResult| match (u.evaluation.composite.score, u.previous_composite.flatten()) {
-            (Some(now), Some(before)) => Some(now - before),
-            _ => None,
-        };
-    let arrow = |d: Option<Decimal>| match d {
-        Some(d) if d > Decimal::ZERO => ("up", "▲"),
-        Some(d) if d < Decimal::ZERO => ("down", "▼"),
-        Some(_) => ("flat", "▶"),
-        None => ("none", ""),
+    let delta_of = |u: &UnitResult| {
+        format::change(u.evaluation.composite.score, u.previous_composite.flatten())
     };
+    let arrow = format::trend;
     let mut counts = [0usize; 4];
     let ranking = order
         .iter()
