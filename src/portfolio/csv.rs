@@ -115,18 +115,7 @@ fn csv_error(e: csv::Error) -> io::Result<DataError> {
     let (line, byte) = pos.map_or((1, 0), |p| (p.line(), p.byte()));
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Err(io),
-        csv::ErrorKind::Utf8 { err, .. } => Ok(DataError {
-            at: At::Csv {
-                line,
-                byte,
-                field: err.field(),
-            },
-            code: "E036",
-            message: format!("row {line}, field {}: not valid UTF-8", err.field() + 1),
-            label: "not UTF-8".into(),
-            hint: Some("save the file as UTF-8".into()),
-            duplicate: None,
-        }),
+        csv::ErrorKind::Utf8 { err, .. } => Ok(not_utf8(line, byte, err.field())),
         other => Ok(DataError {
             at: At::Csv {
                 line,
@@ -139,6 +128,18 @@ fn csv_error(e: csv::Error) -> io::Result<DataError> {
             hint: None,
             duplicate: None,
         }),
+    }
+}
+
+/// A record with a field that is not UTF-8 (what `csv` reports for it).
+fn not_utf8(line: u64, byte: u64, field: usize) -> DataError {
+    DataError {
+        at: At::Csv { line, byte, field },
+        code: "E036",
+        message: format!("row {line}, field {}: not valid UTF-8", field + 1),
+        label: "not UTF-8".into(),
+        hint: Some("save the file as UTF-8".into()),
+        duplicate: None,
     }
 }
 
@@ -405,36 +406,52 @@ pub fn read(
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(part.start))?;
     let mut rdr = reader_builder().from_reader(file.take(part.end - part.start));
-    let mut rec = csv::StringRecord::new();
+    // Byte records checked as UTF-8 here, once per record instead of once
+    // per field (`csv::StringRecord`), with the same error for bad bytes.
+    let mut rec = csv::ByteRecord::new();
     let width = layout.names.len();
     let pcol = layout.period.expect("CSV has a period column");
     let (mut n, mut reported) = (0u64, 0u64);
     // Positions are relative to the part; messages use the file's.
     let here = |p: &csv::Position| (part.line + p.line() - 1, part.start + p.byte());
+    let relocate = |mut d: DataError| {
+        if let At::Csv { line, byte, .. } = &mut d.at {
+            let (l, b) = (part.line + *line - 1, part.start + *byte);
+            d.message = d
+                .message
+                .replacen(&format!("row {line}"), &format!("row {l}"), 1);
+            (*line, *byte) = (l, b);
+        }
+        d
+    };
     loop {
-        match rdr.read_record(&mut rec) {
+        // `csv` reports bad UTF-8 at where the reader was before the record
+        // (before any blank lines it skips).
+        let before = rdr.position().clone();
+        match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let mut d = csv_error(e)?;
-                if let At::Csv { line, byte, .. } = &mut d.at {
-                    let (l, b) = (part.line + *line - 1, part.start + *byte);
-                    d.message = d
-                        .message
-                        .replacen(&format!("row {line}"), &format!("row {l}"), 1);
-                    (*line, *byte) = (l, b);
-                }
-                collector.errors.push(d);
+                let d = csv_error(e)?;
+                collector.errors.push(relocate(d));
                 continue;
             }
         }
+        let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
+            let field = (0..rec.len())
+                .find(|&i| std::str::from_utf8(&rec[i]).is_err())
+                .expect("some field is not UTF-8");
+            let d = not_utf8(before.line(), before.byte(), field);
+            collector.errors.push(relocate(d));
+            continue;
+        };
+        // Every field is UTF-8 (so on character boundaries of `text`).
+        let field = |i: usize| rec.range(i).map(|r| &text[r]);
         let (line, byte) = here(rec.position().expect("records have positions"));
         let at = move |field: usize| At::Csv { line, byte, field };
-        let cell = |i: usize| rec.get(i).map_or(Cell::Empty, Cell::Text);
-        let extra = rec
-            .iter()
-            .skip(width)
-            .filter(|f| !f.trim().is_empty())
+        let cell = |i: usize| field(i).map_or(Cell::Empty, Cell::Text);
+        let extra = (width..rec.len())
+            .filter(|&i| field(i).is_some_and(|f| !f.trim().is_empty()))
             .count();
         let row = Row {
             period: cell(pcol),

@@ -291,6 +291,9 @@ pub struct Row<'a> {
 /// `_` as a digit separator; nothing else.
 pub fn decimal_text(s: &str) -> Result<Decimal, &'static str> {
     let t = trim(s);
+    if let Some(d) = plain_decimal(t.as_bytes()) {
+        return Ok(d);
+    }
     let ok = !t.is_empty()
         && t.bytes()
             .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'_'));
@@ -310,6 +313,44 @@ pub fn decimal_text(s: &str) -> Result<Decimal, &'static str> {
         return Ok(d);
     }
     load::decimal_from_text(t).map_err(|_| "is not a decimal number")
+}
+
+/// The usual value, `[-]digits[.digits]` with at most 19 digits, read
+/// without the general parser: the same `Decimal` as
+/// [`Decimal::from_str_exact`] (mantissa, scale and sign, even of `-0`).
+/// `None` for anything else, which takes the general path.
+#[inline]
+fn plain_decimal(t: &[u8]) -> Option<Decimal> {
+    let (negative, digits) = match t.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, t),
+    };
+    let mut mantissa = 0u64;
+    let mut count = 0u32;
+    let mut point = None;
+    for (i, &c) in digits.iter().enumerate() {
+        match c {
+            // 19 digits always fit in a u64.
+            b'0'..=b'9' if count < 19 => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                count += 1;
+            }
+            b'.' if point.is_none() && i > 0 => point = Some(i),
+            _ => return None,
+        }
+    }
+    // A point needs digits after it.
+    if count == 0 || point.is_some_and(|p| p + 1 == digits.len()) {
+        return None;
+    }
+    let scale = point.map_or(0, |p| (digits.len() - p - 1) as u32);
+    Some(Decimal::from_parts(
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        0,
+        negative,
+        scale,
+    ))
 }
 
 /// A worksheet double as the shortest decimal that reads back as the same
@@ -837,6 +878,58 @@ mod tests {
             "0.30000000000000004"
         );
         assert_eq!(decimal_of_double(2026.0).unwrap().to_string(), "2026");
+    }
+
+    #[test]
+    fn plain_decimals_match_the_general_parser() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "-0.0",
+            "00.10",
+            "007.50",
+            "1",
+            "63.1",
+            "-12.700",
+            "0.000",
+            "1234567890123456789",
+            "-9999999999999999999",
+            "99999999999999999999",
+            "1.",
+            ".5",
+            "-.5",
+            "-",
+            "",
+            "1..2",
+            "1.2.3",
+            "--1",
+            "1-",
+            "0.0000000000000000001",
+            "123456789.0123456789",
+            "18446744073709551615",
+            "1844674407370955161.5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let alphabet = b"0123456789.-09";
+            let len = (x % 23) as usize;
+            let s: String = (0..len)
+                .map(|i| alphabet[((x >> (i * 2 % 60)) as usize + i) % alphabet.len()] as char)
+                .collect();
+            cases.push(s);
+        }
+        for c in cases {
+            if let Some(d) = plain_decimal(c.as_bytes()) {
+                let e = Decimal::from_str_exact(&c).unwrap_or_else(|e| panic!("{c}: {e}"));
+                assert_eq!(d.serialize(), e.serialize(), "{c}");
+            }
+        }
     }
 
     #[test]

@@ -141,7 +141,6 @@ pub fn rank(units: &mut [Summary]) {
 /// unit in ranking order; numbers at full precision, empty when missing
 /// (a unit without a composite has no rank). Summaries in [`Style::Exact`].
 pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
     let mut head = vec![
         "rank".to_string(),
         "unit".into(),
@@ -150,24 +149,41 @@ pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> i
         "coverage".into(),
     ];
     head.extend(card.perspectives.iter().map(|p| p.id.clone()));
-    w.write_record(&head)?;
-    for (i, u) in ranked.iter().enumerate() {
-        let rank = if u.composite.is_some() {
-            (i + 1).to_string()
-        } else {
-            String::new()
-        };
-        w.write_field(rank)?;
-        w.write_field(&u.unit)?;
-        w.write_field(&u.cells[0])?;
-        w.write_field(u.status.as_str())?;
-        for c in &u.cells[1..] {
-            w.write_field(c)?;
-        }
-        w.write_record(None::<&[u8]>)?;
+    {
+        let mut w = csv::Writer::from_writer(&mut *out);
+        w.write_record(&head)?;
+        w.flush()?;
     }
-    w.flush()?;
-    Ok(())
+    // Rows are rendered in parallel chunks (each record is written on its
+    // own, so the bytes are the same as one writer's) and written in order.
+    const ROWS: usize = 1024;
+    let chunks: Vec<io::Result<Vec<u8>>> = ranked
+        .par_chunks(ROWS)
+        .enumerate()
+        .map(|(c, rows)| {
+            let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 128));
+            for (j, u) in rows.iter().enumerate() {
+                let rank = if u.composite.is_some() {
+                    (c * ROWS + j + 1).to_string()
+                } else {
+                    String::new()
+                };
+                w.write_field(rank)?;
+                w.write_field(&u.unit)?;
+                w.write_field(&u.cells[0])?;
+                w.write_field(u.status.as_str())?;
+                for c in &u.cells[1..] {
+                    w.write_field(c)?;
+                }
+                w.write_record(None::<&[u8]>)?;
+            }
+            w.into_inner().map_err(|e| e.into_error())
+        })
+        .collect();
+    for chunk in chunks {
+        out.write_all(&chunk?)?;
+    }
+    out.flush()
 }
 
 fn pad_right(s: &str, width: usize) -> String {
