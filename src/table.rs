@@ -21,17 +21,19 @@ struct Row {
     trend: String,
 }
 
-fn pad_right(s: &str, width: usize) -> String {
+/// Pads to a display width (CJK characters count double).
+pub(crate) fn pad_right(s: &str, width: usize) -> String {
     let w = UnicodeWidthStr::width(s);
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
-fn pad_left(s: &str, width: usize) -> String {
+pub(crate) fn pad_left(s: &str, width: usize) -> String {
     let w = UnicodeWidthStr::width(s);
     format!("{}{s}", " ".repeat(width.saturating_sub(w)))
 }
 
-fn paint(status: Status, text: &str, color: bool) -> String {
+/// Colours text by status (ANSI), only when colour is wanted.
+pub(crate) fn paint(status: Status, text: &str, color: bool) -> String {
     if !color {
         return text.to_string();
     }

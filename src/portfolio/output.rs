@@ -12,6 +12,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::format;
 use crate::model::Scorecard;
 use crate::score::{Evaluation, Scores, Status, status};
+use crate::table::{pad_left, pad_right, paint};
 
 /// How a ranking prints its numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,33 +187,6 @@ pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> i
     out.flush()
 }
 
-fn pad_right(s: &str, width: usize) -> String {
-    format!(
-        "{s}{}",
-        " ".repeat(width.saturating_sub(UnicodeWidthStr::width(s)))
-    )
-}
-
-fn pad_left(s: &str, width: usize) -> String {
-    format!(
-        "{}{s}",
-        " ".repeat(width.saturating_sub(UnicodeWidthStr::width(s)))
-    )
-}
-
-fn paint(status: Status, text: String, color: bool) -> String {
-    if !color {
-        return text;
-    }
-    let code = match status {
-        Status::Green => "32",
-        Status::Amber => "33",
-        Status::Red => "31",
-        Status::Missing => "2",
-    };
-    format!("\x1b[{code}m{text}\x1b[0m")
-}
-
 /// The ranking as an aligned terminal table (summaries in [`Style::Rounded`]).
 pub fn table(
     card: &Scorecard,
@@ -271,7 +245,7 @@ pub fn table(
                     pad_left(s, widths[c])
                 };
                 match (c, st) {
-                    (3, Some(st)) => paint(st, padded, color),
+                    (3, Some(st)) => paint(st, &padded, color),
                     _ => padded,
                 }
             })
