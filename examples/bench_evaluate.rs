@@ -124,7 +124,7 @@ fn main() {
         n,
         &time(n, || {
             let e = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
-            bsc::table::render(&card, &e, &q3, false)
+            bsc::table::render(&card, &e, false)
         }),
     );
 

@@ -39,8 +39,17 @@ pub struct Checked {
 /// Loads and validates a scorecard from its source text.
 pub fn check_scorecard(src: &Source, diags: &mut Diagnostics) -> Option<model::Scorecard> {
     let root = load::parse_toml(src, diags)?;
+    check_parsed_scorecard(src, &root, diags)
+}
+
+/// Loads and validates a scorecard whose TOML is already parsed.
+pub fn check_parsed_scorecard(
+    src: &Source,
+    root: &toml::Spanned<toml::de::DeTable>,
+    diags: &mut Diagnostics,
+) -> Option<model::Scorecard> {
     let mut w = load::Walker { src, diags };
-    let raw = load::scorecard_from_toml(&root, &mut w)?;
+    let raw = load::scorecard_from_toml(root, &mut w)?;
     let before = diags.error_count();
     let card = validate::validate(&raw, src, diags);
     debug_assert!(card.is_some() == (diags.error_count() == before));

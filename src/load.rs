@@ -369,7 +369,7 @@ impl<'a> Walker<'a> {
         let mut out = Vec::new();
         for item in items.iter() {
             match item.get_ref() {
-                DeValue::Table(inner) => out.push((inner, table_span(item, k))),
+                DeValue::Table(inner) => out.push((inner, header_span(k, item))),
                 _ => self.type_error(&format!("each entry of `{key}`"), "a table", item),
             }
         }
@@ -382,10 +382,6 @@ impl<'a> Walker<'a> {
 fn header_span(k: &Spanned<Cow<'_, str>>, v: &Spanned<DeValue>) -> Range<usize> {
     let s = v.span();
     if s.is_empty() { k.span() } else { s }
-}
-
-fn table_span(item: &Spanned<DeValue>, k: &Spanned<Cow<'_, str>>) -> Range<usize> {
-    header_span(k, item)
 }
 
 /// Narrows a table span to its first line, so a diagnostic about a whole
@@ -410,25 +406,6 @@ fn placeholder(span: &Range<usize>) -> Sp<String> {
 /// Whether a string is a [`placeholder`] for a value already reported.
 pub fn is_placeholder(s: &Sp<String>) -> bool {
     s.span.is_empty()
-}
-
-/// Whether the `[[array]]` entry whose `id` value has span `id_span` has
-/// `key` at all. Validation asks this before saying a key is missing: a key
-/// that is present but failed to load was reported by the loader already.
-/// (Only on that error path, so the second parse costs nothing otherwise.)
-pub fn entry_has_key(src: &Source, array: &str, id_span: &Range<usize>, key: &str) -> bool {
-    let Ok(root) = DeTable::parse(&src.text) else {
-        return false;
-    };
-    let Some(DeValue::Array(items)) = root.get_ref().get(array).map(|v| v.get_ref()) else {
-        return false;
-    };
-    items.iter().any(|item| match item.get_ref() {
-        DeValue::Table(t) => {
-            t.get("id").is_some_and(|v| v.span() == *id_span) && t.contains_key(key)
-        }
-        _ => false,
-    })
 }
 
 /// Reads a scorecard file's tree into format types.
@@ -628,6 +605,7 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
         ok.then(|| Sp::new(out, v.span()))
     });
     Some(raw::Indicator {
+        keys: t.keys().map(|k| k.get_ref().to_string()).collect(),
         id: id.unwrap_or_else(|| placeholder(&span)),
         name: w.string(t, "name", ctx),
         objective: w.string(t, "objective", ctx),

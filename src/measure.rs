@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use toml::de::DeValue;
 
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
-use crate::load::{self, NumError, Walker};
+use crate::load::{self, Walker};
 use crate::model::{Scorecard, ValueRef};
 use crate::raw;
 use crate::source::Source;
@@ -25,16 +25,6 @@ pub struct Measurements {
     pub values: HashMap<String, Decimal>,
     /// Markdown notes by id.
     pub notes: HashMap<String, String>,
-}
-
-/// The `scorecard = "id"` a TOML measurements file names, if it parses.
-pub fn declared_scorecard(src: &Source) -> Option<String> {
-    let t = toml::de::DeTable::parse(&src.text).ok()?;
-    t.get_ref()
-        .get("scorecard")?
-        .get_ref()
-        .as_str()
-        .map(str::to_string)
 }
 
 /// Loads a TOML or CSV measurements file (by extension) against a card.
@@ -410,14 +400,6 @@ fn from_csv(
         }
     }
     Some(m)
-}
-
-/// Reports a number that could not become a decimal (used by CSV loaders).
-pub fn number_error_text(e: NumError) -> &'static str {
-    match e {
-        NumError::NotFinite => "is not a finite number",
-        NumError::OutOfRange => "cannot be represented exactly",
-    }
 }
 
 #[cfg(test)]

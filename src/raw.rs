@@ -219,6 +219,10 @@ pub struct Indicator {
     pub aggregate: Option<Sp<Aggregate>>,
     /// Markdown text.
     pub description: Option<Sp<String>>,
+    /// Every key the entry has, loaded or not: a key whose value failed to
+    /// load was reported by the loader and must not also be called missing.
+    #[schemars(skip)]
+    pub keys: Vec<String>,
 }
 
 /// Curve points as written: each a list that should hold `[value, score]`.

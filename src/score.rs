@@ -2,8 +2,6 @@
 //! scorecard and one period's values; no I/O. Every operation that could
 //! overflow is checked, so a bad value becomes a reason, never a panic.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -614,11 +612,6 @@ fn dress(
             })
             .collect(),
     }
-}
-
-/// Sum of values, for callers that need the indicator id -> result map.
-pub fn by_id(e: &Evaluation) -> HashMap<&str, &IndicatorResult> {
-    e.indicators.iter().map(|i| (i.id.as_str(), i)).collect()
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use unicode_width::UnicodeWidthStr;
 
 use crate::format;
-use crate::measure::Measurements;
 use crate::model::{Node, Scorecard};
 use crate::score::{Evaluation, Status};
 
@@ -55,7 +54,7 @@ fn status_label(s: Status) -> &'static str {
     }
 }
 
-pub fn render(card: &Scorecard, e: &Evaluation, _m: &Measurements, color: bool) -> String {
+pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
     let p = card.precision;
     let score_txt = |s: Option<rust_decimal::Decimal>| {
         s.map_or_else(|| "–".to_string(), |s| format::score(s, p))

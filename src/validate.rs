@@ -127,6 +127,19 @@ fn weight(cx: &mut Ctx, w: &Option<Sp<Num>>, what: &str) -> Decimal {
     }
 }
 
+/// A reference to a name that does not exist: the error, with "did you
+/// mean" among `names` when one is close, else the `otherwise` hint.
+fn unknown_name(
+    cx: &mut Ctx,
+    (code, span): (&'static str, &Range<usize>),
+    message: String,
+    (label, name, names): (&str, &str, &[String]),
+    otherwise: Option<String>,
+) {
+    let hint = did_you_mean(name, names.iter().map(String::as_str)).or(otherwise);
+    cx.error(code, span, message).with(label, hint);
+}
+
 /// A score cap (`max_score`): at least 100, else E015 and `default`.
 fn cap(cx: &mut Ctx, m: &Option<Sp<Num>>, what: &str, hint: &str, default: Decimal) -> Decimal {
     match m {
@@ -226,17 +239,12 @@ pub fn validate(
         if load::is_placeholder(r) {
             return None;
         }
-        cx.error(
-            "E007",
-            &r.span,
+        unknown_name(
+            cx,
+            ("E007", &r.span),
             format!("{whose} names unknown perspective `{}`", r.value),
-        )
-        .with(
-            "no such perspective",
-            Some(
-                did_you_mean(&r.value, p_names.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("declared perspectives: {}", p_names.join(", "))),
-            ),
+            ("no such perspective", &r.value, &p_names),
+            Some(format!("declared perspectives: {}", p_names.join(", "))),
         );
         None
     };
@@ -312,23 +320,15 @@ pub fn validate(
                 }
                 Some(&t) => objectives[oi].drives.push(t),
                 None => {
-                    cx.error(
-                        "E020",
-                        &d.span,
+                    unknown_name(
+                        &mut cx,
+                        ("E020", &d.span),
                         format!(
                             "objective `{}` drives unknown objective `{}`",
                             o.id.value, d.value
                         ),
-                    )
-                    .with(
-                        "no such objective",
-                        Some(
-                            did_you_mean(&d.value, o_names.iter().map(String::as_str))
-                                .unwrap_or_else(|| {
-                                    "`drives` must name objectives declared in `[[objectives]]`"
-                                        .into()
-                                }),
-                        ),
+                        ("no such objective", &d.value, &o_names),
+                        Some("`drives` must name objectives declared in `[[objectives]]`".into()),
                     );
                 }
             }
@@ -419,20 +419,12 @@ pub fn validate(
             (Some(o), None) => match o_index.get(o.value.as_str()) {
                 Some(&oi) => Some((objectives[oi].perspective, Some(oi))),
                 None => {
-                    cx.error(
-                        "E007",
-                        &o.span,
+                    unknown_name(
+                        &mut cx,
+                        ("E007", &o.span),
                         format!("{whose} names unknown objective `{}`", o.value),
-                    )
-                    .with(
-                        "no such objective",
-                        Some(
-                            did_you_mean(&o.value, o_names.iter().map(String::as_str))
-                                .unwrap_or_else(|| {
-                                    "declare it in `[[objectives]]` or use `perspective = ...`"
-                                        .into()
-                                }),
-                        ),
+                        ("no such objective", &o.value, &o_names),
+                        Some("declare it in `[[objectives]]` or use `perspective = ...`".into()),
                     );
                     None
                 }
@@ -916,8 +908,8 @@ fn formula_cycles(
 
 /// Whether an indicator's entry has `key` although it did not load (the
 /// loader reported its value), so that it is not also called missing.
-fn has_key(cx: &Ctx, ind: &raw::Indicator, key: &str) -> bool {
-    load::entry_has_key(cx.src, "indicators", &ind.id.span, key)
+fn has_key(ind: &raw::Indicator, key: &str) -> bool {
+    ind.keys.iter().any(|k| k == key)
 }
 
 fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option<Rule> {
@@ -971,7 +963,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                     ("target", target.is_none()),
                 ]
                 .iter()
-                .filter(|(k, m)| *m && !has_key(cx, ind, k))
+                .filter(|(k, m)| *m && !has_key(ind, k))
                 .map(|(k, _)| *k)
                 .collect();
                 if missing.is_empty() {
@@ -1042,7 +1034,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                     );
                     None
                 }
-                None if has_key(cx, ind, "target") => None,
+                None if has_key(ind, "target") => None,
                 None => {
                     cx.error(
                         "E013",
@@ -1080,7 +1072,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                     None
                 }
                 Some(t) => Some(t.value.0),
-                None if has_key(cx, ind, "tolerance") => None,
+                None if has_key(ind, "tolerance") => None,
                 None => {
                     cx.error(
                         "E013",
@@ -1114,7 +1106,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                 }
             }
             let Some(points) = &ind.points else {
-                if has_key(cx, ind, "points") {
+                if has_key(ind, "points") {
                     return None;
                 }
                 cx.error(
@@ -1246,13 +1238,14 @@ fn apply_ahp(
     }
     for (pid, g) in &a.objectives {
         let Some(pi) = perspectives.iter().position(|p| &p.id == pid) else {
-            let names: Vec<&str> = perspectives.iter().map(|p| p.id.as_str()).collect();
-            cx.error(
-                "E007",
-                &g.key_span,
+            let names: Vec<String> = perspectives.iter().map(|p| p.id.clone()).collect();
+            unknown_name(
+                cx,
+                ("E007", &g.key_span),
                 format!("`[ahp.objectives.{pid}]` names unknown perspective `{pid}`"),
-            )
-            .with("no such perspective", did_you_mean(pid, names));
+                ("no such perspective", pid, &names),
+                None,
+            );
             continue;
         };
         let members: Vec<(String, Option<Range<usize>>)> = perspectives[pi]
@@ -1274,13 +1267,14 @@ fn apply_ahp(
     }
     for (oid, g) in &a.indicators {
         let Some(oi) = objectives.iter().position(|o| &o.id == oid) else {
-            let names: Vec<&str> = objectives.iter().map(|o| o.id.as_str()).collect();
-            cx.error(
-                "E007",
-                &g.key_span,
+            let names: Vec<String> = objectives.iter().map(|o| o.id.clone()).collect();
+            unknown_name(
+                cx,
+                ("E007", &g.key_span),
                 format!("`[ahp.indicators.{oid}]` names unknown objective `{oid}`"),
-            )
-            .with("no such objective", did_you_mean(oid, names));
+                ("no such objective", oid, &names),
+                None,
+            );
             continue;
         };
         let members: Vec<(String, Option<Range<usize>>)> = objectives[oi]

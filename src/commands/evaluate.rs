@@ -17,7 +17,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
             Ok(r) => r,
             Err(e) => return e,
         };
-    let (card, eval, current) = (&run.card, &run.evaluation, &run.current);
+    let (card, eval) = (&run.card, &run.evaluation);
     match args.format {
         EvalFormat::Json => println!(
             "{}",
@@ -43,7 +43,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         }
         EvalFormat::Table => print!(
             "{}",
-            crate::table::render(card, eval, current, super::stdout_color())
+            crate::table::render(card, eval, super::stdout_color())
         ),
     }
     Exit::Ok

@@ -21,12 +21,8 @@ enum Kind {
     Other,
 }
 
-fn classify(src: &Source) -> Kind {
-    let Ok(t) = toml::de::DeTable::parse(&src.text) else {
-        // Unparseable: treat as a scorecard so the syntax error is reported.
-        return Kind::Scorecard;
-    };
-    let t = t.get_ref();
+fn classify(root: &toml::Spanned<toml::de::DeTable>) -> Kind {
+    let t = root.get_ref();
     match t.get("scorecard").map(|v| v.get_ref()) {
         Some(toml::de::DeValue::Table(_)) => Kind::Scorecard,
         Some(toml::de::DeValue::String(s)) => {
@@ -118,15 +114,22 @@ pub fn run(args: &ValidateArgs) -> Exit {
             }
             Ok(Ok(src)) => src,
         };
-        match classify(&src) {
+        // Parsed once: a syntax error is reported here, and the file counts
+        // as an invalid scorecard (its measurements are not checked).
+        let Some(root) = load::parse_toml(&src, &mut diags) else {
+            n_files += 1;
+            cards.push((src.clone(), None));
+            continue;
+        };
+        match classify(&root) {
             Kind::Scorecard => {
                 n_files += 1;
-                let card = crate::check_scorecard(&src, &mut diags);
-                cards.push((src, card));
+                let card = crate::check_parsed_scorecard(&src, &root, &mut diags);
+                cards.push((src.clone(), card));
             }
             Kind::Measurements(id) => {
                 n_files += 1;
-                pending.push((src, id, *explicit));
+                pending.push((src.clone(), id, *explicit));
             }
             Kind::Other if *explicit => {
                 n_files += 1;
