@@ -69,8 +69,10 @@ pub enum EvalFormat {
     Csv,
 }
 
+/// What `evaluate` and `report` read: a scorecard with measurements files,
+/// or with one long-format data file of many units and periods.
 #[derive(clap::Args, Debug)]
-pub struct EvaluateArgs {
+pub struct Inputs {
     /// The scorecard file.
     pub scorecard: PathBuf,
     /// Measurements files in chronological order; the last is evaluated.
@@ -81,8 +83,6 @@ pub struct EvaluateArgs {
     /// that layout, or a sheet per period with `unit,id,value`.
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: EvalFormat,
     /// Period to evaluate. With --data: a period of the data (default: the
     /// latest); otherwise the label of CSV measurements (default: from the
     /// file name).
@@ -95,6 +95,29 @@ pub struct EvaluateArgs {
     /// With --data: roll up to this period (default: the latest).
     #[arg(long, requires = "data", value_name = "PERIOD")]
     pub to: Option<String>,
+}
+
+impl Inputs {
+    /// `--period` / `--from` / `--to` as a portfolio selection.
+    pub fn selection(&self) -> crate::portfolio::Selection {
+        use crate::portfolio::Selection;
+        match (&self.period, &self.from, &self.to) {
+            (Some(p), _, _) => Selection::Period(p.clone()),
+            (None, None, None) => Selection::Latest,
+            (None, from, to) => Selection::Span {
+                from: from.clone(),
+                to: to.clone(),
+            },
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: EvalFormat,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,34 +134,11 @@ pub enum Lang {
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
-    /// The scorecard file.
-    pub scorecard: PathBuf,
-    /// Measurements files in chronological order; the last is reported.
-    #[arg(required_unless_present = "data", conflicts_with = "data")]
-    pub measurements: Vec<PathBuf>,
-    /// Long-format data of many units (see `bsc evaluate --data`): a
-    /// portfolio report of every unit, or one unit's full report with --unit.
-    #[arg(long, value_name = "FILE")]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: Inputs,
     /// With --data: the full report of this one unit.
     #[arg(long, requires = "data", value_name = "NAME")]
     pub unit: Option<String>,
-    /// With --data: roll up the periods from this one (see `bsc evaluate`).
-    #[arg(
-        long,
-        requires = "data",
-        value_name = "PERIOD",
-        conflicts_with = "period"
-    )]
-    pub from: Option<String>,
-    /// With --data: roll up to this period.
-    #[arg(
-        long,
-        requires = "data",
-        value_name = "PERIOD",
-        conflicts_with = "period"
-    )]
-    pub to: Option<String>,
     #[arg(long, value_enum, default_value = "html")]
     pub format: ReportFormat,
     /// Write to this file (atomically) instead of standard output.
@@ -150,10 +150,6 @@ pub struct ReportArgs {
     /// Language of the report's labels.
     #[arg(long, value_enum, default_value = "en")]
     pub lang: Lang,
-    /// Period label for CSV measurements (default: from the file name); with
-    /// --data, the period to report (default: the latest).
-    #[arg(long)]
-    pub period: Option<String>,
     /// Add the generation time (UTC) to the footer; off by default so the
     /// same inputs give byte-identical reports.
     #[arg(long)]

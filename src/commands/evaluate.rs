@@ -9,14 +9,17 @@ use crate::cli::{EvalFormat, EvaluateArgs, Exit};
 use crate::portfolio::{self, output};
 
 pub fn run(args: &EvaluateArgs) -> Exit {
-    if let Some(data) = &args.data {
+    if let Some(data) = &args.inputs.data {
         return run_portfolio(args, data);
     }
-    let run =
-        match super::evaluate_files(&args.scorecard, &args.measurements, args.period.as_deref()) {
-            Ok(r) => r,
-            Err(e) => return e,
-        };
+    let run = match super::evaluate_files(
+        &args.inputs.scorecard,
+        &args.inputs.measurements,
+        args.inputs.period.as_deref(),
+    ) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
     let (card, eval) = (&run.card, &run.evaluation);
     match args.format {
         EvalFormat::Json => println!(
@@ -50,11 +53,11 @@ pub fn run(args: &EvaluateArgs) -> Exit {
 }
 
 fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
-    let (card, _) = match super::load_run(&args.scorecard, &[], None) {
+    let (card, _) = match super::load_run(&args.inputs.scorecard, &[], None) {
         Ok(x) => x,
         Err(e) => return e,
     };
-    let selection = super::selection(args.period.as_ref(), args.from.as_ref(), args.to.as_ref());
+    let selection = args.inputs.selection();
     let opts = portfolio::Options {
         selection,
         format: match args.format {

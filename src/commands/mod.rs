@@ -125,23 +125,6 @@ pub fn evaluate_files(
     })
 }
 
-/// `--period` / `--from` / `--to` as a portfolio selection.
-pub fn selection(
-    period: Option<&String>,
-    from: Option<&String>,
-    to: Option<&String>,
-) -> crate::portfolio::Selection {
-    use crate::portfolio::Selection;
-    match (period, from, to) {
-        (Some(p), _, _) => Selection::Period(p.clone()),
-        (None, None, None) => Selection::Latest,
-        (None, from, to) => Selection::Span {
-            from: from.cloned(),
-            to: to.cloned(),
-        },
-    }
-}
-
 /// Prints why a portfolio run failed and gives its exit code.
 pub fn portfolio_failure(f: crate::portfolio::Failure, data: &Path) -> Exit {
     use crate::portfolio::Failure;

@@ -19,9 +19,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 pub fn run(args: &ReportArgs) -> Exit {
     if let Some(out) = &args.output {
-        let inputs = std::iter::once(&args.scorecard)
-            .chain(&args.measurements)
-            .chain(&args.data);
+        let inputs = std::iter::once(&args.inputs.scorecard)
+            .chain(&args.inputs.measurements)
+            .chain(&args.inputs.data);
         for input in inputs {
             if same_file(out, input) {
                 return Exit::Usage(format!(
@@ -43,7 +43,7 @@ pub fn run(args: &ReportArgs) -> Exit {
         templates: args.templates.as_deref(),
         generated_at: args.timestamp.then(crate::output::utc_now),
     };
-    let rendered = match &args.data {
+    let rendered = match &args.inputs.data {
         Some(data) => portfolio_report(args, data, &opts),
         None => single_report(args, &opts),
     };
@@ -70,7 +70,11 @@ pub fn run(args: &ReportArgs) -> Exit {
 type Rendered = Result<Result<String, report::ReportError>, Exit>;
 
 fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
-    let run = super::evaluate_files(&args.scorecard, &args.measurements, args.period.as_deref())?;
+    let run = super::evaluate_files(
+        &args.inputs.scorecard,
+        &args.inputs.measurements,
+        args.inputs.period.as_deref(),
+    )?;
     let previous = run.previous.as_ref().map(|m| m.period.as_str());
     Ok(report::render(
         &run.card,
@@ -82,8 +86,8 @@ fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
 }
 
 fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered {
-    let (card, _) = super::load_run(&args.scorecard, &[], None)?;
-    let selection = super::selection(args.period.as_ref(), args.from.as_ref(), args.to.as_ref());
+    let (card, _) = super::load_run(&args.inputs.scorecard, &[], None)?;
+    let selection = args.inputs.selection();
     let (plan, units) = portfolio::evaluations(&card, data, selection)
         .map_err(|f| super::portfolio_failure(f, data))?;
     let period = plan.label(&plan.current);
