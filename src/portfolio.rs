@@ -399,7 +399,7 @@ enum UnitOut {
 /// Everything needed to score a unit; shared by the worker threads.
 struct Scorer<'a> {
     card: &'a Scorecard,
-    weights: score::GroupWeights,
+    weights: score::Prepared,
     format: Format,
     roller: Roller,
     current: std::ops::Range<usize>,
@@ -415,7 +415,7 @@ impl<'a> Scorer<'a> {
         let rel = |r: &std::ops::Range<usize>| r.start - needed.start..r.end - needed.start;
         Scorer {
             card,
-            weights: score::GroupWeights::of(card),
+            weights: score::Prepared::of(card),
             format,
             roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
             current: rel(&plan.current),

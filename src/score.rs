@@ -7,7 +7,10 @@ use serde::Serialize;
 
 use crate::formula::EvalError;
 use crate::measure::Measurements;
-use crate::model::{MissingPolicy, Node, Rule, Scorecard, ValueRef};
+use crate::model::{Indicator, MissingPolicy, Node, Rule, Scorecard, ValueRef};
+
+mod exact;
+use exact::{Divisor, Sum};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
 
@@ -157,6 +160,130 @@ pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
     Some(s.normalize())
 }
 
+/// A rule with what scoring it needs worked out once per scorecard, for
+/// [`score_prepared`].
+#[derive(Debug, Clone)]
+enum FastRule {
+    Linear {
+        baseline: Decimal,
+        /// `target - baseline`.
+        span: Divisor,
+        /// `cap * |span|`: a numerator at least this large scores the cap.
+        limit: Option<Decimal>,
+        /// `|span| * 10^27`: a numerator below it cannot overflow the
+        /// division (`None`: none can).
+        safe: Option<Decimal>,
+        cap: Decimal,
+    },
+    Band {
+        low: Decimal,
+        high: Decimal,
+        tolerance: Divisor,
+        /// `100 * tolerance`, and `tolerance * 10^27` as in `Linear`.
+        limit: Option<Decimal>,
+        safe: Option<Decimal>,
+    },
+    /// Curves: [`score_rule`] as it is.
+    Plain,
+}
+
+impl FastRule {
+    fn of(ind: &Indicator) -> FastRule {
+        let e27 = Decimal::from_i128_with_scale(10i128.pow(27), 0);
+        match &ind.rule {
+            Rule::Linear { baseline, target } => {
+                let Some(span) = target.checked_sub(*baseline).and_then(Divisor::new) else {
+                    return FastRule::Plain;
+                };
+                let abs = span.value().abs();
+                FastRule::Linear {
+                    baseline: *baseline,
+                    limit: ind.cap.checked_mul(abs),
+                    safe: abs.checked_mul(e27),
+                    span,
+                    cap: ind.cap.normalize(),
+                }
+            }
+            Rule::Band {
+                low,
+                high,
+                tolerance,
+            } => match Divisor::new(*tolerance) {
+                Some(t) if !tolerance.is_sign_negative() => FastRule::Band {
+                    low: *low,
+                    high: *high,
+                    limit: tolerance.checked_mul(HUNDRED),
+                    safe: tolerance.checked_mul(e27),
+                    tolerance: t,
+                },
+                _ => FastRule::Plain,
+            },
+            Rule::Curve { .. } => FastRule::Plain,
+        }
+    }
+}
+
+/// Whether `checked_div` of `num` is sure not to overflow.
+fn no_overflow(num: Decimal, safe: Option<Decimal>) -> bool {
+    safe.is_none_or(|s| !exact::abs_ge(num, s))
+}
+
+/// [`score_rule`], bit for bit, with fewer divisions: a score that the clamp
+/// decides is known before dividing, and a short quotient is taken exactly
+/// (see [`exact`]). A property test holds the two together.
+fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal> {
+    match fast {
+        FastRule::Linear {
+            baseline,
+            span,
+            limit,
+            safe,
+            cap,
+        } => {
+            let num = a.checked_sub(*baseline)?.checked_mul(HUNDRED)?;
+            if !no_overflow(num, *safe) {
+                return score_rule(&ind.rule, ind.cap, a);
+            }
+            if num.is_zero() || num.is_sign_negative() != span.is_negative() {
+                return Some(Decimal::ZERO);
+            }
+            if limit.is_some_and(|l| exact::abs_ge(num, l)) {
+                return Some(*cap);
+            }
+            span.divide(num)
+        }
+        FastRule::Band {
+            low,
+            high,
+            tolerance,
+            limit,
+            safe,
+        } => {
+            let d = if a < *low {
+                low.checked_sub(a)?
+            } else if a > *high {
+                a.checked_sub(*high)?
+            } else {
+                return Some(HUNDRED);
+            };
+            let x = d.checked_mul(HUNDRED)?;
+            if !no_overflow(x, *safe) {
+                return score_rule(&ind.rule, ind.cap, a);
+            }
+            if limit.is_some_and(|l| exact::abs_ge(x, l)) {
+                return Some(Decimal::ZERO);
+            }
+            let falloff = tolerance.divide_raw(x)?;
+            Some(
+                (HUNDRED - falloff.min(HUNDRED))
+                    .max(Decimal::ZERO)
+                    .normalize(),
+            )
+        }
+        FastRule::Plain => score_rule(&ind.rule, ind.cap, a),
+    }
+}
+
 /// Measured values of one period (or roll-up) by *slot*: indicator `i` at
 /// `i`, input `j` at `card.indicators.len() + j`. Indexing by position
 /// instead of by id keeps portfolio runs (many units) free of hashing.
@@ -267,15 +394,20 @@ fn actuals(card: &Scorecard, slots: &Slots) -> (Vec<Option<Decimal>>, Vec<Option
 type Column = Vec<Option<Decimal>>;
 
 /// Indicator scores, with the reason of each missing one.
-fn indicator_scores(card: &Scorecard, slots: &Slots) -> (Column, Vec<Option<String>>, Column) {
+fn indicator_scores(
+    card: &Scorecard,
+    prepared: &Prepared,
+    slots: &Slots,
+) -> (Column, Vec<Option<String>>, Column) {
     let (value, mut reason) = actuals(card, slots);
     let scores = card
         .indicators
         .iter()
+        .zip(&prepared.rules)
         .enumerate()
-        .map(|(i, ind)| {
+        .map(|(i, (ind, fast))| {
             let v = value[i]?;
-            let s = score_rule(&ind.rule, ind.cap, v);
+            let s = score_prepared(fast, ind, v);
             if s.is_none() {
                 reason[i] = Some(EvalError::Overflow.to_string());
             }
@@ -324,7 +456,7 @@ fn primitive_weights(ws: &mut [Decimal]) {
 
 /// Weighted mean over children that take part. Weights are the group's
 /// declared weights reduced to whole numbers (exact: 30/30/20/20 divides by
-/// 10, not by a rounded 1/3). Scoring uses [`GroupWeights`] and [`mean`];
+/// 10, not by a rounded 1/3). Scoring uses [`Prepared`] and [`mean`];
 /// this is the same for one group at a time.
 #[cfg(test)]
 fn weighted_mean(
@@ -334,6 +466,29 @@ fn weighted_mean(
     let (mut weights, scores): (Vec<Decimal>, Vec<Option<Decimal>>) = children.unzip();
     primitive_weights(&mut weights);
     mean(&weights, scores.into_iter(), policy)
+}
+
+/// A sibling group's weights, reduced by [`primitive_weights`].
+#[derive(Debug, Clone)]
+struct Group {
+    weights: Vec<Decimal>,
+    /// The same as whole numbers, when they are (for [`Sum`]).
+    whole: Option<Vec<u64>>,
+}
+
+impl Group {
+    fn new(mut weights: Vec<Decimal>) -> Group {
+        primitive_weights(&mut weights);
+        let whole = weights
+            .iter()
+            .map(|w| {
+                (w.scale() == 0 && !w.is_sign_negative())
+                    .then(|| u64::try_from(w.mantissa()).ok())
+                    .flatten()
+            })
+            .collect();
+        Group { weights, whole }
+    }
 }
 
 /// [`weighted_mean`] with the group's weights already reduced.
@@ -359,27 +514,52 @@ fn mean(
     Some(num.checked_div(den)?.normalize())
 }
 
-/// Every sibling group's weights, reduced once by [`primitive_weights`], so
-/// that scoring many units (a portfolio) does not redo it per unit.
-#[derive(Debug, Clone)]
-pub struct GroupWeights {
-    objectives: Vec<Vec<Decimal>>,
-    perspectives: Vec<Vec<Decimal>>,
-    composite: Vec<Decimal>,
+/// [`mean`], bit for bit: the sum in 128-bit integers while it is exact in
+/// `rust_decimal` too ([`Sum`]), and the division by a short route when the
+/// quotient is short ([`Divisor`]).
+fn group_mean(
+    group: &Group,
+    scores: impl Iterator<Item = Option<Decimal>> + Clone,
+    policy: MissingPolicy,
+) -> Option<Decimal> {
+    let fast = || -> Option<Option<Decimal>> {
+        let whole = group.whole.as_ref()?;
+        let (mut num, mut den) = (Sum::default(), 0u64);
+        for (&w, s) in whole.iter().zip(scores.clone()) {
+            let s = match (s, policy) {
+                (Some(s), _) => s,
+                (None, MissingPolicy::Zero) => Decimal::ZERO,
+                (None, _) => continue,
+            };
+            num.add(w, s)?;
+            den = den.checked_add(w)?;
+        }
+        Some(Divisor::new(Decimal::from(den)).and_then(|d| d.divide(num.value())))
+    };
+    match fast() {
+        Some(q) => q,
+        None => mean(&group.weights, scores, policy),
+    }
 }
 
-impl GroupWeights {
-    pub fn of(card: &Scorecard) -> GroupWeights {
-        let reduced = |mut ws: Vec<Decimal>| {
-            primitive_weights(&mut ws);
-            ws
-        };
-        GroupWeights {
+/// What scoring many units (a portfolio) needs of a scorecard, worked out
+/// once: each sibling group's reduced weights, and each rule's divisor.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    objectives: Vec<Group>,
+    perspectives: Vec<Group>,
+    composite: Group,
+    rules: Vec<FastRule>,
+}
+
+impl Prepared {
+    pub fn of(card: &Scorecard) -> Prepared {
+        Prepared {
             objectives: card
                 .objectives
                 .iter()
                 .map(|o| {
-                    reduced(
+                    Group::new(
                         o.indicators
                             .iter()
                             .map(|&i| card.indicators[i].weight)
@@ -391,7 +571,7 @@ impl GroupWeights {
                 .perspectives
                 .iter()
                 .map(|p| {
-                    reduced(
+                    Group::new(
                         p.children
                             .iter()
                             .map(|c| match c {
@@ -402,7 +582,8 @@ impl GroupWeights {
                     )
                 })
                 .collect(),
-            composite: reduced(card.perspectives.iter().map(|p| p.weight).collect()),
+            composite: Group::new(card.perspectives.iter().map(|p| p.weight).collect()),
+            rules: card.indicators.iter().map(FastRule::of).collect(),
         }
     }
 }
@@ -410,27 +591,27 @@ impl GroupWeights {
 /// Scores one period's (or roll-up's) values: every indicator, objective,
 /// perspective and the composite. Pure numbers, no names.
 pub fn score_slots(card: &Scorecard, slots: &Slots) -> Scores {
-    score_slots_with(card, &GroupWeights::of(card), slots)
+    score_slots_with(card, &Prepared::of(card), slots)
 }
 
-/// [`score_slots`] with the card's [`GroupWeights`] computed once.
-pub fn score_slots_with(card: &Scorecard, weights: &GroupWeights, slots: &Slots) -> Scores {
+/// [`score_slots`] with the card's [`Prepared`] computed once.
+pub fn score_slots_with(card: &Scorecard, prepared: &Prepared, slots: &Slots) -> Scores {
     debug_assert_eq!(slots.values.len(), slot_count(card));
-    let (actual, reason, score) = indicator_scores(card, slots);
+    let (actual, reason, score) = indicator_scores(card, prepared, slots);
     let policy = card.missing;
     let objectives: Vec<Option<Decimal>> = card
         .objectives
         .iter()
-        .zip(&weights.objectives)
-        .map(|(o, ws)| mean(ws, o.indicators.iter().map(|&i| score[i]), policy))
+        .zip(&prepared.objectives)
+        .map(|(o, g)| group_mean(g, o.indicators.iter().map(|&i| score[i]), policy))
         .collect();
     let perspectives: Vec<Option<Decimal>> = card
         .perspectives
         .iter()
-        .zip(&weights.perspectives)
-        .map(|(p, ws)| {
-            mean(
-                ws,
+        .zip(&prepared.perspectives)
+        .map(|(p, g)| {
+            group_mean(
+                g,
                 p.children.iter().map(|c| match c {
                     Node::Objective(o) => objectives[*o],
                     Node::Indicator(i) => score[*i],
@@ -439,7 +620,7 @@ pub fn score_slots_with(card: &Scorecard, weights: &GroupWeights, slots: &Slots)
             )
         })
         .collect();
-    let composite = mean(&weights.composite, perspectives.iter().copied(), policy);
+    let composite = group_mean(&prepared.composite, perspectives.iter().copied(), policy);
     // Effective weights sum to 1 up to the last of 28 digits (1/3 + 1/3 + 1/3);
     // full coverage is reported as exactly 1 (and then not summed at all).
     let coverage = if score.iter().all(Option::is_some) {
@@ -514,28 +695,21 @@ pub fn evaluate_slots(
     period: &str,
     unit: Option<&str>,
 ) -> Result<Evaluation, MissingData> {
-    evaluate_slots_with(
-        card,
-        &GroupWeights::of(card),
-        current,
-        previous,
-        period,
-        unit,
-    )
+    evaluate_slots_with(card, &Prepared::of(card), current, previous, period, unit)
 }
 
-/// [`evaluate_slots`] with the card's [`GroupWeights`] computed once.
+/// [`evaluate_slots`] with the card's [`Prepared`] computed once.
 pub fn evaluate_slots_with(
     card: &Scorecard,
-    weights: &GroupWeights,
+    prepared: &Prepared,
     current: &Slots,
     previous: Option<&Slots>,
     period: &str,
     unit: Option<&str>,
 ) -> Result<Evaluation, MissingData> {
-    let s = score_slots_with(card, weights, current);
+    let s = score_slots_with(card, prepared, current);
     check_missing(card, &s)?;
-    let prev = previous.map(|p| indicator_scores(card, p));
+    let prev = previous.map(|p| indicator_scores(card, prepared, p));
     Ok(dress(
         card,
         &s,
@@ -772,6 +946,93 @@ mod tests {
                 base,
                 "factor {k}"
             );
+        }
+    }
+    // --- the shortcuts of `Prepared` give what the plain maths gives ------
+
+    mod shortcuts {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// Short decimals (what data holds), long ones (quotients that
+        /// fill 28 digits) and ones near the limits of `rust_decimal`.
+        fn decimal() -> impl Strategy<Value = Decimal> {
+            prop_oneof![
+                4 => (-10_000_000i64..10_000_000, 0u32..6)
+                    .prop_map(|(m, s)| Decimal::new(m, s)),
+                2 => (1i64..1_000_000, 1i64..1000, any::<bool>())
+                    .prop_map(|(a, b, neg)| {
+                        let q = Decimal::from(a) / Decimal::from(b);
+                        if neg { -q } else { q }
+                    }),
+                1 => (any::<i64>(), 0u32..=28).prop_map(|(m, s)| {
+                    Decimal::from_i128_with_scale((m as i128) << 31, s)
+                }),
+                1 => Just(Decimal::ZERO),
+            ]
+        }
+
+        fn bits(x: Option<Decimal>) -> Option<(i128, u32)> {
+            x.map(|d| (d.mantissa(), d.scale()))
+        }
+
+        fn indicator(rule: Rule, cap: Decimal) -> Indicator {
+            Indicator {
+                id: "x".into(),
+                name: "x".into(),
+                description: None,
+                unit: None,
+                perspective: 0,
+                objective: None,
+                weight: Decimal::ONE,
+                share: Decimal::ONE,
+                effective_weight: Decimal::ONE,
+                rule,
+                cap,
+                formula: None,
+                aggregate: Default::default(),
+            }
+        }
+
+        fn cap() -> impl Strategy<Value = Decimal> {
+            prop_oneof![
+                Just(HUNDRED),
+                (100i64..100_000, 0u32..3).prop_map(|(m, s)| { (Decimal::new(m, s)).max(HUNDRED) })
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(4000))]
+
+            #[test]
+            fn linear(b in decimal(), t in decimal(), a in decimal(), cap in cap()) {
+                let ind = indicator(Rule::Linear { baseline: b, target: t }, cap);
+                let fast = FastRule::of(&ind);
+                prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, cap, a)));
+            }
+
+            #[test]
+            fn band(low in decimal(), width in decimal(), tol in decimal(), a in decimal()) {
+                let (low, high) = (low, low + width.abs());
+                let ind = indicator(Rule::Band { low, high, tolerance: tol.abs() }, HUNDRED);
+                let fast = FastRule::of(&ind);
+                prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, HUNDRED, a)));
+            }
+
+            #[test]
+            fn means(
+                terms in proptest::collection::vec((0u64..20, proptest::option::weighted(0.8, decimal())), 1..14),
+                policy in prop_oneof![Just(MissingPolicy::Renormalize), Just(MissingPolicy::Zero)],
+            ) {
+                // Scores are never negative.
+                let weights: Vec<Decimal> = terms.iter().map(|(w, _)| Decimal::from(*w)).collect();
+                let scores: Vec<Option<Decimal>> = terms.iter().map(|(_, s)| s.map(|s| s.abs())).collect();
+                let group = Group::new(weights);
+                prop_assert_eq!(
+                    bits(group_mean(&group, scores.iter().copied(), policy)),
+                    bits(mean(&group.weights, scores.iter().copied(), policy))
+                );
+            }
         }
     }
 }

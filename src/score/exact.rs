@@ -1,0 +1,294 @@
+//! Shortcuts for the scoring arithmetic of a portfolio (a million scores)
+//! that give *bit for bit* what the plain `rust_decimal` operations in
+//! [`super::score_rule`] and `mean` give, only sooner.
+//!
+//! Two facts make that possible:
+//! - a quotient whose exact value has few digits is what `checked_div`
+//!   returns too (it rounds only what does not fit in 28 digits), and
+//!   whether it has few digits is one remainder: `n / d` ends iff `d`
+//!   without its factors 2 and 5 divides `n`;
+//! - sums and products of values that fit in 96 bits are exact in
+//!   `rust_decimal`, with a scale that follows fixed rules ([`Sum`]).
+//!
+//! Anything outside those cases goes to `rust_decimal` itself. Property
+//! tests (`score::tests::shortcuts`) compare both ways, mantissa and scale,
+//! on random short, long and near-limit decimals.
+
+use rust_decimal::Decimal;
+
+/// 2^96: `rust_decimal` mantissas are below it.
+const U96: u128 = 1 << 96;
+
+/// Quotients at most this large (mantissa, before trailing zeros go) are
+/// certainly computed exactly by `checked_div`, which scales its working
+/// quotient only while it stays well inside 96 bits.
+const EXACT_BELOW: u128 = 1_000_000_000_000_000_000_000_000_000;
+
+/// Largest scale of a shortcut result, to stay clear of the 28 places where
+/// `rust_decimal` starts rounding (sums and differences taken later).
+const MAX_SCALE: i32 = 26;
+
+fn pow10(n: u32) -> Option<u128> {
+    10u128.checked_pow(n)
+}
+
+/// A divisor prepared once for many divisions.
+#[derive(Debug, Clone)]
+pub struct Divisor {
+    value: Decimal,
+    scale: i32,
+    negative: bool,
+    /// The mantissa without its factors 2 and 5.
+    odd: u128,
+    /// 10^k / (mantissa / odd) for the least such k: dividing by the
+    /// mantissa is dividing by `odd`, multiplying by this and shifting the
+    /// decimal point `k` places.
+    times: u128,
+    shift: i32,
+}
+
+impl Divisor {
+    /// `None` for zero.
+    pub fn new(value: Decimal) -> Option<Divisor> {
+        if value.is_zero() {
+            return None;
+        }
+        let mut odd = value.mantissa().unsigned_abs();
+        let twos = odd.trailing_zeros();
+        odd >>= twos;
+        let mut fives = 0;
+        while odd.is_multiple_of(5) {
+            odd /= 5;
+            fives += 1;
+        }
+        let k = twos.max(fives);
+        // 10^k / (2^twos * 5^fives) = 2^(k - twos) * 5^(k - fives); k is at
+        // most 96, so this may not fit: then there is no shortcut.
+        let times = 2u128
+            .checked_pow(k - twos)
+            .zip(5u128.checked_pow(k - fives))
+            .and_then(|(a, b)| a.checked_mul(b));
+        Some(Divisor {
+            value,
+            scale: value.scale() as i32,
+            negative: value.is_sign_negative(),
+            odd,
+            times: times.unwrap_or(0),
+            shift: k as i32,
+        })
+    }
+
+    pub fn value(&self) -> Decimal {
+        self.value
+    }
+
+    pub fn is_negative(&self) -> bool {
+        self.negative
+    }
+
+    /// `num.checked_div(divisor)`, normalized.
+    pub fn divide(&self, num: Decimal) -> Option<Decimal> {
+        match self.exact(num) {
+            Some(q) => Some(q),
+            None => num.checked_div(self.value).map(|q| q.normalize()),
+        }
+    }
+
+    /// `num.checked_div(divisor)`, normalized when it is short. The same
+    /// value, and where its scale could matter (a long quotient, whose
+    /// digits fill 28 places) the same scale too.
+    pub fn divide_raw(&self, num: Decimal) -> Option<Decimal> {
+        self.exact(num).or_else(|| num.checked_div(self.value))
+    }
+
+    /// The quotient when its exact value is short; `None` otherwise.
+    fn exact(&self, num: Decimal) -> Option<Decimal> {
+        if self.times == 0 {
+            return None;
+        }
+        let n = num.mantissa().unsigned_abs();
+        if n == 0 {
+            return Some(Decimal::ZERO);
+        }
+        let q = if self.odd == 1 {
+            n
+        } else if let (Ok(n64), Ok(d64)) = (u64::try_from(n), u64::try_from(self.odd)) {
+            if !n64.is_multiple_of(d64) {
+                return None;
+            }
+            (n64 / d64) as u128
+        } else {
+            if !n.is_multiple_of(self.odd) {
+                return None;
+            }
+            n / self.odd
+        };
+        let mut q = q.checked_mul(self.times)?;
+        let mut scale = num.scale() as i32 - self.scale + self.shift;
+        if scale < 0 {
+            q = q.checked_mul(pow10(scale.unsigned_abs())?)?;
+            scale = 0;
+        }
+        if q >= EXACT_BELOW || scale > 28 {
+            return None;
+        }
+        let negative = num.is_sign_negative() != self.negative;
+        let q = Decimal::from_i128_with_scale(
+            if negative { -(q as i128) } else { q as i128 },
+            scale as u32,
+        );
+        let q = q.normalize();
+        (q.scale() as i32 <= MAX_SCALE).then_some(q)
+    }
+}
+
+/// Whether `|a| >= |b|`, exactly.
+pub fn abs_ge(a: Decimal, b: Decimal) -> bool {
+    let (ma, sa) = (a.mantissa().unsigned_abs(), a.scale());
+    let (mb, sb) = (b.mantissa().unsigned_abs(), b.scale());
+    // Bring both to the larger scale; a mantissa that overflows doing so is
+    // the larger (the other is below 2^96).
+    if sa >= sb {
+        match pow10(sa - sb).and_then(|p| mb.checked_mul(p)) {
+            Some(mb) => ma >= mb,
+            None => false,
+        }
+    } else {
+        match pow10(sb - sa).and_then(|p| ma.checked_mul(p)) {
+            Some(ma) => ma >= mb,
+            None => true,
+        }
+    }
+}
+
+/// `Σ w·s` of non-negative terms, as `rust_decimal`'s `checked_mul` and
+/// `checked_add` build it from `Decimal::ZERO`: the same mantissa *and*
+/// scale (the scale decides how a later division rounds). `None` as soon as
+/// `rust_decimal` would have rounded, or on a negative term.
+///
+/// Its rules: a product with a zero factor is `0` at scale 0, else the
+/// exact product at the sum of the scales (weights here are whole numbers);
+/// adding zero keeps the other operand as it is; otherwise the sum is exact
+/// at the larger scale.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sum {
+    mantissa: u128,
+    scale: u32,
+}
+
+impl Sum {
+    /// Adds `w * s` for a whole `w >= 0`.
+    pub fn add(&mut self, w: u64, s: Decimal) -> Option<()> {
+        if s.is_sign_negative() && !s.is_zero() {
+            return None;
+        }
+        let m = s.mantissa().unsigned_abs();
+        if w == 0 || m == 0 {
+            return Some(());
+        }
+        let t = m.checked_mul(w as u128).filter(|&t| t < U96)?;
+        let ts = s.scale();
+        if self.mantissa == 0 {
+            (self.mantissa, self.scale) = (t, ts);
+            return Some(());
+        }
+        let (a, b, scale) = if ts >= self.scale {
+            let a = self.mantissa.checked_mul(pow10(ts - self.scale)?)?;
+            (a, t, ts)
+        } else {
+            let b = t.checked_mul(pow10(self.scale - ts)?)?;
+            (self.mantissa, b, self.scale)
+        };
+        let sum = a.checked_add(b).filter(|&x| x < U96)?;
+        (self.mantissa, self.scale) = (sum, scale);
+        Some(())
+    }
+
+    pub fn value(&self) -> Decimal {
+        Decimal::from_i128_with_scale(self.mantissa as i128, self.scale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    /// Exactly what `rust_decimal` gives, normalized.
+    fn plain(n: &str, m: &str) -> Option<Decimal> {
+        d(n).checked_div(d(m)).map(|q| q.normalize())
+    }
+
+    #[test]
+    fn short_quotients_are_taken_exactly() {
+        for (n, m) in [
+            ("1", "8"),
+            ("-12.600", "-0.15"),
+            ("3000", "40"),
+            ("1.5", "0.0004"),
+            ("7", "-2.5"),
+            ("100", "1"),
+        ] {
+            let div = Divisor::new(d(m)).unwrap();
+            assert!(div.exact(d(n)).is_some(), "{n}/{m}");
+            assert_eq!(div.divide(d(n)), plain(n, m), "{n}/{m}");
+        }
+    }
+
+    #[test]
+    fn long_quotients_go_to_rust_decimal() {
+        for (n, m) in [("1", "3"), ("-1270", "-0.15"), ("2", "7"), ("1", "0.3")] {
+            let div = Divisor::new(d(m)).unwrap();
+            assert_eq!(div.exact(d(n)), None, "{n}/{m}");
+            assert_eq!(div.divide(d(n)), plain(n, m), "{n}/{m}");
+        }
+        // Ends, but beyond 26 places.
+        let tiny = "0.0000000000000000000000001";
+        assert_eq!(Divisor::new(d("8")).unwrap().exact(d(tiny)), None);
+        assert!(Divisor::new(Decimal::ZERO).is_none());
+    }
+
+    #[test]
+    fn comparisons_of_magnitude() {
+        assert!(abs_ge(d("120"), d("120.000")));
+        assert!(abs_ge(d("-120.01"), d("120")));
+        assert!(!abs_ge(d("119.99"), d("-120")));
+        assert!(abs_ge(
+            d("79228162514264337593543950335"),
+            d("0.0000000000000000000000000001")
+        ));
+        assert!(!abs_ge(
+            d("0.0000000000000000000000000001"),
+            d("79228162514264337593543950335")
+        ));
+    }
+
+    #[test]
+    fn sums_match_rust_decimal_digit_for_digit() {
+        let terms = [
+            (3u64, "0.5"),
+            (0, "7.25"),
+            (2, "0"),
+            (1, "66.666"),
+            (5, "1.10"),
+        ];
+        let mut s = Sum::default();
+        let mut r = Decimal::ZERO;
+        for (w, x) in terms {
+            s.add(w, d(x)).unwrap();
+            r = r
+                .checked_add(Decimal::from(w).checked_mul(d(x)).unwrap())
+                .unwrap();
+            assert_eq!(
+                (s.value().mantissa(), s.value().scale()),
+                (r.mantissa(), r.scale())
+            );
+        }
+        let mut big = Sum::default();
+        assert_eq!(big.add(3, d("79228162514264337593543950.335")), None);
+    }
+}
