@@ -546,9 +546,10 @@ fn objective(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Obj
     Some(o)
 }
 
-const AGGREGATES: [(&str, raw::Aggregate); 3] = [
+const AGGREGATES: [(&str, raw::Aggregate); 4] = [
     ("sum", raw::Aggregate::Sum),
     ("average", raw::Aggregate::Average),
+    ("first", raw::Aggregate::First),
     ("last", raw::Aggregate::Last),
 ];
 

@@ -170,6 +170,9 @@ pub enum Direction {
 pub enum Aggregate {
     Sum,
     Average,
+    /// The earliest value in the span: a stock at the start (customers at
+    /// the start of the year, the denominator of a year's churn).
+    First,
     #[default]
     Last,
 }

@@ -213,10 +213,13 @@ fn ytd_rollup_computes_rates_from_rolled_up_inputs() {
     let mean_of_rates = (10.0 / 100.0 + 30.0 / 100.0 + 2.0 / 200.0) / 3.0;
     assert!((mean_of_rates - 0.105f64).abs() > 0.03);
 
-    // churn = lost / customers, lost summed (60), customers averaged (200).
+    // The year's churn is the year's losses over the customers at its start:
+    // lost summed (10 + 30 + 20 = 60), customers first (150).
     let churn = indicator(east, "churn");
-    assert_eq!(num(&churn["actual"]), "0.3");
-    assert_eq!(num(&churn["score"]), "50"); // 100 * (0.3 - 0.5) / (0.1 - 0.5)
+    assert_eq!(num(&churn["actual"]), "0.4");
+    assert_eq!(num(&churn["score"]), "25"); // 100 * (0.4 - 0.5) / (0.1 - 0.5)
+    // Over the average customer count (650 / 3) it would be 0.2769…, and
+    // the mean of the quarterly rates (0.0667, 0.15, 0.0667) 0.0944.
 
     assert_eq!(num(&indicator(east, "revenue")["actual"]), "1200"); // sum
     assert_eq!(num(&indicator(east, "revenue")["score"]), "80");

@@ -7,8 +7,8 @@
 //! Periods without a value: `sum` needs every period of the span (a sum
 //! with a hole would understate, so the value is missing with the reason
 //! `no value for <period>`); `average` is the mean of the periods that have
-//! a value; `last` is the latest value in the span. With no value in any
-//! period of the span there is no value.
+//! a value; `first` and `last` are the earliest and the latest value in the
+//! span. With no value in any period of the span there is no value.
 
 use std::ops::Range;
 
@@ -87,12 +87,13 @@ fn combine(
     let mut present = 0u32;
     let mut missing: Vec<&str> = Vec::new();
     let mut total = Some(Decimal::ZERO);
-    let mut last = None;
+    let (mut first, mut last) = (None, None);
     for (p, v) in series {
         match v {
             Some(v) => {
                 present += 1;
                 total = total.and_then(|t| t.checked_add(v));
+                first = first.or(Some(v));
                 last = Some(v);
             }
             None => missing.push(&labels[p]),
@@ -103,6 +104,7 @@ fn combine(
     }
     let overflow = || (None, Some("overflow".to_string()));
     match agg {
+        Aggregate::First => (first, None),
         Aggregate::Last => (last, None),
         Aggregate::Sum if !missing.is_empty() => {
             (None, Some(format!("no value for {}", missing.join(", "))))
@@ -137,6 +139,7 @@ mod tests {
         let all = [Some("10"), Some("20"), Some("40")];
         assert_eq!(run(Aggregate::Sum, &all), (Some(d("70")), None));
         assert_eq!(run(Aggregate::Last, &all), (Some(d("40")), None));
+        assert_eq!(run(Aggregate::First, &all), (Some(d("10")), None));
         // Exact: 70 / 3 to 28 significant digits, not a float.
         assert_eq!(
             run(Aggregate::Average, &all).0.unwrap().round_dp(4),
@@ -157,6 +160,11 @@ mod tests {
         );
         assert_eq!(run(Aggregate::Average, &holed), (Some(d("25")), None));
         assert_eq!(run(Aggregate::Last, &holed), (Some(d("40")), None));
+        // The earliest value there is, as `last` takes the latest.
+        assert_eq!(
+            run(Aggregate::First, &[None, Some("7"), Some("9")]),
+            (Some(d("7")), None)
+        );
         assert_eq!(run(Aggregate::Sum, &[None, None]), (None, None));
     }
 
