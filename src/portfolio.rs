@@ -70,6 +70,8 @@ pub struct UnitEvaluation {
     pub evaluation: score::Evaluation,
     /// Composite of the previous span, when the run has one.
     pub previous_composite: Option<Option<rust_decimal::Decimal>>,
+    /// Notes of the data's `note` column by id (the latest in a roll-up).
+    pub notes: std::collections::HashMap<String, String>,
 }
 
 /// Why a run produced no (complete) output.
@@ -480,6 +482,7 @@ impl<'a> Scorer<'a> {
                     UnitOut::Kept(Box::new(UnitEvaluation {
                         evaluation: e,
                         previous_composite,
+                        notes: self.roller.notes(self.card, b),
                     }))
                 }
                 Ok(e) if self.format == Format::Json => UnitOut::Json(output::json_element(&e)),

@@ -700,3 +700,90 @@ fn evaluations_for_reports_match_json() {
         );
     }
 }
+
+/// The data's `note` column: kept for the evaluated span (the latest note
+/// of each id in a roll-up), shown in a unit's full report, and read from
+/// workbooks too; a note cell that is not text is an error at its cell.
+#[test]
+fn notes_from_data_files_reach_the_unit_report() {
+    let card = fixture("card.toml");
+    let csv = std::fs::read_to_string(fixture("three-units.csv")).unwrap();
+    let mut rows = String::from("period,unit,id,value,note\n");
+    for line in csv.lines().skip(1) {
+        let note = match line {
+            l if l.starts_with("2026-Q1,East,revenue,") => "Q1: outside the span",
+            l if l.starts_with("2026-Q2,East,revenue,") => "Q2: superseded by Q3",
+            l if l.starts_with("2026-Q3,East,revenue,") => "Two **key accounts** signed",
+            l if l.starts_with("2026-Q3,West,revenue,") => "West's own note",
+            _ => "",
+        };
+        rows.push_str(&format!("{line},{note}\n"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("notes.csv");
+    std::fs::write(&data, &rows).unwrap();
+    let card_s = card.to_str().unwrap();
+    let report = |data: &Path, args: &[&str]| {
+        let mut all = vec![
+            "report",
+            card_s,
+            "--data",
+            data.to_str().unwrap(),
+            "--unit",
+            "East",
+        ];
+        all.extend_from_slice(args);
+        let out = bsc(&all);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let md = report(&data, &["--format", "md"]);
+    assert!(md.contains("Two **key accounts** signed"), "{md}");
+    assert!(!md.contains("superseded") && !md.contains("outside the span"));
+    assert!(!md.contains("West's own note"));
+    let html = report(&data, &[]);
+    assert!(
+        html.contains("Two <strong>key accounts</strong> signed"),
+        "{html}"
+    );
+    // A roll-up shows the latest note of its span.
+    let h2 = report(&data, &["--format", "md", "--from", "2026-Q2"]);
+    assert!(h2.contains("Two **key accounts** signed") && !h2.contains("superseded"));
+    let h1 = report(&data, &["--format", "md", "--to", "2026-Q2"]);
+    assert!(h1.contains("Q2: superseded by Q3") && !h1.contains("key accounts"));
+
+    // The same from a workbook with a note column.
+    let book = dir.path().join("notes.xlsx");
+    long_workbook(&book, &rows, None);
+    assert_eq!(report(&book, &["--format", "md"]), md);
+    // A note cell holding a date is an error at that cell.
+    long_workbook(&book, &rows, Some((5, 4)));
+    let out = bsc(&["evaluate", card_s, "--data", book.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("the note is a date; it must be text"), "{err}");
+    assert!(err.contains("E6"), "names the note's cell: {err}");
+}
+
+/// CSV `rows` as a one-sheet workbook (values as numbers), with a date in
+/// the cell at `date` (0-based row, column) if given.
+fn long_workbook(path: &Path, rows: &str, date: Option<(u32, u16)>) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in (0u32..).zip(rows.lines()) {
+        for (c, cell) in (0u16..).zip(line.split(',')) {
+            match cell.parse::<f64>() {
+                Ok(f) if c == 3 && r > 0 => ws.write_number(r, c, f).map(|_| ()).unwrap(),
+                _ if cell.is_empty() => {}
+                _ => ws.write_string(r, c, cell).map(|_| ()).unwrap(),
+            }
+        }
+    }
+    if let Some((r, c)) = date {
+        let day = ExcelDateTime::from_ymd(2026, 9, 30).unwrap();
+        let fmt = Format::new().set_num_format("yyyy-mm-dd");
+        ws.write_datetime_with_format(r, c, &day, &fmt).unwrap();
+    }
+    wb.save(path).unwrap();
+}

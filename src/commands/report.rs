@@ -2,7 +2,6 @@
 //! management report; or, with `--data`, a portfolio report of every unit
 //! (or one unit's full report). To stdout, or atomically to a file.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use crate::cli::{Exit, Lang, ReportArgs, ReportFormat};
@@ -108,11 +107,10 @@ fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered 
                 data.display()
             )));
         };
-        // Notes are not read from data files; the full report has none.
         return Ok(report::render(
             &card,
             &u.evaluation,
-            &HashMap::new(),
+            &u.notes,
             previous.as_deref(),
             opts,
         ));

@@ -458,6 +458,7 @@ pub fn read(
             unit: cell(layout.unit),
             id: cell(layout.id),
             value: cell(layout.value),
+            note: layout.note.map_or(Cell::Empty, cell),
             at: &at,
             period_col: pcol,
             extra: (extra > 0).then_some(rec.len() - width),

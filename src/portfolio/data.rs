@@ -33,6 +33,8 @@ pub struct Layout {
     pub unit: usize,
     pub id: usize,
     pub value: usize,
+    /// The optional Markdown note of each row.
+    pub note: Option<usize>,
     /// Header names as written (trimmed), for messages.
     pub names: Vec<String>,
 }
@@ -105,6 +107,7 @@ impl Layout {
             unit: found[1].expect("checked"),
             id: found[2].expect("checked"),
             value: found[3].expect("checked"),
+            note: found[4],
             names,
         })
     }
@@ -278,6 +281,8 @@ pub struct Row<'a> {
     pub unit: Cell<'a>,
     pub id: Cell<'a>,
     pub value: Cell<'a>,
+    /// The note (`Cell::Empty` without a note column).
+    pub note: Cell<'a>,
     /// Where the cell of a column is (column indices of the layout).
     pub at: &'a dyn Fn(usize) -> At,
     /// Column index of the period (or `usize::MAX` when it is the sheet name).
@@ -372,6 +377,8 @@ pub struct UnitBlock {
     /// `(position * slots + slot, value)`, position counted from the first
     /// kept period. Empty values are not stored.
     pub entries: Vec<(u32, Decimal)>,
+    /// Notes of rows in the evaluated span, keyed like `entries`.
+    pub notes: Vec<(u32, String)>,
     /// Whether any row (even one with an empty value) is in the evaluated span.
     pub in_current: bool,
 }
@@ -601,6 +608,14 @@ impl<'a> Collector<'a> {
                 None
             }
         };
+        let note = match (row.note.key(), layout.note) {
+            (Ok(n), _) => n,
+            (Err(why), Some(col)) => {
+                self.key_error(row, col, "note", why);
+                None
+            }
+            (Err(_), None) => None,
+        };
         if let Some(n) = row.extra {
             let width = layout.names.len();
             self.error(
@@ -643,9 +658,13 @@ impl<'a> Collector<'a> {
         if self.current.contains(&pi) {
             state.block.in_current = true;
         }
+        // The evaluated span lies within the needed periods.
+        let key = |pi: usize| ((pi - self.needed.start) * self.slots + slot as usize) as u32;
         if let (Some(v), true) = (value, self.needed.contains(&pi)) {
-            let key = (pi - self.needed.start) * self.slots + slot as usize;
-            state.block.entries.push((key as u32, v));
+            state.block.entries.push((key(pi), v));
+        }
+        if let (Some(n), true) = (note, self.current.contains(&pi)) {
+            state.block.notes.push((key(pi), n.to_string()));
         }
     }
 
@@ -757,6 +776,7 @@ impl<'a> Collector<'a> {
             s.block = UnitBlock {
                 name: name.to_string(),
                 entries: Vec::with_capacity(self.entries_hint),
+                notes: Vec::new(),
                 in_current: false,
             };
             s.seen.iter_mut().for_each(|w| *w = 0);

@@ -10,6 +10,7 @@
 //! a value; `first` and `last` are the earliest and the latest value in the
 //! span. With no value in any period of the span there is no value.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use rust_decimal::Decimal;
@@ -50,6 +51,30 @@ impl Roller {
             grid[*key as usize] = Some(*v);
         }
         grid
+    }
+
+    /// The unit's notes by id: in a roll-up, each id's latest note.
+    pub fn notes(&self, card: &Scorecard, block: &UnitBlock) -> HashMap<String, String> {
+        let mut latest: HashMap<usize, (u32, &str)> = HashMap::new();
+        for (key, text) in &block.notes {
+            let (pos, slot) = (*key / self.slots as u32, *key as usize % self.slots);
+            let e = latest.entry(slot).or_insert((pos, text));
+            if pos >= e.0 {
+                *e = (pos, text);
+            }
+        }
+        let n = card.indicators.len();
+        latest
+            .into_iter()
+            .map(|(slot, (_, text))| {
+                let id = if slot < n {
+                    &card.indicators[slot].id
+                } else {
+                    &card.inputs[slot - n].id
+                };
+                (id.clone(), text.to_string())
+            })
+            .collect()
     }
 
     /// The values of a span of kept positions, rolled up.

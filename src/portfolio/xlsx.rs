@@ -233,11 +233,15 @@ impl Book {
                     Owned::of(r.get(layout.id), true),
                     Owned::of(r.get(layout.value), false),
                 );
+                let note = layout
+                    .note
+                    .map_or(Owned::Empty, |c| Owned::of(r.get(c), true));
                 let row = Row {
                     period: period.cell(),
                     unit: unit.cell(),
                     id: id.cell(),
                     value: value.cell(),
+                    note: note.cell(),
                     at: &at,
                     period_col: layout.period.unwrap_or(usize::MAX),
                     extra: None,
