@@ -170,6 +170,8 @@ struct ScanState {
     last_period: Vec<u8>,
     last_unit_raw: Vec<u8>,
     unit: String,
+    /// The first unit of the rows scanned (a part's first unit).
+    first_unit: Option<String>,
     /// Hashes of the units seen (collisions only cost streaming, never correctness).
     units: HashSet<u64>,
     grouped: bool,
@@ -185,6 +187,7 @@ impl ScanState {
             last_period: vec![0xff],
             last_unit_raw: vec![0xff],
             unit: String::new(),
+            first_unit: None,
             units: HashSet::new(),
             grouped: true,
             targets,
@@ -217,6 +220,9 @@ impl ScanState {
             }
             self.unit.clear();
             self.unit.push_str(u);
+            if self.first_unit.is_none() {
+                self.first_unit = Some(u.to_string());
+            }
             if !self.units.insert(hash_of(u)) {
                 self.grouped = false;
                 self.units = HashSet::new();
@@ -263,7 +269,13 @@ pub fn scan(path: &Path, header: &Header, parts: usize) -> io::Result<Scan> {
     let targets: Vec<u64> = (1..parts.max(1) as u64)
         .map(|i| header.start + len * i / parts as u64)
         .collect();
-    if let Some(st) = fast_scan(path, header, pcol, ucol, targets.clone())? {
+    if parts > 1
+        && let Some(scan) = parallel_scan(path, header, end, &targets)?
+    {
+        return Ok(scan);
+    }
+    let range = (header.start, end, header.line);
+    if let Some((st, _)) = fast_scan(path, range, pcol, ucol, targets.clone())? {
         return Ok(st.finish(header, end));
     }
     let mut file = File::open(path)?;
@@ -292,22 +304,166 @@ pub fn scan(path: &Path, header: &Header, parts: usize) -> io::Result<Scan> {
     Ok(st.finish(header, end))
 }
 
-/// `None` when the file needs a real CSV parser (quotes, lone `\r`).
-fn fast_scan(
+/// The first pass over `parts` pieces of the file at once, one core each:
+/// the pieces are cut where a unit's rows begin (found by reading a little
+/// around each target offset), scanned on their own, then joined. `None`
+/// when the file needs the real CSV parser or a cut cannot be placed.
+fn parallel_scan(
     path: &Path,
     header: &Header,
+    end: u64,
+    targets: &[u64],
+) -> io::Result<Option<Scan>> {
+    use rayon::prelude::*;
+    let pcol = header.layout.period.expect("CSV has a period column");
+    let ucol = header.layout.unit;
+    let mut cuts = vec![header.start];
+    for &t in targets {
+        let from = t.max(*cuts.last().expect("starts with the header's end"));
+        match unit_start_after(path, from, end, ucol)? {
+            Probe::At(c) if c > *cuts.last().expect("non-empty") && c < end => cuts.push(c),
+            Probe::At(_) | Probe::None => {}
+            Probe::NeedsParser => return Ok(None),
+        }
+    }
+    cuts.push(end);
+    let pieces: Vec<io::Result<Option<(ScanState, u64)>>> = cuts
+        .par_windows(2)
+        .map(|w| fast_scan(path, (w[0], w[1], 0), pcol, ucol, Vec::new()))
+        .collect();
+    let mut states = Vec::with_capacity(pieces.len());
+    for p in pieces {
+        match p? {
+            Some(s) => states.push(s),
+            None => return Ok(None),
+        }
+    }
+    // Grouped when every piece is, and no unit's rows are in two pieces.
+    let mut grouped = states.iter().all(|(s, _)| s.grouped);
+    let mut units: HashSet<u64> = HashSet::new();
+    let mut periods: HashSet<String> = HashSet::new();
+    let mut parts = Vec::with_capacity(states.len());
+    let mut line = header.line;
+    for (k, (s, lines)) in states.into_iter().enumerate() {
+        parts.push(Part {
+            start: cuts[k],
+            end: cuts[k + 1],
+            line,
+        });
+        line += lines;
+        if grouped {
+            let n = units.len() + s.units.len();
+            units.extend(&s.units);
+            grouped = units.len() == n;
+        }
+        periods.extend(s.periods);
+    }
+    if !grouped || parts.len() == 1 {
+        parts = vec![Part {
+            start: header.start,
+            end,
+            line: header.line,
+        }];
+    }
+    Ok(Some(Scan {
+        periods: periods.into_iter().collect(),
+        grouped,
+        parts,
+    }))
+}
+
+/// What reading around a target offset found.
+enum Probe {
+    /// The offset of the first line at or after the target whose unit
+    /// differs from the unit of the line before it (both valid, non-empty).
+    At(u64),
+    /// No such line before the end.
+    None,
+    /// Quotes or a lone `\r`: lines cannot be told apart without a parser.
+    NeedsParser,
+}
+
+fn unit_start_after(path: &Path, from: u64, end: u64, ucol: usize) -> io::Result<Probe> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(from))?;
+    let mut file = file.take(end - from);
+    let mut buf = Vec::new();
+    let mut window = 1 << 16;
+    let mut unit: Option<Vec<u8>> = None;
+    // Offset (in `buf`) of the line being looked at; the first, partial,
+    // line is skipped (`from` may fall inside it).
+    let mut pos: Option<usize> = None;
+    loop {
+        let before = buf.len();
+        (&mut file).take(window).read_to_end(&mut buf)?;
+        let eof = buf.len() - before < window as usize;
+        window *= 2;
+        if memchr::memchr2(b'"', b'\r', &buf[before..]).is_some() {
+            return Ok(Probe::NeedsParser);
+        }
+        let mut at = match pos {
+            Some(p) => p,
+            None => match memchr::memchr(b'\n', &buf) {
+                Some(n) => n + 1,
+                None if eof => return Ok(Probe::None),
+                None => continue,
+            },
+        };
+        // Each whole line (the last one too, at the end of the file).
+        while let Some(n) = memchr::memchr(b'\n', &buf[at..])
+            .map(|n| at + n)
+            .or(eof.then_some(buf.len()))
+        {
+            if n == at && n == buf.len() {
+                return Ok(Probe::None);
+            }
+            let text = &buf[at..n];
+            let u = text
+                .split(|&c| c == b',')
+                .nth(ucol)
+                .and_then(|u| std::str::from_utf8(u).ok())
+                .map(str::trim)
+                .filter(|u| !u.is_empty());
+            if let Some(u) = u {
+                match &unit {
+                    Some(prev) if prev.as_slice() != u.as_bytes() => {
+                        return Ok(Probe::At(from + at as u64));
+                    }
+                    Some(_) => {}
+                    None => unit = Some(u.as_bytes().to_vec()),
+                }
+            }
+            at = n + 1;
+            if at > buf.len() {
+                return Ok(Probe::None);
+            }
+        }
+        if eof {
+            return Ok(Probe::None);
+        }
+        pos = Some(at);
+    }
+}
+
+/// Scans the lines of `range` (start, end, number of its first line).
+/// Also gives the number of lines it read. `None` when the file needs a
+/// real CSV parser (quotes, lone `\r`).
+fn fast_scan(
+    path: &Path,
+    (start, end, first_line): (u64, u64, u64),
     pcol: usize,
     ucol: usize,
     targets: Vec<u64>,
-) -> io::Result<Option<ScanState>> {
+) -> io::Result<Option<(ScanState, u64)>> {
     let mut file = File::open(path)?;
-    file.seek(SeekFrom::Start(header.start))?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut file = file.take(end - start);
     let mut st = ScanState::new(targets);
     let mut buf = vec![0u8; 1 << 20];
     let mut filled = 0;
     // File offset of buf[0], and the number of the line starting there.
-    let mut base = header.start;
-    let mut line = header.line;
+    let mut base = start;
+    let mut line = first_line;
     let want = pcol.max(ucol);
     // Fields `pcol` and `ucol` of one line (lines are short: a plain loop
     // beats a memchr call per comma).
@@ -388,7 +544,7 @@ fn fast_scan(
             buf.resize(buf.len() * 2, 0);
         }
     }
-    Ok(Some(st))
+    Ok(Some((st, line - first_line)))
 }
 
 /// The main pass over one part: every row into the collector. Grouped
@@ -520,13 +676,13 @@ mod tests {
         let end = text.len() as u64;
         let fast = fast_scan(
             f.path(),
-            &h,
+            (h.start, end, h.line),
             h.layout.period.unwrap(),
             h.layout.unit,
             vec![],
         )
         .unwrap()
-        .map(|st| st.finish(&h, end));
+        .map(|(st, _)| st.finish(&h, end));
         let mut full = scan(f.path(), &h, 1).unwrap();
         full.periods.sort();
         (
@@ -563,6 +719,83 @@ mod tests {
         let f = write("\"period\",\"unit\",id,value\np,a,x,1\n");
         let h = header(f.path()).unwrap().unwrap();
         assert_eq!((h.start, h.line), (25, 2));
+    }
+
+    /// The parallel first pass agrees with the sequential one, and cuts
+    /// the file where units begin, with the right line numbers.
+    #[test]
+    fn parallel_scan_agrees() {
+        let cases: Vec<String> = vec![
+            // Grouped; a unit with an empty-unit row at its end; no final newline.
+            (0..300)
+                .map(|u| {
+                    let mut s = String::new();
+                    for i in 0..(3 + u % 7) {
+                        let p = if i % 2 == 0 { "2026-Q1" } else { "2026-Q2" };
+                        s.push_str(&format!("{p},unit{u},x{i},1\n"));
+                    }
+                    if u % 50 == 0 {
+                        s.push_str("2026-Q3, ,x,1\n\n");
+                    }
+                    s
+                })
+                .collect::<String>()
+                .trim_end()
+                .to_string(),
+            // Not grouped: unit 7 comes back near the end.
+            (0..300)
+                .map(|u| format!("p,unit{},x,1\n", if u == 290 { 7 } else { u }))
+                .collect(),
+        ];
+        for body in cases {
+            let text = format!("period,unit,id,value\n{body}");
+            let f = write(&text);
+            let h = header(f.path()).unwrap().unwrap();
+            let end = text.len() as u64;
+            let range = (h.start, end, h.line);
+            let (seq, _) = fast_scan(f.path(), range, 0, 1, vec![]).unwrap().unwrap();
+            let mut seq = seq.finish(&h, end);
+            let targets: Vec<u64> = (1..6).map(|i| h.start + (end - h.start) * i / 6).collect();
+            let mut par = parallel_scan(f.path(), &h, end, &targets).unwrap().unwrap();
+            seq.periods.sort();
+            par.periods.sort();
+            assert_eq!((&par.periods, par.grouped), (&seq.periods, seq.grouped));
+            if !par.grouped {
+                assert_eq!(par.parts.len(), 1);
+                continue;
+            }
+            assert!(par.parts.len() > 3, "{:?}", par.parts);
+            assert_eq!(par.parts[0].start, h.start);
+            assert_eq!(par.parts.last().unwrap().end, end);
+            for w in par.parts.windows(2) {
+                assert_eq!(w[0].end, w[1].start);
+                let (before, at) = (&text[..w[1].start as usize], &text[w[1].start as usize..]);
+                assert!(before.ends_with('\n'), "cut at a line start");
+                let unit = |l: &str| l.split(',').nth(1).unwrap_or("").trim().to_string();
+                let last = before
+                    .lines()
+                    .rev()
+                    .map(unit)
+                    .find(|u| !u.is_empty())
+                    .unwrap();
+                assert_ne!(
+                    unit(at.lines().next().unwrap()),
+                    last,
+                    "cut where a unit begins"
+                );
+                assert_eq!(w[1].line as usize, 1 + before.matches('\n').count());
+            }
+        }
+        // Quotes need the real parser.
+        let text = "period,unit,id,value\np,\"a\",x,1\np,b,x,1\n";
+        let f = write(text);
+        let h = header(f.path()).unwrap().unwrap();
+        let end = text.len() as u64;
+        assert!(
+            parallel_scan(f.path(), &h, end, &[25, 30])
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
