@@ -1002,7 +1002,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(4000))]
+            #![proptest_config(ProptestConfig::with_cases(20000))]
 
             #[test]
             fn linear(b in decimal(), t in decimal(), a in decimal(), cap in cap()) {

@@ -161,15 +161,39 @@ pub fn abs_ge(a: Decimal, b: Decimal) -> bool {
     }
 }
 
+/// What `rust_decimal` makes of an exact product or sum `v` at `scale`:
+/// `v` itself when it fits in 96 bits; otherwise `v` rounded half to even
+/// with as few decimal places dropped as make it fit (`Buf24::rescale`
+/// after a multiplication or an unaligned addition, `reduce_scale` after an
+/// aligned one). `None` where `rust_decimal` would overflow, or round a
+/// second time (rounding up to exactly 2^96): the caller then asks it.
+fn fit96(v: u128, scale: u32) -> Option<(u128, u32)> {
+    if v < U96 {
+        return Some((v, scale));
+    }
+    let (mut k, mut p) = (1u32, 10u128);
+    while v / p >= U96 {
+        k += 1;
+        p *= 10;
+    }
+    if k > scale {
+        return None;
+    }
+    let (q, r) = (v / p, v % p);
+    let half = p / 2;
+    let q = q + u128::from(r > half || (r == half && q & 1 == 1));
+    (q < U96).then_some((q, scale - k))
+}
+
 /// `Σ w·s` of non-negative terms, as `rust_decimal`'s `checked_mul` and
 /// `checked_add` build it from `Decimal::ZERO`: the same mantissa *and*
-/// scale (the scale decides how a later division rounds). `None` as soon as
-/// `rust_decimal` would have rounded, or on a negative term.
+/// scale (the scale decides how a later division rounds). `None` on a
+/// negative term, or where [`fit96`] cannot follow `rust_decimal`.
 ///
 /// Its rules: a product with a zero factor is `0` at scale 0, else the
 /// exact product at the sum of the scales (weights here are whole numbers);
 /// adding zero keeps the other operand as it is; otherwise the sum is exact
-/// at the larger scale.
+/// at the larger scale; either is then brought into 96 bits by [`fit96`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sum {
     mantissa: u128,
@@ -186,8 +210,7 @@ impl Sum {
         if w == 0 || m == 0 {
             return Some(());
         }
-        let t = m.checked_mul(w as u128).filter(|&t| t < U96)?;
-        let ts = s.scale();
+        let (t, ts) = fit96(m.checked_mul(w as u128)?, s.scale())?;
         if self.mantissa == 0 {
             (self.mantissa, self.scale) = (t, ts);
             return Some(());
@@ -199,8 +222,7 @@ impl Sum {
             let b = t.checked_mul(pow10(self.scale - ts)?)?;
             (self.mantissa, b, self.scale)
         };
-        let sum = a.checked_add(b).filter(|&x| x < U96)?;
-        (self.mantissa, self.scale) = (sum, scale);
+        (self.mantissa, self.scale) = fit96(a.checked_add(b)?, scale)?;
         Some(())
     }
 
@@ -288,7 +310,40 @@ mod tests {
                 (r.mantissa(), r.scale())
             );
         }
-        let mut big = Sum::default();
-        assert_eq!(big.add(3, d("79228162514264337593543950.335")), None);
+        // Sums and products past 96 bits are rounded as rust_decimal rounds
+        // them, ties to even included.
+        let cases: [&[(u64, &str)]; 4] = [
+            &[(3, "79228162514264337593543950.335")],
+            &[
+                (1, "33.333333333333333333333333333"),
+                (2, "66.666666666666666666666666667"),
+            ],
+            &[
+                (1, "3961408125713216879677197516.8"),
+                (1, "3961408125713216879677197516.8"),
+            ],
+            &[
+                (7, "12.5"),
+                (5, "11.3157894736842105263157894737"),
+                (1, "0.0000000000000000000000000005"),
+            ],
+        ];
+        for terms in cases {
+            let mut s = Sum::default();
+            let mut r = Decimal::ZERO;
+            for &(w, x) in terms {
+                s.add(w, d(x))
+                    .unwrap_or_else(|| panic!("{w} * {x} in {terms:?}"));
+                r = r
+                    .checked_add(Decimal::from(w).checked_mul(d(x)).unwrap())
+                    .unwrap();
+            }
+            assert_eq!(
+                (s.value().mantissa(), s.value().scale()),
+                (r.mantissa(), r.scale()),
+                "{terms:?}"
+            );
+        }
+        assert_eq!(fit96(U96, 0), None, "would overflow");
     }
 }
