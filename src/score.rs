@@ -183,7 +183,13 @@ enum FastRule {
         limit: Option<Decimal>,
         safe: Option<Decimal>,
     },
-    /// Curves: [`score_rule`] as it is.
+    Curve {
+        points: Vec<(Decimal, Decimal)>,
+        /// Per segment: `s1 - s0` and `v1 - v0`.
+        segments: Vec<(Decimal, Divisor)>,
+        cap: Decimal,
+    },
+    /// Rules whose constants overflow: [`score_rule`] as it is.
     Plain,
 }
 
@@ -218,7 +224,23 @@ impl FastRule {
                 },
                 _ => FastRule::Plain,
             },
-            Rule::Curve { .. } => FastRule::Plain,
+            Rule::Curve { points } => {
+                let segments: Option<Vec<(Decimal, Divisor)>> = points
+                    .windows(2)
+                    .map(|w| {
+                        let rise = w[1].1.checked_sub(w[0].1)?;
+                        Some((rise, Divisor::new(w[1].0.checked_sub(w[0].0)?)?))
+                    })
+                    .collect();
+                match segments {
+                    Some(segments) if !points.is_empty() => FastRule::Curve {
+                        points: points.clone(),
+                        segments,
+                        cap: ind.cap,
+                    },
+                    _ => FastRule::Plain,
+                }
+            }
         }
     }
 }
@@ -259,9 +281,10 @@ fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decima
             limit,
             safe,
         } => {
-            let d = if a < *low {
+            use std::cmp::Ordering::{Greater, Less};
+            let d = if exact::cmp(a, *low) == Less {
                 low.checked_sub(a)?
-            } else if a > *high {
+            } else if exact::cmp(a, *high) == Greater {
                 a.checked_sub(*high)?
             } else {
                 return Some(HUNDRED);
@@ -279,6 +302,35 @@ fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decima
                     .max(Decimal::ZERO)
                     .normalize(),
             )
+        }
+        FastRule::Curve {
+            points,
+            segments,
+            cap,
+        } => {
+            use std::cmp::Ordering::{Greater, Less};
+            let (first, last) = (points[0], points[points.len() - 1]);
+            let s = if exact::cmp(a, first.0) != Greater {
+                first.1
+            } else if exact::cmp(a, last.0) != Less {
+                last.1
+            } else {
+                // The first segment with v0 <= a <= v1 (a > v0 of the first).
+                let i = points[1..]
+                    .iter()
+                    .position(|p| exact::cmp(a, p.0) != Greater)?;
+                let ((v0, s0), (rise, run)) = (points[i], &segments[i]);
+                let t = run.divide_raw(a.checked_sub(v0)?.checked_mul(*rise)?)?;
+                s0.checked_add(t)?
+            };
+            let s = if s.is_sign_negative() {
+                Decimal::ZERO
+            } else if exact::cmp(s, *cap) == Greater {
+                *cap
+            } else {
+                s
+            };
+            Some(s.normalize())
         }
         FastRule::Plain => score_rule(&ind.rule, ind.cap, a),
     }
@@ -1017,6 +1069,26 @@ mod tests {
                 let ind = indicator(Rule::Band { low, high, tolerance: tol.abs() }, HUNDRED);
                 let fast = FastRule::of(&ind);
                 prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, HUNDRED, a)));
+            }
+
+            #[test]
+            fn curve(
+                start in decimal(),
+                steps in proptest::collection::vec((decimal(), decimal()), 1..5),
+                a in decimal(),
+                cap in cap(),
+            ) {
+                // Values strictly increasing, scores anywhere.
+                let mut v = start;
+                let mut points = vec![(v, steps[0].1)];
+                for (dv, s) in &steps {
+                    let Some(next) = v.checked_add(dv.abs().max(Decimal::new(1, 3))) else { break };
+                    v = next;
+                    points.push((v, *s));
+                }
+                let ind = indicator(Rule::Curve { points }, cap);
+                let fast = FastRule::of(&ind);
+                prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, cap, a)));
             }
 
             #[test]

@@ -14,6 +14,8 @@
 //! tests (`score::tests::shortcuts`) compare both ways, mantissa and scale,
 //! on random short, long and near-limit decimals.
 
+use std::cmp::Ordering;
+
 use rust_decimal::Decimal;
 
 /// 2^96: `rust_decimal` mantissas are below it.
@@ -28,8 +30,19 @@ const EXACT_BELOW: u128 = 1_000_000_000_000_000_000_000_000_000;
 /// `rust_decimal` starts rounding (sums and differences taken later).
 const MAX_SCALE: i32 = 26;
 
+/// 10^0 ..= 10^38, every power of ten a `u128` holds.
+const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 fn pow10(n: u32) -> Option<u128> {
-    10u128.checked_pow(n)
+    POW10.get(n as usize).copied()
 }
 
 /// A divisor prepared once for many divisions.
@@ -142,22 +155,38 @@ impl Divisor {
     }
 }
 
-/// Whether `|a| >= |b|`, exactly.
-pub fn abs_ge(a: Decimal, b: Decimal) -> bool {
+/// `|a|` against `|b|`, exactly.
+fn abs_cmp(a: Decimal, b: Decimal) -> Ordering {
     let (ma, sa) = (a.mantissa().unsigned_abs(), a.scale());
     let (mb, sb) = (b.mantissa().unsigned_abs(), b.scale());
     // Bring both to the larger scale; a mantissa that overflows doing so is
     // the larger (the other is below 2^96).
     if sa >= sb {
         match pow10(sa - sb).and_then(|p| mb.checked_mul(p)) {
-            Some(mb) => ma >= mb,
-            None => false,
+            Some(mb) => ma.cmp(&mb),
+            None => Ordering::Less,
         }
     } else {
         match pow10(sb - sa).and_then(|p| ma.checked_mul(p)) {
-            Some(ma) => ma >= mb,
-            None => true,
+            Some(ma) => ma.cmp(&mb),
+            None => Ordering::Greater,
         }
+    }
+}
+
+/// Whether `|a| >= |b|`, exactly.
+pub fn abs_ge(a: Decimal, b: Decimal) -> bool {
+    abs_cmp(a, b) != Ordering::Less
+}
+
+/// `a.cmp(&b)`, without `rust_decimal`'s rescaling for the usual short values.
+pub fn cmp(a: Decimal, b: Decimal) -> Ordering {
+    let neg = |x: Decimal| x.is_sign_negative() && !x.is_zero();
+    match (neg(a), neg(b)) {
+        (false, true) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, false) => abs_cmp(a, b),
+        (true, true) => abs_cmp(b, a),
     }
 }
 
@@ -171,11 +200,13 @@ fn fit96(v: u128, scale: u32) -> Option<(u128, u32)> {
     if v < U96 {
         return Some((v, scale));
     }
-    let (mut k, mut p) = (1u32, 10u128);
-    while v / p >= U96 {
+    // The fewest places k with v / 10^k below 2^96: v < 2^96 * 10^k
+    // (which a u128 holds up to k = 9; v < 2^128 needs k <= 10).
+    let mut k = 1u32;
+    while k < 10 && v >= U96 * POW10[k as usize] {
         k += 1;
-        p *= 10;
     }
+    let p = POW10[k as usize];
     if k > scale {
         return None;
     }
@@ -272,6 +303,28 @@ mod tests {
         let tiny = "0.0000000000000000000000001";
         assert_eq!(Divisor::new(d("8")).unwrap().exact(d(tiny)), None);
         assert!(Divisor::new(Decimal::ZERO).is_none());
+    }
+
+    #[test]
+    fn comparisons_agree_with_rust_decimal() {
+        let xs = [
+            "0",
+            "-0.000",
+            "1.10",
+            "1.1",
+            "-1.1",
+            "120",
+            "-7.5",
+            "0.0000000000000000000000000001",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "33.333333333333333333333333333",
+        ];
+        for a in xs {
+            for b in xs {
+                assert_eq!(cmp(d(a), d(b)), d(a).cmp(&d(b)), "{a} vs {b}");
+            }
+        }
     }
 
     #[test]
