@@ -165,6 +165,8 @@ pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
 #[derive(Debug, Clone)]
 enum FastRule {
     Linear {
+        /// The same in integers, for short actual values.
+        small: Option<exact::Linear>,
         baseline: Decimal,
         /// `target - baseline`.
         span: Divisor,
@@ -203,6 +205,7 @@ impl FastRule {
                 };
                 let abs = span.value().abs();
                 FastRule::Linear {
+                    small: exact::Linear::new(*baseline, span.clone(), ind.cap),
                     baseline: *baseline,
                     limit: ind.cap.checked_mul(abs),
                     safe: abs.checked_mul(e27),
@@ -256,12 +259,16 @@ fn no_overflow(num: Decimal, safe: Option<Decimal>) -> bool {
 fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal> {
     match fast {
         FastRule::Linear {
+            small,
             baseline,
             span,
             limit,
             safe,
             cap,
         } => {
+            if let Some(s) = small.as_ref().and_then(|l| l.score(a)) {
+                return s;
+            }
             let num = a.checked_sub(*baseline)?.checked_mul(HUNDRED)?;
             if !no_overflow(num, *safe) {
                 return score_rule(&ind.rule, ind.cap, a);

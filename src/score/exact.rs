@@ -116,10 +116,18 @@ impl Divisor {
 
     /// The quotient when its exact value is short; `None` otherwise.
     fn exact(&self, num: Decimal) -> Option<Decimal> {
+        self.exact_parts(
+            num.mantissa().unsigned_abs(),
+            num.scale() as i32,
+            num.is_sign_negative(),
+        )
+    }
+
+    /// [`Divisor::exact`] of the numerator `±n / 10^scale`, normalized.
+    fn exact_parts(&self, n: u128, num_scale: i32, num_negative: bool) -> Option<Decimal> {
         if self.times == 0 {
             return None;
         }
-        let n = num.mantissa().unsigned_abs();
         if n == 0 {
             return Some(Decimal::ZERO);
         }
@@ -137,7 +145,7 @@ impl Divisor {
             n / self.odd
         };
         let mut q = q.checked_mul(self.times)?;
-        let mut scale = num.scale() as i32 - self.scale + self.shift;
+        let mut scale = num_scale - self.scale + self.shift;
         if scale < 0 {
             q = q.checked_mul(pow10(scale.unsigned_abs())?)?;
             scale = 0;
@@ -145,13 +153,100 @@ impl Divisor {
         if q >= EXACT_BELOW || scale > 28 {
             return None;
         }
-        let negative = num.is_sign_negative() != self.negative;
-        let q = Decimal::from_i128_with_scale(
+        // Normalized: trailing zeros go (in 64 bits when it fits, where
+        // dividing by ten is a multiplication).
+        if let Ok(mut q64) = u64::try_from(q) {
+            while scale > 0 && q64 % 10 == 0 {
+                q64 /= 10;
+                scale -= 1;
+            }
+            q = q64 as u128;
+        } else {
+            while scale > 0 && q % 10 == 0 {
+                q /= 10;
+                scale -= 1;
+            }
+        }
+        if scale > MAX_SCALE {
+            return None;
+        }
+        let negative = num_negative != self.negative;
+        Some(Decimal::from_i128_with_scale(
             if negative { -(q as i128) } else { q as i128 },
             scale as u32,
-        );
-        let q = q.normalize();
-        (q.scale() as i32 <= MAX_SCALE).then_some(q)
+        ))
+    }
+}
+
+/// A linear rule in integers, for the usual actual value with at most 18
+/// digits: `score = 100 (a - baseline) / span`, clamped to `[0, cap]`,
+/// exactly as [`super::score_rule`] computes it (and `None` whenever this
+/// cannot tell, for the general path to answer).
+#[derive(Debug, Clone)]
+pub struct Linear {
+    baseline: i64,
+    baseline_scale: u32,
+    span: Divisor,
+    /// `cap * |span|` as a mantissa and scale, when it has at most 18 digits.
+    limit: Option<(u64, u32)>,
+    cap: Decimal,
+}
+
+/// Mantissa and scale of a decimal of at most 18 digits.
+fn small(d: Decimal) -> Option<(i64, u32)> {
+    let m = i64::try_from(d.mantissa()).ok()?;
+    (m.unsigned_abs() < POW10[18] as u64).then_some((m, d.scale()))
+}
+
+impl Linear {
+    pub fn new(baseline: Decimal, span: Divisor, cap: Decimal) -> Option<Linear> {
+        let (b, bs) = small(baseline)?;
+        let limit = cap
+            .checked_mul(span.value.abs())
+            .and_then(small)
+            .map(|(m, s)| (m as u64, s));
+        Some(Linear {
+            baseline: b,
+            baseline_scale: bs,
+            limit,
+            span,
+            cap: cap.normalize(),
+        })
+    }
+
+    pub fn score(&self, a: Decimal) -> Option<Option<Decimal>> {
+        let (ma, sa) = small(a)?;
+        // (a - baseline) * 100 as rust_decimal writes it: at the larger scale.
+        let s = sa.max(self.baseline_scale);
+        let at = |m: i64, from: u32| m as i128 * POW10[(s - from) as usize] as i128;
+        let num = (at(ma, sa) - at(self.baseline, self.baseline_scale)) * 100;
+        let n = u64::try_from(num.unsigned_abs())
+            .ok()
+            .filter(|&n| n < POW10[18] as u64)?;
+        // |quotient| <= 10^18 * 10^9: far from overflowing.
+        if self.span.scale > s as i32 + 9 {
+            return None;
+        }
+        let negative = num < 0;
+        if n == 0 || negative != self.span.negative {
+            return Some(Some(Decimal::ZERO));
+        }
+        if let Some((l, ls)) = self.limit {
+            let (x, y) = if s >= ls {
+                (n as u128, l as u128 * *POW10.get((s - ls) as usize)?)
+            } else {
+                (n as u128 * *POW10.get((ls - s) as usize)?, l as u128)
+            };
+            if x >= y {
+                return Some(Some(self.cap));
+            }
+        }
+        Some(match self.span.exact_parts(n as u128, s as i32, negative) {
+            Some(q) => Some(q),
+            None => Decimal::from_i128_with_scale(num, s)
+                .checked_div(self.span.value)
+                .map(|q| q.normalize()),
+        })
     }
 }
 
