@@ -102,6 +102,9 @@ pub fn run(args: &ValidateArgs) -> Exit {
     }
 
     let mut cards: Vec<(Source, Option<Scorecard>)> = Vec::new();
+    // Scorecard id -> the file that declared it first: measurements name
+    // their scorecard by id, so two cards with one id cannot be told apart.
+    let mut ids: HashMap<String, String> = HashMap::new();
     let mut pending: Vec<(Source, Option<Named>, bool)> = Vec::new();
     let mut n_files = 0;
     for (path, explicit) in &files {
@@ -125,6 +128,25 @@ pub fn run(args: &ValidateArgs) -> Exit {
             Kind::Scorecard => {
                 n_files += 1;
                 let card = crate::check_parsed_scorecard(&src, &root, &mut diags);
+                if let Some(c) = &card
+                    && let Some(first) = ids.get(&c.id)
+                {
+                    let span = match root.get_ref().get("scorecard").map(|v| v.get_ref()) {
+                        Some(toml::de::DeValue::Table(t)) => t.get("id").map(|v| v.span()),
+                        _ => None,
+                    };
+                    diags.push(
+                        Diagnostic::error(
+                            "E042",
+                            format!("scorecard id `{}` is already the id of `{first}`", c.id),
+                        )
+                        .at(&src, span.unwrap_or(0..0))
+                        .label("same id")
+                        .hint("give each scorecard its own id: measurements files name their scorecard by id"),
+                    );
+                } else if let Some(c) = &card {
+                    ids.insert(c.id.clone(), src.name.clone());
+                }
                 cards.push((src.clone(), card));
             }
             Kind::Measurements(id) => {
