@@ -751,6 +751,35 @@ fn notes_from_data_files_reach_the_unit_report() {
     assert!(h2.contains("Two **key accounts** signed") && !h2.contains("superseded"));
     let h1 = report(&data, &["--format", "md", "--to", "2026-Q2"]);
     assert!(h1.contains("Q2: superseded by Q3") && !h1.contains("key accounts"));
+    // The portfolio report shows each unit's notes in its section.
+    let all = |args: &[&str]| {
+        let mut a = vec!["report", card_s, "--data", data.to_str().unwrap()];
+        a.extend_from_slice(args);
+        let out = bsc(&a);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let ranked = all(&["--format", "md"]);
+    let east = ranked
+        .split("\n## ")
+        .find(|s| s.starts_with("East"))
+        .unwrap();
+    let west = ranked
+        .split("\n## ")
+        .find(|s| s.starts_with("West"))
+        .unwrap();
+    assert!(
+        east.contains("> **revenue** — Two **key accounts** signed"),
+        "{east}"
+    );
+    assert!(
+        west.contains("West's own note") && !west.contains("key accounts"),
+        "{west}"
+    );
+    assert!(
+        all(&[])
+            .contains("<strong>revenue</strong> — <p>Two <strong>key accounts</strong> signed</p>")
+    );
 
     // The same from a workbook with a note column.
     let book = dir.path().join("notes.xlsx");

@@ -121,6 +121,7 @@ fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered 
             unit: u.evaluation.unit.clone().unwrap_or_default(),
             evaluation: u.evaluation,
             previous_composite: u.previous_composite,
+            notes: u.notes,
         })
         .collect();
     Ok(report::portfolio::render(

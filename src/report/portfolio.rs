@@ -17,6 +17,8 @@ pub struct UnitResult {
     pub evaluation: Evaluation,
     /// Composite of the previous span, when there is one.
     pub previous_composite: Option<Option<Decimal>>,
+    /// Markdown notes by indicator id (the data's `note` column).
+    pub notes: std::collections::HashMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +89,15 @@ struct UnitSection {
     perspectives: Vec<(String, Cell)>,
     act: Vec<Act>,
     missing: Vec<(String, String)>,
+    notes: Vec<Note>,
+}
+
+/// An indicator's note, sanitised for either format.
+#[derive(Serialize)]
+struct Note {
+    name: String,
+    html: String,
+    md: String,
 }
 
 fn cell(s: Option<Decimal>, status: Status, precision: u32) -> Cell {
@@ -262,6 +273,18 @@ pub fn render(
                             card.indicators[k].name.clone(),
                             r.reason.clone().unwrap_or_default(),
                         )
+                    })
+                    .collect(),
+                notes: card
+                    .indicators
+                    .iter()
+                    .filter_map(|ind| {
+                        let n = u.notes.get(&ind.id)?;
+                        Some(Note {
+                            name: ind.name.clone(),
+                            html: crate::markdown::to_html(n),
+                            md: crate::markdown::to_markdown(n),
+                        })
                     })
                     .collect(),
             }
