@@ -1019,6 +1019,10 @@ mod tests {
             prop_oneof![
                 4 => (-10_000_000i64..10_000_000, 0u32..6)
                     .prop_map(|(m, s)| Decimal::new(m, s)),
+                1 => (-10_000_000i64..10_000_000, 0u32..=28)
+                    .prop_map(|(m, s)| Decimal::new(m, s)),
+                1 => (-999_999_999_999_999_999i64..999_999_999_999_999_999, 0u32..=28)
+                    .prop_map(|(m, s)| Decimal::new(m, s)),
                 2 => (1i64..1_000_000, 1i64..1000, any::<bool>())
                     .prop_map(|(a, b, neg)| {
                         let q = Decimal::from(a) / Decimal::from(b);

@@ -187,7 +187,8 @@ pub struct Linear {
     baseline: i64,
     baseline_scale: u32,
     span: Divisor,
-    /// `cap * |span|` as a mantissa and scale, when it has at most 18 digits.
+    /// `cap * |span|` as a mantissa and scale (`None` when it overflows a
+    /// decimal, so that no numerator reaches it).
     limit: Option<(u64, u32)>,
     cap: Decimal,
 }
@@ -201,10 +202,10 @@ fn small(d: Decimal) -> Option<(i64, u32)> {
 impl Linear {
     pub fn new(baseline: Decimal, span: Divisor, cap: Decimal) -> Option<Linear> {
         let (b, bs) = small(baseline)?;
-        let limit = cap
-            .checked_mul(span.value.abs())
-            .and_then(small)
-            .map(|(m, s)| (m as u64, s));
+        let limit = match cap.checked_mul(span.value.abs()) {
+            Some(l) => Some(small(l).map(|(m, s)| (m as u64, s))?),
+            None => None,
+        };
         Some(Linear {
             baseline: b,
             baseline_scale: bs,
@@ -218,8 +219,11 @@ impl Linear {
         let (ma, sa) = small(a)?;
         // (a - baseline) * 100 as rust_decimal writes it: at the larger scale.
         let s = sa.max(self.baseline_scale);
-        let at = |m: i64, from: u32| m as i128 * POW10[(s - from) as usize] as i128;
-        let num = (at(ma, sa) - at(self.baseline, self.baseline_scale)) * 100;
+        // Scales reach 28, so these can overflow even 128 bits: checked.
+        let at = |m: i64, from: u32| (m as i128).checked_mul(POW10[(s - from) as usize] as i128);
+        let num = at(ma, sa)?
+            .checked_sub(at(self.baseline, self.baseline_scale)?)?
+            .checked_mul(100)?;
         let n = u64::try_from(num.unsigned_abs())
             .ok()
             .filter(|&n| n < POW10[18] as u64)?;
@@ -232,12 +236,15 @@ impl Linear {
             return Some(Some(Decimal::ZERO));
         }
         if let Some((l, ls)) = self.limit {
-            let (x, y) = if s >= ls {
-                (n as u128, l as u128 * *POW10.get((s - ls) as usize)?)
+            // |num| >= limit at a common scale; a side that overflows 128
+            // bits when scaled up is the larger.
+            let up = |m: u64, by: u32| (m as u128).checked_mul(POW10[by as usize]);
+            let at_least = if s >= ls {
+                up(l, s - ls).is_some_and(|y| n as u128 >= y)
             } else {
-                (n as u128 * *POW10.get((ls - s) as usize)?, l as u128)
+                up(n, ls - s).is_none_or(|x| x >= l as u128)
             };
-            if x >= y {
+            if at_least {
                 return Some(Some(self.cap));
             }
         }
