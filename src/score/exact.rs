@@ -2,13 +2,17 @@
 //! that give *bit for bit* what the plain `rust_decimal` operations in
 //! [`super::score_rule`] and `mean` give, only sooner.
 //!
-//! Two facts make that possible:
+//! Three facts make that possible:
 //! - a quotient whose exact value has few digits is what `checked_div`
 //!   returns too (it rounds only what does not fit in 28 digits), and
 //!   whether it has few digits is one remainder: `n / d` ends iff `d`
-//!   without its factors 2 and 5 divides `n`;
-//! - sums and products of values that fit in 96 bits are exact in
-//!   `rust_decimal`, with a scale that follows fixed rules ([`Sum`]).
+//!   without its factors 2 and 5 divides `n` ([`Divisor`]);
+//! - a clamp decides a score without the quotient: `n / d >= cap` iff
+//!   `|n| >= cap * |d|` (same signs), and rounding never crosses the cap
+//!   ([`Linear`], and the prepared rules in `score`);
+//! - sums and products are exact in `rust_decimal` while they fit in 96
+//!   bits, and otherwise rounded half to even with as few places dropped as
+//!   fit, at a scale that follows fixed rules ([`Sum`], [`fit96`]).
 //!
 //! Anything outside those cases goes to `rust_decimal` itself. Property
 //! tests (`score::tests::shortcuts`) compare both ways, mantissa and scale,
