@@ -403,7 +403,7 @@ fn placeholder(span: &Range<usize>) -> Sp<String> {
     Sp::new(String::new(), span.start..span.start)
 }
 
-/// Whether a string is a [`placeholder`] for a value already reported.
+/// Whether a string is a placeholder for a value already reported.
 pub fn is_placeholder(s: &Sp<String>) -> bool {
     s.span.is_empty()
 }

@@ -134,7 +134,8 @@ impl Summary {
         }
     }
 
-    /// The printed cells (see [`Summary::text`]).
+    /// The printed cells: composite, coverage, the trend (rounded style, with
+    /// a previous span), then each perspective.
     pub fn cells(&self) -> std::str::Split<'_, char> {
         self.text.split('\n')
     }
