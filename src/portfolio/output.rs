@@ -230,8 +230,9 @@ pub fn table(
         head.push("trend".into());
     }
     head.extend(card.perspectives.iter().map(|p| p.name.clone()));
+    // Ten thousand rows are laid out on every core, in order.
     let rows: Vec<(Status, Vec<String>)> = ranked
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, u)| {
             let mut r = vec![
@@ -249,15 +250,21 @@ pub fn table(
             (u.status, r)
         })
         .collect();
-    let widths: Vec<usize> = (0..head.len())
-        .map(|c| {
-            rows.iter()
-                .map(|(_, r)| UnicodeWidthStr::width(r[c].as_str()))
-                .chain([UnicodeWidthStr::width(head[c].as_str())])
-                .max()
-                .unwrap_or(0)
+    let widths: Vec<usize> = rows
+        .par_iter()
+        .map(|(_, r)| {
+            r.iter()
+                .map(|c| UnicodeWidthStr::width(c.as_str()))
+                .collect()
         })
-        .collect();
+        .reduce(
+            || {
+                head.iter()
+                    .map(|h| UnicodeWidthStr::width(h.as_str()))
+                    .collect()
+            },
+            |a: Vec<usize>, b: Vec<usize>| a.iter().zip(&b).map(|(x, y)| *x.max(y)).collect(),
+        );
     let left = |c: usize| c == 1 || c == 3;
     let line = |cells: &[String], st: Option<Status>| -> String {
         let parts: Vec<String> = cells
@@ -289,8 +296,10 @@ pub fn table(
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "{}", line(&head, None));
-    for (st, r) in &rows {
-        let _ = writeln!(out, "{}", line(r, Some(*st)));
+    let lines: Vec<String> = rows.par_iter().map(|(st, r)| line(r, Some(*st))).collect();
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
     }
     out
 }
