@@ -164,14 +164,19 @@ pub struct Scan {
     pub parts: Vec<Part>,
 }
 
+/// A period or unit field as the first pass counts it: its trimmed text,
+/// when it is UTF-8 and not empty (other rows are errors for the main pass
+/// to report, and do not start or end a unit).
+fn key_text(field: &[u8]) -> Option<&str> {
+    Some(std::str::from_utf8(field).ok()?.trim()).filter(|t| !t.is_empty())
+}
+
 /// Tracks periods and unit runs over the rows of either pass.
 struct ScanState {
     periods: HashSet<String>,
     last_period: Vec<u8>,
     last_unit_raw: Vec<u8>,
     unit: String,
-    /// The first unit of the rows scanned (a part's first unit).
-    first_unit: Option<String>,
     /// Hashes of the units seen (collisions only cost streaming, never correctness).
     units: HashSet<u64>,
     grouped: bool,
@@ -187,7 +192,6 @@ impl ScanState {
             last_period: vec![0xff],
             last_unit_raw: vec![0xff],
             unit: String::new(),
-            first_unit: None,
             units: HashSet::new(),
             grouped: true,
             targets,
@@ -200,29 +204,24 @@ impl ScanState {
         if !same(period, &self.last_period) {
             self.last_period.clear();
             self.last_period.extend_from_slice(period);
-            if let Ok(p) = std::str::from_utf8(period) {
-                let p = p.trim();
-                if !p.is_empty() && !self.periods.contains(p) {
-                    self.periods.insert(p.to_string());
-                }
+            if let Some(p) = key_text(period)
+                && !self.periods.contains(p)
+            {
+                self.periods.insert(p.to_string());
             }
         }
         if self.grouped && !same(unit, &self.last_unit_raw) {
             self.last_unit_raw.clear();
             self.last_unit_raw.extend_from_slice(unit);
             // Rows without a (valid) unit are errors that do not end a unit.
-            let Ok(u) = std::str::from_utf8(unit) else {
+            let Some(u) = key_text(unit) else {
                 return;
             };
-            let u = u.trim();
-            if u.is_empty() || u == self.unit {
+            if u == self.unit {
                 return;
             }
             self.unit.clear();
             self.unit.push_str(u);
-            if self.first_unit.is_none() {
-                self.first_unit = Some(u.to_string());
-            }
             if !self.units.insert(hash_of(u)) {
                 self.grouped = false;
                 self.units = HashSet::new();
@@ -418,13 +417,7 @@ fn unit_start_after(path: &Path, from: u64, end: u64, ucol: usize) -> io::Result
                 return Ok(Probe::None);
             }
             let text = &buf[at..n];
-            let u = text
-                .split(|&c| c == b',')
-                .nth(ucol)
-                .and_then(|u| std::str::from_utf8(u).ok())
-                .map(str::trim)
-                .filter(|u| !u.is_empty());
-            if let Some(u) = u {
+            if let Some(u) = text.split(|&c| c == b',').nth(ucol).and_then(key_text) {
                 match &unit {
                     Some(prev) if prev.as_slice() != u.as_bytes() => {
                         return Ok(Probe::At(from + at as u64));
