@@ -105,7 +105,14 @@ impl Divisor {
 
     /// `num.checked_div(divisor)`, normalized.
     pub fn divide(&self, num: Decimal) -> Option<Decimal> {
-        match self.exact(num) {
+        let n = num.mantissa().unsigned_abs();
+        self.divide_parts(num, n, num.scale() as i32, num.is_sign_negative())
+    }
+
+    /// [`Divisor::divide`] of `num`, whose magnitude, scale and sign the
+    /// caller has at hand.
+    fn divide_parts(&self, num: Decimal, n: u128, scale: i32, negative: bool) -> Option<Decimal> {
+        match self.exact_parts(n, scale, negative) {
             Some(q) => Some(q),
             None => num.checked_div(self.value).map(|q| q.normalize()),
         }
@@ -252,12 +259,8 @@ impl Linear {
                 return Some(Some(self.cap));
             }
         }
-        Some(match self.span.exact_parts(n as u128, s as i32, negative) {
-            Some(q) => Some(q),
-            None => Decimal::from_i128_with_scale(num, s)
-                .checked_div(self.span.value)
-                .map(|q| q.normalize()),
-        })
+        let num = Decimal::from_i128_with_scale(num, s);
+        Some(self.span.divide_parts(num, n as u128, s as i32, negative))
     }
 }
 
