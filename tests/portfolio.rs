@@ -724,42 +724,34 @@ fn notes_from_data_files_reach_the_unit_report() {
     std::fs::write(&data, &rows).unwrap();
     let card_s = card.to_str().unwrap();
     let report = |data: &Path, args: &[&str]| {
-        let mut all = vec![
-            "report",
-            card_s,
-            "--data",
-            data.to_str().unwrap(),
-            "--unit",
-            "East",
-        ];
+        let mut all = vec!["report", card_s, "--data", data.to_str().unwrap()];
         all.extend_from_slice(args);
         let out = bsc(&all);
         assert!(out.status.success(), "{}", text(&out.stderr));
         text(&out.stdout)
     };
-    let md = report(&data, &["--format", "md"]);
+    let md = report(&data, &["--unit", "East", "--format", "md"]);
     assert!(md.contains("Two **key accounts** signed"), "{md}");
     assert!(!md.contains("superseded") && !md.contains("outside the span"));
     assert!(!md.contains("West's own note"));
-    let html = report(&data, &[]);
+    let html = report(&data, &["--unit", "East"]);
     assert!(
         html.contains("Two <strong>key accounts</strong> signed"),
         "{html}"
     );
     // A roll-up shows the latest note of its span.
-    let h2 = report(&data, &["--format", "md", "--from", "2026-Q2"]);
+    let h2 = report(
+        &data,
+        &["--unit", "East", "--format", "md", "--from", "2026-Q2"],
+    );
     assert!(h2.contains("Two **key accounts** signed") && !h2.contains("superseded"));
-    let h1 = report(&data, &["--format", "md", "--to", "2026-Q2"]);
+    let h1 = report(
+        &data,
+        &["--unit", "East", "--format", "md", "--to", "2026-Q2"],
+    );
     assert!(h1.contains("Q2: superseded by Q3") && !h1.contains("key accounts"));
     // The portfolio report shows each unit's notes in its section.
-    let all = |args: &[&str]| {
-        let mut a = vec!["report", card_s, "--data", data.to_str().unwrap()];
-        a.extend_from_slice(args);
-        let out = bsc(&a);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        text(&out.stdout)
-    };
-    let ranked = all(&["--format", "md"]);
+    let ranked = report(&data, &["--format", "md"]);
     let east = ranked
         .split("\n## ")
         .find(|s| s.starts_with("East"))
@@ -777,14 +769,14 @@ fn notes_from_data_files_reach_the_unit_report() {
         "{west}"
     );
     assert!(
-        all(&[])
+        report(&data, &[])
             .contains("<strong>revenue</strong> — <p>Two <strong>key accounts</strong> signed</p>")
     );
 
     // The same from a workbook with a note column.
     let book = dir.path().join("notes.xlsx");
     long_workbook(&book, &rows, None);
-    assert_eq!(report(&book, &["--format", "md"]), md);
+    assert_eq!(report(&book, &["--unit", "East", "--format", "md"]), md);
     // A note cell holding a date is an error at that cell.
     long_workbook(&book, &rows, Some((5, 4)));
     let out = bsc(&["evaluate", card_s, "--data", book.to_str().unwrap()]);
