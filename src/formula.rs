@@ -335,12 +335,31 @@ impl Expr {
         if !missing.is_empty() {
             return Err(EvalError::Needs(missing));
         }
-        self.eval_present(value_of)
+        self.eval_present(&mut |v| value_of(v))
+    }
+
+    /// [`Expr::eval`] where the caller has already looked up every
+    /// variable: `values[i]` is the value of the `i`-th of [`Expr::vars`]
+    /// (repeats included), so no id is looked up by name. The same result,
+    /// error included.
+    pub fn eval_values(&self, values: &[Option<Decimal>]) -> Result<Decimal, EvalError> {
+        debug_assert_eq!(values.len(), self.vars().len());
+        if values.iter().any(Option::is_none) {
+            let vars = self.vars();
+            let value_of = |id: &str| {
+                let i = vars.iter().position(|(v, _)| *v == id)?;
+                values[i]
+            };
+            return self.eval(&value_of);
+        }
+        // Variables are evaluated in the order `vars` lists them.
+        let mut next = values.iter().flatten().copied();
+        self.eval_present(&mut |_| next.next())
     }
 
     fn eval_present(
         &self,
-        value_of: &dyn Fn(&str) -> Option<Decimal>,
+        value_of: &mut dyn FnMut(&str) -> Option<Decimal>,
     ) -> Result<Decimal, EvalError> {
         Ok(match self {
             Expr::Num(n) => *n,
@@ -357,7 +376,9 @@ impl Expr {
                         if b.is_zero() {
                             return Err(EvalError::DivisionByZero);
                         }
-                        a.checked_div(b).ok_or(EvalError::Overflow)?
+                        // `checked_div` in integers where it can; the scale
+                        // need not follow it, the result is normalized below.
+                        crate::score::exact::div_normalized(a, b).ok_or(EvalError::Overflow)?
                     }
                 }
             }
@@ -454,6 +475,33 @@ mod tests {
         assert!(parse("abs(1, 2)").is_err());
         assert!(parse("a b").is_err());
         assert!(parse("   ").is_err());
+    }
+
+    #[test]
+    fn values_by_position_give_what_names_give() {
+        let env: HashMap<&str, Decimal> = [("won", "87"), ("leads", "312"), ("z", "0")]
+            .iter()
+            .map(|(k, v)| (*k, d(v)))
+            .collect();
+        let lookup = |id: &str| env.get(id).copied();
+        for f in [
+            "won / leads",
+            "won / leads * 100 - won",
+            "min(won, leads, -won) + abs(leads - won) / 7",
+            "won / z",
+            "won / missing + missing - other",
+            "won * won * won * won * won * won * won * won * won * won * won * won * won * won * won",
+        ] {
+            let e = parse(f).unwrap();
+            let values: Vec<Option<Decimal>> = e.vars().iter().map(|(v, _)| lookup(v)).collect();
+            assert_eq!(e.eval_values(&values), e.eval(&lookup), "{f}");
+        }
+        // The quotient is `checked_div`'s, normalized.
+        assert_eq!(
+            eval("87 / 312", &[]),
+            Ok(d("87").checked_div(d("312")).unwrap().normalize())
+        );
+        assert_eq!(eval("1 / 2", &[]), Ok(d("0.5")));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::formula::EvalError;
 use crate::measure::Measurements;
 use crate::model::{Indicator, MissingPolicy, Node, Rule, Scorecard, ValueRef};
 
-mod exact;
+pub(crate) mod exact;
 use exact::{Divisor, Sum};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
@@ -165,7 +165,7 @@ pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
 #[derive(Debug, Clone)]
 enum FastRule {
     Linear {
-        /// The same in integers, for short actual values.
+        /// The same in integers, for the usual actual values.
         small: Option<exact::Linear>,
         baseline: Decimal,
         /// `target - baseline`.
@@ -178,6 +178,8 @@ enum FastRule {
         cap: Decimal,
     },
     Band {
+        /// The same in integers, for short actual values.
+        small: Option<exact::Band>,
         low: Decimal,
         high: Decimal,
         tolerance: Divisor,
@@ -186,6 +188,8 @@ enum FastRule {
         safe: Option<Decimal>,
     },
     Curve {
+        /// The same in integers, for short actual values.
+        small: Option<exact::Curve>,
         points: Vec<(Decimal, Decimal)>,
         /// Per segment: `s1 - s0` and `v1 - v0`.
         segments: Vec<(Decimal, Divisor)>,
@@ -219,6 +223,7 @@ impl FastRule {
                 tolerance,
             } => match Divisor::new(*tolerance) {
                 Some(t) if !tolerance.is_sign_negative() => FastRule::Band {
+                    small: exact::Band::new(*low, *high, t.clone()),
                     low: *low,
                     high: *high,
                     limit: tolerance.checked_mul(HUNDRED),
@@ -237,6 +242,7 @@ impl FastRule {
                     .collect();
                 match segments {
                     Some(segments) if !points.is_empty() => FastRule::Curve {
+                        small: exact::Curve::new(points, &segments, ind.cap),
                         points: points.clone(),
                         segments,
                         cap: ind.cap,
@@ -253,22 +259,55 @@ fn no_overflow(num: Decimal, safe: Option<Decimal>) -> bool {
     safe.is_none_or(|s| !exact::abs_ge(num, s))
 }
 
-/// [`score_rule`], bit for bit, with fewer divisions: a score that the clamp
-/// decides is known before dividing, and a short quotient is taken exactly
-/// (see [`exact`]). A property test holds the two together.
+/// [`score_packed`] as an `Option`, for the property tests that hold it
+/// against [`score_rule`].
+#[cfg(test)]
 fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal> {
+    score_packed(fast, ind, a).get()
+}
+
+/// [`score_rule`], bit for bit, with fewer divisions: a score that the clamp
+/// decides is known before dividing, and a quotient is taken in integers
+/// (see [`exact`]); the usual actual value is scored in integers
+/// throughout, the rest by [`score_decimal`]. Packed, so that the score
+/// comes back in registers.
+fn score_packed(fast: &FastRule, ind: &Indicator, a: Decimal) -> exact::Packed {
+    let s = match fast {
+        FastRule::Linear { small: Some(l), .. } => l.score(a),
+        FastRule::Band { small: Some(b), .. } => b.score(a),
+        FastRule::Curve { small: Some(c), .. } => c.score(a),
+        _ => exact::Packed::UNKNOWN,
+    };
+    if s.is_unknown() {
+        exact::Packed::of(score_decimal(fast, ind, a))
+    } else {
+        s
+    }
+}
+
+/// A curve's score clamped to `[0, cap]`, normalized.
+fn clamp_curve(s: Decimal, cap: Decimal) -> Decimal {
+    let s = if s.is_sign_negative() {
+        Decimal::ZERO
+    } else if exact::cmp(s, cap) == std::cmp::Ordering::Greater {
+        cap
+    } else {
+        s
+    };
+    s.normalize()
+}
+
+/// [`score_prepared`] in decimals, for what the integer shortcuts leave.
+fn score_decimal(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal> {
     match fast {
         FastRule::Linear {
-            small,
+            small: _,
             baseline,
             span,
             limit,
             safe,
             cap,
         } => {
-            if let Some(s) = small.as_ref().and_then(|l| l.score(a)) {
-                return s;
-            }
             let num = a.checked_sub(*baseline)?.checked_mul(HUNDRED)?;
             if !no_overflow(num, *safe) {
                 return score_rule(&ind.rule, ind.cap, a);
@@ -282,6 +321,7 @@ fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decima
             span.divide(num)
         }
         FastRule::Band {
+            small: _,
             low,
             high,
             tolerance,
@@ -311,6 +351,7 @@ fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decima
             )
         }
         FastRule::Curve {
+            small: _,
             points,
             segments,
             cap,
@@ -330,14 +371,7 @@ fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decima
                 let t = run.divide_raw(a.checked_sub(v0)?.checked_mul(*rise)?)?;
                 s0.checked_add(t)?
             };
-            let s = if s.is_sign_negative() {
-                Decimal::ZERO
-            } else if exact::cmp(s, *cap) == Greater {
-                *cap
-            } else {
-                s
-            };
-            Some(s.normalize())
+            Some(clamp_curve(s, *cap))
         }
         FastRule::Plain => score_rule(&ind.rule, ind.cap, a),
     }
@@ -414,9 +448,48 @@ pub struct Scores {
     pub coverage: Decimal,
 }
 
+/// Where a formula reads a variable: a slot of the values, or the actual
+/// value of an indicator (a computed one comes before its readers).
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Slot(usize),
+    Actual(usize),
+    /// An id the card does not know: no value (validation rules it out).
+    Unknown,
+}
+
+/// The variables of each formula of `card.formula_order`, in the order of
+/// [`crate::formula::Expr::vars`], resolved once instead of hashing ids for
+/// every unit.
+fn formula_sources(card: &Scorecard) -> Vec<Vec<Source>> {
+    let n = card.indicators.len();
+    card.formula_order
+        .iter()
+        .map(|&i| {
+            let f = card.indicators[i]
+                .formula
+                .as_ref()
+                .expect("formula_order holds computed indicators");
+            f.expr
+                .vars()
+                .into_iter()
+                .map(|(id, _)| match card.ids.get(id) {
+                    Some(ValueRef::Input(j)) => Source::Slot(n + j),
+                    Some(ValueRef::Indicator(j)) => Source::Actual(*j),
+                    None => Source::Unknown,
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Actual values of every indicator: measured values, then computed
 /// indicators in dependency order; with the reason of each missing one.
-fn actuals(card: &Scorecard, slots: &Slots) -> (Vec<Option<Decimal>>, Vec<Option<String>>) {
+fn actuals(
+    card: &Scorecard,
+    prepared: &Prepared,
+    slots: &Slots,
+) -> (Vec<Option<Decimal>>, Vec<Option<String>>) {
     let n = card.indicators.len();
     let mut value: Vec<Option<Decimal>> = slots.values[..n].to_vec();
     let mut reason: Vec<Option<String>> = value
@@ -424,18 +497,19 @@ fn actuals(card: &Scorecard, slots: &Slots) -> (Vec<Option<Decimal>>, Vec<Option
         .enumerate()
         .map(|(i, v)| v.is_none().then(|| slots.reason(i)))
         .collect();
-    for &i in &card.formula_order {
+    let mut args: Vec<Option<Decimal>> = Vec::new();
+    for (&i, sources) in card.formula_order.iter().zip(&prepared.formulas) {
         let f = card.indicators[i]
             .formula
             .as_ref()
             .expect("formula_order holds computed indicators");
-        let lookup = |id: &str| -> Option<Decimal> {
-            match card.ids.get(id)? {
-                ValueRef::Input(j) => slots.values[n + j],
-                ValueRef::Indicator(j) => value[*j],
-            }
-        };
-        match f.expr.eval(&lookup) {
+        args.clear();
+        args.extend(sources.iter().map(|s| match *s {
+            Source::Slot(k) => slots.values[k],
+            Source::Actual(j) => value[j],
+            Source::Unknown => None,
+        }));
+        match f.expr.eval_values(&args) {
             Ok(v) => {
                 value[i] = Some(v);
                 reason[i] = None;
@@ -458,7 +532,7 @@ fn indicator_scores(
     prepared: &Prepared,
     slots: &Slots,
 ) -> (Column, Vec<Option<String>>, Column) {
-    let (value, mut reason) = actuals(card, slots);
+    let (value, mut reason) = actuals(card, prepared, slots);
     let scores = card
         .indicators
         .iter()
@@ -466,7 +540,7 @@ fn indicator_scores(
         .enumerate()
         .map(|(i, (ind, fast))| {
             let v = value[i]?;
-            let s = score_prepared(fast, ind, v);
+            let s = score_packed(fast, ind, v).get();
             if s.is_none() {
                 reason[i] = Some(EvalError::Overflow.to_string());
             }
@@ -533,12 +607,14 @@ struct Group {
     weights: Vec<Decimal>,
     /// The same as whole numbers, when they are (for [`Sum`]).
     whole: Option<Vec<u64>>,
+    /// Their sum as a divisor: the denominator when every child takes part.
+    total: Option<(u64, Divisor)>,
 }
 
 impl Group {
     fn new(mut weights: Vec<Decimal>) -> Group {
         primitive_weights(&mut weights);
-        let whole = weights
+        let whole: Option<Vec<u64>> = weights
             .iter()
             .map(|w| {
                 (w.scale() == 0 && !w.is_sign_negative())
@@ -546,7 +622,15 @@ impl Group {
                     .flatten()
             })
             .collect();
-        Group { weights, whole }
+        let total = whole
+            .as_ref()
+            .and_then(|ws| ws.iter().try_fold(0u64, |a, &w| a.checked_add(w)))
+            .and_then(|t| Some((t, Divisor::new(Decimal::from(t))?)));
+        Group {
+            weights,
+            whole,
+            total,
+        }
     }
 }
 
@@ -581,23 +665,41 @@ fn group_mean(
     scores: impl Iterator<Item = Option<Decimal>> + Clone,
     policy: MissingPolicy,
 ) -> Option<Decimal> {
-    let fast = || -> Option<Option<Decimal>> {
-        let whole = group.whole.as_ref()?;
-        let (mut num, mut den) = (Sum::default(), 0u64);
-        for (&w, s) in whole.iter().zip(scores.clone()) {
-            let s = match (s, policy) {
-                (Some(s), _) => s,
-                (None, MissingPolicy::Zero) => Decimal::ZERO,
-                (None, _) => continue,
-            };
-            num.add(w, s)?;
-            den = den.checked_add(w)?;
-        }
-        Some(Divisor::new(Decimal::from(den)).and_then(|d| d.divide(num.value())))
+    let q = group_mean_packed(group, scores.clone(), policy);
+    if q.is_unknown() {
+        mean(&group.weights, scores, policy)
+    } else {
+        q.get()
+    }
+}
+
+/// [`group_mean`] by the shortcuts alone, in registers.
+fn group_mean_packed(
+    group: &Group,
+    scores: impl Iterator<Item = Option<Decimal>>,
+    policy: MissingPolicy,
+) -> exact::Packed {
+    let Some(whole) = &group.whole else {
+        return exact::Packed::UNKNOWN;
     };
-    match fast() {
-        Some(q) => q,
-        None => mean(&group.weights, scores, policy),
+    let (mut num, mut den) = (Sum::default(), 0u64);
+    for (&w, s) in whole.iter().zip(scores) {
+        let s = match (s, policy) {
+            (Some(s), _) => s,
+            (None, MissingPolicy::Zero) => Decimal::ZERO,
+            (None, _) => continue,
+        };
+        let (Some(()), Some(d)) = (num.add(w, s), den.checked_add(w)) else {
+            return exact::Packed::UNKNOWN;
+        };
+        den = d;
+    }
+    match &group.total {
+        Some((total, d)) if *total == den => num.divided_by(d),
+        _ => match Divisor::new(Decimal::from(den)) {
+            Some(d) => num.divided_by(&d),
+            None => exact::Packed::NONE,
+        },
     }
 }
 
@@ -609,6 +711,8 @@ pub struct Prepared {
     perspectives: Vec<Group>,
     composite: Group,
     rules: Vec<FastRule>,
+    /// Per computed indicator of `card.formula_order`: its variables.
+    formulas: Vec<Vec<Source>>,
 }
 
 impl Prepared {
@@ -643,6 +747,7 @@ impl Prepared {
                 .collect(),
             composite: Group::new(card.perspectives.iter().map(|p| p.weight).collect()),
             rules: card.indicators.iter().map(FastRule::of).collect(),
+            formulas: formula_sources(card),
         }
     }
 }
@@ -1035,6 +1140,26 @@ mod tests {
             ]
         }
 
+        /// What data and scorecards usually hold: up to 7 digits.
+        fn short() -> impl Strategy<Value = Decimal> {
+            (-10_000_000i64..10_000_000, 0u32..6).prop_map(|(m, s)| Decimal::new(m, s))
+        }
+
+        /// What a formula makes of them: quotients of 28 digits, and other
+        /// long values up to 2^96.
+        fn long() -> impl Strategy<Value = Decimal> {
+            prop_oneof![
+                3 => (1i64..1000, 1i64..1000, any::<bool>()).prop_map(|(a, b, neg)| {
+                    let q = Decimal::from(a) / Decimal::from(b);
+                    if neg { -q } else { q }
+                }),
+                1 => (0u128..1 << 96, 0u32..=28, any::<bool>()).prop_map(|(m, s, neg)| {
+                    let m = m as i128;
+                    Decimal::from_i128_with_scale(if neg { -m } else { m }, s)
+                }),
+            ]
+        }
+
         fn bits(x: Option<Decimal>) -> Option<(i128, u32)> {
             x.map(|d| (d.mantissa(), d.scale()))
         }
@@ -1069,6 +1194,19 @@ mod tests {
 
             #[test]
             fn linear(b in decimal(), t in decimal(), a in decimal(), cap in cap()) {
+                let ind = indicator(Rule::Linear { baseline: b, target: t }, cap);
+                let fast = FastRule::of(&ind);
+                prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, cap, a)));
+            }
+
+            /// Short rules of long values (a formula's quotient).
+            #[test]
+            fn linear_long(
+                b in prop_oneof![short(), (-1000i64..1000, 0u32..3).prop_map(|(m, s)| Decimal::new(m, s))],
+                t in prop_oneof![short(), (-1000i64..1000, 0u32..3).prop_map(|(m, s)| Decimal::new(m, s))],
+                a in long(),
+                cap in cap(),
+            ) {
                 let ind = indicator(Rule::Linear { baseline: b, target: t }, cap);
                 let fast = FastRule::of(&ind);
                 prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, cap, a)));
