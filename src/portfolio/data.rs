@@ -423,6 +423,11 @@ pub struct Collector<'a> {
     finished: std::collections::HashSet<u64>,
     /// Grouped: capacity for the next unit's values.
     entries_hint: usize,
+    /// Reading on a guessed list of periods ([`Collector::speculate`]).
+    speculative: bool,
+    /// Speculating: a period outside the guess, or a unit whose rows are
+    /// not together, was met; the run must start again with a first pass.
+    spoiled: bool,
     pub errors: Errors,
 }
 
@@ -479,8 +484,41 @@ impl<'a> Collector<'a> {
             last_unit: None,
             finished: Default::default(),
             entries_hint: 0,
+            speculative: false,
+            spoiled: false,
             errors: Errors::default(),
         }
+    }
+
+    /// Reads on a guess: the periods were not listed by a first pass but
+    /// sampled, and units are taken to be grouped. Where the guess turns out
+    /// wrong nothing is reported; the collector is [`spoiled`] instead (and
+    /// a reader stops).
+    ///
+    /// [`spoiled`]: Collector::spoiled
+    pub fn speculate(&mut self) {
+        self.speculative = true;
+    }
+
+    pub fn speculating(&self) -> bool {
+        self.speculative
+    }
+
+    pub fn spoiled(&self) -> bool {
+        self.spoiled
+    }
+
+    /// Speculating: the guess is found wrong outside the rows (a quote).
+    pub fn spoil(&mut self) {
+        if self.speculative {
+            self.spoiled = true;
+        }
+    }
+
+    /// Grouped: hashes of the units met so far (to check, across parts of
+    /// a file, that no unit's rows are in two parts).
+    pub fn take_units(&mut self) -> std::collections::HashSet<u64> {
+        std::mem::take(&mut self.finished)
     }
 
     fn error(
@@ -675,7 +713,9 @@ impl<'a> Collector<'a> {
             return *idx;
         }
         let idx = self.period_index.get(p).copied();
-        if idx.is_none() {
+        if idx.is_none() && self.speculative {
+            self.spoiled = true;
+        } else if idx.is_none() {
             // Every period was listed by a first pass over the file.
             self.error(
                 at(col),
@@ -756,6 +796,10 @@ impl<'a> Collector<'a> {
             // state is reused; `before_row` handed out the previous unit.
             debug_assert!(self.last_unit.is_none());
             if !self.finished.insert(hash_of(name)) {
+                if self.speculative {
+                    self.spoiled = true;
+                    return None;
+                }
                 self.error(
                     at(col),
                     "unit",

@@ -93,7 +93,10 @@ impl Summary {
         // Writing to a String cannot fail.
         let num = |text: &mut String, d: Option<Decimal>| {
             let _ = match (d, style) {
-                (Some(d), Style::Exact) => write!(text, "{}", d.normalize()),
+                (Some(d), Style::Exact) => {
+                    format::push_plain(text, d.normalize());
+                    Ok(())
+                }
                 (None, Style::Exact) => Ok(()),
                 (Some(d), Style::Rounded) => write!(text, "{}", format::score(d, p)),
                 (None, Style::Rounded) => write!(text, "–"),
@@ -102,7 +105,10 @@ impl Summary {
         };
         num(&mut text, composite);
         let _ = match style {
-            Style::Exact => write!(text, "{}", coverage.normalize()),
+            Style::Exact => {
+                format::push_plain(&mut text, coverage.normalize());
+                Ok(())
+            }
             Style::Rounded => write!(
                 text,
                 "{}%",
