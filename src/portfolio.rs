@@ -414,7 +414,9 @@ fn read_grouped(
         .collect();
     let mut errors = Errors::default();
     let (mut outs, mut blocks) = (Vec::new(), Vec::new());
-    let mut units: HashSet<u64> = HashSet::new();
+    let mut units = data::UnitHashes::default();
+    let total: usize = read.iter().flatten().map(|p| p.outs.len()).sum();
+    outs.reserve(total);
     // Speculative parts count lines from 1: where each begins in the file.
     let mut line = header.line - 1;
     for p in read {
@@ -463,7 +465,7 @@ struct PartResult {
     blocks: Vec<UnitBlock>,
     errors: Errors,
     lines: u64,
-    units: HashSet<u64>,
+    units: data::UnitHashes,
     spoiled: bool,
 }
 
@@ -662,6 +664,9 @@ impl<'o> Sink<'o> {
     }
 
     fn take(&mut self, outs: Vec<UnitOut>) {
+        if matches!(self.format, Format::Table | Format::Csv) {
+            self.summaries.reserve(outs.len());
+        }
         for o in outs {
             match o {
                 UnitOut::Skipped(name) => {

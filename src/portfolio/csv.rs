@@ -9,7 +9,9 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::data::{At, Cell, Collector, DataError, Layout, Row, UnitBlock, hash_of, same};
+use super::data::{
+    At, Cell, Collector, DataError, Layout, Row, UnitBlock, UnitHashes, hash_of, same,
+};
 
 /// The reader every pass uses (and the parse-only benchmark measures).
 pub fn reader_builder() -> csv::ReaderBuilder {
@@ -178,7 +180,7 @@ struct ScanState {
     last_unit_raw: Vec<u8>,
     unit: String,
     /// Hashes of the units seen (collisions only cost streaming, never correctness).
-    units: HashSet<u64>,
+    units: UnitHashes,
     grouped: bool,
     /// Where parts should start (byte offsets, ascending) and where they do.
     targets: Vec<u64>,
@@ -192,7 +194,7 @@ impl ScanState {
             last_period: vec![0xff],
             last_unit_raw: vec![0xff],
             unit: String::new(),
-            units: HashSet::new(),
+            units: UnitHashes::default(),
             grouped: true,
             targets,
             splits: Vec::new(),
@@ -224,7 +226,7 @@ impl ScanState {
             self.unit.push_str(u);
             if !self.units.insert(hash_of(u)) {
                 self.grouped = false;
-                self.units = HashSet::new();
+                self.units = UnitHashes::default();
                 return;
             }
             let i = self.splits.len();
@@ -332,7 +334,7 @@ fn parallel_scan(
     }
     // Grouped when every piece is, and no unit's rows are in two pieces.
     let mut grouped = states.iter().all(|(s, _)| s.grouped);
-    let mut units: HashSet<u64> = HashSet::new();
+    let mut units = UnitHashes::default();
     let mut periods: HashSet<String> = HashSet::new();
     let mut parts = Vec::with_capacity(states.len());
     let mut line = header.line;
