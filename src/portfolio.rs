@@ -573,9 +573,19 @@ impl<'a> Scorer<'a> {
         if !b.in_current {
             return UnitOut::Skipped(b.name.clone());
         }
-        let grid = self.roller.grid(b);
-        let cur = self.roller.slots(&grid, self.current.clone());
-        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+        let (cur, prev) = match &self.previous {
+            // One period and no trend (the usual ranking): the grid is it.
+            None if self.current.len() == 1 && self.roller.periods() == 1 => {
+                let values = self.roller.grid(b);
+                let reasons = Vec::new();
+                (score::Slots { values, reasons }, None)
+            }
+            _ => {
+                let grid = self.roller.grid(b);
+                let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+                (self.roller.slots(&grid, self.current.clone()), prev)
+            }
+        };
         match self.format {
             Format::Table | Format::Csv => {
                 let s = score::score_slots_with(self.card, &self.weights, &cur);
