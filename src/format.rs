@@ -17,6 +17,37 @@ pub fn fixed(d: Decimal, dp: u32) -> String {
     r.to_string()
 }
 
+/// Appends `d` exactly as its `Display` writes it (every digit of the
+/// mantissa, the point at its scale). Portfolio output prints tens of
+/// thousands of 28-digit scores; `rust_decimal` divides its 96-bit mantissa
+/// by ten per digit, the standard library prints a `u128` in 19-digit
+/// chunks.
+pub fn push_plain(text: &mut String, d: Decimal) {
+    use std::fmt::Write;
+    let scale = d.scale() as usize;
+    let m = d.mantissa();
+    if m < 0 {
+        text.push('-');
+    }
+    let start = text.len();
+    // Writing to a String cannot fail.
+    let _ = write!(text, "{}", m.unsigned_abs());
+    if scale == 0 {
+        return;
+    }
+    let digits = text.len() - start;
+    if digits > scale {
+        text.insert(text.len() - scale, '.');
+    } else {
+        // 0.00ddd: zeros between the point and the digits.
+        let zeros = scale - digits;
+        text.insert_str(start, "0.");
+        for _ in 0..zeros {
+            text.insert(start + 2, '0');
+        }
+    }
+}
+
 /// Inserts thousands separators into the integer part of a plain number.
 pub fn group_thousands(s: &str) -> String {
     let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
@@ -143,6 +174,42 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_is_display(
+            m in proptest::prop_oneof![
+                -1_000_000i128..1_000_000,
+                -(1i128 << 96) + 1..(1i128 << 96),
+            ],
+            scale in 0u32..=28,
+        ) {
+            let d = Decimal::from_i128_with_scale(m, scale);
+            for d in [d, d.normalize(), -d] {
+                let mut s = String::from("x");
+                push_plain(&mut s, d);
+                proptest::prop_assert_eq!(&s[1..], d.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn plain_edge_cases() {
+        for x in [
+            "0",
+            "-0",
+            "0.000",
+            "-0.000",
+            "1.10",
+            "0.0000000000000000000000000001",
+            "-79228162514264337593543950335",
+            "7922816251426433759354395033.5",
+        ] {
+            let mut s = String::new();
+            push_plain(&mut s, d(x));
+            assert_eq!(s, d(x).to_string(), "{x}");
+        }
     }
 
     #[test]

@@ -10,7 +10,12 @@
 //! end, so memory stays flat however many units follow; `jsonl` output
 //! streams in file order (a reader thread parses while the scorers work).
 //! Otherwise only the values of the needed periods are kept (compactly, by
-//! position) until the file ends. Output order is deterministic either way:
+//! position) until the file ends.
+//!
+//! The usual large file, grouped by unit, skips the first pass: the periods
+//! of its first and last rows are taken for all of them and the file is
+//! cut where units begin ([`csv::guess`]); reading checks the guess row by
+//! row, and where it fails the run starts over with the first pass. Output order is deterministic either way:
 //! units in the order of their first row, rankings by composite then name.
 
 pub mod csv;
@@ -103,6 +108,9 @@ pub struct Done {
     pub skipped_total: usize,
     /// Whether units were scored while the file was still being read.
     pub streamed: bool,
+    /// Whether the file was read once, on a guess at its periods that held
+    /// (no first pass; see [`csv::guess`]).
+    pub one_pass: bool,
     /// With [`Options::keep`]: every unit's evaluation, in input order.
     pub evaluations: Vec<UnitEvaluation>,
 }
@@ -193,6 +201,39 @@ fn evaluate_csv(
     // A few parts per core, so that a part that runs slow does not leave a
     // core idle at the end.
     let threads = rayon::current_num_threads();
+    // The usual file, grouped by unit, read once: on a guess at the periods
+    // that reading checks (a first pass costs a tenth of the run). A wrong
+    // guess costs the reading done so far, and the first pass follows.
+    // (JSON Lines streams on one reader thread: it takes the first pass.)
+    if opts.format != Format::Jsonl
+        && let Some(guess) = csv::guess(path, &header, 4 * threads).map_err(io_fail)?
+        && let Ok(plan) = Plan::new(guess.periods, &opts.selection)
+    {
+        let progress = Progress::new(opts.progress);
+        progress.bytes(
+            header
+                .start
+                .abs_diff(guess.parts.last().map_or(0, |p| p.end)),
+        );
+        let done = read_grouped(
+            card,
+            path,
+            &header,
+            &plan,
+            &guess.parts,
+            opts,
+            out,
+            &progress,
+            true,
+        )?;
+        if let Some(done) = done {
+            return Ok(Done {
+                one_pass: true,
+                ..done
+            });
+        }
+        progress.clear();
+    }
     let scan = csv::scan(path, &header, 4 * threads).map_err(io_fail)?;
     let whole = csv::Part {
         start: header.start,
@@ -268,7 +309,7 @@ fn evaluate_csv(
                         let _ = tx.send(batch);
                     }
                 }
-                r.map(|()| errors)
+                r.map(|_| errors)
             });
             for batch in rx {
                 sink.take(scorer.score(&batch));
@@ -284,15 +325,57 @@ fn evaluate_csv(
     }
 
     // Grouped, and the output comes at the end: each part of the file (split
-    // at unit boundaries) is read on its own core. A ranking needs only the
-    // scores, so units are scored as their rows end; JSON keeps the values
-    // and is written once the whole file is known good.
+    // at unit boundaries) is read on its own core.
+    let done = read_grouped(
+        card,
+        path,
+        &header,
+        &plan,
+        &scan.parts,
+        opts,
+        out,
+        &progress,
+        false,
+    )?;
+    Ok(done.expect("a run on a first pass's findings is never spoiled"))
+}
+
+/// Reads the parts of a grouped file, each on its own core, and writes the
+/// output once the whole file is known good. A ranking needs only the
+/// scores, so units are scored as their rows end; JSON keeps the values.
+///
+/// `speculative`: the plan and the parts come from a [`csv::guess`], not a
+/// first pass; parts number their lines from 1. `None` (and nothing
+/// written) when reading shows the guess wrong.
+#[allow(clippy::too_many_arguments)]
+fn read_grouped(
+    card: &Scorecard,
+    path: &Path,
+    header: &csv::Header,
+    plan: &Plan,
+    parts: &[csv::Part],
+    opts: &Options,
+    out: &mut dyn Write,
+    progress: &Progress,
+    speculative: bool,
+) -> Result<Option<Done>, Failure> {
+    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    let layout = &header.layout;
+    let scorer = Scorer::new(card, plan, opts.format);
     let keep_blocks = opts.format == Format::Json;
-    let parts: Vec<io::Result<PartResult>> = scan
-        .parts
+    let read: Vec<io::Result<PartResult>> = parts
         .par_iter()
         .map(|part| {
-            let mut c = collector(true);
+            let mut c = Collector::new(
+                card,
+                &plan.periods,
+                plan.needed(),
+                plan.current.clone(),
+                true,
+            );
+            if speculative {
+                c.speculate();
+            }
             let (mut outs, mut blocks) = (Vec::new(), Vec::new());
             let mut on_unit = |b: UnitBlock, clean: bool| {
                 if !clean {
@@ -304,47 +387,87 @@ fn evaluate_csv(
                     outs.push(scorer.unit(&b));
                 }
             };
-            csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| {
+            let lines = csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| {
                 progress.add(b)
             })?;
+            let spoiled = c.spoiled();
+            let units = if speculative {
+                c.take_units()
+            } else {
+                Default::default()
+            };
             let (rest, errors) = c.finish();
-            if errors.is_empty() {
+            if errors.is_empty() && !spoiled {
                 for b in rest {
                     on_unit(b, true);
                 }
             }
-            Ok((outs, blocks, errors))
+            Ok(PartResult {
+                outs,
+                blocks,
+                errors,
+                lines,
+                units,
+                spoiled,
+            })
         })
         .collect();
     let mut errors = Errors::default();
     let (mut outs, mut blocks) = (Vec::new(), Vec::new());
-    for p in parts {
-        let (o, b, e) = p.map_err(io_fail)?;
-        errors.total += e.total;
-        errors.items.extend(
-            e.items
-                .into_iter()
-                .take(Errors::KEEP - errors.items.len().min(Errors::KEEP)),
-        );
-        outs.extend(o);
-        blocks.extend(b);
+    let mut units = data::UnitHashes::default();
+    let total: usize = read.iter().flatten().map(|p| p.outs.len()).sum();
+    outs.reserve(total);
+    // Speculative parts count lines from 1: where each begins in the file.
+    let mut line = header.line - 1;
+    for p in read {
+        let p = p.map_err(io_fail)?;
+        if speculative {
+            // No unit's rows may be in two parts either.
+            let n = units.len() + p.units.len();
+            units.extend(&p.units);
+            if p.spoiled || units.len() != n {
+                return Ok(None);
+            }
+        }
+        errors.total += p.errors.total;
+        let room = Errors::KEEP - errors.items.len().min(Errors::KEEP);
+        errors
+            .items
+            .extend(p.errors.items.into_iter().take(room).map(|d| {
+                if speculative {
+                    csv::relocate(d, line, 0)
+                } else {
+                    d
+                }
+            }));
+        line += p.lines;
+        outs.extend(p.outs);
+        blocks.extend(p.blocks);
     }
     if !errors.is_empty() {
         progress.clear();
         return Err(invalid(path, errors, Source::Csv(Some(layout))));
     }
     if keep_blocks {
-        return finish_buffered(card, plan, opts, blocks, out, &progress);
+        return finish_buffered(card, plan.clone(), opts, blocks, out, progress).map(Some);
     }
     progress.clear();
     let mut sink = Sink::new(opts.format, opts.color, out, false);
     sink.take(outs);
-    sink.finish(card, &plan, true)
+    sink.finish(card, plan, true).map(Some)
 }
 
 /// What reading one part of a file gives: scored units (a ranking), or
-/// their values (JSON), and the part's problems.
-type PartResult = (Vec<UnitOut>, Vec<UnitBlock>, Errors);
+/// their values (JSON), and the part's problems; how many lines it has;
+/// speculating, the hashes of its units and whether the guess failed.
+struct PartResult {
+    outs: Vec<UnitOut>,
+    blocks: Vec<UnitBlock>,
+    errors: Errors,
+    lines: u64,
+    units: data::UnitHashes,
+    spoiled: bool,
+}
 
 /// Scores units held in memory, in parallel chunks, and writes them.
 fn finish_buffered(
@@ -450,9 +573,19 @@ impl<'a> Scorer<'a> {
         if !b.in_current {
             return UnitOut::Skipped(b.name.clone());
         }
-        let grid = self.roller.grid(b);
-        let cur = self.roller.slots(&grid, self.current.clone());
-        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+        let (cur, prev) = match &self.previous {
+            // One period and no trend (the usual ranking): the grid is it.
+            None if self.current.len() == 1 && self.roller.periods() == 1 => {
+                let values = self.roller.grid(b);
+                let reasons = Vec::new();
+                (score::Slots { values, reasons }, None)
+            }
+            _ => {
+                let grid = self.roller.grid(b);
+                let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+                (self.roller.slots(&grid, self.current.clone()), prev)
+            }
+        };
         match self.format {
             Format::Table | Format::Csv => {
                 let s = score::score_slots_with(self.card, &self.weights, &cur);
@@ -541,6 +674,9 @@ impl<'o> Sink<'o> {
     }
 
     fn take(&mut self, outs: Vec<UnitOut>) {
+        if matches!(self.format, Format::Table | Format::Csv) {
+            self.summaries.reserve(outs.len());
+        }
         for o in outs {
             match o {
                 UnitOut::Skipped(name) => {
@@ -618,6 +754,7 @@ impl<'o> Sink<'o> {
             skipped: self.skipped,
             skipped_total: self.skipped_total,
             streamed,
+            one_pass: false,
             evaluations: self.kept,
         })
     }

@@ -808,3 +808,223 @@ fn long_workbook(path: &Path, rows: &str, date: Option<(u32, u16)>) {
     }
     wb.save(path).unwrap();
 }
+
+/// A long file of `units` units over `periods` (all eight ids each), by
+/// unit or by period; `tweak` may change any line (0-based, header = 0).
+fn long_csv(
+    path: &Path,
+    units: usize,
+    periods: &[&str],
+    by_unit: bool,
+    tweak: &dyn Fn(usize, String) -> String,
+) {
+    let ids = [
+        ("revenue", 300),
+        ("won", 10),
+        ("leads", 100),
+        ("lost", 10),
+        ("customers", 150),
+        ("csat", 4),
+        ("cycle_days", 45),
+        ("training_hours", 10),
+    ];
+    let mut rows = Vec::new();
+    let row = |u: usize, p: usize, (id, base): (&str, i32)| {
+        // Values that differ by unit and period, so rankings are not ties.
+        let v = base + ((u * 7 + p * 3) % 11) as i32;
+        format!("{},unit-{u:05},{id},{v}.{}", periods[p], u % 10)
+    };
+    if by_unit {
+        for u in 0..units {
+            for p in 0..periods.len() {
+                rows.extend(ids.iter().map(|&i| row(u, p, i)));
+            }
+        }
+    } else {
+        for p in 0..periods.len() {
+            for u in 0..units {
+                rows.extend(ids.iter().map(|&i| row(u, p, i)));
+            }
+        }
+    }
+    let text: Vec<String> = std::iter::once("period,unit,id,value".to_string())
+        .chain(rows)
+        .enumerate()
+        .map(|(i, l)| tweak(i, l))
+        .collect();
+    std::fs::write(path, text.join("\n") + "\n").unwrap();
+}
+
+/// Whether `bsc evaluate --format csv` reads the file once (in process).
+fn one_pass(card: &Path, data: &Path) -> bool {
+    let mut diags = bsc::diag::Diagnostics::default();
+    let card = bsc::read_scorecard(card, &mut diags)
+        .unwrap()
+        .and_then(|c| c.scorecard)
+        .expect("card valid");
+    let opts = bsc::portfolio::Options {
+        selection: bsc::portfolio::Selection::Latest,
+        format: bsc::portfolio::Format::Csv,
+        progress: false,
+        color: false,
+        keep: false,
+    };
+    match bsc::portfolio::evaluate(&card, data, &opts, &mut std::io::sink()) {
+        Ok(done) => done.one_pass,
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// Large grouped files are read once, on a guess at their periods taken
+/// from their first and last rows (`csv::guess`); reading checks it, and
+/// where it is wrong the run starts again with a first pass. Every case
+/// here must give what the same rows give in an interleaved file, which
+/// always takes the first pass.
+#[test]
+fn one_pass_over_large_files_agrees_with_a_first_pass() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let quarters = ["2026-Q1", "2026-Q2", "2026-Q3"];
+    let same = |_: usize, l: String| l;
+    // 1,500 units x 3 periods x 8 ids: about 1 MB, several parts.
+    let (grouped, interleaved) = (dir.path().join("g.csv"), dir.path().join("i.csv"));
+    long_csv(&grouped, 1500, &quarters, true, &same);
+    long_csv(&interleaved, 1500, &quarters, false, &same);
+    assert!(std::fs::metadata(&grouped).unwrap().len() > 1 << 20);
+    let agree = |a: &Path, b: &Path, why: &str| {
+        for args in [
+            &["--format", "csv"][..],
+            &["--format", "table", "--period", "2026-Q2"][..],
+            &["--format", "csv", "--from", "2026-Q1"][..],
+        ] {
+            assert_eq!(
+                evaluate(&card, a, args),
+                evaluate(&card, b, args),
+                "{why}: {args:?}"
+            );
+        }
+    };
+    agree(&grouped, &interleaved, "the guess holds");
+    assert!(one_pass(&card, &grouped), "a grouped file is read once");
+    assert!(!one_pass(&card, &interleaved));
+
+    // A period that only units in the middle have: the guess misses it.
+    let later = |u: usize| (600..700).contains(&u);
+    let with_q4 = |path: &Path, by_unit| {
+        long_csv(path, 1500, &quarters, by_unit, &|_, l: String| {
+            let unit: usize = l
+                .split(',')
+                .nth(1)
+                .and_then(|u| u.strip_prefix("unit-"))
+                .map_or(0, |u| u.parse().unwrap());
+            if later(unit) && l.starts_with("2026-Q3") {
+                l.replacen("2026-Q3", "2026-Q4", 1)
+            } else {
+                l
+            }
+        })
+    };
+    let (g4, i4) = (dir.path().join("g4.csv"), dir.path().join("i4.csv"));
+    with_q4(&g4, true);
+    with_q4(&i4, false);
+    let ranking = evaluate(&card, &g4, &["--format", "csv"]);
+    // The latest period is 2026-Q4: only the hundred units that have it.
+    assert_eq!(ranking.lines().count(), 1 + 100, "{ranking}");
+    agree(&g4, &i4, "a period missing from the guess");
+    assert!(!one_pass(&card, &g4), "the guess failed");
+
+    // A quoted field in the middle of the file: quotes may hold line
+    // breaks, so cuts found without a parser are not trusted.
+    let quoted = dir.path().join("q.csv");
+    long_csv(&quoted, 1500, &quarters, true, &|i, l| {
+        if i == 18_000 {
+            let (head, value) = l.rsplit_once(',').unwrap();
+            format!("{head},\"{value}\"")
+        } else {
+            l
+        }
+    });
+    agree(&quoted, &interleaved, "a quoted value");
+    assert!(!one_pass(&card, &quoted), "the guess failed");
+
+    // A unit's rows in two places far apart: not grouped after all.
+    let split = dir.path().join("s.csv");
+    long_csv(&split, 1500, &quarters, true, &|_, l| {
+        l.replace("unit-01200", "unit-00300")
+    });
+    let split_i = dir.path().join("si.csv");
+    long_csv(&split_i, 1500, &quarters, false, &|_, l| {
+        l.replace("unit-01200", "unit-00300")
+    });
+    let out = bsc(&[
+        "evaluate",
+        card.to_str().unwrap(),
+        "--data",
+        split.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    let out_i = bsc(&[
+        "evaluate",
+        card.to_str().unwrap(),
+        "--data",
+        split_i.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    // Its rows repeat ids per period: duplicates, reported, exit 1.
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("`revenue` is given twice for unit `unit-00300`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(out_i.status.code(), Some(1));
+}
+
+/// Problems in a file read in parts on a guess name the rows where they
+/// are in the whole file, not in the part.
+#[test]
+fn one_pass_errors_name_rows_of_the_whole_file() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bad.csv");
+    // Rows 5,001 and 30,001 (lines counted from 1, header included).
+    long_csv(
+        &data,
+        1500,
+        &["2026-Q1", "2026-Q2", "2026-Q3"],
+        true,
+        &|i, l| match i {
+            5_000 | 30_000 => {
+                let (head, _) = l.rsplit_once(',').unwrap();
+                format!("{head},n/a")
+            }
+            _ => l,
+        },
+    );
+    let out = bsc(&[
+        "evaluate",
+        card.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let lines = std::fs::read_to_string(&data).unwrap();
+    let lines: Vec<&str> = lines.lines().collect();
+    for row in [5_001, 30_001] {
+        assert!(lines[row - 1].ends_with(",n/a"));
+        assert!(
+            err.contains(&format!("row {row}, column `value`")),
+            "row {row}:\n{err}"
+        );
+        assert!(
+            err.contains(&format!("bad.csv:{row}:")),
+            "row {row}:\n{err}"
+        );
+    }
+    assert!(err.contains("failed: 2 errors"), "{err}");
+}

@@ -9,7 +9,9 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::data::{At, Cell, Collector, DataError, Layout, Row, UnitBlock, hash_of, same};
+use super::data::{
+    At, Cell, Collector, DataError, Layout, Row, UnitBlock, UnitHashes, hash_of, same,
+};
 
 /// The reader every pass uses (and the parse-only benchmark measures).
 pub fn reader_builder() -> csv::ReaderBuilder {
@@ -178,7 +180,7 @@ struct ScanState {
     last_unit_raw: Vec<u8>,
     unit: String,
     /// Hashes of the units seen (collisions only cost streaming, never correctness).
-    units: HashSet<u64>,
+    units: UnitHashes,
     grouped: bool,
     /// Where parts should start (byte offsets, ascending) and where they do.
     targets: Vec<u64>,
@@ -192,7 +194,7 @@ impl ScanState {
             last_period: vec![0xff],
             last_unit_raw: vec![0xff],
             unit: String::new(),
-            units: HashSet::new(),
+            units: UnitHashes::default(),
             grouped: true,
             targets,
             splits: Vec::new(),
@@ -224,7 +226,7 @@ impl ScanState {
             self.unit.push_str(u);
             if !self.units.insert(hash_of(u)) {
                 self.grouped = false;
-                self.units = HashSet::new();
+                self.units = UnitHashes::default();
                 return;
             }
             let i = self.splits.len();
@@ -316,16 +318,9 @@ fn parallel_scan(
     use rayon::prelude::*;
     let pcol = header.layout.period.expect("CSV has a period column");
     let ucol = header.layout.unit;
-    let mut cuts = vec![header.start];
-    for &t in targets {
-        let from = t.max(*cuts.last().expect("starts with the header's end"));
-        match unit_start_after(path, from, end, ucol)? {
-            Probe::At(c) if c > *cuts.last().expect("non-empty") && c < end => cuts.push(c),
-            Probe::At(_) | Probe::None => {}
-            Probe::NeedsParser => return Ok(None),
-        }
-    }
-    cuts.push(end);
+    let Some(cuts) = cuts(path, header, end, targets.iter().copied())? else {
+        return Ok(None);
+    };
     let pieces: Vec<io::Result<Option<(ScanState, u64)>>> = cuts
         .par_windows(2)
         .map(|w| fast_scan(path, (w[0], w[1], 0), pcol, ucol, Vec::new()))
@@ -339,7 +334,7 @@ fn parallel_scan(
     }
     // Grouped when every piece is, and no unit's rows are in two pieces.
     let mut grouped = states.iter().all(|(s, _)| s.grouped);
-    let mut units: HashSet<u64> = HashSet::new();
+    let mut units = UnitHashes::default();
     let mut periods: HashSet<String> = HashSet::new();
     let mut parts = Vec::with_capacity(states.len());
     let mut line = header.line;
@@ -369,6 +364,118 @@ fn parallel_scan(
         grouped,
         parts,
     }))
+}
+
+/// A single pass's guess at what a first pass would find: the periods of
+/// the rows near the start and the end of the data, and cuts where units
+/// begin. Reading then checks the guess (see [`Collector::speculate`]):
+/// every row's period must be among these, each unit's rows together, and
+/// the file free of quotes. Parts number their lines from 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guess {
+    pub periods: Vec<String>,
+    pub parts: Vec<Part>,
+}
+
+/// Bytes sampled at each end of the data for [`guess`].
+const SAMPLE: u64 = 1 << 16;
+
+/// Guesses what a first pass would find, reading only a little: `None`
+/// when the sample shows that the guess would be wrong or cannot be made
+/// (quotes or `\r`, units not grouped, a single part, no period).
+pub fn guess(path: &Path, header: &Header, parts: usize) -> io::Result<Option<Guess>> {
+    let pcol = header.layout.period.expect("CSV has a period column");
+    let ucol = header.layout.unit;
+    let end = std::fs::metadata(path)?.len();
+    let len = end.saturating_sub(header.start);
+    if parts < 2 || len < 4 * SAMPLE {
+        return Ok(None);
+    }
+    let mut periods = HashSet::new();
+    // The head from its first line; the tail from its first whole line.
+    for (from, head) in [(header.start, true), (end - SAMPLE, false)] {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(from))?;
+        let mut buf = Vec::with_capacity(SAMPLE as usize);
+        file.take(SAMPLE).read_to_end(&mut buf)?;
+        if memchr::memchr2(b'"', b'\r', &buf).is_some() {
+            return Ok(None);
+        }
+        let mut lines: Vec<&[u8]> = buf.split(|&c| c == b'\n').collect();
+        // A line cut by the window's edge is left out.
+        if head {
+            lines.pop();
+        } else {
+            lines.remove(0);
+        }
+        let (mut unit, mut seen) = (None, HashSet::new());
+        for line in lines {
+            let mut fields = line.split(|&c| c == b',');
+            let (p, u) = if pcol < ucol {
+                (fields.nth(pcol), fields.nth(ucol - pcol - 1))
+            } else {
+                let u = fields.nth(ucol);
+                (fields.nth(pcol - ucol - 1), u)
+            };
+            if let Some(p) = p.and_then(key_text)
+                && !periods.contains(p)
+            {
+                periods.insert(p.to_string());
+            }
+            // Units met again after another: not grouped, no guess.
+            if let Some(u) = u.and_then(key_text)
+                && unit != Some(u)
+            {
+                if !seen.insert(u) {
+                    return Ok(None);
+                }
+                unit = Some(u);
+            }
+        }
+    }
+    if periods.is_empty() {
+        return Ok(None);
+    }
+    let targets = (1..parts as u64).map(|i| header.start + len * i / parts as u64);
+    let Some(cuts) = cuts(path, header, end, targets)? else {
+        return Ok(None);
+    };
+    if cuts.len() < 3 {
+        return Ok(None);
+    }
+    Ok(Some(Guess {
+        periods: periods.into_iter().collect(),
+        parts: cuts
+            .windows(2)
+            .map(|w| Part {
+                start: w[0],
+                end: w[1],
+                line: 1,
+            })
+            .collect(),
+    }))
+}
+
+/// Where the data is cut for parallel reading: the header's end, the first
+/// unit start after each target, and the end. `None` when a cut cannot be
+/// placed without a CSV parser.
+fn cuts(
+    path: &Path,
+    header: &Header,
+    end: u64,
+    targets: impl Iterator<Item = u64>,
+) -> io::Result<Option<Vec<u64>>> {
+    let mut cuts = vec![header.start];
+    for t in targets {
+        let from = t.max(*cuts.last().expect("starts with the header's end"));
+        match unit_start_after(path, from, end, header.layout.unit)? {
+            Probe::At(c) if c > *cuts.last().expect("non-empty") && c < end => cuts.push(c),
+            Probe::At(_) | Probe::None => {}
+            Probe::NeedsParser => return Ok(None),
+        }
+    }
+    cuts.push(end);
+    Ok(Some(cuts))
 }
 
 /// What reading around a target offset found.
@@ -544,6 +651,10 @@ fn fast_scan(
 /// collectors hand out each unit as the next begins, through `on_unit`
 /// (with whether every row so far was good);
 /// `progress` gets the bytes read since its last call now and then.
+///
+/// Gives the number of lines read. A speculating collector (see
+/// [`guess`]) is spoiled as well when the part holds a quote, and reading
+/// stops once it is spoiled.
 pub fn read(
     path: &Path,
     layout: &Layout,
@@ -551,10 +662,16 @@ pub fn read(
     collector: &mut Collector,
     on_unit: &mut dyn FnMut(UnitBlock, bool),
     progress: &dyn Fn(u64),
-) -> io::Result<()> {
+) -> io::Result<u64> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(part.start))?;
-    let mut rdr = reader_builder().from_reader(file.take(part.end - part.start));
+    let quoted = std::cell::Cell::new(false);
+    let watch = Watch {
+        inner: file.take(part.end - part.start),
+        on: collector.speculating(),
+        quoted: &quoted,
+    };
+    let mut rdr = reader_builder().from_reader(watch);
     // Byte records checked as UTF-8 here, once per record instead of once
     // per field (`csv::StringRecord`), with the same error for bad bytes.
     let mut rec = csv::ByteRecord::new();
@@ -563,17 +680,11 @@ pub fn read(
     let (mut n, mut reported) = (0u64, 0u64);
     // Positions are relative to the part; messages use the file's.
     let here = |p: &csv::Position| (part.line + p.line() - 1, part.start + p.byte());
-    let relocate = |mut d: DataError| {
-        if let At::Csv { line, byte, .. } = &mut d.at {
-            let (l, b) = (part.line + *line - 1, part.start + *byte);
-            d.message = d
-                .message
-                .replacen(&format!("row {line}"), &format!("row {l}"), 1);
-            (*line, *byte) = (l, b);
-        }
-        d
-    };
+    let relocate = |d: DataError| relocate(d, part.line - 1, part.start);
     loop {
+        if collector.spoiled() || quoted.get() {
+            break;
+        }
         // `csv` reports bad UTF-8 at where the reader was before the record
         // (before any blank lines it skips).
         let before = rdr.position().clone();
@@ -623,7 +734,42 @@ pub fn read(
         }
     }
     progress(part.end - part.start - reported);
-    Ok(())
+    if quoted.get() {
+        collector.spoil();
+    }
+    Ok(rdr.position().line() - 1)
+}
+
+/// A reader that notes whether a quote went through it (when `on`): a
+/// quoted field may hold line breaks, and then a part cut at a line start
+/// found without a parser may begin inside it.
+struct Watch<'a, R> {
+    inner: R,
+    on: bool,
+    quoted: &'a std::cell::Cell<bool>,
+}
+
+impl<R: Read> Read for Watch<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.on && !self.quoted.get() && memchr::memchr(b'"', &buf[..n]).is_some() {
+            self.quoted.set(true);
+        }
+        Ok(n)
+    }
+}
+
+/// Moves a problem found in a part of the file to where it is in the file:
+/// `lines` lines and `bytes` bytes further (its message too).
+pub fn relocate(mut d: DataError, lines: u64, bytes: u64) -> DataError {
+    if let At::Csv { line, byte, .. } = &mut d.at {
+        let (l, b) = (*line + lines, *byte + bytes);
+        d.message = d
+            .message
+            .replacen(&format!("row {line}"), &format!("row {l}"), 1);
+        (*line, *byte) = (l, b);
+    }
+    d
 }
 
 /// The first row of each duplicated `(period, unit, id)`, for messages.
@@ -816,6 +962,57 @@ mod tests {
                 w[1].line as usize,
                 1 + text[..w[1].start as usize].matches('\n').count()
             );
+        }
+    }
+
+    #[test]
+    fn guesses_take_periods_from_both_ends() {
+        // 4,000 units of 6 rows: Q1 and Q2 near the start, Q3 only in the
+        // last units, Q9 only in the middle (what reading must catch).
+        let mut text = String::from("period,unit,id,value\n");
+        for u in 0..4000 {
+            for i in 0..6 {
+                let p = match (u, i % 2) {
+                    (2000, _) => "2026-Q9",
+                    (3990.., _) => "2026-Q3",
+                    (_, 0) => "2026-Q1",
+                    _ => "2026-Q2",
+                };
+                text.push_str(&format!("{p},unit{u:04},x{i},1\n"));
+            }
+        }
+        let f = write(&text);
+        let h = header(f.path()).unwrap().unwrap();
+        let g = guess(f.path(), &h, 6).unwrap().expect("a grouped file");
+        let mut periods = g.periods.clone();
+        periods.sort();
+        assert_eq!(periods, ["2026-Q1", "2026-Q2", "2026-Q3"]);
+        assert_eq!(g.parts.len(), 6);
+        assert_eq!(g.parts[0].start, h.start);
+        assert_eq!(g.parts.last().unwrap().end, text.len() as u64);
+        for w in g.parts.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            let at = &text[w[1].start as usize..];
+            assert!(
+                at.starts_with("2026-Q") && at[..at.find('\n').unwrap()].contains(",x0,"),
+                "{at}"
+            );
+        }
+        assert!(
+            g.parts.iter().all(|p| p.line == 1),
+            "lines count from 1 in each part"
+        );
+
+        // No guess: too small to split, quotes or units met again in the sample.
+        let small = write("period,unit,id,value\np,a,x,1\n");
+        let hs = header(small.path()).unwrap().unwrap();
+        assert_eq!(guess(small.path(), &hs, 6).unwrap(), None);
+        for (from, to) in [
+            (",unit0001,x3,", ",\"unit0001\",x3,"),
+            ("2026-Q2,unit0002,x5,1", "2026-Q2,unit0000,x5,1"),
+        ] {
+            let f = write(&text.replacen(from, to, 1));
+            assert_eq!(guess(f.path(), &h, 6).unwrap(), None, "{to}");
         }
     }
 }

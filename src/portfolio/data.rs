@@ -420,9 +420,14 @@ pub struct Collector<'a> {
     /// Index of the unit of the previous row (cache).
     last_unit: Option<u32>,
     /// Grouped: hashes of the units already handed out.
-    finished: std::collections::HashSet<u64>,
+    finished: UnitHashes,
     /// Grouped: capacity for the next unit's values.
     entries_hint: usize,
+    /// Reading on a guessed list of periods ([`Collector::speculate`]).
+    speculative: bool,
+    /// Speculating: a period outside the guess, or a unit whose rows are
+    /// not together, was met; the run must start again with a first pass.
+    spoiled: bool,
     pub errors: Errors,
 }
 
@@ -479,8 +484,41 @@ impl<'a> Collector<'a> {
             last_unit: None,
             finished: Default::default(),
             entries_hint: 0,
+            speculative: false,
+            spoiled: false,
             errors: Errors::default(),
         }
+    }
+
+    /// Reads on a guess: the periods were not listed by a first pass but
+    /// sampled, and units are taken to be grouped. Where the guess turns out
+    /// wrong nothing is reported; the collector is [`spoiled`] instead (and
+    /// a reader stops).
+    ///
+    /// [`spoiled`]: Collector::spoiled
+    pub fn speculate(&mut self) {
+        self.speculative = true;
+    }
+
+    pub fn speculating(&self) -> bool {
+        self.speculative
+    }
+
+    pub fn spoiled(&self) -> bool {
+        self.spoiled
+    }
+
+    /// Speculating: the guess is found wrong outside the rows (a quote).
+    pub fn spoil(&mut self) {
+        if self.speculative {
+            self.spoiled = true;
+        }
+    }
+
+    /// Grouped: hashes of the units met so far (to check, across parts of
+    /// a file, that no unit's rows are in two parts).
+    pub fn take_units(&mut self) -> UnitHashes {
+        std::mem::take(&mut self.finished)
     }
 
     fn error(
@@ -675,7 +713,9 @@ impl<'a> Collector<'a> {
             return *idx;
         }
         let idx = self.period_index.get(p).copied();
-        if idx.is_none() {
+        if idx.is_none() && self.speculative {
+            self.spoiled = true;
+        } else if idx.is_none() {
             // Every period was listed by a first pass over the file.
             self.error(
                 at(col),
@@ -756,6 +796,10 @@ impl<'a> Collector<'a> {
             // state is reused; `before_row` handed out the previous unit.
             debug_assert!(self.last_unit.is_none());
             if !self.finished.insert(hash_of(name)) {
+                if self.speculative {
+                    self.spoiled = true;
+                    return None;
+                }
                 self.error(
                     at(col),
                     "unit",
@@ -838,6 +882,31 @@ impl<'a> Collector<'a> {
             self.units.into_iter().map(|s| s.block).collect()
         };
         (blocks, self.errors)
+    }
+}
+
+/// A set of [`hash_of`] values. They are hashes already, so the set uses
+/// them as they are instead of hashing them again.
+pub type UnitHashes = std::collections::HashSet<u64, std::hash::BuildHasherDefault<AsIs>>;
+
+/// The identity hash of a `u64` (for [`UnitHashes`]).
+#[derive(Default)]
+pub struct AsIs(u64);
+
+impl std::hash::Hasher for AsIs {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64`s are hashed (`write_u64`); anything else still works.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 

@@ -93,7 +93,10 @@ impl Summary {
         // Writing to a String cannot fail.
         let num = |text: &mut String, d: Option<Decimal>| {
             let _ = match (d, style) {
-                (Some(d), Style::Exact) => write!(text, "{}", d.normalize()),
+                (Some(d), Style::Exact) => {
+                    format::push_plain(text, d.normalize());
+                    Ok(())
+                }
                 (None, Style::Exact) => Ok(()),
                 (Some(d), Style::Rounded) => write!(text, "{}", format::score(d, p)),
                 (None, Style::Rounded) => write!(text, "–"),
@@ -102,7 +105,10 @@ impl Summary {
         };
         num(&mut text, composite);
         let _ = match style {
-            Style::Exact => write!(text, "{}", coverage.normalize()),
+            Style::Exact => {
+                format::push_plain(&mut text, coverage.normalize());
+                Ok(())
+            }
             Style::Rounded => write!(
                 text,
                 "{}%",
@@ -176,39 +182,57 @@ pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> i
         w.write_record(&head)?;
         w.flush()?;
     }
-    // Rows are rendered in parallel chunks (each record is written on its
-    // own, so the bytes are the same as one writer's) and written in order.
+    // Rows are rendered in parallel chunks and written in order. Only the
+    // unit name can need quotes (numbers and statuses never do), so rows are
+    // put together here rather than by a `csv::Writer` per field; a test
+    // holds the bytes to what `csv` writes.
     const ROWS: usize = 1024;
     let chunks: Vec<io::Result<Vec<u8>>> = ranked
         .par_chunks(ROWS)
         .enumerate()
         .map(|(c, rows)| {
-            let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 128));
+            let mut w = Vec::with_capacity(rows.len() * 160);
             for (j, u) in rows.iter().enumerate() {
-                // The rank, written on the stack (no string per row).
-                let mut buf = [0u8; 20];
-                let mut rest = &mut buf[..];
                 if u.composite.is_some() {
-                    write!(rest, "{}", c * ROWS + j + 1)?;
+                    write!(w, "{}", c * ROWS + j + 1)?;
                 }
-                let n = 20 - rest.len();
-                w.write_field(&buf[..n])?;
-                w.write_field(&u.unit)?;
+                w.push(b',');
+                csv_field(&mut w, u.unit.as_bytes());
                 let mut cells = u.cells();
-                w.write_field(cells.next().unwrap_or_default())?;
-                w.write_field(u.status.as_str())?;
+                w.push(b',');
+                w.extend_from_slice(cells.next().unwrap_or_default().as_bytes());
+                w.push(b',');
+                w.extend_from_slice(u.status.as_str().as_bytes());
                 for c in cells {
-                    w.write_field(c)?;
+                    w.push(b',');
+                    w.extend_from_slice(c.as_bytes());
                 }
-                w.write_record(None::<&[u8]>)?;
+                w.push(b'\n');
             }
-            w.into_inner().map_err(|e| e.into_error())
+            Ok(w)
         })
         .collect();
     for chunk in chunks {
         out.write_all(&chunk?)?;
     }
     out.flush()
+}
+
+/// One CSV field as `csv::Writer` writes it by default: in quotes, with
+/// quotes doubled, when it holds a comma, a quote or a line break.
+fn csv_field(out: &mut Vec<u8>, f: &[u8]) {
+    if !f.iter().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.extend_from_slice(f);
+        return;
+    }
+    out.push(b'"');
+    for &b in f {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
 }
 
 /// The ranking as an aligned terminal table (summaries in [`Style::Rounded`]).
@@ -329,6 +353,19 @@ pub fn json_line(e: &Evaluation) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Unit names in the CSV ranking are quoted exactly as `csv` quotes them.
+        #[test]
+        fn csv_fields_as_the_csv_crate_writes_them(name in "[a-z ,\"\r\n东区-]{0,12}") {
+            let mut ours = b"1,".to_vec();
+            csv_field(&mut ours, name.as_bytes());
+            ours.extend_from_slice(b",x\n");
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(["1", name.as_str(), "x"]).unwrap();
+            proptest::prop_assert_eq!(ours, w.into_inner().unwrap());
+        }
+    }
 
     fn s(unit: &str, c: Option<&str>) -> Summary {
         let composite: Option<Decimal> = c.map(|c| c.parse().unwrap());

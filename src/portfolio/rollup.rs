@@ -44,6 +44,11 @@ impl Roller {
         }
     }
 
+    /// How many periods a grid holds.
+    pub fn periods(&self) -> usize {
+        self.labels.len()
+    }
+
     /// The unit's values as a grid: `grid[position * slots + slot]`.
     pub fn grid(&self, block: &UnitBlock) -> Vec<Option<Decimal>> {
         let mut grid = vec![None; self.labels.len() * self.slots];
