@@ -14,7 +14,9 @@ pub fn fixed(d: Decimal, dp: u32) -> String {
         r = Decimal::ZERO;
     }
     r.rescale(dp);
-    r.to_string()
+    let mut s = String::with_capacity(8);
+    push_plain(&mut s, r);
+    s
 }
 
 /// Appends `d` exactly as its `Display` writes it (every digit of the
