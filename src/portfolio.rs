@@ -145,13 +145,7 @@ pub fn evaluate(
                 }
             };
             let plan = plan(book.periods(), &opts.selection, path)?;
-            let mut collector = Collector::new(
-                card,
-                &plan.periods,
-                plan.needed(),
-                plan.current.clone(),
-                false,
-            );
+            let mut collector = collector(card, &plan, false);
             book.read(&mut collector);
             let (blocks, errors) = collector.finish();
             if !errors.is_empty() {
@@ -165,6 +159,17 @@ pub fn evaluate(
             path.display()
         ))),
     }
+}
+
+/// A collector for the periods of a run's plan.
+fn collector<'a>(card: &'a Scorecard, plan: &Plan, grouped: bool) -> Collector<'a> {
+    Collector::new(
+        card,
+        &plan.periods,
+        plan.needed(),
+        plan.current.clone(),
+        grouped,
+    )
 }
 
 fn plan(periods: Vec<String>, sel: &Selection, path: &Path) -> Result<Plan, Failure> {
@@ -210,11 +215,9 @@ fn evaluate_csv(
         && let Ok(plan) = Plan::new(guess.periods, &opts.selection)
     {
         let progress = Progress::new(opts.progress);
-        progress.bytes(
-            header
-                .start
-                .abs_diff(guess.parts.last().map_or(0, |p| p.end)),
-        );
+        // A guess has parts, the last ending at the end of the file.
+        let end = guess.parts.last().map_or(header.start, |p| p.end);
+        progress.bytes(end - header.start);
         let done = read_grouped(
             card,
             path,
@@ -252,19 +255,10 @@ fn evaluate_csv(
     let plan = plan(scan.periods.clone(), &opts.selection, path)?;
     let progress = Progress::new(opts.progress);
     progress.bytes(whole.end - whole.start);
-    let collector = |grouped: bool| {
-        Collector::new(
-            card,
-            &plan.periods,
-            plan.needed(),
-            plan.current.clone(),
-            grouped,
-        )
-    };
 
     if !scan.grouped {
         // Units interleave: keep the needed values of every unit to the end.
-        let mut c = collector(false);
+        let mut c = collector(card, &plan, false);
         csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|b| {
             progress.add(b)
         })
@@ -284,7 +278,7 @@ fn evaluate_csv(
         // at once, in file order.
         let mut sink = Sink::new(opts.format, opts.color, out, true);
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<UnitBlock>>(4);
-        let mut c = collector(true);
+        let mut c = collector(card, &plan, true);
         let read = std::thread::scope(|s| {
             let reader = s.spawn(|| {
                 let tx = tx;
@@ -366,13 +360,7 @@ fn read_grouped(
     let read: Vec<io::Result<PartResult>> = parts
         .par_iter()
         .map(|part| {
-            let mut c = Collector::new(
-                card,
-                &plan.periods,
-                plan.needed(),
-                plan.current.clone(),
-                true,
-            );
+            let mut c = collector(card, plan, true);
             if speculative {
                 c.speculate();
             }
