@@ -109,7 +109,7 @@ const INV5_64: [u64; 9] = {
 /// [`strip_zeros`] in 64 bits: tests by multiplication, not a chain of
 /// divisions by ten.
 #[inline]
-fn strip_zeros64(mut m: u64, mut scale: u32) -> (u64, u32) {
+fn strip_zeros64(m: u64, scale: u32) -> (u64, u32) {
     if m == 0 {
         return (0, 0);
     }
@@ -120,7 +120,15 @@ fn strip_zeros64(mut m: u64, mut scale: u32) -> (u64, u32) {
         let x = (m >> k).wrapping_mul(INV5_64[k]);
         (x <= u64::MAX / (POW10[k] >> k) as u64).then_some(x)
     };
-    // At most 19 zeros.
+    strip_by(m, scale, exact)
+}
+
+/// Takes trailing zeros off `m / 10^scale` (down to scale 0), where
+/// `exact(m, k)` is `m / 10^k` when 10^k divides `m`: steps of eight while
+/// they go, then one step each of four, two and one for the at most seven
+/// left.
+#[inline]
+fn strip_by<T: Copy>(mut m: T, mut scale: u32, exact: impl Fn(T, usize) -> Option<T>) -> (T, u32) {
     while scale >= 8
         && let Some(x) = exact(m, 8)
     {
@@ -147,24 +155,11 @@ fn div_pow10_exact(q: u128, k: usize) -> Option<u128> {
 }
 
 /// `m / 10^scale` without trailing zeros: what `normalize` leaves.
-fn strip_zeros(mut m: u128, mut scale: u32) -> (u128, u32) {
+fn strip_zeros(m: u128, scale: u32) -> (u128, u32) {
     if m == 0 {
         return (0, 0);
     }
-    // At most 28 zeros: a few steps of 8, then 4, 2 and 1 take the rest.
-    while scale >= 8
-        && let Some(x) = div_pow10_exact(m, 8)
-    {
-        (m, scale) = (x, scale - 8);
-    }
-    for k in [4, 2, 1] {
-        if scale >= k
-            && let Some(x) = div_pow10_exact(m, k as usize)
-        {
-            (m, scale) = (x, scale - k);
-        }
-    }
-    (m, scale)
+    strip_by(m, scale, div_pow10_exact)
 }
 
 /// `rust_decimal`'s `unscale` after a division with a remainder: steps of
