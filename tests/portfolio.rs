@@ -27,8 +27,8 @@ fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).expect("UTF-8 output")
 }
 
-/// Runs `bsc evaluate CARD --data DATA ARGS...`, expecting success.
-fn evaluate(card: &Path, data: &Path, args: &[&str]) -> String {
+/// Runs `bsc evaluate CARD --data DATA ARGS...`.
+fn run_evaluate(card: &Path, data: &Path, args: &[&str]) -> Output {
     let mut all = vec![
         "evaluate",
         card.to_str().unwrap(),
@@ -36,10 +36,16 @@ fn evaluate(card: &Path, data: &Path, args: &[&str]) -> String {
         data.to_str().unwrap(),
     ];
     all.extend_from_slice(args);
-    let out = bsc(&all);
+    bsc(&all)
+}
+
+/// [`run_evaluate`], expecting success: its output.
+fn evaluate(card: &Path, data: &Path, args: &[&str]) -> String {
+    let out = run_evaluate(card, data, args);
     assert!(
         out.status.success(),
-        "{all:?} failed:\n{}",
+        "{args:?} on {} failed:\n{}",
+        data.display(),
         text(&out.stderr)
     );
     text(&out.stdout)
@@ -300,14 +306,7 @@ fn units_without_rows_in_the_period_are_noted() {
         "period,unit,id,value\n2026-Q1,Closed,revenue,10\n2026-Q2,Open,revenue,20\n",
     )
     .unwrap();
-    let out = bsc(&[
-        "evaluate",
-        card.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let out = run_evaluate(&card, &data, &["--format", "csv"]);
     assert!(out.status.success());
     assert_eq!(
         text(&out.stdout).lines().count(),
@@ -956,22 +955,8 @@ fn one_pass_over_large_files_agrees_with_a_first_pass() {
     long_csv(&split_i, 1500, &quarters, false, &|_, l| {
         l.replace("unit-01200", "unit-00300")
     });
-    let out = bsc(&[
-        "evaluate",
-        card.to_str().unwrap(),
-        "--data",
-        split.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
-    let out_i = bsc(&[
-        "evaluate",
-        card.to_str().unwrap(),
-        "--data",
-        split_i.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let out = run_evaluate(&card, &split, &["--format", "csv"]);
+    let out_i = run_evaluate(&card, &split_i, &["--format", "csv"]);
     // Its rows repeat ids per period: duplicates, reported, exit 1.
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -1003,14 +988,7 @@ fn one_pass_errors_name_rows_of_the_whole_file() {
             _ => l,
         },
     );
-    let out = bsc(&[
-        "evaluate",
-        card.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let out = run_evaluate(&card, &data, &["--format", "csv"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     let lines = std::fs::read_to_string(&data).unwrap();
