@@ -31,6 +31,10 @@ struct Args {
     /// Also time JSON Lines output (about 25 kB of JSON per unit).
     #[arg(long)]
     jsonl: bool,
+    /// Time only these (decode, csv, table, json, jsonl; the parse always),
+    /// e.g. under a profiler.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 fn time(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
@@ -87,33 +91,23 @@ fn main() {
         bsc::portfolio::csv::parse_only(&a.data).expect("parse");
     });
     report("parse", parse, None);
-    let decode = time(a.runs, || {
-        let mut rdr = bsc::portfolio::csv::reader_builder()
-            .from_path(&a.data)
-            .expect("open");
-        let mut rec = csv::ByteRecord::new();
-        let mut n = 0usize;
-        while rdr.read_byte_record(&mut rec).expect("record") {
-            for f in [0, 1, 2] {
-                n += std::str::from_utf8(&rec[f]).map_or(0, |s| s.trim().len());
-            }
-            if let Ok(v) = std::str::from_utf8(&rec[3]) {
-                n += bsc::portfolio::data::decimal_text(v).map_or(0, |d| d.scale() as usize);
-            }
-        }
-        std::hint::black_box(n);
-    });
-    report("parse+decode", decode, Some(parse.0));
+    let wanted = |name: &str| a.only.is_empty() || a.only.iter().any(|o| o == name);
+    if wanted("decode") {
+        report("parse+decode", decode(&a.data, a.runs), Some(parse.0));
+    }
 
     let mut formats = vec![
         ("csv", bsc::portfolio::Format::Csv),
         ("table", bsc::portfolio::Format::Table),
         ("json (buffered)", bsc::portfolio::Format::Json),
     ];
-    if a.jsonl {
+    if a.jsonl || a.only.iter().any(|o| o == "jsonl") {
         formats.push(("jsonl", bsc::portfolio::Format::Jsonl));
     }
     for (name, format) in formats {
+        if !wanted(name.split(' ').next().unwrap_or(name)) {
+            continue;
+        }
         let opts = bsc::portfolio::Options {
             selection: bsc::portfolio::Selection::Latest,
             format,
@@ -127,4 +121,25 @@ fn main() {
         });
         report(&format!("evaluate {name}"), t, Some(parse.0));
     }
+}
+
+/// `parse+decode`: the parse, plus UTF-8 checks of the key fields and the
+/// exact decimal of every value.
+fn decode(data: &std::path::Path, runs: usize) -> (Duration, Duration) {
+    time(runs, || {
+        let mut rdr = bsc::portfolio::csv::reader_builder()
+            .from_path(data)
+            .expect("open");
+        let mut rec = csv::ByteRecord::new();
+        let mut n = 0usize;
+        while rdr.read_byte_record(&mut rec).expect("record") {
+            for f in [0, 1, 2] {
+                n += std::str::from_utf8(&rec[f]).map_or(0, |s| s.trim().len());
+            }
+            if let Ok(v) = std::str::from_utf8(&rec[3]) {
+                n += bsc::portfolio::data::decimal_text(v).map_or(0, |d| d.scale() as usize);
+            }
+        }
+        std::hint::black_box(n);
+    })
 }
