@@ -678,6 +678,8 @@ pub fn read(
     let width = layout.names.len();
     let pcol = layout.period.expect("CSV has a period column");
     let (mut n, mut reported) = (0u64, 0u64);
+    // Rows without notes can take `Collector::quick`.
+    let plain = layout.note.is_none();
     // Positions are relative to the part; messages use the file's.
     let here = |p: &csv::Position| (part.line + p.line() - 1, part.start + p.byte());
     let relocate = |d: DataError| relocate(d, part.line - 1, part.start);
@@ -697,40 +699,52 @@ pub fn read(
                 continue;
             }
         }
-        let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
-            let field = (0..rec.len())
-                .find(|&i| std::str::from_utf8(&rec[i]).is_err())
-                .expect("some field is not UTF-8");
-            let d = not_utf8(before.line(), before.byte(), field);
-            collector.errors.push(relocate(d));
-            continue;
-        };
-        // Every field is UTF-8 (so on character boundaries of `text`).
-        let field = |i: usize| rec.range(i).map(|r| &text[r]);
-        let (line, byte) = here(rec.position().expect("records have positions"));
-        let at = move |field: usize| At::Csv { line, byte, field };
-        let cell = |i: usize| field(i).map_or(Cell::Empty, Cell::Text);
-        let extra = (width..rec.len())
-            .filter(|&i| field(i).is_some_and(|f| !f.trim().is_empty()))
-            .count();
-        let row = Row {
-            period: cell(pcol),
-            unit: cell(layout.unit),
-            id: cell(layout.id),
-            value: cell(layout.value),
-            note: layout.note.map_or(Cell::Empty, cell),
-            at: &at,
-            period_col: pcol,
-            extra: (extra > 0).then_some(rec.len() - width),
-        };
-        if let Some(done) = collector.before_row(&row.unit) {
-            on_unit(done, collector.errors.is_empty());
+        // The usual row, kept at once (see `Collector::quick`).
+        let quick = plain
+            && rec.len() == width
+            && collector.quick(
+                &rec[pcol],
+                &rec[layout.unit],
+                &rec[layout.id],
+                &rec[layout.value],
+            );
+        if !quick {
+            let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
+                let field = (0..rec.len())
+                    .find(|&i| std::str::from_utf8(&rec[i]).is_err())
+                    .expect("some field is not UTF-8");
+                let d = not_utf8(before.line(), before.byte(), field);
+                collector.errors.push(relocate(d));
+                continue;
+            };
+            // Every field is UTF-8 (so on character boundaries of `text`).
+            let field = |i: usize| rec.range(i).map(|r| &text[r]);
+            let (line, byte) = here(rec.position().expect("records have positions"));
+            let at = move |field: usize| At::Csv { line, byte, field };
+            let cell = |i: usize| field(i).map_or(Cell::Empty, Cell::Text);
+            let extra = (width..rec.len())
+                .filter(|&i| field(i).is_some_and(|f| !f.trim().is_empty()))
+                .count();
+            let row = Row {
+                period: cell(pcol),
+                unit: cell(layout.unit),
+                id: cell(layout.id),
+                value: cell(layout.value),
+                note: layout.note.map_or(Cell::Empty, cell),
+                at: &at,
+                period_col: pcol,
+                extra: (extra > 0).then_some(rec.len() - width),
+            };
+            if let Some(done) = collector.before_row(&row.unit) {
+                on_unit(done, collector.errors.is_empty());
+            }
+            collector.row(&row, layout);
         }
-        collector.row(&row, layout);
         n += 1;
         if n % 16_384 == 0 {
-            progress(byte - part.start - reported);
-            reported = byte - part.start;
+            let byte = rec.position().expect("records have positions").byte();
+            progress(byte - reported);
+            reported = byte;
         }
     }
     progress(part.end - part.start - reported);

@@ -1,0 +1,220 @@
+//! The CSV reader's shortcut for the usual row (`Collector::quick`) against
+//! the full path (`Collector::row`): for any sequence of rows, good or bad,
+//! a collector that tries the shortcut first must hand out the same units,
+//! keep the same values and report the same problems as one that never
+//! does.
+
+use std::path::Path;
+
+use bsc::portfolio::data::{At, Cell, Collector, Layout, Row, UnitBlock};
+use proptest::prelude::*;
+
+fn card() -> bsc::model::Scorecard {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/portfolio/card.toml");
+    let mut diags = bsc::diag::Diagnostics::default();
+    bsc::read_scorecard(&path, &mut diags)
+        .expect("card readable")
+        .and_then(|c| c.scorecard)
+        .expect("card valid")
+}
+
+/// Period, unit, id and value cells: mostly what a good file holds, with
+/// what makes a row take the full path mixed in (spaces, unknown periods
+/// and ids, computed ids, empty and bad values).
+fn row() -> impl Strategy<Value = (&'static str, &'static str, &'static str, &'static str)> {
+    (
+        prop_oneof![
+            6 => Just("2026-Q1"),
+            3 => Just("2026-Q2"),
+            1 => Just(" 2026-Q1"),
+            1 => Just("2026-Q9"),
+            1 => Just(""),
+        ],
+        prop_oneof![
+            6 => Just("north"),
+            4 => Just("south"),
+            1 => Just("north "),
+            1 => Just(""),
+        ],
+        prop_oneof![
+            3 => Just("revenue"),
+            3 => Just("csat"),
+            3 => Just("won"),
+            2 => Just("leads"),
+            1 => Just(" csat"),
+            1 => Just("conversion"),
+            1 => Just("nope"),
+            1 => Just(""),
+        ],
+        prop_oneof![
+            6 => Just("1.5"),
+            3 => Just("42"),
+            1 => Just("-0"),
+            1 => Just("0.10"),
+            1 => Just(" 7"),
+            1 => Just(""),
+            1 => Just("1_000"),
+            1 => Just("abc"),
+            1 => Just("1e3"),
+            1 => Just("."),
+        ],
+    )
+}
+
+/// A unit handed out: name, values (key, exact decimal), whether it has
+/// rows in the evaluated span, and whether every row so far was good.
+type Unit = (String, Vec<(u32, String)>, bool, bool);
+
+/// Everything a collector gave and found, comparable.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    units: Vec<Unit>,
+    errors: Vec<(String, String)>,
+    total: usize,
+    spoiled: bool,
+}
+
+fn unit(b: UnitBlock, clean: bool) -> Unit {
+    let entries = b
+        .entries
+        .iter()
+        .map(|(k, v)| (*k, format!("{v:?}")))
+        .collect();
+    (b.name, entries, b.in_current, clean)
+}
+
+fn collect(
+    card: &bsc::model::Scorecard,
+    rows: &[(&'static str, &'static str, &'static str, &'static str)],
+    quick: bool,
+    speculate: bool,
+) -> Seen {
+    let names: Vec<String> = ["period", "unit", "id", "value"].map(String::from).into();
+    let layout = Layout::from_header(&names, true).expect("layout");
+    let periods = ["2026-Q1".to_string(), "2026-Q2".to_string()];
+    let mut c = Collector::new(card, &periods, 0..2, 1..2, true);
+    if speculate {
+        c.speculate();
+    }
+    let mut units = Vec::new();
+    for (i, &(p, u, id, v)) in rows.iter().enumerate() {
+        if quick && c.quick(p.as_bytes(), u.as_bytes(), id.as_bytes(), v.as_bytes()) {
+            continue;
+        }
+        let line = i as u64 + 2;
+        let at = move |field: usize| At::Csv {
+            line,
+            byte: 0,
+            field,
+        };
+        let cell = |s: &'static str| {
+            if s.is_empty() {
+                Cell::Empty
+            } else {
+                Cell::Text(s)
+            }
+        };
+        let row = Row {
+            period: cell(p),
+            unit: cell(u),
+            id: cell(id),
+            value: cell(v),
+            note: Cell::Empty,
+            at: &at,
+            period_col: 0,
+            extra: None,
+        };
+        if let Some(done) = c.before_row(&row.unit) {
+            let clean = c.errors.is_empty();
+            units.push(unit(done, clean));
+        }
+        c.row(&row, &layout);
+    }
+    let spoiled = c.spoiled();
+    let (rest, errors) = c.finish();
+    units.extend(rest.into_iter().map(|b| unit(b, true)));
+    Seen {
+        units,
+        errors: errors
+            .items
+            .iter()
+            .map(|e| (e.code.to_string(), e.message.clone()))
+            .collect(),
+        total: errors.total,
+        spoiled,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn the_shortcut_keeps_and_reports_what_the_full_path_does(
+        rows in proptest::collection::vec(row(), 0..60),
+        speculate in any::<bool>(),
+    ) {
+        let card = card();
+        let full = collect(&card, &rows, false, speculate);
+        let quick = collect(&card, &rows, true, speculate);
+        prop_assert_eq!(quick, full);
+    }
+}
+
+#[test]
+fn the_shortcut_takes_the_usual_rows() {
+    // Without this, a shortcut that never answers would pass the property.
+    let card = card();
+    let names: Vec<String> = ["period", "unit", "id", "value"].map(String::from).into();
+    let layout = Layout::from_header(&names, true).expect("layout");
+    let periods = ["2026-Q1".to_string()];
+    let mut c = Collector::new(&card, &periods, 0..1, 0..1, true);
+    let at = |field: usize| At::Csv {
+        line: 2,
+        byte: 0,
+        field,
+    };
+    let mut taken = 0;
+    for unit in ["north", "south"] {
+        for (id, value) in [("revenue", "1.5"), ("csat", "4.2"), ("won", "7")] {
+            if c.quick(b"2026-Q1", unit.as_bytes(), id.as_bytes(), value.as_bytes()) {
+                taken += 1;
+                continue;
+            }
+            let row = Row {
+                period: Cell::Text("2026-Q1"),
+                unit: Cell::Text(unit),
+                id: Cell::Text(id),
+                value: Cell::Text(value),
+                note: Cell::Empty,
+                at: &at,
+                period_col: 0,
+                extra: None,
+            };
+            c.before_row(&row.unit);
+            c.row(&row, &layout);
+        }
+    }
+    // The first unit's rows teach the order of ids; the second unit's rows
+    // after its first (a new unit takes the full path) follow it.
+    assert_eq!(taken, 2);
+}
+
+#[test]
+fn a_row_after_a_rejected_one_still_marks_its_unit_current() {
+    // The rejected row (an unknown id) sets the period and stops before
+    // its unit is marked as having rows in the evaluated span (2026-Q2);
+    // the next row takes the shortcut, which must mark it.
+    let rows = [
+        ("2026-Q1", "north", "revenue", "1"),
+        ("2026-Q1", "north", "csat", "2"),
+        ("2026-Q1", "south", "revenue", "3"),
+        ("2026-Q2", "south", "nope", "4"),
+        ("2026-Q2", "south", "csat", "5"),
+    ];
+    let card = card();
+    let full = collect(&card, &rows, false, false);
+    let quick = collect(&card, &rows, true, false);
+    assert_eq!(quick, full);
+    let south = &full.units[1];
+    assert_eq!((south.0.as_str(), south.2), ("south", true));
+}
