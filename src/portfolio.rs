@@ -191,6 +191,11 @@ fn plan(periods: Vec<String>, sel: &Selection, path: &Path) -> Result<Plan, Fail
     Plan::new(periods, sel).map_err(|m| Failure::Usage(format!("{}: {m}", path.display())))
 }
 
+/// Parts per core a file is read in. Parts that are left, not those still
+/// running, balance the cores at the end: a core that finishes early takes
+/// another, and the last to end runs over by about a part's time.
+const PARTS: usize = 16;
+
 fn evaluate_csv(
     card: &Scorecard,
     path: &Path,
@@ -203,15 +208,13 @@ fn evaluate_csv(
         Err(errs) => return Err(invalid(path, errs.into_iter().collect(), Source::Csv(None))),
     };
     let layout = &header.layout;
-    // A few parts per core, so that a part that runs slow does not leave a
-    // core idle at the end.
     let threads = rayon::current_num_threads();
     // The usual file, grouped by unit, read once: on a guess at the periods
     // that reading checks (a first pass costs a tenth of the run). A wrong
     // guess costs the reading done so far, and the first pass follows.
     // (JSON Lines streams on one reader thread: it takes the first pass.)
     if opts.format != Format::Jsonl
-        && let Some(guess) = csv::guess(path, &header, 4 * threads).map_err(io_fail)?
+        && let Some(guess) = csv::guess(path, &header, PARTS * threads).map_err(io_fail)?
         && let Ok(plan) = Plan::new(guess.periods, &opts.selection)
     {
         let progress = Progress::new(opts.progress);
@@ -237,7 +240,7 @@ fn evaluate_csv(
         }
         progress.clear();
     }
-    let scan = csv::scan(path, &header, 4 * threads).map_err(io_fail)?;
+    let scan = csv::scan(path, &header, PARTS * threads).map_err(io_fail)?;
     let whole = csv::Part {
         start: header.start,
         end: scan.parts.last().map_or(header.start, |p| p.end),
