@@ -368,6 +368,7 @@ fn read_grouped(
                 c.speculate();
             }
             let (mut outs, mut blocks) = (Vec::new(), Vec::new());
+            let mut scratch = Scratch::default();
             let mut on_unit = |b: UnitBlock, clean: bool| {
                 if !clean {
                     return;
@@ -375,7 +376,7 @@ fn read_grouped(
                 if keep_blocks {
                     blocks.push(b);
                 } else {
-                    outs.push(scorer.unit(&b));
+                    outs.push(scorer.unit(&b, &mut scratch));
                 }
             };
             let lines = csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| {
@@ -542,7 +543,10 @@ impl<'a> Scorer<'a> {
     }
 
     fn score(&self, blocks: &[UnitBlock]) -> Vec<UnitOut> {
-        blocks.par_iter().map(|b| self.unit(b)).collect()
+        blocks
+            .par_iter()
+            .map_init(Scratch::default, |scratch, b| self.unit(b, scratch))
+            .collect()
     }
 
     /// `missing = "error"`: the unit's missing indicators, if any.
@@ -560,36 +564,36 @@ impl<'a> Scorer<'a> {
         .map(|m| (b.name.clone(), m))
     }
 
-    fn unit(&self, b: &UnitBlock) -> UnitOut {
+    /// One unit's result; `scratch` holds the calling thread's buffers.
+    fn unit(&self, b: &UnitBlock, scratch: &mut Scratch) -> UnitOut {
         if !b.in_current {
             return UnitOut::Skipped(b.name.clone());
         }
-        let (cur, prev) = match &self.previous {
-            // One period and no trend (the usual ranking): the grid is it.
-            None if self.current.len() == 1 && self.roller.periods() == 1 => {
-                let values = self.roller.grid(b);
-                let reasons = Vec::new();
-                (score::Slots { values, reasons }, None)
-            }
-            _ => {
-                let grid = self.roller.grid(b);
-                let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
-                (self.roller.slots(&grid, self.current.clone()), prev)
-            }
-        };
+        let ranking = matches!(self.format, Format::Table | Format::Csv);
+        if ranking
+            && self.previous.is_none()
+            && self.current.len() == 1
+            && self.roller.periods() == 1
+        {
+            // One period and no trend (the usual ranking): the grid is the
+            // slots, and no buffer is allocated per unit.
+            self.roller.grid_into(b, &mut scratch.slots.values);
+            score::score_slots_into(
+                self.card,
+                &self.weights,
+                &scratch.slots,
+                &mut scratch.scores,
+            );
+            return self.summary(b, &scratch.scores, None);
+        }
+        let grid = self.roller.grid(b);
+        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+        let cur = self.roller.slots(&grid, self.current.clone());
         match self.format {
             Format::Table | Format::Csv => {
                 let s = score::score_slots_with(self.card, &self.weights, &cur);
-                if let Err(m) = score::check_missing(self.card, &s) {
-                    return UnitOut::Missing(b.name.clone(), m);
-                }
                 let p = prev.map(|p| score::score_slots_with(self.card, &self.weights, &p));
-                let style = if self.format == Format::Csv {
-                    output::Style::Exact
-                } else {
-                    output::Style::Rounded
-                };
-                UnitOut::Summary(Summary::new(self.card, &b.name, &s, p.as_ref(), style))
+                self.summary(b, &s, p.as_ref())
             }
             Format::Json | Format::Jsonl => match score::evaluate_slots_with(
                 self.card,
@@ -615,6 +619,31 @@ impl<'a> Scorer<'a> {
             },
         }
     }
+
+    /// A ranking's line for a unit scored `s` (and `previous`).
+    fn summary(
+        &self,
+        b: &UnitBlock,
+        s: &score::Scores,
+        previous: Option<&score::Scores>,
+    ) -> UnitOut {
+        if let Err(m) = score::check_missing(self.card, s) {
+            return UnitOut::Missing(b.name.clone(), m);
+        }
+        let style = if self.format == Format::Csv {
+            output::Style::Exact
+        } else {
+            output::Style::Rounded
+        };
+        UnitOut::Summary(Summary::new(self.card, &b.name, s, previous, style))
+    }
+}
+
+/// Buffers a thread reuses from one unit to the next.
+#[derive(Default)]
+struct Scratch {
+    slots: score::Slots,
+    scores: score::Scores,
 }
 
 /// Collects results in order: writes JSON as it comes, keeps summaries

@@ -435,7 +435,7 @@ pub fn slot_of(card: &Scorecard, id: &str) -> Option<usize> {
 
 /// Every number of one evaluation, before it is dressed as an
 /// [`Evaluation`]: actual values, scores, and the aggregated tree.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Scores {
     /// Actual value of each indicator (measured or computed).
     pub actual: Vec<Option<Decimal>>,
@@ -485,18 +485,24 @@ fn formula_sources(card: &Scorecard) -> Vec<Vec<Source>> {
 
 /// Actual values of every indicator: measured values, then computed
 /// indicators in dependency order; with the reason of each missing one.
+/// Into `value` and `reason`, whose old contents go (buffers reused).
 fn actuals(
     card: &Scorecard,
     prepared: &Prepared,
     slots: &Slots,
-) -> (Vec<Option<Decimal>>, Vec<Option<String>>) {
+    value: &mut Vec<Option<Decimal>>,
+    reason: &mut Vec<Option<String>>,
+) {
     let n = card.indicators.len();
-    let mut value: Vec<Option<Decimal>> = slots.values[..n].to_vec();
-    let mut reason: Vec<Option<String>> = value
-        .iter()
-        .enumerate()
-        .map(|(i, v)| v.is_none().then(|| slots.reason(i)))
-        .collect();
+    value.clear();
+    value.extend_from_slice(&slots.values[..n]);
+    reason.clear();
+    reason.extend(
+        value
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v.is_none().then(|| slots.reason(i))),
+    );
     let mut args: Vec<Option<Decimal>> = Vec::new();
     for (&i, sources) in card.formula_order.iter().zip(&prepared.formulas) {
         let f = card.indicators[i]
@@ -520,7 +526,6 @@ fn actuals(
             }
         }
     }
-    (value, reason)
 }
 
 /// One number (or none) per indicator.
@@ -532,22 +537,31 @@ fn indicator_scores(
     prepared: &Prepared,
     slots: &Slots,
 ) -> (Column, Vec<Option<String>>, Column) {
-    let (value, mut reason) = actuals(card, prepared, slots);
-    let scores = card
-        .indicators
-        .iter()
-        .zip(&prepared.rules)
-        .enumerate()
-        .map(|(i, (ind, fast))| {
-            let v = value[i]?;
-            let s = score_packed(fast, ind, v).get();
-            if s.is_none() {
-                reason[i] = Some(EvalError::Overflow.to_string());
-            }
-            s
-        })
-        .collect();
-    (value, reason, scores)
+    let mut s = Scores::default();
+    indicator_scores_into(card, prepared, slots, &mut s);
+    (s.actual, s.reason, s.score)
+}
+
+/// [`indicator_scores`] into `out`'s `actual`, `reason` and `score`.
+fn indicator_scores_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, out: &mut Scores) {
+    actuals(card, prepared, slots, &mut out.actual, &mut out.reason);
+    let (value, reason) = (&out.actual, &mut out.reason);
+    out.score.clear();
+    out.score
+        .extend(
+            card.indicators
+                .iter()
+                .zip(&prepared.rules)
+                .enumerate()
+                .map(|(i, (ind, fast))| {
+                    let v = value[i]?;
+                    let s = score_packed(fast, ind, v).get();
+                    if s.is_none() {
+                        reason[i] = Some(EvalError::Overflow.to_string());
+                    }
+                    s
+                }),
+        );
 }
 
 fn gcd(mut a: u128, mut b: u128) -> u128 {
@@ -760,53 +774,60 @@ pub fn score_slots(card: &Scorecard, slots: &Slots) -> Scores {
 
 /// [`score_slots`] with the card's [`Prepared`] computed once.
 pub fn score_slots_with(card: &Scorecard, prepared: &Prepared, slots: &Slots) -> Scores {
+    let mut s = Scores::default();
+    score_slots_into(card, prepared, slots, &mut s);
+    s
+}
+
+/// [`score_slots_with`] into `out`, whose vectors are reused: scoring many
+/// units one after another allocates once, not per unit.
+pub fn score_slots_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, out: &mut Scores) {
     debug_assert_eq!(slots.values.len(), slot_count(card));
-    let (actual, reason, score) = indicator_scores(card, prepared, slots);
+    indicator_scores_into(card, prepared, slots, out);
     let policy = card.missing;
-    let objectives: Vec<Option<Decimal>> = card
-        .objectives
-        .iter()
-        .zip(&prepared.objectives)
-        .map(|(o, g)| group_mean(g, o.indicators.iter().map(|&i| score[i]), policy))
-        .collect();
-    let perspectives: Vec<Option<Decimal>> = card
-        .perspectives
-        .iter()
-        .zip(&prepared.perspectives)
-        .map(|(p, g)| {
-            group_mean(
-                g,
-                p.children.iter().map(|c| match c {
-                    Node::Objective(o) => objectives[*o],
-                    Node::Indicator(i) => score[*i],
-                }),
-                policy,
-            )
-        })
-        .collect();
-    let composite = group_mean(&prepared.composite, perspectives.iter().copied(), policy);
+    let score = &out.score;
+    out.objectives.clear();
+    out.objectives.extend(
+        card.objectives
+            .iter()
+            .zip(&prepared.objectives)
+            .map(|(o, g)| group_mean(g, o.indicators.iter().map(|&i| score[i]), policy)),
+    );
+    let objectives = &out.objectives;
+    out.perspectives.clear();
+    out.perspectives.extend(
+        card.perspectives
+            .iter()
+            .zip(&prepared.perspectives)
+            .map(|(p, g)| {
+                group_mean(
+                    g,
+                    p.children.iter().map(|c| match c {
+                        Node::Objective(o) => objectives[*o],
+                        Node::Indicator(i) => score[*i],
+                    }),
+                    policy,
+                )
+            }),
+    );
+    out.composite = group_mean(
+        &prepared.composite,
+        out.perspectives.iter().copied(),
+        policy,
+    );
     // Effective weights sum to 1 up to the last of 28 digits (1/3 + 1/3 + 1/3);
     // full coverage is reported as exactly 1 (and then not summed at all).
-    let coverage = if score.iter().all(Option::is_some) {
+    out.coverage = if score.iter().all(Option::is_some) {
         Decimal::ONE
     } else {
         card.indicators
             .iter()
-            .zip(&score)
+            .zip(score)
             .filter(|(_, s)| s.is_some())
             .map(|(i, _)| i.effective_weight)
             .fold(Decimal::ZERO, |a, b| a + b)
             .normalize()
     };
-    Scores {
-        actual,
-        reason,
-        score,
-        objectives,
-        perspectives,
-        composite,
-        coverage,
-    }
 }
 
 /// Under `missing = "error"`: every indicator without a score, with why.

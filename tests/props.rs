@@ -667,4 +667,26 @@ proptest! {
         }
         prop_assert_eq!(zero.composite.coverage, renorm.composite.coverage);
     }
+
+    /// A portfolio scores unit after unit into the same buffers
+    /// (`score_slots_into`): what one unit leaves there, values or gaps,
+    /// must not show in the next unit's scores.
+    #[test]
+    fn reused_buffers_score_like_fresh_ones((g, v) in card_and_values()) {
+        let card = g.load("renormalize");
+        let prepared = score::Prepared::of(&card);
+        // Another unit: the gaps filled, what was there dropped.
+        let other = GValues {
+            indicators: v.indicators.iter().map(|x| if x.is_some() { None } else { Some(Decimal::ONE) }).collect(),
+            inputs: v.inputs.iter().rev().copied().collect(),
+        };
+        let slots = |v: &GValues| score::Slots::from_measurements(&card, &v.measurements(&g));
+        let mut reused = score::Scores::default();
+        for (first, second) in [(&other, &v), (&v, &other)] {
+            score::score_slots_into(&card, &prepared, &slots(first), &mut reused);
+            score::score_slots_into(&card, &prepared, &slots(second), &mut reused);
+            let fresh = score::score_slots_with(&card, &prepared, &slots(second));
+            prop_assert_eq!(format!("{reused:?}"), format!("{fresh:?}"));
+        }
+    }
 }

@@ -51,11 +51,18 @@ impl Roller {
 
     /// The unit's values as a grid: `grid[position * slots + slot]`.
     pub fn grid(&self, block: &UnitBlock) -> Vec<Option<Decimal>> {
-        let mut grid = vec![None; self.labels.len() * self.slots];
+        let mut grid = Vec::new();
+        self.grid_into(block, &mut grid);
+        grid
+    }
+
+    /// [`Roller::grid`] into `grid`, reusing its buffer.
+    pub fn grid_into(&self, block: &UnitBlock, grid: &mut Vec<Option<Decimal>>) {
+        grid.clear();
+        grid.resize(self.labels.len() * self.slots, None);
         for (key, v) in &block.entries {
             grid[*key as usize] = Some(*v);
         }
-        grid
     }
 
     /// The unit's notes by id: in a roll-up, each id's latest note.
