@@ -405,10 +405,12 @@ fn read_grouped(
         })
         .collect();
     let mut errors = Errors::default();
-    let (mut outs, mut blocks) = (Vec::new(), Vec::new());
-    let mut units = data::UnitHashes::default();
+    // Each part's results stay in their own vector, handed to the sink in
+    // order: not copied into one.
+    let (mut outs, mut blocks) = (Vec::with_capacity(read.len()), Vec::new());
     let total: usize = read.iter().flatten().map(|p| p.outs.len()).sum();
-    outs.reserve(total);
+    let mut units = data::UnitHashes::default();
+    units.reserve(read.iter().flatten().map(|p| p.units.len()).sum());
     // Speculative parts count lines from 1: where each begins in the file.
     let mut line = header.line - 1;
     for p in read {
@@ -433,7 +435,7 @@ fn read_grouped(
                 }
             }));
         line += p.lines;
-        outs.extend(p.outs);
+        outs.push(p.outs);
         blocks.extend(p.blocks);
     }
     if !errors.is_empty() {
@@ -445,7 +447,10 @@ fn read_grouped(
     }
     progress.clear();
     let mut sink = Sink::new(opts.format, opts.color, out, false);
-    sink.take(outs);
+    sink.summaries.reserve(total);
+    for o in outs {
+        sink.take(o);
+    }
     sink.finish(card, plan, true).map(Some)
 }
 

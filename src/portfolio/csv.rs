@@ -494,7 +494,9 @@ fn unit_start_after(path: &Path, from: u64, end: u64, ucol: usize) -> io::Result
     file.seek(SeekFrom::Start(from))?;
     let mut file = file.take(end - from);
     let mut buf = Vec::new();
-    let mut window = 1 << 16;
+    // A unit's rows usually take a few kB: start small (a run probes many
+    // cuts), and double while no new unit begins.
+    let mut window = 1 << 13;
     let mut unit: Option<Vec<u8>> = None;
     // Offset (in `buf`) of the line being looked at; the first, partial,
     // line is skipped (`from` may fall inside it).
