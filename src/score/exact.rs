@@ -165,21 +165,14 @@ fn strip_zeros(m: u128, scale: u32) -> (u128, u32) {
 /// `rust_decimal`'s `unscale` after a division with a remainder: steps of
 /// eight zeros only while the low 32 bits are zero, then one step each of
 /// four, two and one; so it may leave trailing zeros (0.50 for 1 / 2).
-fn unscale(mut m: u128, mut scale: u32) -> (u128, u32) {
-    while m as u32 == 0
-        && scale >= 8
-        && let Some(x) = div_pow10_exact(m, 8)
-    {
-        (m, scale) = (x, scale - 8);
-    }
-    for k in [4, 2, 1] {
-        if scale >= k
-            && let Some(x) = div_pow10_exact(m, k as usize)
-        {
-            (m, scale) = (x, scale - k);
+fn unscale(m: u128, scale: u32) -> (u128, u32) {
+    strip_by(m, scale, |m, k| {
+        if k == 8 && m as u32 != 0 {
+            None
+        } else {
+            div_pow10_exact(m, k)
         }
-    }
-    (m, scale)
+    })
 }
 
 /// A divisor mantissa below 2^32 with its reciprocal `floor((2^64 - 1) /
