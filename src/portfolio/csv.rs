@@ -965,19 +965,26 @@ mod tests {
         let h = header(f.path()).unwrap().unwrap();
         let s = scan(f.path(), &h, 3).unwrap();
         assert_eq!(s.parts.len(), 3);
-        assert_eq!(s.parts[0].start, h.start);
-        assert_eq!(s.parts.last().unwrap().end, text.len() as u64);
-        for w in s.parts.windows(2) {
+        tile(&text, &h, &s.parts, |row| {
+            row.starts_with("p,unit") && row.ends_with("x0,1")
+        });
+        for p in &s.parts[1..] {
+            assert_eq!(
+                p.line as usize,
+                1 + text[..p.start as usize].matches('\n').count()
+            );
+        }
+    }
+
+    /// `parts` cover the data of `text` end to end, one after another, and
+    /// each but the first begins at a line for which `first_row` holds.
+    fn tile(text: &str, h: &Header, parts: &[Part], first_row: impl Fn(&str) -> bool) {
+        assert_eq!(parts[0].start, h.start);
+        assert_eq!(parts.last().unwrap().end, text.len() as u64);
+        for w in parts.windows(2) {
             assert_eq!(w[0].end, w[1].start);
             let at = &text[w[1].start as usize..];
-            assert!(
-                at.starts_with("p,unit") && at[..at.find('\n').unwrap()].ends_with("x0,1"),
-                "{at}"
-            );
-            assert_eq!(
-                w[1].line as usize,
-                1 + text[..w[1].start as usize].matches('\n').count()
-            );
+            assert!(first_row(&at[..at.find('\n').unwrap()]), "{at}");
         }
     }
 
@@ -1004,16 +1011,9 @@ mod tests {
         periods.sort();
         assert_eq!(periods, ["2026-Q1", "2026-Q2", "2026-Q3"]);
         assert_eq!(g.parts.len(), 6);
-        assert_eq!(g.parts[0].start, h.start);
-        assert_eq!(g.parts.last().unwrap().end, text.len() as u64);
-        for w in g.parts.windows(2) {
-            assert_eq!(w[0].end, w[1].start);
-            let at = &text[w[1].start as usize..];
-            assert!(
-                at.starts_with("2026-Q") && at[..at.find('\n').unwrap()].contains(",x0,"),
-                "{at}"
-            );
-        }
+        tile(&text, &h, &g.parts, |row| {
+            row.starts_with("2026-Q") && row.contains(",x0,")
+        });
         assert!(
             g.parts.iter().all(|p| p.line == 1),
             "lines count from 1 in each part"
