@@ -231,7 +231,7 @@ pub enum Cell<'a> {
 
 /// Byte equality for the short strings of hot loops (labels, ids), without
 /// a `memcmp` call per comparison.
-#[inline]
+#[inline(always)]
 pub fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
@@ -330,31 +330,42 @@ pub fn decimal_text(s: &str) -> Result<Decimal, &'static str> {
 /// without the general parser: the same `Decimal` as
 /// [`Decimal::from_str_exact`] (mantissa, scale and sign, even of `-0`).
 /// `None` for anything else, which takes the general path.
-#[inline]
+#[inline(always)]
 fn plain_decimal(t: &[u8]) -> Option<Decimal> {
-    let (negative, digits) = match t.split_first() {
-        Some((b'-', rest)) => (true, rest),
+    let (negative, digits) = match t {
+        [b'-', rest @ ..] => (true, rest),
         _ => (false, t),
     };
-    let mut mantissa = 0u64;
-    let mut count = 0u32;
-    let mut point = None;
-    for (i, &c) in digits.iter().enumerate() {
-        match c {
-            // 19 digits always fit in a u64.
-            b'0'..=b'9' if count < 19 => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                count += 1;
-            }
-            b'.' if point.is_none() && i > 0 => point = Some(i),
-            _ => return None,
-        }
-    }
-    // A point needs digits after it.
-    if count == 0 || point.is_some_and(|p| p + 1 == digits.len()) {
+    // At most 19 digits (and a point): the mantissa stays below 10^19 <
+    // 2^64, so the wrapping steps below are exact.
+    let n = digits.len();
+    if n == 0 || n > 20 {
         return None;
     }
-    let scale = point.map_or(0, |p| (digits.len() - p - 1) as u32);
+    let mut mantissa = 0u64;
+    let mut point = usize::MAX;
+    for (i, &c) in digits.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+        } else if c == b'.' && point == usize::MAX {
+            point = i;
+        } else {
+            return None;
+        }
+    }
+    let scale = if point == usize::MAX {
+        if n > 19 {
+            return None;
+        }
+        0
+    } else {
+        // A point needs digits on both sides.
+        if point == 0 || point + 1 == n {
+            return None;
+        }
+        (n - point - 1) as u32
+    };
     Some(Decimal::from_parts(
         mantissa as u32,
         (mantissa >> 32) as u32,
@@ -1076,9 +1087,19 @@ mod tests {
             cases.push(s);
         }
         for c in cases {
-            if let Some(d) = plain_decimal(c.as_bytes()) {
-                let e = Decimal::from_str_exact(&c).unwrap_or_else(|e| panic!("{c}: {e}"));
-                assert_eq!(d.serialize(), e.serialize(), "{c}");
+            // What the shortcut must take: `-?digits(.digits)?`, 1 to 19 digits.
+            let body = c.strip_prefix('-').unwrap_or(&c);
+            let (int, frac) = body.split_once('.').unwrap_or((body, "1"));
+            let usual = [int, frac]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                && body.bytes().filter(u8::is_ascii_digit).count() <= 19;
+            match plain_decimal(c.as_bytes()) {
+                Some(d) => {
+                    let e = Decimal::from_str_exact(&c).unwrap_or_else(|e| panic!("{c}: {e}"));
+                    assert_eq!(d.serialize(), e.serialize(), "{c}");
+                }
+                None => assert!(!usual, "{c} should take the shortcut"),
             }
         }
     }
