@@ -395,7 +395,8 @@ fn read_grouped(
                 }
             }
             Ok(PartResult {
-                outs,
+                // Taken apart here, on the part's thread.
+                outs: outs.into(),
                 blocks,
                 errors,
                 lines,
@@ -408,7 +409,6 @@ fn read_grouped(
     // Each part's results stay in their own vector, handed to the sink in
     // order: not copied into one.
     let (mut outs, mut blocks) = (Vec::with_capacity(read.len()), Vec::new());
-    let total: usize = read.iter().flatten().map(|p| p.outs.len()).sum();
     let mut units = data::UnitHashes::default();
     units.reserve(read.iter().flatten().map(|p| p.units.len()).sum());
     // Speculative parts count lines from 1: where each begins in the file.
@@ -447,7 +447,6 @@ fn read_grouped(
     }
     progress.clear();
     let mut sink = Sink::new(opts.format, opts.color, out, false);
-    sink.summaries.reserve(total);
     for o in outs {
         sink.take(o);
     }
@@ -458,7 +457,7 @@ fn read_grouped(
 /// their values (JSON), and the part's problems; how many lines it has;
 /// speculating, the hashes of its units and whether the guess failed.
 struct PartResult {
-    outs: Vec<UnitOut>,
+    outs: Outs,
     blocks: Vec<UnitBlock>,
     errors: Errors,
     lines: u64,
@@ -516,6 +515,31 @@ enum UnitOut {
     Summary(Summary),
     Json(Vec<u8>),
     Kept(Box<UnitEvaluation>),
+}
+
+/// Units' results with the ranking's summaries apart from the rest.
+struct Outs {
+    rest: Vec<UnitOut>,
+    summaries: Vec<Summary>,
+}
+
+impl From<Vec<UnitOut>> for Outs {
+    fn from(outs: Vec<UnitOut>) -> Outs {
+        let mut summaries = Vec::with_capacity(outs.len());
+        let rest = outs
+            .into_iter()
+            .filter_map(|o| match o {
+                UnitOut::Summary(s) => {
+                    summaries.push(s);
+                    None
+                }
+                o => Some(o),
+            })
+            .collect();
+        // In ranking order already: the serial end merges (`output::rank`).
+        summaries.sort_by(output::rank_order);
+        Outs { rest, summaries }
+    }
 }
 
 /// Everything needed to score a unit; shared by the worker threads.
@@ -657,7 +681,9 @@ struct Sink<'o> {
     format: Format,
     color: bool,
     out: &'o mut dyn Write,
-    summaries: Vec<Summary>,
+    /// The ranking's summaries, as each part (or batch) gave them: ranked
+    /// by reference, not copied into one vector.
+    summaries: Vec<Vec<Summary>>,
     written: usize,
     missing: Vec<(String, MissingData)>,
     missing_total: usize,
@@ -698,11 +724,12 @@ impl<'o> Sink<'o> {
         }
     }
 
-    fn take(&mut self, outs: Vec<UnitOut>) {
-        if matches!(self.format, Format::Table | Format::Csv) {
-            self.summaries.reserve(outs.len());
+    fn take(&mut self, outs: impl Into<Outs>) {
+        let Outs { rest, summaries } = outs.into();
+        if !summaries.is_empty() {
+            self.summaries.push(summaries);
         }
-        for o in outs {
+        for o in rest {
             match o {
                 UnitOut::Skipped(name) => {
                     self.skipped_total += 1;
@@ -716,7 +743,7 @@ impl<'o> Sink<'o> {
                         self.missing.push((name, m));
                     }
                 }
-                UnitOut::Summary(s) => self.summaries.push(s),
+                UnitOut::Summary(_) => unreachable!("summaries are taken apart"),
                 UnitOut::Kept(u) => self.kept.push(*u),
                 UnitOut::Json(bytes) => {
                     if self.missing_total > 0 && self.stop_on_missing {
@@ -750,16 +777,17 @@ impl<'o> Sink<'o> {
             }
             Format::Jsonl => self.written,
             Format::Table | Format::Csv => {
-                output::rank(&mut self.summaries);
+                let mut ranked: Vec<&Summary> = self.summaries.iter().flatten().collect();
+                output::rank(&mut ranked);
                 let r = if self.format == Format::Csv {
-                    output::write_csv(card, &self.summaries, self.out)
+                    output::write_csv(card, &ranked, self.out)
                 } else {
                     let prev = plan.previous.as_ref().map(|p| plan.label(p));
                     let t = output::table(
                         card,
                         &plan.label(&plan.current),
                         prev.as_deref(),
-                        &self.summaries,
+                        &ranked,
                         self.color,
                     );
                     self.out.write_all(t.as_bytes())
@@ -767,7 +795,13 @@ impl<'o> Sink<'o> {
                 if let Err(e) = r {
                     self.error.get_or_insert(e);
                 }
-                self.summaries.len()
+                let n = ranked.len();
+                // Ten thousand strings that other threads allocated take
+                // about a millisecond to free: a pool thread frees them
+                // while the caller goes on.
+                let runs = std::mem::take(&mut self.summaries);
+                rayon::spawn(move || drop(runs));
+                n
             }
         };
         if let Some(e) = self.error.take().or_else(|| self.out.flush().err()) {

@@ -34,7 +34,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
             let mut out = std::io::stdout().lock();
             if let Err(e) = output::write_csv(
                 card,
-                &[output::Summary::of_evaluation(
+                &[&output::Summary::of_evaluation(
                     card,
                     eval,
                     output::Style::Exact,

@@ -33,11 +33,13 @@ pub struct Summary {
     /// not fit), for sorting without rescaling decimals.
     key: Option<i128>,
     pub status: Status,
-    /// The unit's name, then printed, one per line: composite, coverage,
-    /// the trend (Rounded, with a previous span only), then each
-    /// perspective's score. One string, not one per cell and name: ten
-    /// thousand units, a tenth the allocations (and frees, which the serial
-    /// end of a run pays when another thread allocated).
+    /// The unit's name, a line break, then printed and separated by commas
+    /// (printed numbers hold none): composite, coverage, the trend
+    /// (Rounded, with a previous span only), then each perspective's score.
+    /// One string, not one per cell and name: ten thousand units, a tenth
+    /// the allocations (and frees, which the serial end of a run pays when
+    /// another thread allocated). The commas let a CSV row take the cells
+    /// after the composite in one copy.
     text: String,
     /// The name's length in bytes: `text[..name]`.
     name: usize,
@@ -106,7 +108,7 @@ impl Summary {
                 (Some(d), Style::Rounded) => write!(text, "{}", format::score(d, p)),
                 (None, Style::Rounded) => write!(text, "–"),
             };
-            text.push('\n');
+            text.push(',');
         };
         num(&mut text, composite);
         let _ = match style {
@@ -120,13 +122,13 @@ impl Summary {
                 format::fixed(coverage * Decimal::ONE_HUNDRED, 0)
             ),
         };
-        text.push('\n');
+        text.push(',');
         if let (Style::Rounded, Some(prev)) = (style, previous) {
             match (composite, prev) {
                 (Some(c), Some(b)) => text.push_str(&format::delta(c - b, p)),
                 _ => text.push('–'),
             }
-            text.push('\n');
+            text.push(',');
         }
         for s in perspectives {
             num(&mut text, *s);
@@ -153,32 +155,37 @@ impl Summary {
     /// The printed cells: composite, coverage, the trend (rounded style, with
     /// a previous span), then each perspective.
     pub fn cells(&self) -> std::str::Split<'_, char> {
-        self.text[self.name + 1..].split('\n')
+        self.text[self.name + 1..].split(',')
     }
 }
 
 /// Best composite first; units without a composite last; ties by unit
 /// name, so the order never depends on the input's.
-pub fn rank(units: &mut [Summary]) {
-    let keyed = units
-        .iter()
-        .all(|u| u.composite.is_none() || u.key.is_some());
-    units.par_sort_by(|a, b| {
-        let by_score = match (a.composite, b.composite) {
-            (Some(_), Some(_)) if keyed => b.key.cmp(&a.key),
-            (Some(x), Some(y)) => y.cmp(&x),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        };
-        by_score.then_with(|| a.unit().cmp(b.unit()))
-    });
+pub fn rank_order(a: &Summary, b: &Summary) -> Ordering {
+    let by_score = match (a.composite, b.composite) {
+        // A key is the composite times 10^28, exactly: the same order.
+        (Some(_), Some(_)) if a.key.is_some() && b.key.is_some() => b.key.cmp(&a.key),
+        (Some(x), Some(y)) => y.cmp(&x),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    by_score.then_with(|| a.unit().cmp(b.unit()))
+}
+
+/// Sorts summaries into ranking order ([`rank_order`]). References are
+/// sorted, not the summaries (8 bytes move, not a hundred); and the sort
+/// is the standard stable one, which merges runs already in order: each
+/// part of a file ranks its own units on its thread, so the serial end of
+/// a run only merges them.
+pub fn rank(units: &mut [&Summary]) {
+    units.sort_by(|a, b| rank_order(a, b));
 }
 
 /// `rank,unit,composite,status,coverage,<perspective ids...>`, one row per
 /// unit in ranking order; numbers at full precision, empty when missing
 /// (a unit without a composite has no rank). Summaries in [`Style::Exact`].
-pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> io::Result<()> {
+pub fn write_csv(card: &Scorecard, ranked: &[&Summary], out: &mut dyn Write) -> io::Result<()> {
     let mut head = vec![
         "rank".to_string(),
         "unit".into(),
@@ -208,15 +215,15 @@ pub fn write_csv(card: &Scorecard, ranked: &[Summary], out: &mut dyn Write) -> i
                 }
                 w.push(b',');
                 csv_field(&mut w, u.unit().as_bytes());
-                let mut cells = u.cells();
+                // The cells are comma-separated already: the composite,
+                // the status, then the rest (from its comma) in one copy.
+                let cells = &u.text.as_bytes()[u.name + 1..];
+                let at = memchr::memchr(b',', cells).unwrap_or(cells.len());
                 w.push(b',');
-                w.extend_from_slice(cells.next().unwrap_or_default().as_bytes());
+                w.extend_from_slice(&cells[..at]);
                 w.push(b',');
                 w.extend_from_slice(u.status.as_str().as_bytes());
-                for c in cells {
-                    w.push(b',');
-                    w.extend_from_slice(c.as_bytes());
-                }
+                w.extend_from_slice(&cells[at..]);
                 w.push(b'\n');
             }
             Ok(w)
@@ -250,7 +257,7 @@ pub fn table(
     card: &Scorecard,
     period: &str,
     previous: Option<&str>,
-    ranked: &[Summary],
+    ranked: &[&Summary],
     color: bool,
 ) -> String {
     let mut head: Vec<String> = vec![
@@ -390,7 +397,7 @@ mod tests {
 
     #[test]
     fn ranking_breaks_ties_by_name() {
-        let mut v = vec![
+        let units = [
             s("b", Some("80")),
             s("z", None),
             s("a", Some("80.000")),
@@ -398,8 +405,28 @@ mod tests {
             s("y", None),
             s("d", Some("80.0000000000000000000000001")),
         ];
+        let mut v: Vec<&Summary> = units.iter().collect();
         rank(&mut v);
-        let names: Vec<&str> = v.iter().map(Summary::unit).collect();
+        let names: Vec<&str> = v.iter().map(|u| u.unit()).collect();
         assert_eq!(names, ["c", "d", "a", "b", "y", "z"]);
+        // A composite without a key (too long for one) takes its place by
+        // value among keyed ones, and the merged runs of the parts give
+        // the same order as one sort.
+        let mut e = s("e", Some("85"));
+        e.key = None;
+        let mut f = s("f", Some("80"));
+        f.key = None;
+        let mut runs = [
+            vec![units[0].clone(), units[2].clone(), e],
+            vec![units[1].clone(), units[3].clone(), f],
+            vec![units[4].clone(), units[5].clone()],
+        ];
+        for r in &mut runs {
+            r.sort_by(rank_order);
+        }
+        let mut v: Vec<&Summary> = runs.iter().flatten().collect();
+        rank(&mut v);
+        let names: Vec<&str> = v.iter().map(|u| u.unit()).collect();
+        assert_eq!(names, ["c", "e", "d", "a", "b", "f", "y", "z"]);
     }
 }
