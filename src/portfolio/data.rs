@@ -1070,6 +1070,14 @@ mod tests {
             "123456789.0123456789",
             "18446744073709551615",
             "1844674407370955161.5",
+            "12/4",
+            "9:00",
+            "1 2",
+            "99999999",
+            "9999.9999",
+            "-0.000001",
+            "00000000",
+            "1.2345678",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -1079,7 +1087,9 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let alphabet = b"0123456789.-09";
+            // Digits and their neighbours (`/` and `:`), other ASCII and
+            // a byte above it (a two-byte character once in the string).
+            let alphabet = b"0123456789.-09/: e+\xc3";
             let len = (x % 23) as usize;
             let s: String = (0..len)
                 .map(|i| alphabet[((x >> (i * 2 % 60)) as usize + i) % alphabet.len()] as char)
