@@ -7,7 +7,10 @@
 //! ```
 //!
 //! Prints the median (and fastest) of `--runs` runs of:
-//! - `parse`: every record read by the portfolio's CSV reader and discarded;
+//! - `parse`: every record read by the portfolio's CSV reader and discarded
+//!   (timed again before each run below, and each ratio is to the parses
+//!   taken in turn with that run's: on a shared machine both then meet the
+//!   same load);
 //! - `parse+decode`: the same, plus UTF-8 checks of the key fields and the
 //!   exact decimal of every value (what reading means before any scoring);
 //! - `evaluate <format>`: `bsc evaluate --data` in-process, output to a
@@ -37,16 +40,28 @@ struct Args {
     only: Vec<String>,
 }
 
-fn time(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    let mut t: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed()
-        })
-        .collect();
+/// Median and fastest of a set of timings.
+fn summary(mut t: Vec<Duration>) -> (Duration, Duration) {
     t.sort();
     (t[t.len() / 2], t[0])
+}
+
+fn once(f: &mut impl FnMut()) -> Duration {
+    let s = Instant::now();
+    f();
+    s.elapsed()
+}
+
+/// `runs` timings of `f`, each after a timing of `parse`: the medians and
+/// fastest of both.
+fn paired(
+    runs: usize,
+    parse: &mut impl FnMut(),
+    mut f: impl FnMut(),
+) -> ((Duration, Duration), (Duration, Duration)) {
+    let (p, t): (Vec<Duration>, Vec<Duration>) =
+        (0..runs).map(|_| (once(parse), once(&mut f))).unzip();
+    (summary(p), summary(t))
 }
 
 fn main() {
@@ -87,13 +102,16 @@ fn main() {
         );
     };
 
-    let parse = time(a.runs, || {
+    let mut parse = || {
         bsc::portfolio::csv::parse_only(&a.data).expect("parse");
-    });
-    report("parse", parse, None);
+    };
     let wanted = |name: &str| a.only.is_empty() || a.only.iter().any(|o| o == name);
+    let mut parsed = false;
     if wanted("decode") {
-        report("parse+decode", decode(&a.data, a.runs), Some(parse.0));
+        let (p, d) = paired(a.runs, &mut parse, || decode(&a.data));
+        report("parse", p, None);
+        report("parse+decode", d, Some(p.0));
+        parsed = true;
     }
 
     let mut formats = vec![
@@ -115,18 +133,24 @@ fn main() {
             color: false,
             keep: false,
         };
-        let t = time(a.runs, || {
+        let (p, t) = paired(a.runs, &mut parse, || {
             let mut sink = std::io::sink();
             bsc::portfolio::evaluate(&card, &a.data, &opts, &mut sink).expect("evaluates");
         });
-        report(&format!("evaluate {name}"), t, Some(parse.0));
+        report("parse", p, None);
+        report(&format!("evaluate {name}"), t, Some(p.0));
+        parsed = true;
+    }
+    if !parsed {
+        let (p, _) = paired(a.runs, &mut parse, || {});
+        report("parse", p, None);
     }
 }
 
 /// `parse+decode`: the parse, plus UTF-8 checks of the key fields and the
 /// exact decimal of every value.
-fn decode(data: &std::path::Path, runs: usize) -> (Duration, Duration) {
-    time(runs, || {
+fn decode(data: &std::path::Path) {
+    {
         let mut rdr = bsc::portfolio::csv::reader_builder()
             .from_path(data)
             .expect("open");
@@ -141,5 +165,5 @@ fn decode(data: &std::path::Path, runs: usize) -> (Duration, Duration) {
             }
         }
         std::hint::black_box(n);
-    })
+    }
 }
