@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::format;
 use crate::model::Scorecard;
 use crate::score::{Evaluation, Scores, Status, status};
-use crate::table::{pad_left, pad_right, paint};
+use crate::table::paint;
 
 /// How a ranking prints its numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,6 +261,15 @@ fn csv_field(out: &mut Vec<u8>, f: &[u8]) {
     out.push(b'"');
 }
 
+/// A table row's cells: rank, unit, composite, status, then the rest.
+fn table_cells<'a>(rank: &'a str, u: &'a Summary) -> impl Iterator<Item = &'a str> {
+    let mut rest = u.cells();
+    let composite = rest.next().unwrap_or_default();
+    [rank, u.unit(), composite, u.status.as_str()]
+        .into_iter()
+        .chain(rest)
+}
+
 /// The ranking as an aligned terminal table (summaries in [`Style::Rounded`]).
 pub fn table(
     card: &Scorecard,
@@ -280,59 +289,64 @@ pub fn table(
         head.push("trend".into());
     }
     head.extend(card.perspectives.iter().map(|p| p.name.clone()));
-    // Ten thousand rows are laid out on every core, in order.
-    let rows: Vec<(Status, Vec<String>)> = ranked
+    // A row's cells, borrowed from its summary: rank, unit, composite,
+    // status, then the rest. Ten thousand rows are measured and laid out on
+    // every core, in order, without a string per cell.
+    let ranks: Vec<String> = (1..=ranked.len()).map(|i| i.to_string()).collect();
+    let rank = |i: usize, u: &Summary| {
+        if u.composite.is_some() {
+            ranks[i].as_str()
+        } else {
+            "–"
+        }
+    };
+    let widths: Vec<usize> = ranked
         .par_iter()
         .enumerate()
-        .map(|(i, u)| {
-            let mut r = vec![
-                if u.composite.is_some() {
-                    (i + 1).to_string()
-                } else {
-                    "–".into()
-                },
-                u.unit().to_string(),
-            ];
-            let mut cells = u.cells().map(str::to_string);
-            r.push(cells.next().unwrap_or_default());
-            r.push(u.status.as_str().to_string());
-            r.extend(cells);
-            (u.status, r)
-        })
-        .collect();
-    let widths: Vec<usize> = rows
-        .par_iter()
-        .map(|(_, r)| {
-            r.iter()
-                .map(|c| UnicodeWidthStr::width(c.as_str()))
-                .collect()
-        })
-        .reduce(
+        .fold(
             || {
                 head.iter()
-                    .map(|h| UnicodeWidthStr::width(h.as_str()))
-                    .collect()
+                    .map(|h| h.as_str().width())
+                    .collect::<Vec<usize>>()
             },
-            |a: Vec<usize>, b: Vec<usize>| a.iter().zip(&b).map(|(x, y)| *x.max(y)).collect(),
+            |mut w, (i, u)| {
+                for (c, cell) in table_cells(rank(i, u), u).enumerate() {
+                    w[c] = w[c].max(cell.width());
+                }
+                w
+            },
+        )
+        .reduce(
+            || vec![0; head.len()],
+            |a, b| a.iter().zip(&b).map(|(x, y)| *x.max(y)).collect(),
         );
     let left = |c: usize| c == 1 || c == 3;
-    let line = |cells: &[String], st: Option<Status>| -> String {
-        let parts: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                let padded = if left(c) {
-                    pad_right(s, widths[c])
-                } else {
-                    pad_left(s, widths[c])
-                };
-                match (c, st) {
-                    (3, Some(st)) => paint(st, &padded, color),
-                    _ => padded,
+    // One line: cells padded to their column (the status painted), two
+    // spaces apart, without trailing blanks.
+    let line = |out: &mut String, row: &mut dyn Iterator<Item = &str>, st: Option<Status>| {
+        let start = out.len();
+        for (c, s) in row.enumerate() {
+            if c > 0 {
+                out.push_str("  ");
+            }
+            let pad = widths[c].saturating_sub(s.width());
+            match (c, st) {
+                (3, Some(st)) if color => {
+                    out.push_str(&paint(st, &format!("{s}{:pad$}", ""), true));
                 }
-            })
-            .collect();
-        parts.join("  ").trim_end().to_string()
+                _ if left(c) => {
+                    out.push_str(s);
+                    out.extend(std::iter::repeat_n(' ', pad));
+                }
+                _ => {
+                    out.extend(std::iter::repeat_n(' ', pad));
+                    out.push_str(s);
+                }
+            }
+        }
+        let end = start + out[start..].trim_end().len();
+        out.truncate(end);
+        out.push('\n');
     };
     let mut out = String::new();
     let prev = previous.map_or_else(String::new, |p| format!(", trend against {p}"));
@@ -345,11 +359,22 @@ pub fn table(
         if n == 1 { "" } else { "s" }
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "{}", line(&head, None));
-    let lines: Vec<String> = rows.par_iter().map(|(st, r)| line(r, Some(*st))).collect();
-    for l in lines {
-        out.push_str(&l);
-        out.push('\n');
+    line(&mut out, &mut head.iter().map(String::as_str), None);
+    const ROWS: usize = 1024;
+    let chunks: Vec<String> = ranked
+        .par_chunks(ROWS)
+        .enumerate()
+        .map(|(k, rows)| {
+            let mut w = String::with_capacity(rows.len() * 128);
+            for (j, u) in rows.iter().enumerate() {
+                let i = k * ROWS + j;
+                line(&mut w, &mut table_cells(rank(i, u), u), Some(u.status));
+            }
+            w
+        })
+        .collect();
+    for c in chunks {
+        out.push_str(&c);
     }
     out
 }
@@ -391,6 +416,61 @@ mod tests {
             w.write_record(["1", name.as_str(), "x"]).unwrap();
             proptest::prop_assert_eq!(ours, w.into_inner().unwrap());
         }
+    }
+
+    #[test]
+    fn table_pads_cells_to_their_columns_and_paints_only_the_status() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/portfolio/card.toml");
+        let mut diags = crate::diag::Diagnostics::default();
+        let card = crate::read_scorecard(&path, &mut diags)
+            .unwrap()
+            .and_then(|c| c.scorecard)
+            .unwrap();
+        let n = card.perspectives.len();
+        let scores: Vec<Option<Decimal>> = (0..n).map(|i| Some(Decimal::from(50 + i))).collect();
+        let a = Summary::printed(
+            &card,
+            "东区",
+            Some(Decimal::new(725, 1)),
+            Status::Amber,
+            Decimal::ONE,
+            &scores,
+            None,
+            Style::Rounded,
+        );
+        let b = Summary::printed(
+            &card,
+            "north-west",
+            None,
+            Status::Missing,
+            Decimal::ZERO,
+            &vec![None; n],
+            None,
+            Style::Rounded,
+        );
+        let plain = table(&card, "2026-Q1", None, &[&a, &b], false);
+        let painted = table(&card, "2026-Q1", None, &[&a, &b], true);
+        let lines: Vec<&str> = plain.lines().collect();
+        assert_eq!(lines.len(), 5, "{plain}");
+        assert!(lines.iter().all(|l| l.trim_end() == *l), "{plain}");
+        // Ranks right-aligned under `rank`; 东区 is four columns wide:
+        // padded to north-west's ten, then two spaces; the status column
+        // is as wide as `missing`.
+        assert!(
+            lines[3].starts_with(&format!("   1  东区{}  ", " ".repeat(6))),
+            "{plain}"
+        );
+        assert!(lines[3].contains("  amber    "), "{plain}");
+        assert!(lines[4].starts_with("   –  north-west  "), "{plain}");
+        // Colour wraps the padded status cell and nothing else.
+        assert!(painted.contains("\x1b[33mamber  \x1b[0m"), "{painted}");
+        assert!(painted.contains("\x1b[2mmissing\x1b[0m"), "{painted}");
+        let stripped = painted
+            .replace("\x1b[33m", "")
+            .replace("\x1b[2m", "")
+            .replace("\x1b[0m", "");
+        assert_eq!(stripped, plain);
     }
 
     fn s(unit: &str, c: Option<&str>) -> Summary {
