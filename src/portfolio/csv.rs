@@ -458,17 +458,24 @@ pub fn guess(path: &Path, header: &Header, parts: usize) -> io::Result<Option<Gu
 
 /// Where the data is cut for parallel reading: the header's end, the first
 /// unit start after each target, and the end. `None` when a cut cannot be
-/// placed without a CSV parser.
+/// placed without a CSV parser. The targets are probed at once, on every
+/// core (a few kB each); a unit longer than the space between two targets
+/// makes two probes find the same start, and it is kept once.
 fn cuts(
     path: &Path,
     header: &Header,
     end: u64,
     targets: impl Iterator<Item = u64>,
 ) -> io::Result<Option<Vec<u64>>> {
+    use rayon::prelude::*;
+    let targets: Vec<u64> = targets.collect();
+    let probes: Vec<io::Result<Probe>> = targets
+        .par_iter()
+        .map(|&t| unit_start_after(path, t.max(header.start), end, header.layout.unit))
+        .collect();
     let mut cuts = vec![header.start];
-    for t in targets {
-        let from = t.max(*cuts.last().expect("starts with the header's end"));
-        match unit_start_after(path, from, end, header.layout.unit)? {
+    for p in probes {
+        match p? {
             Probe::At(c) if c > *cuts.last().expect("non-empty") && c < end => cuts.push(c),
             Probe::At(_) | Probe::None => {}
             Probe::NeedsParser => return Ok(None),
@@ -978,6 +985,38 @@ mod tests {
 
     /// `parts` cover the data of `text` end to end, one after another, and
     /// each but the first begins at a line for which `first_row` holds.
+    /// A unit longer than the space between targets: the probes after it
+    /// find its end again, and each cut is kept once, in order.
+    #[test]
+    fn long_units_give_each_cut_once() {
+        let mut text = String::from("period,unit,id,value\n");
+        for (u, rows) in [(0, 5), (1, 200), (2, 5), (3, 5), (4, 200), (5, 5)] {
+            for i in 0..rows {
+                text.push_str(&format!("p,unit{u},x{i},1\n"));
+            }
+        }
+        let f = write(&text);
+        let h = header(f.path()).unwrap().unwrap();
+        let end = text.len() as u64;
+        let targets = (1..40u64).map(|i| h.start + (end - h.start) * i / 40);
+        let cuts = cuts(f.path(), &h, end, targets).unwrap().unwrap();
+        assert!(cuts.windows(2).all(|w| w[0] < w[1]), "{cuts:?}");
+        let parts: Vec<Part> = cuts
+            .windows(2)
+            .map(|w| Part {
+                start: w[0],
+                end: w[1],
+                line: 1,
+            })
+            .collect();
+        tile(&text, &h, &parts, |row| row.ends_with(",x0,1"));
+        // The units after the long ones begin parts.
+        for u in ["p,unit2,x0,", "p,unit5,x0,"] {
+            let at = text.find(u).unwrap() as u64;
+            assert!(cuts.contains(&at), "{u} at {at}: {cuts:?}");
+        }
+    }
+
     fn tile(text: &str, h: &Header, parts: &[Part], first_row: impl Fn(&str) -> bool) {
         assert_eq!(parts[0].start, h.start);
         assert_eq!(parts.last().unwrap().end, text.len() as u64);
