@@ -983,8 +983,6 @@ mod tests {
         }
     }
 
-    /// `parts` cover the data of `text` end to end, one after another, and
-    /// each but the first begins at a line for which `first_row` holds.
     /// A unit longer than the space between targets: the probes after it
     /// find its end again, and each cut is kept once, in order.
     #[test]
@@ -1017,6 +1015,8 @@ mod tests {
         }
     }
 
+    /// `parts` cover the data of `text` end to end, one after another, and
+    /// each but the first begins at a line for which `first_row` holds.
     fn tile(text: &str, h: &Header, parts: &[Part], first_row: impl Fn(&str) -> bool) {
         assert_eq!(parts[0].start, h.start);
         assert_eq!(parts.last().unwrap().end, text.len() as u64);
