@@ -218,9 +218,10 @@ pub fn write_csv(card: &Scorecard, ranked: &[&Summary], out: &mut dyn Write) -> 
                 .fold(0u8, |a, &b| a ^ b);
             std::hint::black_box(touched);
             let mut w = Vec::with_capacity(rows.len() * 160);
+            let mut buf = [0; 20];
             for (j, u) in rows.iter().enumerate() {
                 if u.composite.is_some() {
-                    write!(w, "{}", c * ROWS + j + 1)?;
+                    w.extend_from_slice(rank_text(c * ROWS + j + 1, &mut buf).as_bytes());
                 }
                 w.push(b',');
                 csv_field(&mut w, u.unit().as_bytes());
@@ -261,6 +262,30 @@ fn csv_field(out: &mut Vec<u8>, f: &[u8]) {
     out.push(b'"');
 }
 
+/// A rank in decimal, written into `buf` (ten thousand rows: no string
+/// each, and no formatter).
+fn rank_text(rank: usize, buf: &mut [u8; 20]) -> &str {
+    let (mut n, mut i) = (rank, buf.len());
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
+}
+
+/// The rank column of the `i`-th row (from 0): `–` without a composite.
+fn table_rank<'a>(i: usize, u: &Summary, buf: &'a mut [u8; 20]) -> &'a str {
+    if u.composite.is_some() {
+        rank_text(i + 1, buf)
+    } else {
+        "–"
+    }
+}
+
 /// A table row's cells: rank, unit, composite, status, then the rest.
 fn table_cells<'a>(rank: &'a str, u: &'a Summary) -> impl Iterator<Item = &'a str> {
     let mut rest = u.cells();
@@ -292,14 +317,6 @@ pub fn table(
     // A row's cells, borrowed from its summary: rank, unit, composite,
     // status, then the rest. Ten thousand rows are measured and laid out on
     // every core, in order, without a string per cell.
-    let ranks: Vec<String> = (1..=ranked.len()).map(|i| i.to_string()).collect();
-    let rank = |i: usize, u: &Summary| {
-        if u.composite.is_some() {
-            ranks[i].as_str()
-        } else {
-            "–"
-        }
-    };
     let widths: Vec<usize> = ranked
         .par_iter()
         .enumerate()
@@ -310,7 +327,8 @@ pub fn table(
                     .collect::<Vec<usize>>()
             },
             |mut w, (i, u)| {
-                for (c, cell) in table_cells(rank(i, u), u).enumerate() {
+                let mut buf = [0; 20];
+                for (c, cell) in table_cells(table_rank(i, u, &mut buf), u).enumerate() {
                     w[c] = w[c].max(cell.width());
                 }
                 w
@@ -366,9 +384,11 @@ pub fn table(
         .enumerate()
         .map(|(k, rows)| {
             let mut w = String::with_capacity(rows.len() * 128);
+            let mut buf = [0; 20];
             for (j, u) in rows.iter().enumerate() {
                 let i = k * ROWS + j;
-                line(&mut w, &mut table_cells(rank(i, u), u), Some(u.status));
+                let r = table_rank(i, u, &mut buf);
+                line(&mut w, &mut table_cells(r, u), Some(u.status));
             }
             w
         })
@@ -415,6 +435,14 @@ mod tests {
             let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["1", name.as_str(), "x"]).unwrap();
             proptest::prop_assert_eq!(ours, w.into_inner().unwrap());
+        }
+    }
+
+    #[test]
+    fn ranks_in_decimal() {
+        let mut buf = [0; 20];
+        for n in [0, 7, 10, 99, 100, 12_345, 1 << 40, usize::MAX] {
+            assert_eq!(rank_text(n, &mut buf), n.to_string());
         }
     }
 
