@@ -150,20 +150,18 @@ fn main() {
 /// `parse+decode`: the parse, plus UTF-8 checks of the key fields and the
 /// exact decimal of every value.
 fn decode(data: &std::path::Path) {
-    {
-        let mut rdr = bsc::portfolio::csv::reader_builder()
-            .from_path(data)
-            .expect("open");
-        let mut rec = csv::ByteRecord::new();
-        let mut n = 0usize;
-        while rdr.read_byte_record(&mut rec).expect("record") {
-            for f in [0, 1, 2] {
-                n += std::str::from_utf8(&rec[f]).map_or(0, |s| s.trim().len());
-            }
-            if let Ok(v) = std::str::from_utf8(&rec[3]) {
-                n += bsc::portfolio::data::decimal_text(v).map_or(0, |d| d.scale() as usize);
-            }
+    let mut rdr = bsc::portfolio::csv::reader_builder()
+        .from_path(data)
+        .expect("open");
+    let mut rec = csv::ByteRecord::new();
+    let mut n = 0usize;
+    while rdr.read_byte_record(&mut rec).expect("record") {
+        for f in [0, 1, 2] {
+            n += std::str::from_utf8(&rec[f]).map_or(0, |s| s.trim().len());
         }
-        std::hint::black_box(n);
+        if let Ok(v) = std::str::from_utf8(&rec[3]) {
+            n += bsc::portfolio::data::decimal_text(v).map_or(0, |d| d.scale() as usize);
+        }
     }
+    std::hint::black_box(n);
 }
