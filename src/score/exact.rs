@@ -402,37 +402,36 @@ fn small_divisor(den: Decimal) -> Option<Small> {
     (d != 0 && d >> 32 == 0).then(|| Small::new(d as u64))
 }
 
+/// `num / den` by `quotient` (of magnitude, scale difference and divisor
+/// mantissa) when the divisor mantissa is below 2^32; `None` when it does
+/// not answer.
+#[inline]
+fn by_small(
+    num: Decimal,
+    den: Decimal,
+    quotient: impl Fn(u128, i32, Small) -> Option<(u128, u32)>,
+) -> Option<Decimal> {
+    let d = small_divisor(den)?;
+    let s0 = num.scale() as i32 - den.scale() as i32;
+    let (q, s) = quotient(num.mantissa().unsigned_abs(), s0, d)?;
+    Some(decimal(
+        q,
+        s,
+        num.is_sign_negative() != den.is_sign_negative(),
+    ))
+}
+
 /// `num.checked_div(den)`, bit for bit: mantissa and scale. What
 /// [`Divisor::divide_raw`] does past its short quotients, for any divisor;
 /// the tests hold it against `checked_div`.
 #[cfg(test)]
 pub fn div(num: Decimal, den: Decimal) -> Option<Decimal> {
-    if let Some(d) = small_divisor(den) {
-        let s0 = num.scale() as i32 - den.scale() as i32;
-        if let Some((q, s)) = quotient_raw(num.mantissa().unsigned_abs(), s0, d) {
-            return Some(decimal(
-                q,
-                s,
-                num.is_sign_negative() != den.is_sign_negative(),
-            ));
-        }
-    }
-    num.checked_div(den)
+    by_small(num, den, quotient_raw).or_else(|| num.checked_div(den))
 }
 
 /// `num.checked_div(den)`, normalized.
 pub fn div_normalized(num: Decimal, den: Decimal) -> Option<Decimal> {
-    if let Some(d) = small_divisor(den) {
-        let s0 = num.scale() as i32 - den.scale() as i32;
-        if let Some((q, s)) = quotient_normalized(num.mantissa().unsigned_abs(), s0, d) {
-            return Some(decimal(
-                q,
-                s,
-                num.is_sign_negative() != den.is_sign_negative(),
-            ));
-        }
-    }
-    num.checked_div(den).map(|q| q.normalize())
+    by_small(num, den, quotient_normalized).or_else(|| num.checked_div(den).map(|q| q.normalize()))
 }
 
 /// A divisor prepared once for many divisions.
