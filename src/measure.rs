@@ -550,8 +550,27 @@ mod tests {
         assert_eq!(period_from_file_name("latest.csv"), "latest");
         assert_eq!(period_in_file_name("latest.csv"), None);
         assert_eq!(
-            period_in_file_name("crm-2026-Q10.csv").as_deref(),
-            Some("2026-Q10")
+            period_in_file_name("crm-2026-Q4.csv").as_deref(),
+            Some("2026-Q4")
+        );
+    }
+
+    #[test]
+    fn markers_tell_measurements_from_scorecards() {
+        let src =
+            |name: &str, text: &str| crate::source::SourceFile::new(Path::new(name), text.into());
+        let m = src("q3.toml", "scorecard = \"crm\"\nperiod = \"2026-Q3\"\n");
+        assert_eq!(m.slice(&measurements_marker(&m).unwrap()), Some("\"crm\""));
+        assert_eq!(scorecard_marker(&m), None);
+        let m = src("q3.toml", "period = \"2026-Q3\"\n[values]\n");
+        assert_eq!(m.slice(&measurements_marker(&m).unwrap()), Some("period"));
+        let c = src("card.toml", "[scorecard]\nid = \"crm\"\n");
+        assert_eq!(measurements_marker(&c), None);
+        assert_eq!(c.slice(&scorecard_marker(&c).unwrap()), Some("scorecard"));
+        let csv = src("east-2026-Q3.csv", "id,value\ncsat,4\n");
+        assert_eq!(
+            csv.slice(&measurements_marker(&csv).unwrap()),
+            Some("id,value")
         );
     }
 

@@ -175,7 +175,10 @@ fn read_measurements(
 }
 
 fn unit_words(unit: Option<&str>) -> String {
-    unit.map_or_else(|| "has no unit".to_string(), |u| format!("is for unit `{u}`"))
+    unit.map_or_else(
+        || "has no unit".to_string(),
+        |u| format!("is for unit `{u}`"),
+    )
 }
 
 /// Orders files by period label (SPEC §3) and keeps those up to the
