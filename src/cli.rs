@@ -75,7 +75,8 @@ pub enum EvalFormat {
 pub struct Inputs {
     /// The scorecard file.
     pub scorecard: PathBuf,
-    /// Measurements files in chronological order; the last is evaluated.
+    /// Measurements files (TOML or CSV), in any order: they are ordered by
+    /// period, the latest is evaluated and the one before it gives trends.
     #[arg(required_unless_present = "data", conflicts_with = "data")]
     pub measurements: Vec<PathBuf>,
     /// Long-format data of many units and periods: CSV with header
@@ -83,9 +84,9 @@ pub struct Inputs {
     /// that layout, or a sheet per period with `unit,id,value`.
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    /// Period to evaluate. With --data: a period of the data (default: the
-    /// latest); otherwise the label of CSV measurements (default: from the
-    /// file name).
+    /// Period to evaluate (default: the latest). With --data: a period of
+    /// the data; otherwise a period of the files given, which also labels
+    /// CSV files whose names hold no period.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
     /// With --data: roll up the periods from this one (default: the first)

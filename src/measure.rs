@@ -27,23 +27,121 @@ pub struct Measurements {
     pub notes: HashMap<String, String>,
 }
 
+/// A measurements file read, with where its period and unit were stated,
+/// so that checks across files (same period twice, mixed units) can point
+/// at them.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub measurements: Measurements,
+    pub source: Source,
+    /// The `period = ...` value; `None` for CSV or a period from `--period`.
+    pub period_span: Option<Range<usize>>,
+    /// Whether the file itself states its period (TOML `period`, or a CSV
+    /// name ending in a period label) rather than taking `--period`.
+    pub period_stated: bool,
+    pub unit_span: Option<Range<usize>>,
+}
+
 /// Loads a TOML or CSV measurements file (by extension) against a card.
+/// `period` labels a file that states none (a TOML file without
+/// `period`, a CSV whose name holds no period label).
 pub fn load(
     src: &Source,
     card: &Scorecard,
     period: Option<&str>,
     diags: &mut Diagnostics,
 ) -> Option<Measurements> {
-    let is_csv = Path::new(&src.name)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    load_file(src, card, period, diags).map(|l| l.measurements)
+}
+
+/// [`load`], keeping where the period and unit were stated.
+pub fn load_file(
+    src: &Source,
+    card: &Scorecard,
+    period: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Option<Loaded> {
     let before = diags.error_count();
-    let m = if is_csv {
+    let m = if is_csv(&src.name) {
         from_csv(src, card, period, diags)
     } else {
         from_toml(src, card, period, diags)
     };
     (diags.error_count() == before).then_some(m?)
+}
+
+pub fn is_csv(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// Where a file shows that it is a measurements file (the `scorecard =
+/// "id"` string, its `period` or `[values]`), when it is one; a CSV file
+/// always is. For telling the user that files were given in the wrong
+/// places.
+pub fn measurements_marker(src: &Source) -> Option<Range<usize>> {
+    if is_csv(&src.name) {
+        return Some(0..src.text.find('\n').unwrap_or(src.text.len()));
+    }
+    let root = toml::de::DeTable::parse(&src.text).ok()?;
+    let top = root.get_ref();
+    match top.get("scorecard").map(|v| (v.get_ref(), v.span())) {
+        Some((DeValue::String(_), span)) => Some(span),
+        Some(_) => None,
+        None => ["period", "values"]
+            .iter()
+            .find_map(|k| top.get_key_value(*k))
+            .map(|(k, _)| k.span()),
+    }
+}
+
+/// Where a file shows that it is a scorecard (its `[scorecard]` table).
+pub fn scorecard_marker(src: &Source) -> Option<Range<usize>> {
+    let root = toml::de::DeTable::parse(&src.text).ok()?;
+    let (k, v) = root.get_ref().get_key_value("scorecard")?;
+    matches!(v.get_ref(), DeValue::Table(_)).then(|| k.span())
+}
+
+/// `%` values are fractions (0.44 is 44%), so a magnitude above 10
+/// (1000%) is almost always a percentage typed as a whole number.
+pub fn percent_suspect(unit: Option<&str>, value: Decimal) -> bool {
+    unit == Some("%") && value.abs() > Decimal::TEN
+}
+
+/// W011 when a `%` indicator or input is given a whole-number percentage.
+fn check_percent(
+    card: &Scorecard,
+    id: &str,
+    value: Decimal,
+    span: Range<usize>,
+    src: &Source,
+    diags: &mut Diagnostics,
+) {
+    let unit = match card.ids.get(id) {
+        Some(ValueRef::Indicator(i)) => card.indicators[*i].unit.as_deref(),
+        Some(ValueRef::Input(i)) => card.inputs[*i].unit.as_deref(),
+        None => None,
+    };
+    if !percent_suspect(unit, value) {
+        return;
+    }
+    let fraction = value / Decimal::ONE_HUNDRED;
+    diags.push(
+        Diagnostic::warning(
+            "W011",
+            format!(
+                "{value} looks like a percentage typed as a whole number; `%` values are fractions: {}",
+                fraction.normalize()
+            ),
+        )
+        .at(src, span)
+        .label(format!("`{id}` has unit \"%\""))
+        .hint(format!(
+            "write {} for {value}%; a value outside -10..10 means more than 1000%",
+            fraction.normalize()
+        )),
+    );
 }
 
 /// Checks that `id` may be given a value; pushes E031/E032 otherwise.
@@ -135,7 +233,7 @@ fn from_toml(
     card: &Scorecard,
     period: Option<&str>,
     diags: &mut Diagnostics,
-) -> Option<Measurements> {
+) -> Option<Loaded> {
     let root = load::parse_toml(src, diags)?;
     let top = root.get_ref();
     let mut w = Walker { src, diags };
@@ -161,16 +259,22 @@ fn from_toml(
             .hint("pass the matching scorecard, or fix `scorecard = ...`"),
         );
     }
+    let mut period_span = None;
     match (w.string(top, "period", ctx), period) {
-        (_, Some(p)) => m.period = p.to_string(),
-        (Some(p), None) => m.period = p.value,
+        (Some(p), _) => {
+            m.period = p.value;
+            period_span = Some(p.span);
+        }
+        (None, Some(p)) => m.period = p.to_string(),
         (None, None) => {
             if top.get("period").is_none() {
                 w.missing_key(0..0, "period", ctx);
             }
         }
     }
-    m.unit = w.string(top, "unit", ctx).map(|u| u.value);
+    let unit = w.string(top, "unit", ctx);
+    let unit_span = unit.as_ref().map(|u| u.span.clone());
+    m.unit = unit.map(|u| u.value);
     if let Some((values, _)) = w.table(top, "values", ctx) {
         for (k, v) in values.iter() {
             let id: &str = k.get_ref();
@@ -203,6 +307,7 @@ fn from_toml(
             if check_value_id(card, id, k.span(), src, w.diags)
                 && let Some(d) = value
             {
+                check_percent(card, id, d, v.span(), src, w.diags);
                 m.values.insert(id.to_string(), d);
             }
         }
@@ -218,12 +323,29 @@ fn from_toml(
             }
         }
     }
-    Some(m)
+    Some(Loaded {
+        measurements: m,
+        source: src.clone(),
+        period_stated: period_span.is_some(),
+        period_span,
+        unit_span,
+    })
 }
 
 /// The period a CSV file's name implies: a trailing `YYYY-Qn`, `YYYY-Hn`,
 /// `YYYY-MM` or `YYYY` when there is one, else the whole file stem.
 pub fn period_from_file_name(name: &str) -> String {
+    period_in_file_name(name).unwrap_or_else(|| {
+        Path::new(name)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    })
+}
+
+/// The period label a file name ends in (`YYYY-Qn`, `YYYY-Hn`, `YYYY-MM`
+/// or `YYYY`), if any.
+pub fn period_in_file_name(name: &str) -> Option<String> {
     let stem = Path::new(name)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -239,12 +361,12 @@ pub fn period_from_file_name(name: &str) -> String {
     };
     let n = parts.len();
     if n >= 2 && is_year(parts[n - 2]) && is_sub(parts[n - 1]) {
-        return format!("{}-{}", parts[n - 2], parts[n - 1]);
+        return Some(format!("{}-{}", parts[n - 2], parts[n - 1]));
     }
     if n >= 1 && is_year(parts[n - 1]) {
-        return parts[n - 1].to_string();
+        return Some(parts[n - 1].to_string());
     }
-    stem
+    None
 }
 
 /// Byte span of field `col` on the CSV line starting at `line_start`,
@@ -272,10 +394,16 @@ fn from_csv(
     card: &Scorecard,
     period: Option<&str>,
     diags: &mut Diagnostics,
-) -> Option<Measurements> {
+) -> Option<Loaded> {
+    // A period in the file's name is the file's own statement, like a
+    // TOML file's `period`; `--period` labels only files that have none.
+    let named = period_in_file_name(&src.name);
+    let period_stated = named.is_some();
     let mut m = Measurements {
         origin: src.name.clone(),
-        period: period.map_or_else(|| period_from_file_name(&src.name), str::to_string),
+        period: named
+            .or_else(|| period.map(str::to_string))
+            .unwrap_or_else(|| period_from_file_name(&src.name)),
         ..Default::default()
     };
     let mut rdr = csv::ReaderBuilder::new()
@@ -371,6 +499,8 @@ fn from_csv(
         if !raw_value.is_empty() {
             match decimal_string(raw_value) {
                 Some(d) => {
+                    let at = csv_field_span(&src.text, start, value_col);
+                    check_percent(card, id, d, at, src, diags);
                     m.values.insert(id.to_string(), d);
                 }
                 None => {
@@ -399,7 +529,13 @@ fn from_csv(
             }
         }
     }
-    Some(m)
+    Some(Loaded {
+        measurements: m,
+        source: src.clone(),
+        period_span: None,
+        period_stated,
+        unit_span: None,
+    })
 }
 
 #[cfg(test)]
@@ -412,6 +548,42 @@ mod tests {
         assert_eq!(period_from_file_name("2026-03.csv"), "2026-03");
         assert_eq!(period_from_file_name("east_2025.csv"), "2025");
         assert_eq!(period_from_file_name("latest.csv"), "latest");
+        assert_eq!(period_in_file_name("latest.csv"), None);
+        assert_eq!(
+            period_in_file_name("crm-2026-Q4.csv").as_deref(),
+            Some("2026-Q4")
+        );
+    }
+
+    #[test]
+    fn markers_tell_measurements_from_scorecards() {
+        let src =
+            |name: &str, text: &str| crate::source::SourceFile::new(Path::new(name), text.into());
+        let m = src("q3.toml", "scorecard = \"crm\"\nperiod = \"2026-Q3\"\n");
+        assert_eq!(m.slice(&measurements_marker(&m).unwrap()), Some("\"crm\""));
+        assert_eq!(scorecard_marker(&m), None);
+        let m = src("q3.toml", "period = \"2026-Q3\"\n[values]\n");
+        assert_eq!(m.slice(&measurements_marker(&m).unwrap()), Some("period"));
+        let c = src("card.toml", "[scorecard]\nid = \"crm\"\n");
+        assert_eq!(measurements_marker(&c), None);
+        assert_eq!(c.slice(&scorecard_marker(&c).unwrap()), Some("scorecard"));
+        let csv = src("east-2026-Q3.csv", "id,value\ncsat,4\n");
+        assert_eq!(
+            csv.slice(&measurements_marker(&csv).unwrap()),
+            Some("id,value")
+        );
+    }
+
+    #[test]
+    fn percent_suspects() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert!(percent_suspect(Some("%"), d("44")));
+        assert!(percent_suspect(Some("%"), d("-10.5")));
+        assert!(!percent_suspect(Some("%"), d("10")));
+        assert!(!percent_suspect(Some("%"), d("-10")));
+        assert!(!percent_suspect(Some("%"), d("0.44")));
+        assert!(!percent_suspect(Some("USD"), d("44")));
+        assert!(!percent_suspect(None, d("44")));
     }
 
     #[test]

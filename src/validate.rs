@@ -457,6 +457,7 @@ pub fn validate(
             max_score,
         );
         let rule = rule(&mut cx, ind, &whose, cap);
+        percent_warnings(&mut cx, ind, &whose);
         let idx = indicators.len();
         if !declare(
             &mut cx,
@@ -908,6 +909,56 @@ fn formula_cycles(
 
 /// Whether an indicator's entry has `key` although it did not load (the
 /// loader reported its value), so that it is not also called missing.
+/// W012: a `%` indicator's values are fractions (0.95 is 95%), so a
+/// baseline, target, band bound, tolerance or curve value outside -10..10
+/// (beyond 1000%) is almost certainly a percentage typed as a whole number.
+fn percent_warnings(cx: &mut Ctx, ind: &raw::Indicator, whose: &str) {
+    if ind.unit.as_ref().is_none_or(|u| u.value != "%") {
+        return;
+    }
+    let mut values: Vec<(&str, Decimal, Range<usize>)> = Vec::new();
+    if let Some(b) = &ind.baseline {
+        values.push(("baseline", b.value.0, b.span.clone()));
+    }
+    match ind.target.as_ref().map(|t| (&t.value, &t.span)) {
+        Some((raw::Target::Value(n), span)) => values.push(("target", n.0, span.clone())),
+        Some((raw::Target::Range(r), _)) => {
+            values.extend(r.iter().map(|n| ("band bound", n.value.0, n.span.clone())));
+        }
+        None => {}
+    }
+    if let Some(t) = &ind.tolerance {
+        values.push(("tolerance", t.value.0, t.span.clone()));
+    }
+    if let Some(points) = &ind.points {
+        values.extend(
+            points
+                .value
+                .iter()
+                .filter_map(|p| p.value.first())
+                .map(|x| ("curve value", x.value.0, x.span.clone())),
+        );
+    }
+    for (what, v, span) in values {
+        if crate::measure::percent_suspect(Some("%"), v) {
+            let fraction = (v / HUNDRED).normalize();
+            cx.warning(
+                "W012",
+                &span,
+                format!(
+                    "{what} {v} of {whose} looks like a percentage typed as a whole number; `%` values are fractions: {fraction}"
+                ),
+            )
+            .with(
+                "unit is \"%\"",
+                Some(format!(
+                    "write {fraction} for {v}% (and values in the measurements as fractions too), or change the unit if it is not a percentage"
+                )),
+            );
+        }
+    }
+}
+
 fn has_key(ind: &raw::Indicator, key: &str) -> bool {
     ind.keys.iter().any(|k| k == key)
 }

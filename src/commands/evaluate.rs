@@ -1,6 +1,7 @@
-//! `bsc evaluate`: score the last measurements file, with the one before it
-//! for trends; or, with `--data`, every unit of a long-format data file
-//! (a ranking, or one SPEC §8 object per unit).
+//! `bsc evaluate`: score the latest period of the measurements files (or
+//! `--period`), with the one before it for trends; or, with `--data`,
+//! every unit of a long-format data file (a ranking, or one SPEC §8
+//! object per unit).
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +12,9 @@ use crate::portfolio::{self, output};
 pub fn run(args: &EvaluateArgs) -> Exit {
     if let Some(data) = &args.inputs.data {
         return run_portfolio(args, data);
+    }
+    if let Err(e) = super::data_only_flags(&args.inputs, None) {
+        return e;
     }
     let run = match super::evaluate_files(
         &args.inputs.scorecard,

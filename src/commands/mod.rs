@@ -24,41 +24,29 @@ pub fn stdout_color() -> bool {
 use std::path::{Path, PathBuf};
 
 use crate::cli::Exit;
-use crate::diag::{self, Diagnostics};
-use crate::measure::Measurements;
+use crate::diag::{self, Diagnostic, Diagnostics};
+use crate::measure::{self, Loaded, Measurements};
 use crate::model::Scorecard;
+use crate::portfolio::period::cmp_periods;
+use crate::source::Source;
 
 /// Loads a scorecard and its measurements files for `evaluate` and
-/// `report`. Diagnostics (errors and warnings) go to stderr; any error
-/// ends the command with exit 1, an unreadable file with exit 2.
+/// `report`, ordered by period (SPEC §3) and cut at the evaluated one:
+/// `--period` when given, else the latest. Diagnostics (errors and
+/// warnings) go to stderr; any error ends the command with exit 1, an
+/// unreadable file with exit 2.
 pub fn load_run(
     scorecard: &Path,
     measurements: &[PathBuf],
     period: Option<&str>,
 ) -> Result<(Scorecard, Vec<Measurements>), Exit> {
     let mut diags = Diagnostics::default();
-    let checked =
-        crate::read_scorecard(scorecard, &mut diags).map_err(|e| Exit::Usage(e.to_string()))?;
-    let card = checked.and_then(|c| c.scorecard);
+    let card = read_card(scorecard, measurements, &mut diags)?;
     let mut periods = Vec::new();
     if let Some(card) = &card {
-        for (i, m) in measurements.iter().enumerate() {
-            let src = match crate::load::read_source(m).map_err(|e| Exit::Usage(e.to_string()))? {
-                Ok(s) => s,
-                Err(d) => {
-                    diags.push(d);
-                    continue;
-                }
-            };
-            // --period names the evaluated (last) file's period.
-            let p = if i + 1 == measurements.len() {
-                period
-            } else {
-                None
-            };
-            if let Some(ms) = crate::measure::load(&src, card, p, &mut diags) {
-                periods.push(ms);
-            }
+        let loaded = read_measurements(card, measurements, period, &mut diags)?;
+        if !diags.has_errors() {
+            periods = order_periods(loaded, period, &mut diags);
         }
     }
     diags.sort();
@@ -75,6 +63,251 @@ pub fn load_run(
             );
             Err(Exit::Invalid)
         }
+    }
+}
+
+fn read(path: &Path) -> Result<Result<Source, diag::Diagnostic>, Exit> {
+    crate::load::read_source(path).map_err(|e| Exit::Usage(e.to_string()))
+}
+
+/// The scorecard, checked; a measurements file in its place is named as
+/// such (E069) instead of being reported key by key as a bad scorecard.
+fn read_card(
+    path: &Path,
+    measurements: &[PathBuf],
+    diags: &mut Diagnostics,
+) -> Result<Option<Scorecard>, Exit> {
+    let src = match read(path)? {
+        Ok(s) => s,
+        Err(d) => {
+            diags.push(d);
+            return Ok(None);
+        }
+    };
+    let Some(mark) = measure::measurements_marker(&src) else {
+        return Ok(crate::check_scorecard(&src, diags));
+    };
+    // Which of the other arguments is the scorecard, to show the order.
+    let card = measurements.iter().find(|m| {
+        read(m)
+            .ok()
+            .and_then(Result::ok)
+            .is_some_and(|s| measure::scorecard_marker(&s).is_some())
+    });
+    let hint = match card {
+        Some(c) => format!(
+            "the scorecard comes first, then the measurements files: `{} {}`",
+            c.display(),
+            src.name
+        ),
+        None => format!(
+            "give the scorecard file first, then the measurements files: `card.toml {}`",
+            src.name
+        ),
+    };
+    diags.push(
+        Diagnostic::error(
+            "E069",
+            format!("`{}` is a measurements file, not a scorecard", src.name),
+        )
+        .at(&src, mark)
+        .label("this makes it a measurements file")
+        .hint(hint),
+    );
+    Ok(None)
+}
+
+/// Reads each measurements file once; the same file named twice (E065)
+/// and a scorecard among them (E069) are errors.
+fn read_measurements(
+    card: &Scorecard,
+    paths: &[PathBuf],
+    period: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Result<Vec<Loaded>, Exit> {
+    let mut seen: Vec<(PathBuf, &Path)> = Vec::new();
+    let mut loaded = Vec::new();
+    for path in paths {
+        let canonical = path.canonicalize().ok();
+        if let Some(c) = &canonical
+            && let Some((_, first)) = seen.iter().find(|(s, _)| s == c)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "E065",
+                    format!(
+                        "`{}` and `{}` are the same file",
+                        first.display(),
+                        path.display()
+                    ),
+                )
+                .hint("give each measurements file once"),
+            );
+            continue;
+        }
+        if let Some(c) = canonical {
+            seen.push((c, path));
+        }
+        let src = match read(path)? {
+            Ok(s) => s,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        if let Some(mark) = measure::scorecard_marker(&src) {
+            diags.push(
+                Diagnostic::error(
+                    "E069",
+                    format!("`{}` is a scorecard, not a measurements file", src.name),
+                )
+                .at(&src, mark)
+                .label("a scorecard table")
+                .hint("give one scorecard, first, then only measurements files"),
+            );
+            continue;
+        }
+        if let Some(l) = measure::load_file(&src, card, period, diags) {
+            loaded.push(l);
+        }
+    }
+    Ok(loaded)
+}
+
+fn unit_words(unit: Option<&str>) -> String {
+    unit.map_or_else(
+        || "has no unit".to_string(),
+        |u| format!("is for unit `{u}`"),
+    )
+}
+
+/// Orders files by period label (SPEC §3) and keeps those up to the
+/// evaluated period. Two files of one period (E066), files of different
+/// units (E067) and a `--period` no file has (E068) are errors.
+fn order_periods(
+    mut files: Vec<Loaded>,
+    period: Option<&str>,
+    diags: &mut Diagnostics,
+) -> Vec<Measurements> {
+    // Stable, so the message about two files of one period names them in
+    // the order they were given.
+    files.sort_by(|a, b| cmp_periods(&a.measurements.period, &b.measurements.period));
+    let at = |d: diag::Diagnostic, f: &Loaded, span: &Option<std::ops::Range<usize>>| match span {
+        Some(s) => d.at(&f.source, s.clone()),
+        None => d.in_file(&f.source),
+    };
+    let mut errors = false;
+    if let Some(first) = files.first() {
+        for f in &files[1..] {
+            let (u, v) = (&first.measurements.unit, &f.measurements.unit);
+            if u != v {
+                errors = true;
+                let (located, span) = if f.unit_span.is_some() {
+                    (f, &f.unit_span)
+                } else {
+                    (first, &first.unit_span)
+                };
+                diags.push(
+                    at(
+                        Diagnostic::error(
+                            "E067",
+                            format!(
+                                "`{}` {} but `{}` {}",
+                                f.source.name,
+                                unit_words(v.as_deref()),
+                                first.source.name,
+                                unit_words(u.as_deref())
+                            ),
+                        ),
+                        located,
+                        span,
+                    )
+                    .label("unit")
+                    .hint("evaluate one business unit per call; for many units, use one long-format file with --data"),
+                );
+            }
+        }
+    }
+    for w in files.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        if a.measurements.period == b.measurements.period {
+            errors = true;
+            let how = if b.period_stated {
+                ""
+            } else {
+                " (from --period or its file name)"
+            };
+            diags.push(
+                at(
+                    Diagnostic::error(
+                        "E066",
+                        format!(
+                            "`{}` and `{}` are both for period {}{how}",
+                            a.source.name, b.source.name, b.measurements.period
+                        ),
+                    ),
+                    b,
+                    &b.period_span,
+                )
+                .label("same period")
+                .hint("give one file per period; fix the `period` of the one that is mislabelled"),
+            );
+        }
+    }
+    if let Some(p) = period
+        && !files.iter().any(|f| f.measurements.period == p)
+    {
+        errors = true;
+        let stated: Vec<String> = files
+            .iter()
+            .map(|f| format!("`{}` is for {}", f.source.name, f.measurements.period))
+            .collect();
+        let d = Diagnostic::error(
+            "E068",
+            format!(
+                "--period {p} is not the period of any measurements file given: {}",
+                stated.join(", ")
+            ),
+        )
+        .label("the file's own period")
+        .hint("drop --period to evaluate the latest file, or give the file of that period; --period only labels CSV files whose names hold no period");
+        diags.push(match files.as_slice() {
+            [f] => at(d, f, &f.period_span),
+            _ => d,
+        });
+    }
+    if errors {
+        return Vec::new();
+    }
+    let end = period.map_or(files.len(), |p| {
+        files
+            .iter()
+            .position(|f| f.measurements.period == p)
+            .map_or(files.len(), |i| i + 1)
+    });
+    files.truncate(end);
+    files.into_iter().map(|f| f.measurements).collect()
+}
+
+/// `--from`, `--to` and `--unit` choose among the periods and units of a
+/// long-format data file; given without `--data` they would silently do
+/// nothing, so they are a usage error.
+pub fn data_only_flags(inputs: &crate::cli::Inputs, unit: Option<&str>) -> Result<(), Exit> {
+    if inputs.data.is_some() {
+        return Ok(());
+    }
+    let flag = [
+        ("--from", inputs.from.is_some()),
+        ("--to", inputs.to.is_some()),
+        ("--unit", unit.is_some()),
+    ]
+    .into_iter()
+    .find_map(|(f, given)| given.then_some(f));
+    match flag {
+        Some(f) => Err(Exit::Usage(format!(
+            "{f} works only with --data (a long-format file of many periods and units); measurements files are evaluated as given: remove {f}, or pass the data with --data FILE"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -95,8 +328,8 @@ pub fn report_missing(m: &crate::score::MissingData) -> Exit {
     Exit::Invalid
 }
 
-/// A scorecard with its measurements evaluated: the last file is the
-/// period, the one before it gives trends.
+/// A scorecard with its measurements evaluated: the evaluated period, and
+/// the one before it for trends.
 pub struct FileRun {
     pub card: Scorecard,
     pub current: Measurements,

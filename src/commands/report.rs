@@ -17,6 +17,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 pub fn run(args: &ReportArgs) -> Exit {
+    if let Err(e) = super::data_only_flags(&args.inputs, args.unit.as_deref()) {
+        return e;
+    }
     if let Some(out) = &args.output {
         let inputs = std::iter::once(&args.inputs.scorecard)
             .chain(&args.inputs.measurements)

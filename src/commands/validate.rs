@@ -117,6 +117,14 @@ pub fn run(args: &ValidateArgs) -> Exit {
             }
             Ok(Ok(src)) => src,
         };
+        // A CSV file can only be measurements: parsed as TOML it would give
+        // an error per line. It is paired with the scorecard like a TOML
+        // measurements file that does not name its card.
+        if measure::is_csv(&src.name) {
+            n_files += 1;
+            pending.push((src.clone(), None, *explicit));
+            continue;
+        }
         // Parsed once: a syntax error is reported here, and the file counts
         // as an invalid scorecard (its measurements are not checked).
         let Some(root) = load::parse_toml(&src, &mut diags) else {
@@ -246,6 +254,19 @@ pub fn run(args: &ValidateArgs) -> Exit {
             }
             // Its scorecard is invalid and already reported; nothing more to say.
             None if invalid_cards > 0 => {}
+            None if measure::is_csv(&src.name) => {
+                diags.push(
+                    Diagnostic::error(
+                        "E070",
+                        "a CSV measurements file does not name its scorecard, so it cannot be checked alone",
+                    )
+                    .in_file(src)
+                    .hint(format!(
+                        "check it against its scorecard: `bsc validate card.toml --measurements {}`",
+                        src.name
+                    )),
+                );
+            }
             None => {
                 let msg = match id {
                     Some((id, _)) => format!(
