@@ -670,6 +670,50 @@ mod tests {
     }
 
     #[test]
+    fn chains_round_as_nested_left_operations_did() {
+        // A chain must give what the left-nested binary tree it replaced
+        // gave: each operation checked, in turn, its result normalized.
+        let step = |op: &str, a: Decimal, b: Decimal| -> Option<Decimal> {
+            let r = match op {
+                "+" => a.checked_add(b),
+                "-" => a.checked_sub(b),
+                "*" => a.checked_mul(b),
+                _ => crate::score::exact::div_normalized(a, b),
+            };
+            r.map(|r| r.normalize())
+        };
+        let values = [
+            "3",
+            "0.1",
+            "7.000",
+            "-2.5",
+            "0.3333333333333333333333333333",
+            "79228162514264337593543950",
+            "0.0000000000000000000000000007",
+        ];
+        let n = values.len();
+        for ops in [["+", "-"], ["*", "/"]] {
+            for i in 0..n {
+                for j in 0..n {
+                    let terms =
+                        [i, j, (i + j) % n, (i * j + 1) % n, (i + 3) % n].map(|k| values[k]);
+                    let mut text = terms[0].to_string();
+                    let mut want = Some(d(terms[0]).normalize());
+                    for (k, t) in terms[1..].iter().enumerate() {
+                        let op = ops[(i + j + k) % 2];
+                        text = format!("{text} {op} {t}");
+                        want = want.and_then(|w| step(op, w, d(t)));
+                    }
+                    match want {
+                        Some(w) => assert_eq!(eval(&text, &[]), Ok(w), "{text}"),
+                        None => assert!(eval(&text, &[]).is_err(), "{text}"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn vars_in_order() {
         let e = parse("lost / start_count + lost").unwrap();
         let names: Vec<&str> = e.vars().into_iter().map(|(n, _)| n).collect();
