@@ -638,7 +638,7 @@ mod tests {
         // Left to right: 1 - x - x - ... and 10^6 / 10 / 10 / ...
         let diff = format!("1 - {}", vec!["x"; n].join(" - "));
         assert_eq!(eval(&diff, &[("x", "1")]), Ok(d("-29999")));
-        let quot = format!("1000000 / {}", vec!["10"; 6].join(" / "));
+        let quot = format!("1000000 / {}", ["10"; 6].join(" / "));
         assert_eq!(eval(&quot, &[]), Ok(d("1")));
         let e = parse(&sum).unwrap();
         assert_eq!(e.vars().len(), n);
