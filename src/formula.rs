@@ -165,6 +165,7 @@ struct Parser {
 }
 
 /// Parses a formula. Precedence as in arithmetic; `-` and `/` associate left.
+/// Nesting past [`MAX_DEPTH`] is a [`ParseErrorKind::TooDeep`] error.
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
     let toks = lex(text)?;
     if toks.is_empty() {
