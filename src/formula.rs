@@ -15,6 +15,25 @@ pub enum BinOp {
     Div,
 }
 
+impl BinOp {
+    /// Checked decimal arithmetic: an error, never a panic.
+    fn apply(self, a: Decimal, b: Decimal) -> Result<Decimal, EvalError> {
+        match self {
+            BinOp::Add => a.checked_add(b).ok_or(EvalError::Overflow),
+            BinOp::Sub => a.checked_sub(b).ok_or(EvalError::Overflow),
+            BinOp::Mul => a.checked_mul(b).ok_or(EvalError::Overflow),
+            BinOp::Div => {
+                if b.is_zero() {
+                    return Err(EvalError::DivisionByZero);
+                }
+                // `checked_div` in integers where it can; the scale need
+                // not follow it, the result is normalized by the caller.
+                crate::score::exact::div_normalized(a, b).ok_or(EvalError::Overflow)
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Func {
     Min,
@@ -24,18 +43,37 @@ pub enum Func {
 
 const FUNCS: [(&str, Func); 3] = [("min", Func::Min), ("max", Func::Max), ("abs", Func::Abs)];
 
+/// How deep a formula may nest (SPEC §13). Each `(`, each unary minus and
+/// each function call opens one level; a chain of `+ -` or `* /` operands
+/// opens none, however long. Every walk over an [`Expr`] recurses about as
+/// deep as it nests, so this limit is what keeps parsing, evaluation, clone
+/// and drop off the end of the stack, on every thread.
+pub const MAX_DEPTH: usize = 64;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Num(Decimal),
     /// An input or indicator id; the span is a byte range of the formula text.
     Var(String, Range<usize>),
     Neg(Box<Expr>),
-    Bin(BinOp, Box<Expr>, Box<Expr>),
+    /// `first op rest[0].1 op rest[1].1 ...`, operators of one precedence
+    /// level, applied left to right. A flat list rather than nested binary
+    /// nodes, so a 30,000-term sum is one node, not a tree 30,000 deep.
+    Chain(Box<Expr>, Vec<(BinOp, Expr)>),
     Call(Func, Vec<Expr>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseErrorKind {
+    /// Not a formula of the language.
+    Syntax,
+    /// Nests deeper than [`MAX_DEPTH`]; the span is where the limit is crossed.
+    TooDeep,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {
+    pub kind: ParseErrorKind,
     pub message: String,
     pub hint: Option<String>,
     /// Byte range of the formula text.
@@ -87,6 +125,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ParseError> {
             }
             let lit = text[start..i].replace('_', "");
             let n = Decimal::from_str_exact(&lit).map_err(|_| ParseError {
+                kind: ParseErrorKind::Syntax,
                 message: format!(
                     "`{}` is not a number bsc can represent exactly",
                     &text[start..i]
@@ -105,6 +144,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ParseError> {
             out.push((Tok::Op(c), start..i));
         } else {
             return Err(ParseError {
+                kind: ParseErrorKind::Syntax,
                 message: format!("unexpected character `{c}` in formula"),
                 hint: Some(
                     "formulas use numbers, ids, + - * /, parentheses and min, max, abs".into(),
@@ -120,13 +160,17 @@ struct Parser {
     toks: Vec<(Tok, Range<usize>)>,
     pos: usize,
     end: usize,
+    /// Levels open at `pos` (see [`MAX_DEPTH`]).
+    depth: usize,
 }
 
 /// Parses a formula. Precedence as in arithmetic; `-` and `/` associate left.
+/// Nesting past [`MAX_DEPTH`] is a [`ParseErrorKind::TooDeep`] error.
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
     let toks = lex(text)?;
     if toks.is_empty() {
         return Err(ParseError {
+            kind: ParseErrorKind::Syntax,
             message: "formula is empty".into(),
             hint: Some("write an expression such as `lost / start_count`".into()),
             span: 0..text.len(),
@@ -136,6 +180,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
         toks,
         pos: 0,
         end: text.len(),
+        depth: 0,
     };
     let e = p.expr()?;
     if let Some((t, span)) = p.toks.get(p.pos) {
@@ -144,6 +189,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
             _ => "expected an operator here".to_string(),
         };
         return Err(ParseError {
+            kind: ParseErrorKind::Syntax,
             message,
             hint: None,
             span: span.clone(),
@@ -173,50 +219,78 @@ impl Parser {
         }
     }
 
-    fn expr(&mut self) -> Result<Expr, ParseError> {
-        let mut lhs = self.term()?;
-        loop {
-            let op = if self.eat('+') {
-                BinOp::Add
-            } else if self.eat('-') {
-                BinOp::Sub
-            } else {
-                return Ok(lhs);
-            };
-            let rhs = self.term()?;
-            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
+    /// Opens a nesting level at `span`, or refuses to: checked before the
+    /// parser recurses, so it never recurses past the limit.
+    fn enter(&mut self, span: Range<usize>) -> Result<(), ParseError> {
+        if self.depth == MAX_DEPTH {
+            return Err(ParseError {
+                kind: ParseErrorKind::TooDeep,
+                message: format!("formula nests deeper than {MAX_DEPTH} levels"),
+                hint: Some(
+                    "each `(`, unary minus and function call opens a level; \
+                     move part of the formula into an indicator of its own"
+                        .into(),
+                ),
+                span,
+            });
         }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn expr(&mut self) -> Result<Expr, ParseError> {
+        self.chain([('+', BinOp::Add), ('-', BinOp::Sub)], Self::term)
     }
 
     fn term(&mut self) -> Result<Expr, ParseError> {
-        let mut lhs = self.unary()?;
-        loop {
-            let op = if self.eat('*') {
-                BinOp::Mul
-            } else if self.eat('/') {
-                BinOp::Div
-            } else {
-                return Ok(lhs);
-            };
-            let rhs = self.unary()?;
-            lhs = Expr::Bin(op, Box::new(lhs), Box::new(rhs));
-        }
+        self.chain([('*', BinOp::Mul), ('/', BinOp::Div)], Self::unary)
     }
 
+    /// Operands joined by the operators of one precedence level, read in a
+    /// loop into one [`Expr::Chain`].
+    fn chain(
+        &mut self,
+        ops: [(char, BinOp); 2],
+        operand: fn(&mut Self) -> Result<Expr, ParseError>,
+    ) -> Result<Expr, ParseError> {
+        let first = operand(self)?;
+        let mut rest = Vec::new();
+        while let Some(&(_, op)) = ops.iter().find(|(c, _)| self.eat(*c)) {
+            rest.push((op, operand(self)?));
+        }
+        Ok(if rest.is_empty() {
+            first
+        } else {
+            Expr::Chain(Box::new(first), rest)
+        })
+    }
+
+    /// A run of signs is read in a loop, not by recursion: `+` builds
+    /// nothing, each `-` a negation and a level.
     fn unary(&mut self) -> Result<Expr, ParseError> {
-        if self.eat('-') {
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+        let mut negs = 0;
+        loop {
+            if self.peek() == Some(&Tok::Op('-')) {
+                self.enter(self.here())?;
+                self.pos += 1;
+                negs += 1;
+            } else if !self.eat('+') {
+                break;
+            }
         }
-        if self.eat('+') {
-            return self.unary();
+        let mut e = self.atom()?;
+        self.depth -= negs;
+        for _ in 0..negs {
+            e = Expr::Neg(Box::new(e));
         }
-        self.atom()
+        Ok(e)
     }
 
     fn atom(&mut self) -> Result<Expr, ParseError> {
         let span = self.here();
         let Some((tok, _)) = self.toks.get(self.pos).cloned() else {
             return Err(ParseError {
+                kind: ParseErrorKind::Syntax,
                 message: "formula ends where a value was expected".into(),
                 hint: Some("complete the expression".into()),
                 span,
@@ -228,15 +302,21 @@ impl Parser {
             Tok::Ident(name) => {
                 if self.peek() == Some(&Tok::Op('(')) {
                     self.pos += 1;
-                    self.call(&name, span)
+                    self.enter(span.clone())?;
+                    let call = self.call(&name, span)?;
+                    self.depth -= 1;
+                    Ok(call)
                 } else {
                     Ok(Expr::Var(name, span))
                 }
             }
             Tok::Op('(') => {
+                self.enter(span)?;
                 let e = self.expr()?;
+                self.depth -= 1;
                 if !self.eat(')') {
                     return Err(ParseError {
+                        kind: ParseErrorKind::Syntax,
                         message: "missing `)`".into(),
                         hint: Some("close every `(` with a `)`".into()),
                         span: self.here(),
@@ -245,6 +325,7 @@ impl Parser {
                 Ok(e)
             }
             Tok::Op(c) => Err(ParseError {
+                kind: ParseErrorKind::Syntax,
                 message: format!("expected a value, found `{c}`"),
                 hint: None,
                 span,
@@ -255,6 +336,7 @@ impl Parser {
     fn call(&mut self, name: &str, span: Range<usize>) -> Result<Expr, ParseError> {
         let Some((_, func)) = FUNCS.iter().find(|(n, _)| *n == name) else {
             return Err(ParseError {
+                kind: ParseErrorKind::Syntax,
                 message: format!("unknown function `{name}`"),
                 hint: Some(
                     crate::diag::did_you_mean(name, FUNCS.iter().map(|(n, _)| *n)).unwrap_or_else(
@@ -273,6 +355,7 @@ impl Parser {
                 }
                 if !self.eat(',') {
                     return Err(ParseError {
+                        kind: ParseErrorKind::Syntax,
                         message: format!("expected `,` or `)` in the call of `{name}`"),
                         hint: None,
                         span: self.here(),
@@ -286,6 +369,7 @@ impl Parser {
         };
         if !ok {
             return Err(ParseError {
+                kind: ParseErrorKind::Syntax,
                 message: format!(
                     "`{name}` takes {}",
                     if *func == Func::Abs {
@@ -315,9 +399,9 @@ impl Expr {
             Expr::Num(_) => {}
             Expr::Var(n, s) => out.push((n, s.clone())),
             Expr::Neg(e) => e.collect_vars(out),
-            Expr::Bin(_, a, b) => {
-                a.collect_vars(out);
-                b.collect_vars(out);
+            Expr::Chain(first, rest) => {
+                first.collect_vars(out);
+                rest.iter().for_each(|(_, e)| e.collect_vars(out));
             }
             Expr::Call(_, args) => args.iter().for_each(|a| a.collect_vars(out)),
         }
@@ -365,22 +449,16 @@ impl Expr {
             Expr::Num(n) => *n,
             Expr::Var(v, _) => value_of(v).ok_or_else(|| EvalError::Needs(vec![v.clone()]))?,
             Expr::Neg(e) => -e.eval_present(value_of)?,
-            Expr::Bin(op, a, b) => {
-                let a = a.eval_present(value_of)?;
-                let b = b.eval_present(value_of)?;
-                match op {
-                    BinOp::Add => a.checked_add(b).ok_or(EvalError::Overflow)?,
-                    BinOp::Sub => a.checked_sub(b).ok_or(EvalError::Overflow)?,
-                    BinOp::Mul => a.checked_mul(b).ok_or(EvalError::Overflow)?,
-                    BinOp::Div => {
-                        if b.is_zero() {
-                            return Err(EvalError::DivisionByZero);
-                        }
-                        // `checked_div` in integers where it can; the scale
-                        // need not follow it, the result is normalized below.
-                        crate::score::exact::div_normalized(a, b).ok_or(EvalError::Overflow)?
-                    }
+            Expr::Chain(first, rest) => {
+                let mut acc = first.eval_present(value_of)?;
+                for (op, e) in rest {
+                    let b = e.eval_present(value_of)?;
+                    // Normalized after every step, as nested binary
+                    // operations would be: the scale of one step's result
+                    // decides how the next one rounds.
+                    acc = op.apply(acc, b)?.normalize();
                 }
+                acc
             }
             Expr::Call(f, args) => {
                 let vals = args
@@ -502,6 +580,138 @@ mod tests {
             Ok(d("87").checked_div(d("312")).unwrap().normalize())
         );
         assert_eq!(eval("1 / 2", &[]), Ok(d("0.5")));
+    }
+
+    fn nested(levels: usize) -> String {
+        format!("{}x{}", "(".repeat(levels), ")".repeat(levels))
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses() {
+        assert_eq!(MAX_DEPTH, 64);
+        let x = [("x", "7")];
+        assert_eq!(eval(&nested(64), &x), Ok(d("7")));
+        // Each unary minus and each call counts one level as well.
+        let negs = format!("{}x", "-".repeat(64));
+        assert_eq!(eval(&negs, &x), Ok(d("7")));
+        let calls = format!("{}x{}", "abs(".repeat(64), ")".repeat(64));
+        assert_eq!(eval(&calls, &x), Ok(d("7")));
+        let mixed = format!("{}x{}", "-(".repeat(32), ")".repeat(32));
+        assert_eq!(eval(&mixed, &x), Ok(d("7")));
+        // Unary plus builds nothing, so it nests nothing.
+        let plus = format!("{}x", "+".repeat(30_000));
+        assert_eq!(eval(&plus, &x), Ok(d("7")));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_reported_where_it_is_crossed() {
+        let e = parse(&nested(65)).unwrap_err();
+        assert_eq!(e.kind, ParseErrorKind::TooDeep);
+        assert_eq!(e.message, "formula nests deeper than 64 levels");
+        // The 65th `(`, not the first or the last.
+        assert_eq!(e.span, 64..65);
+        let e = parse(&format!("a + {}", nested(10_000))).unwrap_err();
+        assert_eq!((e.kind, e.span), (ParseErrorKind::TooDeep, 68..69));
+        let e = parse(&format!("{}x", "- ".repeat(30_000))).unwrap_err();
+        assert_eq!((e.kind, e.span), (ParseErrorKind::TooDeep, 128..129));
+        let e = parse(&format!("{}x", "min(1, ".repeat(100))).unwrap_err();
+        assert_eq!((e.kind, e.span), (ParseErrorKind::TooDeep, 448..451));
+        // Other mistakes are syntax errors.
+        assert_eq!(parse("(a").unwrap_err().kind, ParseErrorKind::Syntax);
+    }
+
+    #[test]
+    fn long_chains_evaluate_exactly() {
+        let n = 30_000;
+        let sum = vec!["x"; n].join(" + ");
+        assert_eq!(eval(&sum, &[("x", "0.1")]), Ok(d("3000")));
+        let factors: Vec<&str> = (0..n)
+            .map(|i| if i % 1000 == 0 { "2" } else { "x" })
+            .collect();
+        assert_eq!(
+            eval(&factors.join(" * "), &[("x", "1")]),
+            Ok(d("1073741824"))
+        );
+        assert_eq!(
+            eval(&vec!["10"; n].join(" * "), &[]),
+            Err(EvalError::Overflow)
+        );
+        // Left to right: 1 - x - x - ... and 10^6 / 10 / 10 / ...
+        let diff = format!("1 - {}", vec!["x"; n].join(" - "));
+        assert_eq!(eval(&diff, &[("x", "1")]), Ok(d("-29999")));
+        let quot = format!("1000000 / {}", ["10"; 6].join(" / "));
+        assert_eq!(eval(&quot, &[]), Ok(d("1")));
+        let e = parse(&sum).unwrap();
+        assert_eq!(e.vars().len(), n);
+        let values = vec![Some(d("0.1")); n];
+        assert_eq!(e.eval_values(&values), Ok(d("3000")));
+        // Dropping and cloning the tree recurse no deeper than it nests.
+        drop(e.clone());
+    }
+
+    #[test]
+    fn mixed_chains_keep_precedence_and_order() {
+        assert_eq!(eval("2 - 3 * 4 - 5 / 5 + 1", &[]), Ok(d("-10")));
+        assert_eq!(eval("2 * 3 - 4 * 5 * 6 / 8 / 3", &[]), Ok(d("1")));
+        // Each step is rounded in turn: 1 / 3 first, then times 3.
+        assert_eq!(
+            eval("1 / 3 * 3", &[]),
+            Ok(d("0.9999999999999999999999999999"))
+        );
+        assert_eq!(eval("3 * 1 / 3", &[]), Ok(d("1")));
+        // The first error in evaluation order wins.
+        assert_eq!(
+            eval("1 / 0 + x * x", &[("x", "79228162514264337593543950335")]),
+            Err(EvalError::DivisionByZero)
+        );
+        assert_eq!(
+            eval("x * x + 1 / 0", &[("x", "79228162514264337593543950335")]),
+            Err(EvalError::Overflow)
+        );
+    }
+
+    #[test]
+    fn chains_round_as_nested_left_operations_did() {
+        // A chain must give what the left-nested binary tree it replaced
+        // gave: each operation checked, in turn, its result normalized.
+        let step = |op: &str, a: Decimal, b: Decimal| -> Option<Decimal> {
+            let r = match op {
+                "+" => a.checked_add(b),
+                "-" => a.checked_sub(b),
+                "*" => a.checked_mul(b),
+                _ => crate::score::exact::div_normalized(a, b),
+            };
+            r.map(|r| r.normalize())
+        };
+        let values = [
+            "3",
+            "0.1",
+            "7.000",
+            "-2.5",
+            "0.3333333333333333333333333333",
+            "79228162514264337593543950",
+            "0.0000000000000000000000000007",
+        ];
+        let n = values.len();
+        for ops in [["+", "-"], ["*", "/"]] {
+            for i in 0..n {
+                for j in 0..n {
+                    let terms =
+                        [i, j, (i + j) % n, (i * j + 1) % n, (i + 3) % n].map(|k| values[k]);
+                    let mut text = terms[0].to_string();
+                    let mut want = Some(d(terms[0]).normalize());
+                    for (k, t) in terms[1..].iter().enumerate() {
+                        let op = ops[(i + j + k) % 2];
+                        text = format!("{text} {op} {t}");
+                        want = want.and_then(|w| step(op, w, d(t)));
+                    }
+                    match want {
+                        Some(w) => assert_eq!(eval(&text, &[]), Ok(w), "{text}"),
+                        None => assert!(eval(&text, &[]).is_err(), "{text}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::ahp::{self, AhpError};
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
-use crate::formula;
+use crate::formula::{self, MAX_DEPTH, ParseErrorKind};
 use crate::load;
 use crate::model::*;
 use crate::raw::{self, Num, Sp};
@@ -515,6 +515,22 @@ pub fn validate(
         let map = |r: Range<usize>| formula_span(src, &f.span, &f.value, r);
         let expr = match formula::parse(&f.value) {
             Ok(e) => e,
+            Err(e) if e.kind == ParseErrorKind::TooDeep => {
+                formula_ok = false;
+                cx.error(
+                    "E060",
+                    &map(e.span.clone()),
+                    format!(
+                        "formula of indicator `{}` nests deeper than {MAX_DEPTH} levels",
+                        ind.id.value
+                    ),
+                )
+                .with(
+                    &format!("level {} opens here", MAX_DEPTH + 1),
+                    e.hint.clone(),
+                );
+                continue;
+            }
             Err(e) => {
                 formula_ok = false;
                 cx.error(
