@@ -362,3 +362,21 @@ fn portfolio_one_unit_is_a_full_report() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `East`?"));
 }
+
+/// ×100 of a `%` value from 7.9e26 on overflows a Decimal: both reports show
+/// every digit instead of panicking.
+#[test]
+fn huge_percents_are_printed_in_full() {
+    for format in ["md", "html"] {
+        let out = report(&[
+            "report",
+            "tests/cmd/evaluate/huge-percent.in/card.toml",
+            "tests/cmd/evaluate/huge-percent.in/q1.toml",
+            "--format",
+            format,
+        ]);
+        assert!(out.contains("7922816251426433759354395033500.0%"), "{out}");
+        assert!(out.contains("-792281625142643375935439503350.0%"), "{out}");
+        assert!(out.contains("79000000000000000000000000000.0%"), "{out}");
+    }
+}
