@@ -315,7 +315,10 @@ mod tests {
             value(d("790000000000000000000000000"), Some("%"), 2),
             "79000000000000000000000000000.00%"
         );
-        assert_eq!(value(d("7.9e26"), Some("%"), 0), "79000000000000000000000000000%");
+        assert_eq!(
+            value(d("7.9e26"), Some("%"), 0),
+            "79000000000000000000000000000%"
+        );
         // Scale 1: one zero appended, none from the point.
         assert_eq!(
             value(d("7922816251426433759354395033.5"), Some("%"), 1),
@@ -343,10 +346,7 @@ mod tests {
     #[test]
     fn fixed_pads_where_the_scale_cannot_grow() {
         // 28 digits: a 29th decimal digit does not fit the mantissa.
-        assert_eq!(
-            fixed(Decimal::MAX, 2),
-            "79228162514264337593543950335.00"
-        );
+        assert_eq!(fixed(Decimal::MAX, 2), "79228162514264337593543950335.00");
         assert_eq!(
             fixed(d("7922816251426433759354395033.5"), 0),
             "7922816251426433759354395034"
