@@ -228,7 +228,7 @@ mod tests {
                     let before = &lower[..i];
                     let open = before
                         .rfind('<')
-                        .map_or(false, |o| before.rfind('>') < Some(o));
+                        .is_some_and(|o| before.rfind('>') < Some(o));
                     assert!(!open, "{why}: live `{bad}` in {html}");
                 }
             } else {
