@@ -13,9 +13,47 @@ pub fn fixed(d: Decimal, dp: u32) -> String {
         // No "-0.0".
         r = Decimal::ZERO;
     }
-    r.rescale(dp);
     let mut s = String::with_capacity(8);
+    if dp == 0 {
+        push_plain(&mut s, r);
+        return s;
+    }
+    // `rescale` cannot widen a 28-digit integer part (the mantissa would not
+    // fit), so the missing decimals are written as text.
+    r.rescale(dp);
     push_plain(&mut s, r);
+    let have = r.scale();
+    if have < dp {
+        if have == 0 {
+            s.push('.');
+        }
+        s.extend(std::iter::repeat_n('0', (dp - have) as usize));
+    }
+    s
+}
+
+/// A fraction as a percent with `dp` decimals (`0.125` → `12.5`). The point
+/// moves two places in the scale or in the text, never by multiplying: ×100
+/// overflows a `Decimal` from about 7.9e26 on.
+pub fn percent(d: Decimal, dp: u32) -> String {
+    let scale = d.scale();
+    if scale >= 2 {
+        // Same mantissa, two places fewer: exact and always representable.
+        return fixed(Decimal::from_i128_with_scale(d.mantissa(), scale - 2), dp);
+    }
+    // An integer once multiplied: the mantissa's digits, then the zeros the
+    // two places add beyond the scale.
+    let mut s = String::with_capacity(32);
+    if d.is_zero() {
+        s.push('0');
+    } else {
+        push_plain(&mut s, Decimal::from_i128_with_scale(d.mantissa(), 0));
+        s.push_str(&"00"[scale as usize..]);
+    }
+    if dp > 0 {
+        s.push('.');
+        s.extend(std::iter::repeat_n('0', dp as usize));
+    }
     s
 }
 
@@ -113,7 +151,7 @@ pub fn trend(change: Option<Decimal>) -> (&'static str, &'static str) {
 /// own decimals (at most 4), with thousands separators and the unit.
 pub fn value(d: Decimal, unit: Option<&str>, precision: u32) -> String {
     match unit {
-        Some("%") => format!("{}%", fixed(d * Decimal::ONE_HUNDRED, precision)),
+        Some("%") => format!("{}%", percent(d, precision)),
         _ => {
             let r = d
                 .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
@@ -166,7 +204,7 @@ pub fn baseline(ind: &Indicator, precision: u32) -> Option<String> {
 
 /// A weight share as a percent with one decimal, e.g. `30.0%`.
 pub fn share(d: Decimal) -> String {
-    format!("{}%", fixed(d * Decimal::ONE_HUNDRED, 1))
+    format!("{}%", percent(d, 1))
 }
 
 #[cfg(test)]
@@ -192,6 +230,31 @@ mod tests {
                 let mut s = String::from("x");
                 push_plain(&mut s, d);
                 proptest::prop_assert_eq!(&s[1..], d.to_string());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn percent_is_times_hundred(
+            m in proptest::prop_oneof![
+                -1_000_000i128..1_000_000,
+                -(1i128 << 96) + 1..(1i128 << 96),
+            ],
+            scale in 0u32..=28,
+            dp in 0u32..=4,
+        ) {
+            let d = Decimal::from_i128_with_scale(m, scale);
+            let text = percent(d, dp);
+            match d.checked_mul(Decimal::ONE_HUNDRED) {
+                Some(x) => proptest::prop_assert_eq!(text, fixed(x, dp)),
+                // Where ×100 overflows, the integer digits are the mantissa's
+                // and the decimals are all zero.
+                None => {
+                    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+                    proptest::prop_assert!(int.trim_start_matches('-').len() >= 29);
+                    proptest::prop_assert_eq!(frac.len(), dp as usize);
+                }
             }
         }
     }
@@ -235,6 +298,60 @@ mod tests {
             "-1,234,567.1235 元"
         );
         assert_eq!(value(d("4.40"), None, 1), "4.4");
+    }
+
+    #[test]
+    fn percents_never_overflow() {
+        // ×100 of these overflows a Decimal; the point is moved in the text.
+        assert_eq!(
+            value(Decimal::MAX, Some("%"), 1),
+            "7922816251426433759354395033500.0%"
+        );
+        assert_eq!(
+            value(Decimal::MIN, Some("%"), 0),
+            "-7922816251426433759354395033500%"
+        );
+        assert_eq!(
+            value(d("790000000000000000000000000"), Some("%"), 2),
+            "79000000000000000000000000000.00%"
+        );
+        assert_eq!(
+            value(d("7.9e26"), Some("%"), 0),
+            "79000000000000000000000000000%"
+        );
+        // Scale 1: one zero appended, none from the point.
+        assert_eq!(
+            value(d("7922816251426433759354395033.5"), Some("%"), 1),
+            "792281625142643375935439503350.0%"
+        );
+        // Scale 28: the whole mantissa still fits once the point moves.
+        assert_eq!(
+            value(d("7.9228162514264337593543950335"), Some("%"), 1),
+            "792.3%"
+        );
+        assert_eq!(
+            value(d("0.0000000000000000000000000001"), Some("%"), 1),
+            "0.0%"
+        );
+        assert_eq!(
+            value(d("-0.0000000000000000000000000001"), Some("%"), 1),
+            "0.0%"
+        );
+        assert_eq!(value(d("0.00005"), Some("%"), 2), "0.01%");
+        assert_eq!(value(d("-0.12345"), Some("%"), 2), "-12.35%");
+        assert_eq!(value(d("-1"), Some("%"), 0), "-100%");
+        assert_eq!(share(Decimal::MAX), "7922816251426433759354395033500.0%");
+    }
+
+    #[test]
+    fn fixed_pads_where_the_scale_cannot_grow() {
+        // 28 digits: a 29th decimal digit does not fit the mantissa.
+        assert_eq!(fixed(Decimal::MAX, 2), "79228162514264337593543950335.00");
+        assert_eq!(
+            fixed(d("7922816251426433759354395033.5"), 0),
+            "7922816251426433759354395034"
+        );
+        assert_eq!(fixed(Decimal::MIN, 1), "-79228162514264337593543950335.0");
     }
 
     #[test]

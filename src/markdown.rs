@@ -2,7 +2,7 @@
 //! shown as text, links keep only http/https/mailto targets, images become
 //! their alt text (a report must not fetch anything).
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
 
 fn safe_url(url: &str) -> bool {
     let u = url.trim().to_ascii_lowercase();
@@ -16,9 +16,35 @@ fn safe_events(text: &str) -> Vec<Event<'_>> {
     // Depth of links being dropped, so their closing tags are dropped too.
     let mut dropped_links: Vec<bool> = Vec::new();
     let mut in_image = 0usize;
+    // The last line of an HTML block ended with a line break.
+    let mut line_ended = false;
     for ev in Parser::new_ext(text, opts) {
         match ev {
-            Event::Html(h) | Event::InlineHtml(h) => out.push(Event::Text(h)),
+            // An HTML block becomes a paragraph of its text: kept as an
+            // HTML block, a Markdown writer puts its text back verbatim.
+            // Its lines come one event each, ending in a line break: text
+            // lines joined by soft breaks, as a paragraph's are.
+            Event::Start(Tag::HtmlBlock) => out.push(Event::Start(Tag::Paragraph)),
+            Event::End(TagEnd::HtmlBlock) => {
+                line_ended = false;
+                out.push(Event::End(TagEnd::Paragraph));
+            }
+            Event::Html(h) => {
+                if std::mem::take(&mut line_ended) {
+                    out.push(Event::SoftBreak);
+                }
+                line_ended = h.ends_with('\n');
+                let line = h.trim();
+                if !line.is_empty() {
+                    out.push(Event::Text(CowStr::from(line.to_string())));
+                }
+            }
+            Event::InlineHtml(h) => out.push(Event::Text(h)),
+            // Fenced, not indented: an indented block's lines read as
+            // plain text (live HTML included) once put after a lead-in.
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => out.push(Event::Start(
+                Tag::CodeBlock(CodeBlockKind::Fenced(CowStr::Borrowed(""))),
+            )),
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
@@ -61,6 +87,7 @@ pub fn to_html(text: &str) -> String {
 
 /// Re-emits user Markdown as Markdown that is safe to embed in a Markdown
 /// report: raw HTML becomes escaped text, unsafe links lose their target.
+/// Line breaks are `\n` only, so a template can prefix every line.
 pub fn to_markdown(text: &str) -> String {
     // The writer escapes text itself (`<` as `\<`, `&` as `&amp;`), so raw
     // HTML turned into text stays text; escaping it here as well showed
@@ -70,7 +97,50 @@ pub fn to_markdown(text: &str) -> String {
     // Writing to a String cannot fail.
     let _ =
         pulldown_cmark_to_cmark::cmark(events.iter(), &mut out, pulldown_cmark::Options::empty());
-    out
+    let out = out
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .trim_start_matches('\n')
+        .to_string();
+    // The writer is trusted only as far as its output reads back inert;
+    // otherwise the reader gets the text with every character escaped.
+    if inert(&out) {
+        out
+    } else {
+        escaped_lines(text)
+    }
+}
+
+/// User Markdown to follow a lead-in on the same line, as notes do
+/// (`> **Name** — …`): when it does not begin with a paragraph (a code
+/// block, a list, a heading), a blank line first, so the block keeps its
+/// meaning instead of being read as more of the lead-in's text.
+pub fn to_markdown_after_lead(text: &str) -> String {
+    let md = to_markdown(text);
+    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    match Parser::new_ext(&md, opts).next() {
+        Some(Event::Start(Tag::Paragraph)) | None => md,
+        Some(_) => format!("\n\n{md}"),
+    }
+}
+
+/// Whether Markdown, read by a renderer that allows HTML, holds no HTML
+/// and no link or image that could run or fetch anything.
+fn inert(md: &str) -> bool {
+    let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    Parser::new_ext(md, opts).all(|ev| match ev {
+        Event::Html(_) | Event::InlineHtml(_) | Event::Start(Tag::Image { .. }) => false,
+        Event::Start(Tag::Link { dest_url, .. }) => safe_url(&dest_url),
+        _ => true,
+    })
+}
+
+/// Every line of `text` escaped as inline text, ended by a hard break.
+fn escaped_lines(text: &str) -> String {
+    text.lines()
+        .map(|l| escape_inline(l.trim_start()))
+        .collect::<Vec<_>>()
+        .join("\\\n")
 }
 
 /// One line of user text for a Markdown table cell or heading: Markdown
@@ -135,6 +205,98 @@ mod tests {
         // Escaped once: a reader sees `<b onclick=x>`, not `&lt;b`.
         assert!(m.contains(r"\<b onclick=x>hi\</b>"), "{m}");
         assert!(!m.contains("javascript"), "{m}");
+    }
+
+    /// What a wiki shows: Markdown rendered by a renderer that lets HTML
+    /// through.
+    fn shown(md: &str) -> String {
+        let mut html = String::new();
+        let opts = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+        pulldown_cmark::html::push_html(&mut html, Parser::new_ext(md, opts));
+        html
+    }
+
+    fn assert_inert(html: &str, why: &str) {
+        let lower = html.to_lowercase();
+        for bad in [
+            "<script", "<img", "<style", "<iframe", "<b ", "onerror=", "onclick=",
+        ] {
+            // `=` of an attribute only matters inside a real tag; escaped
+            // text shows `&lt;` before it.
+            if bad.ends_with('=') {
+                for (i, _) in lower.match_indices(bad) {
+                    let before = &lower[..i];
+                    let open = before
+                        .rfind('<')
+                        .is_some_and(|o| before.rfind('>') < Some(o));
+                    assert!(!open, "{why}: live `{bad}` in {html}");
+                }
+            } else {
+                assert!(!lower.contains(bad), "{why}: live `{bad}` in {html}");
+            }
+        }
+    }
+
+    const VECTORS: [&str; 12] = [
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(1)</script>",
+        "Intro.\n\n<img src=x onerror=alert(1)>",
+        "Intro.\n\n<script>alert(1)</script>\n\nafter",
+        "    indented <b onclick=alert(1)>x</b>\n\n<script>alert(2)</script>\n\nLast line",
+        "<div>\n<script>alert(1)</script>\n</div>",
+        "<style>body{display:none}</style>",
+        "<!-- c --><img src=x onerror=alert(1)>",
+        "- item <b onclick=alert(1)>b</b>\n- two",
+        "# Heading <img src=x onerror=alert(1)>",
+        "| a | b |\n|---|---|\n| <img src=x onerror=alert(1)> | d |",
+        "text\r<script>alert(1)</script>\rLast line",
+    ];
+
+    /// Every vector, on its own and as a note in a blockquote after a
+    /// lead-in (as the templates put it): no live HTML, and the
+    /// blockquote holds the whole note.
+    #[test]
+    fn markdown_blocks_are_inert_and_stay_in_their_quote() {
+        for v in VECTORS {
+            let md = to_markdown(v);
+            assert!(!md.contains('\r'), "{v:?}: {md:?}");
+            assert_inert(&shown(&md), v);
+            let note = to_markdown_after_lead(v);
+            let quote = format!("> **Name** — {}\n", note.replace('\n', "\n> "));
+            let html = shown(&quote);
+            assert_inert(&html, v);
+            assert!(html.starts_with("<blockquote>"), "{v:?}: {html}");
+            assert_eq!(html.matches("<blockquote>").count(), 1, "{v:?}: {html}");
+            assert!(html.trim_end().ends_with("</blockquote>"), "{v:?}: {html}");
+            if v.contains("Last line") {
+                let last = html.find("Last line").unwrap();
+                assert!(last < html.find("</blockquote>").unwrap(), "{v:?}: {html}");
+            }
+        }
+    }
+
+    #[test]
+    fn indented_code_keeps_its_text_as_code() {
+        let md = to_markdown_after_lead("    let x = <b>1</b>;");
+        assert!(md.starts_with("\n\n"), "a block after the lead-in: {md:?}");
+        let html = shown(&format!("> **N** — {}", md.replace('\n', "\n> ")));
+        assert!(
+            html.contains("<pre><code>let x = &lt;b&gt;1&lt;/b&gt;;"),
+            "{html}"
+        );
+        // A paragraph still follows the lead-in on its line.
+        assert_eq!(to_markdown_after_lead("Plain *note*."), "Plain *note*.");
+    }
+
+    #[test]
+    fn what_does_not_read_back_inert_is_escaped_text() {
+        assert!(!inert("<b>x</b>"));
+        assert!(!inert("![p](https://x.example/p.png)"));
+        assert!(!inert("[a](javascript:x)"));
+        assert!(inert("[a](https://x.example) \\<b>"));
+        let md = escaped_lines("<script>alert(1)</script>\n    <img src=x onerror=y>");
+        assert!(inert(&md), "{md}");
+        assert_inert(&shown(&md), "fallback");
     }
 
     #[test]

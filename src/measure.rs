@@ -369,13 +369,25 @@ pub fn period_in_file_name(name: &str) -> Option<String> {
     None
 }
 
+/// Offsets of the `\r`s that end a line on their own (CR-only files). The
+/// `csv` crate ends a record at them but numbers lines by `\n` alone: a
+/// row's line is its `\n` line plus the lone `\r`s before it.
+pub fn lone_crs(text: &[u8]) -> Vec<usize> {
+    memchr::memchr_iter(b'\r', text)
+        .filter(|&i| text.get(i + 1) != Some(&b'\n'))
+        .collect()
+}
+
 /// Byte span of field `col` on the CSV line starting at `line_start`,
 /// exact for unquoted fields; the whole line otherwise.
 pub fn csv_field_span(text: &str, line_start: usize, col: usize) -> Range<usize> {
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let line = text[line_start..line_end].trim_end_matches('\r');
+    // A start off a character boundary (never made by the readers) gives an
+    // empty span rather than a panic.
+    let Some(rest) = text.get(line_start..) else {
+        return line_start.min(text.len())..line_start.min(text.len());
+    };
+    // A lone `\r` ends a line too (CR-only files).
+    let line = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
     if line.contains('"') {
         return line_start..line_start + line.len();
     }
@@ -450,6 +462,9 @@ fn from_csv(
             );
         }
     }
+    let lone_cr = lone_crs(src.text.as_bytes());
+    let line_of =
+        |p: &csv::Position| p.line() as usize + lone_cr.partition_point(|&c| c < p.byte() as usize);
     let mut seen: HashMap<String, usize> = HashMap::new();
     for rec in rdr.records() {
         let rec = match rec {
@@ -464,7 +479,28 @@ fn from_csv(
             }
         };
         let start = rec.position().map_or(0, |p| p.byte() as usize);
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let line = rec.position().map_or(0, line_of);
+        if rec.len() < headers.len() {
+            // Its last columns would silently read as empty: no value.
+            let n = rec.len();
+            diags.push(
+                Diagnostic::error(
+                    "E036",
+                    format!(
+                        "CSV line {line} has {n} field{}; the header has {}",
+                        if n == 1 { "" } else { "s" },
+                        headers.len()
+                    ),
+                )
+                .at(src, csv_field_span(&src.text, start, usize::MAX))
+                .label("missing field")
+                .hint(format!(
+                    "give every column a field, in the header's order ({}); an empty value is nothing between two commas",
+                    headers.iter().collect::<Vec<_>>().join(",")
+                )),
+            );
+            continue;
+        }
         let id = rec.get(id_col).unwrap_or("").trim();
         let raw_value = rec.get(value_col).unwrap_or("").trim();
         if id.is_empty() {
@@ -603,5 +639,18 @@ mod tests {
         let t = "id,value\nabc,12\n";
         assert_eq!(&t[csv_field_span(t, 9, 1)], "12");
         assert_eq!(&t[csv_field_span(t, 9, 0)], "abc");
+        // CR-only lines end at their `\r`.
+        let t = "id,value\rabc,12\rx,1\r";
+        assert_eq!(&t[csv_field_span(t, 9, 1)], "12");
+        assert_eq!(&t[csv_field_span(t, 9, 5)], "abc,12");
+        // A start inside a character or past the end: empty, no panic.
+        assert_eq!(csv_field_span("é,1", 1, 0), 1..1);
+        assert_eq!(csv_field_span("a", 7, 0), 1..1);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        assert_eq!(lone_crs(b"a\rb\r\nc\nd\r"), [1, 8]);
+        assert!(lone_crs(b"a\r\nb\r\n").is_empty());
     }
 }

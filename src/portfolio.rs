@@ -834,15 +834,19 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
         .iter()
         .filter_map(|e| e.duplicate.clone())
         .collect();
-    let text = match source {
-        Source::Csv(_) => std::fs::read(path)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok()),
+    let shown = match source {
+        Source::Csv(_) => std::fs::read(path).ok().map(|b| csv::Shown::new(&b)),
         Source::Workbook(_) => None,
     };
+    if let Some(shown) = &shown {
+        errors.items = std::mem::take(&mut errors.items)
+            .into_iter()
+            .map(|e| shown.place(e))
+            .collect();
+    }
     if !keys.is_empty() {
         let first: std::collections::HashMap<(String, String, String), String> =
-            match (&source, &text) {
+            match (&source, &shown) {
                 (Source::Csv(Some(layout)), Some(t)) => csv::first_rows(t, layout, &keys)
                     .into_iter()
                     .map(|(k, l)| (k, format!("row {l}")))
@@ -860,7 +864,7 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
             }
         }
     }
-    let src = SourceFile::new(path, text.unwrap_or_default());
+    let src = SourceFile::new(path, shown.map(|s| s.text).unwrap_or_default());
     let diagnostics = errors
         .items
         .into_iter()

@@ -1006,3 +1006,71 @@ fn one_pass_errors_name_rows_of_the_whole_file() {
     }
     assert!(err.contains("failed: 2 errors"), "{err}");
 }
+
+/// A row missing its value column, a comma that splits a UTF-8 sequence
+/// (`d5 2c ae`: the fields joined are valid UTF-8) and an invalid byte, in
+/// files read in parts on a guess, with a first pass, and with `\r` alone
+/// ending lines: each is an error at its own row, in the whole file's
+/// numbering, and none takes the others' positions. No panic.
+#[test]
+fn hostile_rows_in_large_files_are_errors_at_their_rows() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("bad.csv");
+    for (by_unit, cr_only) in [(true, false), (false, false), (true, true)] {
+        long_csv(
+            &data,
+            1500,
+            &["2026-Q1", "2026-Q2", "2026-Q3"],
+            by_unit,
+            &|i, l| {
+                let (head, _) = l.rsplit_once(',').unwrap();
+                match i {
+                    5_000 => head.to_string(),
+                    20_000 => {
+                        let (key, _) = head.rsplit_once(',').unwrap();
+                        format!("{key},reSPLIT1")
+                    }
+                    30_000 => format!("{head},1BAD"),
+                    _ => l,
+                }
+            },
+        );
+        let mut bytes = std::fs::read(&data).unwrap();
+        let patch = |bytes: &mut Vec<u8>, from: &[u8], to: &[u8]| {
+            let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+            bytes.splice(at..at + from.len(), to.iter().copied());
+        };
+        patch(&mut bytes, b"SPLIT", &[0xd5, b',', 0xae]);
+        patch(&mut bytes, b"BAD", &[0xff]);
+        if cr_only {
+            bytes
+                .iter_mut()
+                .filter(|b| **b == b'\n')
+                .for_each(|b| *b = b'\r');
+        }
+        std::fs::write(&data, &bytes).unwrap();
+        let why = format!("by unit {by_unit}, CR only {cr_only}");
+        let out = run_evaluate(&card, &data, &["--format", "csv"]);
+        assert_eq!(out.status.code(), Some(1), "{why}");
+        let err = text(&out.stderr);
+        for (row, what) in [
+            (5_001, ": the row has 3 fields; the header has 4"),
+            (20_001, ", field 3: not valid UTF-8"),
+            (30_001, ", field 4: not valid UTF-8"),
+        ] {
+            let message = format!("row {row}{what}");
+            assert!(err.contains(&message), "{why}: {message}:\n{err}");
+            if !cr_only {
+                // Where the file has a line break, the snippet header
+                // names the row's line too.
+                assert!(
+                    err.contains(&format!("bad.csv:{row}:")),
+                    "{why}: {row}:\n{err}"
+                );
+            }
+        }
+        assert!(err.contains("failed: 3 errors"), "{why}: {err}");
+        assert!(!err.contains("panicked"), "{why}: {err}");
+    }
+}

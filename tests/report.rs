@@ -236,6 +236,33 @@ fn hostile_text_is_never_executable() {
         "javascript: link in md"
     );
     assert!(!md.contains("](data:"), "data: link in md");
+    // HTML blocks (alone, or after a blank line) are shown as text.
+    for text in [
+        "alert('desc-block')",
+        "alert('desc-script-block')",
+        "alert('note-block')",
+        "alert('after-blank')",
+        "alert('pc')",
+    ] {
+        assert!(shown.contains(text), "{text} shown as text:\n{shown}");
+    }
+    // A note that starts with an indented code block stays in its
+    // blockquote, code and all.
+    assert_quoted(
+        &shown,
+        "Training",
+        &["indented code", "Last line of the training note."],
+    );
+    assert_quoted(
+        &shown,
+        "Cycle",
+        &["&lt;img src=x onerror=alert('note-block')&gt;"],
+    );
+    // A formula over several lines stays on its table row.
+    assert!(
+        md.contains("| Revenue per CSAT point (`rev / csat`) |"),
+        "{md}"
+    );
     // A name with a newline and a pipe cannot break its table row.
     assert!(md.contains("CSAT new \\| line"), "{md}");
     // Mermaid labels cannot be closed early.
@@ -247,6 +274,20 @@ fn hostile_text_is_never_executable() {
         .next()
         .unwrap();
     assert!(!mermaid.contains("\"]; click"), "{mermaid}");
+}
+
+/// The blockquote that a note of indicator `name` is put in (rendered
+/// Markdown) holds every piece of `parts`.
+fn assert_quoted(shown: &str, name: &str, parts: &[&str]) {
+    let lead = format!("<blockquote>\n<p><strong>{name}</strong>");
+    let start = shown
+        .find(&lead)
+        .unwrap_or_else(|| panic!("no note for {name}:\n{shown}"));
+    let quote = &shown[start..];
+    let quote = &quote[..quote.find("</blockquote>").expect("quote closed")];
+    for p in parts {
+        assert!(quote.contains(p), "{p} in the note of {name}:\n{quote}");
+    }
 }
 
 #[test]
@@ -361,4 +402,88 @@ fn portfolio_one_unit_is_a_full_report() {
     let out = bsc(&[&PORTFOLIO[..], &["--unit", "Est"]].concat());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `East`?"));
+}
+
+/// ×100 of a `%` value from 7.9e26 on overflows a Decimal: both reports show
+/// every digit instead of panicking.
+#[test]
+fn huge_percents_are_printed_in_full() {
+    for format in ["md", "html"] {
+        let out = report(&[
+            "report",
+            "tests/cmd/evaluate/huge-percent.in/card.toml",
+            "tests/cmd/evaluate/huge-percent.in/q1.toml",
+            "--format",
+            format,
+        ]);
+        assert!(out.contains("7922816251426433759354395033500.0%"), "{out}");
+        assert!(out.contains("-792281625142643375935439503350.0%"), "{out}");
+        assert!(out.contains("79000000000000000000000000000.0%"), "{out}");
+    }
+}
+
+/// Notes from a `--data` CSV's note column reach both Markdown reports (the
+/// portfolio's unit sections and a unit's full report) as inert text, each
+/// whole inside its blockquote.
+#[test]
+fn data_notes_are_inert_in_markdown_reports() {
+    let csv = std::fs::read_to_string("tests/fixtures/portfolio/three-units.csv").unwrap();
+    let notes = [
+        ("revenue", "<img src=x onerror=alert('rev')>"),
+        (
+            "csat",
+            "Intro.\n\n<script>alert('csat')</script>\n\nEnd of csat note.",
+        ),
+        (
+            "cycle_days",
+            "    code <b onclick=alert('cycle')>x</b>\n\nEnd of cycle note.",
+        ),
+        (
+            "training_hours",
+            "<div>\n<style>body{display:none}</style>\n</div>",
+        ),
+    ];
+    let mut rows = String::from("period,unit,id,value,note\n");
+    for line in csv.lines().skip(1) {
+        let note = notes
+            .iter()
+            .find(|(id, _)| line.starts_with(&format!("2026-Q3,East,{id},")))
+            .map_or(String::new(), |(_, n)| {
+                format!("\"{}\"", n.replace('"', "\"\""))
+            });
+        rows.push_str(&format!("{line},{note}\n"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("notes.csv");
+    std::fs::write(&data, &rows).unwrap();
+    let data = data.to_str().unwrap();
+    let card = "tests/fixtures/portfolio/card.toml";
+    for extra in [&[][..], &["--unit", "East"][..]] {
+        let md = report(
+            &[
+                &["report", card, "--data", data, "--format", "md"][..],
+                extra,
+            ]
+            .concat(),
+        );
+        let mut shown = String::new();
+        let opts = pulldown_cmark::Options::ENABLE_TABLES;
+        pulldown_cmark::html::push_html(&mut shown, pulldown_cmark::Parser::new_ext(&md, opts));
+        let tags = real_tags(&shown);
+        assert_safe(&tags);
+        assert!(
+            !tags
+                .iter()
+                .any(|t| t.starts_with("style") || t.starts_with("b ")),
+            "{extra:?}: {tags:?}"
+        );
+        assert_quoted(&shown, "revenue", &["alert('rev')&gt;"]);
+        assert_quoted(&shown, "csat", &["alert('csat')", "End of csat note."]);
+        assert_quoted(
+            &shown,
+            "cycle_days",
+            &["code &lt;b onclick", "End of cycle note."],
+        );
+        assert_quoted(&shown, "training_hours", &["&lt;style&gt;"]);
+    }
 }

@@ -718,22 +718,39 @@ pub fn read(
                 &rec[layout.value],
             );
         if !quick {
-            let Ok(text) = std::str::from_utf8(rec.as_slice()) else {
+            // The record's fields are stored without their commas: the
+            // whole can be UTF-8 while a comma cut a character in two
+            // (`d5 2c ae` joins into `ծ`), so every field must also begin
+            // and end on a character boundary.
+            let text = std::str::from_utf8(rec.as_slice()).ok().filter(|t| {
+                (0..rec.len()).all(|i| {
+                    rec.range(i)
+                        .is_some_and(|r| t.is_char_boundary(r.start) && t.is_char_boundary(r.end))
+                })
+            });
+            let Some(text) = text else {
                 let field = (0..rec.len())
                     .find(|&i| std::str::from_utf8(&rec[i]).is_err())
-                    .expect("some field is not UTF-8");
+                    .unwrap_or(0);
                 let d = not_utf8(before.line(), before.byte(), field);
                 collector.errors.push(relocate(d));
                 continue;
             };
-            // Every field is UTF-8 (so on character boundaries of `text`).
-            let field = |i: usize| rec.range(i).map(|r| &text[r]);
+            let field = |i: usize| rec.range(i).and_then(|r| text.get(r));
             let (line, byte) = here(rec.position().expect("records have positions"));
             let at = move |field: usize| At::Csv { line, byte, field };
             let cell = |i: usize| field(i).map_or(Cell::Empty, Cell::Text);
-            let extra = (width..rec.len())
-                .filter(|&i| field(i).is_some_and(|f| !f.trim().is_empty()))
-                .count();
+            // Fields beyond the header's width are only trouble when they
+            // hold something (a trailing comma is common); a missing field
+            // always is: its column would silently read as empty.
+            let extra = if rec.len() < layout.fields() {
+                Some(rec.len() as isize - layout.fields() as isize)
+            } else {
+                let filled = (width..rec.len())
+                    .filter(|&i| field(i).is_some_and(|f| !f.trim().is_empty()))
+                    .count();
+                (filled > 0).then(|| (rec.len() - width) as isize)
+            };
             let row = Row {
                 period: cell(pcol),
                 unit: cell(layout.unit),
@@ -742,7 +759,7 @@ pub fn read(
                 note: layout.note.map_or(Cell::Empty, cell),
                 at: &at,
                 period_col: pcol,
-                extra: (extra > 0).then_some(rec.len() - width),
+                extra,
             };
             if let Some(done) = collector.before_row(&row.unit) {
                 on_unit(done, collector.errors.is_empty());
@@ -795,12 +812,82 @@ pub fn relocate(mut d: DataError, lines: u64, bytes: u64) -> DataError {
     d
 }
 
+/// A data file as its problems show it: the text with each invalid byte
+/// sequence replaced by `U+FFFD` (one bad byte must not cost every other
+/// problem its line), and what the readers' positions are in that text.
+#[derive(Debug)]
+pub struct Shown {
+    pub text: String,
+    /// `(file offset, text offset)` just after each replaced sequence.
+    shifts: Vec<(u64, usize)>,
+    /// Text offsets of the `\r`s that end a line on their own. The readers
+    /// count lines by `\n` (as the `csv` crate does), yet to the `csv`
+    /// crate and to editors a lone `\r` ends a line too.
+    lone_cr: Vec<usize>,
+}
+
+impl Shown {
+    pub fn new(bytes: &[u8]) -> Shown {
+        let mut text = String::with_capacity(bytes.len());
+        let mut shifts = Vec::new();
+        let mut file = 0u64;
+        for chunk in bytes.utf8_chunks() {
+            text.push_str(chunk.valid());
+            file += chunk.valid().len() as u64;
+            if !chunk.invalid().is_empty() {
+                text.push(char::REPLACEMENT_CHARACTER);
+                file += chunk.invalid().len() as u64;
+                shifts.push((file, text.len()));
+            }
+        }
+        let lone_cr = crate::measure::lone_crs(text.as_bytes());
+        Shown {
+            text,
+            shifts,
+            lone_cr,
+        }
+    }
+
+    /// Where a byte offset of the file is in the text.
+    pub fn offset(&self, byte: u64) -> usize {
+        let i = self.shifts.partition_point(|&(f, _)| f <= byte);
+        match i.checked_sub(1).map(|k| self.shifts[k]) {
+            Some((f, t)) => t + (byte - f) as usize,
+            None => byte as usize,
+        }
+        .min(self.text.len())
+    }
+
+    /// The line of a row that starts at `offset` in the text, from the line
+    /// the `\n`s alone give.
+    pub fn line(&self, newline_line: u64, offset: usize) -> u64 {
+        newline_line + self.lone_cr.partition_point(|&c| c < offset) as u64
+    }
+
+    /// A problem with its row counted in lone `\r`s too, and its byte
+    /// offset moved into the text.
+    pub fn place(&self, mut d: DataError) -> DataError {
+        if let At::Csv { line, byte, .. } = &mut d.at {
+            let at = self.offset(*byte);
+            let real = self.line(*line, at);
+            if real != *line {
+                d.message = d
+                    .message
+                    .replacen(&format!("row {line}"), &format!("row {real}"), 1);
+            }
+            (*line, *byte) = (real, at as u64);
+        }
+        d
+    }
+}
+
 /// The first row of each duplicated `(period, unit, id)`, for messages.
 pub fn first_rows(
-    text: &str,
+    shown: &Shown,
     layout: &Layout,
     keys: &HashSet<(String, String, String)>,
 ) -> HashMap<(String, String, String), u64> {
+    let text = shown.text.as_str();
     let mut found = HashMap::new();
     let mut rdr = reader_builder().from_reader(text.as_bytes());
     let pcol = layout.period.expect("CSV has a period column");
@@ -816,7 +903,10 @@ pub fn first_rows(
         let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
         let key = (get(pcol), get(layout.unit), get(layout.id));
         if keys.contains(&key) && !found.contains_key(&key) {
-            found.insert(key, rec.position().map_or(0, |p| p.line()));
+            let line = rec
+                .position()
+                .map_or(0, |p| shown.line(p.line(), p.byte() as usize));
+            found.insert(key, line);
         }
     }
     found
@@ -871,6 +961,40 @@ mod tests {
             scan_text("period,unit,id,value\np,\"a,b\",x,1\np,\"a,c\",x,1\np,\"a,b\",x,1\n");
         assert_eq!(fast, None);
         assert!(!full.grouped);
+    }
+
+    /// Positions from the readers (file bytes, lines by `\n`) land on the
+    /// same place of the text diagnostics show.
+    #[test]
+    fn shown_text_keeps_positions() {
+        // `ff` and `d5` `ae` (split by a comma) become U+FFFD each.
+        let bytes = b"h,v\nx\xff,1\ny\xd5,\xae2\nz,3\n";
+        let s = Shown::new(bytes);
+        assert_eq!(s.text, "h,v\nx\u{fffd},1\ny\u{fffd},\u{fffd}2\nz,3\n");
+        let row = |b: &[u8]| bytes.windows(b.len()).position(|w| w == b).unwrap() as u64;
+        for (at, want) in [(0, "h,v"), (row(b"y"), "y\u{fffd},"), (row(b"z"), "z,3")] {
+            assert!(s.text[s.offset(at)..].starts_with(want), "{at}");
+        }
+        assert_eq!(s.offset(10_000), s.text.len());
+        // CR-only: every `\r` ends a line.
+        let s = Shown::new(b"h,v\ra,1\rb,2\r\nc,3\r");
+        assert_eq!(s.line(1, 0), 1);
+        assert_eq!(s.line(1, 4), 2);
+        assert_eq!(s.line(1, 8), 3);
+        assert_eq!(s.line(2, 13), 4, "`\\r\\n` counted once, by the reader");
+        let d = s.place(DataError {
+            at: At::Csv {
+                line: 1,
+                byte: 8,
+                field: 0,
+            },
+            code: "E036",
+            message: "row 1, column `id`: x".into(),
+            label: String::new(),
+            hint: None,
+            duplicate: None,
+        });
+        assert_eq!(d.message, "row 3, column `id`: x");
     }
 
     #[test]

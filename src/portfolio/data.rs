@@ -112,6 +112,12 @@ impl Layout {
         })
     }
 
+    /// How many fields a row must have: every named column (a header's
+    /// trailing comma adds none).
+    pub fn fields(&self) -> usize {
+        self.names.len() - usize::from(self.names.last().is_some_and(String::is_empty))
+    }
+
     /// Name of a column for messages.
     pub fn name(&self, col: usize) -> &str {
         self.names.get(col).map_or("", String::as_str)
@@ -293,8 +299,9 @@ pub struct Row<'a> {
     pub at: &'a dyn Fn(usize) -> At,
     /// Column index of the period (or `usize::MAX` when it is the sheet name).
     pub period_col: usize,
-    /// Fields beyond the header's width (CSV only): how many there are.
-    pub extra: Option<usize>,
+    /// Fields beyond the header's width (CSV only): how many there are,
+    /// negative when the row has fewer fields than the header.
+    pub extra: Option<isize>,
 }
 
 /// Parses a value written as text, exactly (`0.1` is the decimal 0.1). The
@@ -618,6 +625,25 @@ impl<'a> Collector<'a> {
     /// Checks one row and keeps its value (when its period is needed).
     /// Every problem of the row is recorded, not just the first.
     pub fn row(&mut self, row: &Row, layout: &Layout) {
+        if let Some(n) = row.extra.filter(|&n| n < 0) {
+            let width = layout.fields();
+            // The missing columns would each give an error of their own
+            // ("the id is empty"), all about the one mistake.
+            let have = width.saturating_sub(n.unsigned_abs());
+            let fields = if have == 1 { "field" } else { "fields" };
+            self.error(
+                (row.at)(have),
+                "",
+                "E036",
+                format!("the row has {have} {fields}; the header has {width}"),
+                "missing field",
+                Some(format!(
+                    "give every column a field, in the header's order ({}); an empty value is nothing between two commas",
+                    layout.names.join(",")
+                )),
+            );
+            return;
+        }
         // --- the period ------------------------------------------------------
         let period = match row.period.key() {
             Ok(Some(p)) => Some(p),
@@ -723,7 +749,10 @@ impl<'a> Collector<'a> {
                 (row.at)(width),
                 "",
                 "E036",
-                format!("the row has {} fields; the header has {width}", width + n),
+                format!(
+                    "the row has {} fields; the header has {width}",
+                    width + n.unsigned_abs()
+                ),
                 "extra field",
                 Some("remove the extra fields, or quote a value that contains a comma".into()),
             );

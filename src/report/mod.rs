@@ -550,7 +550,9 @@ fn build(
             missing: r.missing,
             reason: r.reason.clone().unwrap_or_default(),
             note_html: note.map(|n| markdown::to_html(n)).unwrap_or_default(),
-            note_md: note.map(|n| markdown::to_markdown(n)).unwrap_or_default(),
+            note_md: note
+                .map(|n| markdown::to_markdown_after_lead(n))
+                .unwrap_or_default(),
             description_html: ind
                 .description
                 .as_deref()
@@ -698,10 +700,12 @@ fn build(
             name: ind.name.clone(),
             perspective: card.perspectives[ind.perspective].name.clone(),
             rule: rule_text(&ind.rule, ind.unit.as_deref(), p, &l),
+            // On one line: a TOML multi-line formula would otherwise end
+            // its Markdown table row.
             formula: ind
                 .formula
                 .as_ref()
-                .map(|f| f.text.clone())
+                .map(|f| f.text.split_whitespace().collect::<Vec<_>>().join(" "))
                 .unwrap_or_default(),
             share: format::share(ind.share),
             effective_weight: format::share(ind.effective_weight),

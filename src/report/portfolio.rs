@@ -283,7 +283,7 @@ pub fn render(
                         Some(Note {
                             name: ind.name.clone(),
                             html: crate::markdown::to_html(n),
-                            md: crate::markdown::to_markdown(n),
+                            md: crate::markdown::to_markdown_after_lead(n),
                         })
                     })
                     .collect(),
