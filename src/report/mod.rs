@@ -168,6 +168,9 @@ struct CompositeCtx {
     badge: Badge,
     coverage: String,
     max_score: String,
+    /// Below `min_coverage`: the warning that the score rests on too little
+    /// data, in the report's language; empty otherwise.
+    warning: String,
 }
 
 #[derive(Serialize, Default)]
@@ -343,7 +346,21 @@ pub(crate) fn symbol(s: Status) -> &'static str {
         Status::Amber => "◐",
         Status::Red => "○",
         Status::Missing => "–",
+        Status::Insufficient => "⚠",
     }
+}
+
+/// The sentence that says a composite rests on too little data: the
+/// `insufficient_text` label with `{coverage}` and `{minimum}` filled in.
+pub(crate) fn insufficient_warning(
+    l: &BTreeMap<String, String>,
+    coverage: Decimal,
+    minimum: Decimal,
+) -> String {
+    l.get("insufficient_text")
+        .map_or("{coverage} < {minimum}", String::as_str)
+        .replace("{coverage}", &format::share(coverage))
+        .replace("{minimum}", &format::setting_share(minimum))
 }
 
 /// Labels for the chosen language, from `labels.<lang>.toml` (overridable
@@ -566,7 +583,9 @@ fn build(
             Status::Green => counts.green += 1,
             Status::Amber => counts.amber += 1,
             Status::Red => counts.red += 1,
-            Status::Missing => counts.missing += 1,
+            // Only the composite can be insufficient; an indicator is
+            // scored or missing.
+            Status::Missing | Status::Insufficient => counts.missing += 1,
         }
     }
 
@@ -755,6 +774,11 @@ fn build(
         badge: badge(e.composite.score, status),
         coverage: format::share(e.composite.coverage),
         max_score: format::score(card.max_score, 0),
+        warning: if status == Status::Insufficient {
+            insufficient_warning(&l, e.composite.coverage, card.min_coverage)
+        } else {
+            String::new()
+        },
     };
     Ok(Ctx {
         lang: opts.lang.code(),
