@@ -569,4 +569,27 @@ mod tests {
         let names: Vec<&str> = v.iter().map(|u| u.unit()).collect();
         assert_eq!(names, ["c", "e", "d", "a", "b", "f", "y", "z"]);
     }
+
+    #[test]
+    fn units_with_too_little_data_are_listed_after_the_ranked_ones_without_a_rank() {
+        let thin = |unit: &str, c: &str| Summary {
+            status: Status::Insufficient,
+            ..s(unit, Some(c))
+        };
+        let units = [
+            thin("w", "100"),
+            s("n", Some("50")),
+            s("x", None),
+            thin("v", "40"),
+            s("e", Some("87.5")),
+        ];
+        let mut v: Vec<&Summary> = units.iter().collect();
+        rank(&mut v);
+        let names: Vec<&str> = v.iter().map(|u| u.unit()).collect();
+        assert_eq!(names, ["e", "n", "w", "v", "x"]);
+        let ranked: Vec<bool> = v.iter().map(|u| u.ranked()).collect();
+        assert_eq!(ranked, [true, true, false, false, false]);
+        let mut buf = [0; 20];
+        assert_eq!(table_rank(2, v[2], &mut buf), "–");
+    }
 }

@@ -171,6 +171,10 @@ struct CompositeCtx {
     /// Below `min_coverage`: the warning that the score rests on too little
     /// data, in the report's language; empty otherwise.
     warning: String,
+    /// Below `min_coverage`: "where to act" starts with the missing data.
+    data_first: String,
+    /// The card's `min_coverage`, as written (`50%`).
+    minimum: String,
 }
 
 #[derive(Serialize, Default)]
@@ -779,6 +783,19 @@ fn build(
         } else {
             String::new()
         },
+        // The shortfalls of the few scored indicators matter less than the
+        // weight that has no score at all.
+        data_first: if status == Status::Insufficient {
+            l.get("where_to_act_data_first")
+                .map_or("{missing}", String::as_str)
+                .replace(
+                    "{missing}",
+                    &format::share(Decimal::ONE - e.composite.coverage),
+                )
+        } else {
+            String::new()
+        },
+        minimum: format::setting_share(card.min_coverage),
     };
     Ok(Ctx {
         lang: opts.lang.code(),

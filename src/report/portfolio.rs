@@ -87,6 +87,8 @@ struct UnitSection {
     composite: Cell,
     status_label: String,
     coverage: String,
+    /// Why the composite is `insufficient`; empty otherwise.
+    warning: String,
     perspectives: Vec<(String, Cell)>,
     act: Vec<Act>,
     missing: Vec<(String, String)>,
@@ -253,6 +255,11 @@ pub fn render(
                 composite: cell(e.composite.score, e.composite.status, p),
                 status_label: label(e.composite.status),
                 coverage: format::share(e.composite.coverage),
+                warning: if e.composite.status == Status::Insufficient {
+                    report::insufficient_warning(&l, e.composite.coverage, card.min_coverage)
+                } else {
+                    String::new()
+                },
                 perspectives: card
                     .perspectives
                     .iter()
