@@ -1059,7 +1059,10 @@ mod tests {
             composite_status(&off, Some(d("100")), d("0.01")),
             Status::Green
         );
-        assert_eq!(composite_status(&off, Some(d("100")), d("0")), Status::Green);
+        assert_eq!(
+            composite_status(&off, Some(d("100")), d("0")),
+            Status::Green
+        );
     }
 
     #[test]

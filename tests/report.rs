@@ -388,7 +388,10 @@ fn assert_insufficient_html(html: &str, label: &str, coverage: &str, minimum: &s
         .split("</div>")
         .next()
         .unwrap();
-    assert!(warning.contains(coverage) && warning.contains(minimum), "{warning}");
+    assert!(
+        warning.contains(coverage) && warning.contains(minimum),
+        "{warning}"
+    );
 }
 
 #[test]
@@ -409,8 +412,14 @@ fn insufficient_coverage_html_zh() {
 fn insufficient_coverage_md_en() {
     let md = run(with(&THIN, &["--format", "md"]));
     assert!(md.contains("| ⚠ Insufficient data |"), "{md}");
-    assert!(md.contains("> **⚠ Insufficient data**\n>\n> Too little"), "{md}");
-    assert!(md.contains("Data coverage: **20.0%** (⚠ minimum 50%)"), "{md}");
+    assert!(
+        md.contains("> **⚠ Insufficient data**\n>\n> Too little"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Data coverage: **20.0%** (⚠ minimum 50%)"),
+        "{md}"
+    );
     insta::assert_snapshot!(md);
 }
 
@@ -418,7 +427,10 @@ fn insufficient_coverage_md_en() {
 fn insufficient_coverage_md_zh() {
     let md = run(with(&THIN, &["--format", "md", "--lang", "zh"]));
     assert!(md.contains("| ⚠ 数据不足 |"), "{md}");
-    assert!(md.contains("> **⚠ 数据不足**\n>\n> 计分卡中有数据的部分太少"), "{md}");
+    assert!(
+        md.contains("> **⚠ 数据不足**\n>\n> 计分卡中有数据的部分太少"),
+        "{md}"
+    );
     insta::assert_snapshot!(md);
 }
 
@@ -446,5 +458,8 @@ fn portfolio_unit_with_too_little_data_is_not_ranked() {
     assert!(md.contains("· ⚠ 1 Insufficient data"), "{md}");
     assert!(md.contains("| – | West | ⚠ **100.0** |"), "{md}");
     assert!(md.contains("| 1 | South | ● **100.0** |"), "{md}");
-    assert!(md.contains("## West — ⚠ 100.0 (Insufficient data)\n\n> **⚠ Insufficient data**"), "{md}");
+    assert!(
+        md.contains("## West — ⚠ 100.0 (Insufficient data)\n\n> **⚠ Insufficient data**"),
+        "{md}"
+    );
 }

@@ -147,10 +147,10 @@ pub fn render(
         ranked(&units[b])
             .cmp(&ranked(&units[a]))
             .then_with(|| match (x, y) {
-            (Some(x), Some(y)) => y.cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
+                (Some(x), Some(y)) => y.cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
             })
             .then_with(|| units[a].unit.cmp(&units[b].unit))
     });
