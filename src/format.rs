@@ -207,6 +207,15 @@ pub fn share(d: Decimal) -> String {
     format!("{}%", percent(d, 1))
 }
 
+/// A share as a setting is written: `0.5` -> `50%`, `0.125` -> `12.5%`
+/// (no trailing zeros; at most one decimal).
+pub fn setting_share(d: Decimal) -> String {
+    let r = (d * Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+        .normalize();
+    format!("{r}%")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +223,15 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn setting_share_drops_trailing_zeros() {
+        assert_eq!(setting_share(d("0.5")), "50%");
+        assert_eq!(setting_share(d("0")), "0%");
+        assert_eq!(setting_share(d("1")), "100%");
+        assert_eq!(setting_share(d("0.125")), "12.5%");
+        assert_eq!(setting_share(d("0.3333333333")), "33.3%");
     }
 
     proptest::proptest! {

@@ -505,6 +505,7 @@ fn settings(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Sett
             ],
         ),
         precision: w.uint(t, "precision", ctx),
+        min_coverage: w.number(t, "min_coverage", ctx),
         status,
     };
     Some(s)

@@ -23,6 +23,8 @@ pub struct Scorecard {
     pub green: Decimal,
     /// Score at or above which the status is amber.
     pub amber: Decimal,
+    /// Composite coverage (0..1) below which the composite is `insufficient`.
+    pub min_coverage: Decimal,
     pub perspectives: Vec<Perspective>,
     pub objectives: Vec<Objective>,
     pub indicators: Vec<Indicator>,

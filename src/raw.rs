@@ -88,6 +88,10 @@ pub struct Settings {
     /// Decimals shown in reports, 0..6; default 1.
     #[schemars(range(min = 0, max = 6))]
     pub precision: Option<Sp<u32>>,
+    /// Share of the composite's weight that must have a score, 0..1; below
+    /// it the composite's status is `insufficient`. Default 0.5.
+    #[schemars(range(min = 0, max = 1))]
+    pub min_coverage: Option<Sp<Num>>,
     /// Status thresholds.
     pub status: Option<Status>,
 }

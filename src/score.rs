@@ -21,6 +21,9 @@ pub enum Status {
     Amber,
     Red,
     Missing,
+    /// The composite's coverage is below `min_coverage`: too little of the
+    /// scorecard has data for its score to mean much (composite only).
+    Insufficient,
 }
 
 impl Status {
@@ -30,6 +33,7 @@ impl Status {
             Status::Amber => "amber",
             Status::Red => "red",
             Status::Missing => "missing",
+            Status::Insufficient => "insufficient",
         }
     }
 }
@@ -108,6 +112,16 @@ pub fn status(card: &Scorecard, score: Option<Decimal>) -> Status {
         Some(s) if s >= card.green => Status::Green,
         Some(s) if s >= card.amber => Status::Amber,
         Some(_) => Status::Red,
+    }
+}
+
+/// Status of the composite: as [`status`], except that a score resting on
+/// less than `min_coverage` of the weight is `Insufficient` (SPEC §11),
+/// so a partial file cannot look on track. No score at all stays `Missing`.
+pub fn composite_status(card: &Scorecard, score: Option<Decimal>, coverage: Decimal) -> Status {
+    match score {
+        Some(_) if coverage < card.min_coverage => Status::Insufficient,
+        _ => status(card, score),
     }
 }
 
@@ -926,7 +940,7 @@ fn dress(
         unit: unit.map(str::to_string),
         composite: Composite {
             score: s.composite,
-            status: status(card, s.composite),
+            status: composite_status(card, s.composite, s.coverage),
             coverage: s.coverage,
         },
         perspectives: card
@@ -996,6 +1010,64 @@ mod tests {
 
     fn s(rule: &Rule, cap: &str, a: &str) -> Decimal {
         score_rule(rule, d(cap), d(a))
+    }
+
+    /// A one-indicator card with the given `[scorecard]` extra lines.
+    fn card_with(settings: &str) -> Scorecard {
+        let text = format!(
+            "[scorecard]\nid = \"c\"\nname = \"C\"\n{settings}\n\
+             [[perspectives]]\nid = \"financial\"\n\
+             [[indicators]]\nid = \"r\"\nperspective = \"financial\"\nbaseline = 0\ntarget = 1\n"
+        );
+        let src = crate::source::SourceFile::new(std::path::Path::new("c.toml"), text);
+        let mut diags = crate::diag::Diagnostics::default();
+        crate::check_scorecard(&src, &mut diags).expect("valid card")
+    }
+
+    #[test]
+    fn composite_below_min_coverage_is_insufficient_never_green() {
+        let card = card_with("max_score = 120");
+        assert_eq!(card.min_coverage, d("0.5"), "the default minimum");
+        for score in ["0", "59.9", "60", "89.9", "90", "100", "120"] {
+            for cov in ["0", "0.2", "0.4999999999999999999999999999"] {
+                assert_eq!(
+                    composite_status(&card, Some(d(score)), d(cov)),
+                    Status::Insufficient,
+                    "score {score} at coverage {cov}"
+                );
+            }
+            // At the minimum and above, the thresholds decide as usual.
+            for cov in ["0.5", "0.8", "1"] {
+                assert_eq!(
+                    composite_status(&card, Some(d(score)), d(cov)),
+                    status(&card, Some(d(score)))
+                );
+            }
+        }
+        // No score at all is missing data, not a score resting on too little.
+        assert_eq!(composite_status(&card, None, d("0")), Status::Missing);
+    }
+
+    #[test]
+    fn min_coverage_is_configurable_and_zero_turns_it_off() {
+        let strict = card_with("min_coverage = 0.8");
+        assert_eq!(
+            composite_status(&strict, Some(d("100")), d("0.79")),
+            Status::Insufficient
+        );
+        assert_eq!(
+            composite_status(&strict, Some(d("100")), d("0.8")),
+            Status::Green
+        );
+        let off = card_with("min_coverage = 0");
+        assert_eq!(
+            composite_status(&off, Some(d("100")), d("0.01")),
+            Status::Green
+        );
+        assert_eq!(
+            composite_status(&off, Some(d("100")), d("0")),
+            Status::Green
+        );
     }
 
     #[test]

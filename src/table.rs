@@ -41,6 +41,9 @@ pub(crate) fn paint(status: Status, text: &str, color: bool) -> String {
         Status::Amber => "33",
         Status::Red => "31",
         Status::Missing => "2",
+        // Not a verdict on performance but a warning about the data: its
+        // own colour, never green.
+        Status::Insufficient => "1;35",
     };
     format!("\x1b[{code}m{text}\x1b[0m")
 }
@@ -51,6 +54,7 @@ fn status_label(s: Status) -> &'static str {
         Status::Amber => "◐ amber",
         Status::Red => "○ red",
         Status::Missing => "– missing",
+        Status::Insufficient => "⚠ insufficient",
     }
 }
 
@@ -142,13 +146,25 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
         .map(|u| format!(" · {u}"))
         .unwrap_or_default();
     let _ = writeln!(out, "{} · {}{unit}", card.name, e.period);
-    let _ = writeln!(
-        out,
-        "composite {} {}   coverage {}",
-        score_txt(comp.score),
-        paint(comp.status, status_label(comp.status), color),
-        format::share(comp.coverage)
-    );
+    // Below the minimum coverage the score is still shown, but the status
+    // says in words why it is not a verdict.
+    let verdict = match comp.status {
+        Status::Insufficient => paint(
+            comp.status,
+            &format!(
+                "⚠ insufficient data (coverage {}, minimum {})",
+                format::share(comp.coverage),
+                format::setting_share(card.min_coverage)
+            ),
+            color,
+        ),
+        s => format!(
+            "{}   coverage {}",
+            paint(s, status_label(s), color),
+            format::share(comp.coverage)
+        ),
+    };
+    let _ = writeln!(out, "composite {} {verdict}", score_txt(comp.score));
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -180,4 +196,19 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
         let _ = writeln!(out, "{}", line.trim_end());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insufficient_is_never_painted_green() {
+        let green = paint(Status::Green, "x", true);
+        let insufficient = paint(Status::Insufficient, "x", true);
+        assert!(green.starts_with("\x1b[32m"));
+        assert_ne!(insufficient, green);
+        assert!(!insufficient.contains("[32m"));
+        assert_eq!(paint(Status::Insufficient, "x", false), "x");
+    }
 }

@@ -193,6 +193,7 @@ pub fn validate(
         None => 1,
     };
     let (green, amber) = status(&mut cx, s.status.as_ref(), max_score);
+    let min_coverage = min_coverage(&mut cx, s.min_coverage.as_ref());
 
     // --- perspectives ---------------------------------------------------
     let mut perspectives: Vec<Perspective> = Vec::new();
@@ -718,6 +719,7 @@ pub fn validate(
         precision,
         green,
         amber,
+        min_coverage,
         perspectives,
         objectives,
         indicators,
@@ -772,6 +774,30 @@ fn status(cx: &mut Ctx, st: Option<&raw::Status>, max_score: Decimal) -> (Decima
         );
     }
     (green, amber)
+}
+
+/// `min_coverage`: a share of the composite's weight, so 0..1 (E095).
+fn min_coverage(cx: &mut Ctx, m: Option<&Sp<Num>>) -> Decimal {
+    let default = Decimal::new(5, 1);
+    let Some(m) = m else { return default };
+    let v = m.value.0;
+    if v < Decimal::ZERO || v > Decimal::ONE {
+        cx.error(
+            "E095",
+            &m.span,
+            format!("min_coverage = {v} is outside 0..1"),
+        )
+        .with(
+            "must be a share between 0 and 1",
+            Some(
+                "min_coverage is the share of the composite's weight that needs data, \
+                 e.g. 0.5 for half; 0 turns the check off"
+                    .into(),
+            ),
+        );
+        return default;
+    }
+    v
 }
 
 /// `aggregate` (how a value combines across the periods of a roll-up)

@@ -487,3 +487,104 @@ fn data_notes_are_inert_in_markdown_reports() {
         assert_quoted(&shown, "training_hours", &["&lt;style&gt;"]);
     }
 }
+
+/// 20% coverage (revenue only, on target) under the default min_coverage.
+const THIN: [&str; 3] = [
+    "report",
+    "tests/cmd/evaluate/coverage.in/card.toml",
+    "tests/cmd/evaluate/coverage.in/q20.toml",
+];
+
+/// The composite's score card and badge say "insufficient", never green,
+/// and a warning says how little has data.
+fn assert_insufficient_html(html: &str, label: &str, coverage: &str, minimum: &str) {
+    assert!(
+        html.contains(r#"<div class="score-card status-insufficient">"#),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        r#"<div class="badge status-insufficient"><span aria-hidden="true">⚠</span> {label}</div>"#
+    )));
+    assert!(!html.contains("score-card status-green"));
+    let warning = html
+        .split(r#"<div class="warning" role="alert">"#)
+        .nth(1)
+        .expect("a warning box")
+        .split("</div>")
+        .next()
+        .unwrap();
+    assert!(
+        warning.contains(coverage) && warning.contains(minimum),
+        "{warning}"
+    );
+}
+
+#[test]
+fn insufficient_coverage_html_en() {
+    let html = run(with(&THIN, &["--format", "html"]));
+    assert_insufficient_html(&html, "Insufficient data", "20.0%", "50%");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn insufficient_coverage_html_zh() {
+    let html = run(with(&THIN, &["--format", "html", "--lang", "zh"]));
+    assert_insufficient_html(&html, "数据不足", "20.0%", "50%");
+    insta::assert_snapshot!(html);
+}
+
+#[test]
+fn insufficient_coverage_md_en() {
+    let md = run(with(&THIN, &["--format", "md"]));
+    assert!(md.contains("| ⚠ Insufficient data |"), "{md}");
+    assert!(
+        md.contains("> **⚠ Insufficient data**\n>\n> Too little"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Data coverage: **20.0%** (⚠ minimum 50%)"),
+        "{md}"
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
+fn insufficient_coverage_md_zh() {
+    let md = run(with(&THIN, &["--format", "md", "--lang", "zh"]));
+    assert!(md.contains("| ⚠ 数据不足 |"), "{md}");
+    assert!(
+        md.contains("> **⚠ 数据不足**\n>\n> 计分卡中有数据的部分太少"),
+        "{md}"
+    );
+    insta::assert_snapshot!(md);
+}
+
+#[test]
+fn enough_coverage_has_no_warning() {
+    let html = run(vec![
+        "report".into(),
+        "tests/cmd/evaluate/coverage.in/card.toml".into(),
+        "tests/cmd/evaluate/coverage.in/q50.toml".into(),
+    ]);
+    assert!(html.contains(r#"<div class="score-card status-green">"#));
+    assert!(!html.contains(r#"class="warning""#));
+}
+
+#[test]
+fn portfolio_unit_with_too_little_data_is_not_ranked() {
+    let md = run(vec![
+        "report".into(),
+        "tests/cmd/portfolio/coverage.in/card.toml".into(),
+        "--data".into(),
+        "tests/cmd/portfolio/coverage.in/units.csv".into(),
+        "--format".into(),
+        "md".into(),
+    ]);
+    assert!(md.contains("· ⚠ 1 Insufficient data"), "{md}");
+    assert!(md.contains("| – | West | ⚠ **100.0** |"), "{md}");
+    assert!(md.contains("| 1 | South | ● **100.0** |"), "{md}");
+    assert!(
+        md.contains("## West — ⚠ 100.0 (Insufficient data)\n\n> **⚠ Insufficient data**"),
+        "{md}"
+    );
+}

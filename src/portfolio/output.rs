@@ -11,7 +11,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::format;
 use crate::model::Scorecard;
-use crate::score::{Evaluation, Scores, Status, status};
+use crate::score::{Evaluation, Scores, Status, composite_status};
 use crate::table::paint;
 
 /// How a ranking prints its numbers.
@@ -58,7 +58,7 @@ impl Summary {
             card,
             unit,
             s.composite,
-            status(card, s.composite),
+            composite_status(card, s.composite, s.coverage),
             s.coverage,
             &s.perspectives,
             previous,
@@ -157,11 +157,33 @@ impl Summary {
     pub fn cells(&self) -> std::str::Split<'_, char> {
         self.text[self.name + 1..].split(',')
     }
+
+    /// Whether the unit takes a rank: it has a composite that rests on
+    /// enough data. A score over too little coverage is not compared with
+    /// the others (it would top the ranking on one good figure).
+    pub fn ranked(&self) -> bool {
+        self.composite.is_some() && self.status != Status::Insufficient
+    }
+
+    /// Ranked units, then units with too little data, then units without
+    /// a composite.
+    fn tier(&self) -> u8 {
+        match (self.composite, self.status) {
+            (None, _) => 2,
+            (Some(_), Status::Insufficient) => 1,
+            (Some(_), _) => 0,
+        }
+    }
 }
 
-/// Best composite first; units without a composite last; ties by unit
-/// name, so the order never depends on the input's.
+/// Best composite first among ranked units ([`Summary::ranked`]); then
+/// units with too little data, by composite; units without a composite
+/// last; ties by unit name, so the order never depends on the input's.
 pub fn rank_order(a: &Summary, b: &Summary) -> Ordering {
+    let by_tier = a.tier().cmp(&b.tier());
+    if by_tier != Ordering::Equal {
+        return by_tier;
+    }
     let by_score = match (a.composite, b.composite) {
         // A key is the composite times 10^28, exactly: the same order.
         (Some(_), Some(_)) if a.key.is_some() && b.key.is_some() => b.key.cmp(&a.key),
@@ -184,7 +206,8 @@ pub fn rank(units: &mut [&Summary]) {
 
 /// `rank,unit,composite,status,coverage,<perspective ids...>`, one row per
 /// unit in ranking order; numbers at full precision, empty when missing
-/// (a unit without a composite has no rank). Summaries in [`Style::Exact`].
+/// (a unit without a composite, or with too little data, has no rank).
+/// Summaries in [`Style::Exact`].
 pub fn write_csv(card: &Scorecard, ranked: &[&Summary], out: &mut dyn Write) -> io::Result<()> {
     let mut head = vec![
         "rank".to_string(),
@@ -220,7 +243,7 @@ pub fn write_csv(card: &Scorecard, ranked: &[&Summary], out: &mut dyn Write) -> 
             let mut w = Vec::with_capacity(rows.len() * 160);
             let mut buf = [0; 20];
             for (j, u) in rows.iter().enumerate() {
-                if u.composite.is_some() {
+                if u.ranked() {
                     w.extend_from_slice(rank_text(c * ROWS + j + 1, &mut buf).as_bytes());
                 }
                 w.push(b',');
@@ -277,9 +300,9 @@ fn rank_text(rank: usize, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[i..]).expect("ASCII digits")
 }
 
-/// The rank column of the `i`-th row (from 0): `–` without a composite.
+/// The rank column of the `i`-th row (from 0): `–` for an unranked unit.
 fn table_rank<'a>(i: usize, u: &Summary, buf: &'a mut [u8; 20]) -> &'a str {
-    if u.composite.is_some() {
+    if u.ranked() {
         rank_text(i + 1, buf)
     } else {
         "–"
@@ -545,5 +568,28 @@ mod tests {
         rank(&mut v);
         let names: Vec<&str> = v.iter().map(|u| u.unit()).collect();
         assert_eq!(names, ["c", "e", "d", "a", "b", "f", "y", "z"]);
+    }
+
+    #[test]
+    fn units_with_too_little_data_are_listed_after_the_ranked_ones_without_a_rank() {
+        let thin = |unit: &str, c: &str| Summary {
+            status: Status::Insufficient,
+            ..s(unit, Some(c))
+        };
+        let units = [
+            thin("w", "100"),
+            s("n", Some("50")),
+            s("x", None),
+            thin("v", "40"),
+            s("e", Some("87.5")),
+        ];
+        let mut v: Vec<&Summary> = units.iter().collect();
+        rank(&mut v);
+        let names: Vec<&str> = v.iter().map(|u| u.unit()).collect();
+        assert_eq!(names, ["e", "n", "w", "v", "x"]);
+        let ranked: Vec<bool> = v.iter().map(|u| u.ranked()).collect();
+        assert_eq!(ranked, [true, true, false, false, false]);
+        let mut buf = [0; 20];
+        assert_eq!(table_rank(2, v[2], &mut buf), "–");
     }
 }

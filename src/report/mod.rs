@@ -168,6 +168,13 @@ struct CompositeCtx {
     badge: Badge,
     coverage: String,
     max_score: String,
+    /// Below `min_coverage`: the warning that the score rests on too little
+    /// data, in the report's language; empty otherwise.
+    warning: String,
+    /// Below `min_coverage`: "where to act" starts with the missing data.
+    data_first: String,
+    /// The card's `min_coverage`, as written (`50%`).
+    minimum: String,
 }
 
 #[derive(Serialize, Default)]
@@ -343,7 +350,21 @@ pub(crate) fn symbol(s: Status) -> &'static str {
         Status::Amber => "◐",
         Status::Red => "○",
         Status::Missing => "–",
+        Status::Insufficient => "⚠",
     }
+}
+
+/// The sentence that says a composite rests on too little data: the
+/// `insufficient_text` label with `{coverage}` and `{minimum}` filled in.
+pub(crate) fn insufficient_warning(
+    l: &BTreeMap<String, String>,
+    coverage: Decimal,
+    minimum: Decimal,
+) -> String {
+    l.get("insufficient_text")
+        .map_or("{coverage} < {minimum}", String::as_str)
+        .replace("{coverage}", &format::share(coverage))
+        .replace("{minimum}", &format::setting_share(minimum))
 }
 
 /// Labels for the chosen language, from `labels.<lang>.toml` (overridable
@@ -568,7 +589,9 @@ fn build(
             Status::Green => counts.green += 1,
             Status::Amber => counts.amber += 1,
             Status::Red => counts.red += 1,
-            Status::Missing => counts.missing += 1,
+            // Only the composite can be insufficient; an indicator is
+            // scored or missing.
+            Status::Missing | Status::Insufficient => counts.missing += 1,
         }
     }
 
@@ -759,6 +782,24 @@ fn build(
         badge: badge(e.composite.score, status),
         coverage: format::share(e.composite.coverage),
         max_score: format::score(card.max_score, 0),
+        warning: if status == Status::Insufficient {
+            insufficient_warning(&l, e.composite.coverage, card.min_coverage)
+        } else {
+            String::new()
+        },
+        // The shortfalls of the few scored indicators matter less than the
+        // weight that has no score at all.
+        data_first: if status == Status::Insufficient {
+            l.get("where_to_act_data_first")
+                .map_or("{missing}", String::as_str)
+                .replace(
+                    "{missing}",
+                    &format::share(Decimal::ONE - e.composite.coverage),
+                )
+        } else {
+            String::new()
+        },
+        minimum: format::setting_share(card.min_coverage),
     };
     Ok(Ctx {
         lang: opts.lang.code(),

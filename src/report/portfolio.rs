@@ -31,7 +31,8 @@ struct Ctx {
     previous_period: Option<String>,
     generated_at: Option<String>,
     unit_count: usize,
-    counts: [usize; 4],
+    /// Units by composite status: green, amber, red, missing, insufficient.
+    counts: [usize; 5],
     perspectives: Vec<String>,
     ranking: Vec<RankRow>,
     movers: Vec<Mover>,
@@ -86,6 +87,8 @@ struct UnitSection {
     composite: Cell,
     status_label: String,
     coverage: String,
+    /// Why the composite is `insufficient`; empty otherwise.
+    warning: String,
     perspectives: Vec<(String, Cell)>,
     act: Vec<Act>,
     missing: Vec<(String, String)>,
@@ -128,26 +131,34 @@ pub fn render(
             .unwrap_or_else(|| s.as_str().into())
     };
 
-    // Ranking: best composite first, units without one last, ties by name.
+    // Ranking as `--format table` ranks: best composite first among units
+    // with enough data, then those with too little (unranked), units
+    // without a composite last, ties by name.
+    let ranked = |u: &UnitResult| {
+        let c = &u.evaluation.composite;
+        c.score.is_some() && c.status != Status::Insufficient
+    };
     let mut order: Vec<usize> = (0..units.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (
             units[a].evaluation.composite.score,
             units[b].evaluation.composite.score,
         );
-        match (x, y) {
-            (Some(x), Some(y)) => y.cmp(&x),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        }
-        .then_with(|| units[a].unit.cmp(&units[b].unit))
+        ranked(&units[b])
+            .cmp(&ranked(&units[a]))
+            .then_with(|| match (x, y) {
+                (Some(x), Some(y)) => y.cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| units[a].unit.cmp(&units[b].unit))
     });
     let delta_of = |u: &UnitResult| {
         format::change(u.evaluation.composite.score, u.previous_composite.flatten())
     };
     let arrow = format::trend;
-    let mut counts = [0usize; 4];
+    let mut counts = [0usize; 5];
     let ranking = order
         .iter()
         .enumerate()
@@ -159,11 +170,12 @@ pub fn render(
                 Status::Amber => 1,
                 Status::Red => 2,
                 Status::Missing => 3,
+                Status::Insufficient => 4,
             }] += 1;
             let d = delta_of(u);
             let (direction, arrow) = arrow(d);
             RankRow {
-                rank: if e.composite.score.is_some() {
+                rank: if ranked(u) {
                     (r + 1).to_string()
                 } else {
                     "–".into()
@@ -243,6 +255,11 @@ pub fn render(
                 composite: cell(e.composite.score, e.composite.status, p),
                 status_label: label(e.composite.status),
                 coverage: format::share(e.composite.coverage),
+                warning: if e.composite.status == Status::Insufficient {
+                    report::insufficient_warning(&l, e.composite.coverage, card.min_coverage)
+                } else {
+                    String::new()
+                },
                 perspectives: card
                     .perspectives
                     .iter()
