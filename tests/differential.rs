@@ -113,7 +113,9 @@ fn decimal_approx(q: &Q) -> String {
         x *= &ten;
         e -= 1;
     }
-    let m = (x * Q::from_integer(reference::pow10(31))).round().to_integer();
+    let m = (x * Q::from_integer(reference::pow10(31)))
+        .round()
+        .to_integer();
     let digits = m.to_string();
     format!(
         "{}{}.{}e{e}",
@@ -150,7 +152,13 @@ impl Compare<'_> {
 
     /// `key` is compared only when bsc prints it (SPEC §8 v2 keys that
     /// today's bsc may not print yet).
-    fn optional(&self, path: &str, obj: &Value, key: &str, want: &Option<Q>) -> Result<(), TestCaseError> {
+    fn optional(
+        &self,
+        path: &str,
+        obj: &Value,
+        key: &str,
+        want: &Option<Q>,
+    ) -> Result<(), TestCaseError> {
         match obj.get(key) {
             Some(v) => self.num(&format!("{path}.{key}"), v, want),
             None => Ok(()),
@@ -186,7 +194,12 @@ impl Compare<'_> {
 }
 
 /// Compares one SPEC §8 result object with the reference.
-fn compare(shown: &Shown, card: &Card, got: &Value, want: &Evaluation) -> Result<(), TestCaseError> {
+fn compare(
+    shown: &Shown,
+    card: &Card,
+    got: &Value,
+    want: &Evaluation,
+) -> Result<(), TestCaseError> {
     let (green, amber) = card.thresholds();
     let c = Compare {
         shown,
@@ -195,7 +208,11 @@ fn compare(shown: &Shown, card: &Card, got: &Value, want: &Evaluation) -> Result
     };
     let comp = &got["composite"];
     c.num("composite.score", &comp["score"], &want.composite)?;
-    c.num("composite.coverage", &comp["coverage"], &Some(want.coverage.clone()))?;
+    c.num(
+        "composite.coverage",
+        &comp["coverage"],
+        &Some(want.coverage.clone()),
+    )?;
     if let Some(p) = &want.previous_composite {
         c.optional("composite", comp, "previous_score", p)?;
     }
@@ -206,18 +223,36 @@ fn compare(shown: &Shown, card: &Card, got: &Value, want: &Evaluation) -> Result
         if v.len() == n {
             Ok(v)
         } else {
-            Err(shown.fail(format!("{key}: bsc printed {} entries, expected {n}", v.len())))
+            Err(shown.fail(format!(
+                "{key}: bsc printed {} entries, expected {n}",
+                v.len()
+            )))
         }
     };
     let groups = [
-        ("perspectives", &want.perspectives, card.perspectives.iter().map(|p| p.id.clone()).collect::<Vec<_>>()),
-        ("objectives", &want.objectives, card.objectives.iter().map(|o| o.1.id.clone()).collect()),
+        (
+            "perspectives",
+            &want.perspectives,
+            card.perspectives
+                .iter()
+                .map(|p| p.id.clone())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "objectives",
+            &want.objectives,
+            card.objectives.iter().map(|o| o.1.id.clone()).collect(),
+        ),
     ];
     for (key, results, ids) in groups {
         for ((g, w), id) in nodes(key, results.len())?.iter().zip(results).zip(ids) {
             let path = format!("{key}[{id}]");
             c.text(&format!("{path}.id"), &g["id"], &Value::String(id.clone()))?;
-            c.num(&format!("{path}.weight"), &g["weight"], &Some(w.weight.clone()))?;
+            c.num(
+                &format!("{path}.weight"),
+                &g["weight"],
+                &Some(w.weight.clone()),
+            )?;
             c.num(&format!("{path}.score"), &g["score"], &w.score)?;
             c.status(&format!("{path}.status"), &g["status"], &w.score)?;
             if let Some(cov) = &w.coverage {
@@ -234,7 +269,11 @@ fn compare(shown: &Shown, card: &Card, got: &Value, want: &Evaluation) -> Result
         .zip(&card.indicators)
     {
         let path = format!("indicators[{}]", ind.node.id);
-        c.text(&format!("{path}.id"), &g["id"], &Value::String(ind.node.id.clone()))?;
+        c.text(
+            &format!("{path}.id"),
+            &g["id"],
+            &Value::String(ind.node.id.clone()),
+        )?;
         c.num(&format!("{path}.actual"), &g["actual"], &w.actual)?;
         c.num(&format!("{path}.score"), &g["score"], &w.score)?;
         c.status(&format!("{path}.status"), &g["status"], &w.score)?;
@@ -243,8 +282,15 @@ fn compare(shown: &Shown, card: &Card, got: &Value, want: &Evaluation) -> Result
             &g["effective_weight"],
             &Some(w.effective_weight.clone()),
         )?;
-        c.text(&format!("{path}.missing"), &g["missing"], &Value::Bool(w.score.is_none()))?;
-        let reason = w.reason.as_ref().map_or(Value::Null, |r| Value::String(r.text()));
+        c.text(
+            &format!("{path}.missing"),
+            &g["missing"],
+            &Value::Bool(w.score.is_none()),
+        )?;
+        let reason = w
+            .reason
+            .as_ref()
+            .map_or(Value::Null, |r| Value::String(r.text()));
         c.text(&format!("{path}.reason"), &g["reason"], &reason)?;
         match &w.previous {
             Some((a, s)) => {
@@ -253,7 +299,9 @@ fn compare(shown: &Shown, card: &Card, got: &Value, want: &Evaluation) -> Result
             }
             None => {
                 if g.get("previous_actual").is_some() {
-                    return Err(shown.fail(format!("{path}: previous_actual without a previous period")));
+                    return Err(
+                        shown.fail(format!("{path}: previous_actual without a previous period"))
+                    );
                 }
             }
         }
@@ -296,10 +344,7 @@ fn check_run(
         return Ok(None);
     }
     if out.status.code() != Some(0) {
-        return Err(shown.fail(format!(
-            "bsc exited {:?}:\n{stderr}",
-            out.status.code()
-        )));
+        return Err(shown.fail(format!("bsc exited {:?}:\n{stderr}", out.status.code())));
     }
     let _ = card;
     let v: Value = serde_json::from_slice(&out.stdout)
@@ -321,10 +366,7 @@ fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let cur_text = write::measurements_toml(CURRENT, &cur);
     let mut files = vec![("card.toml".to_string(), card_text.clone())];
     let card_path = write(dir.path(), "card.toml", &card_text);
-    let mut args = vec![
-        "evaluate".into(),
-        card_path.clone().into_os_string(),
-    ];
+    let mut args = vec!["evaluate".into(), card_path.clone().into_os_string()];
     if let Some(p) = &prev {
         let text = write::measurements_toml(PREVIOUS, p);
         args.push(write(dir.path(), "prev.toml", &text).into_os_string());
@@ -352,7 +394,9 @@ fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
             let stderr = String::from_utf8_lossy(&out.stderr);
             for id in e.missing_error.iter().flatten() {
                 if !stderr.contains(id.as_str()) {
-                    return Err(shown.fail(format!("the missing-data error does not name {id}:\n{stderr}")));
+                    return Err(shown.fail(format!(
+                        "the missing-data error does not name {id}:\n{stderr}"
+                    )));
                 }
             }
         }
@@ -364,7 +408,8 @@ fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
             let e = reference::evaluate(&card, &cur, prev.as_ref(), &given_weights(&card, &got));
             prop_assume!(e.in_contract);
             if e.missing_error.is_some() {
-                return Err(shown.fail("reference expects a missing-data error, bsc printed a result".into()));
+                return Err(shown
+                    .fail("reference expects a missing-data error, bsc printed a result".into()));
             }
             e
         }
@@ -441,7 +486,10 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
         };
         let results = got.as_array().cloned().unwrap_or_default();
         if results.len() != UNITS {
-            return Err(shown.fail(format!("bsc printed {} units, expected {UNITS}", results.len())));
+            return Err(shown.fail(format!(
+                "bsc printed {} units, expected {UNITS}",
+                results.len()
+            )));
         }
         for ((name, cur, prev), r) in units.iter().zip(&results) {
             if r["unit"].as_str() != Some(name.as_str()) {
@@ -450,7 +498,8 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
             let want = match &wants {
                 Some(w) => w[units.iter().position(|u| &u.0 == name).unwrap()].clone(),
                 None => {
-                    let e = reference::evaluate(&card, cur, prev.as_ref(), &given_weights(&card, r));
+                    let e =
+                        reference::evaluate(&card, cur, prev.as_ref(), &given_weights(&card, r));
                     prop_assume!(e.in_contract);
                     e
                 }
@@ -504,23 +553,40 @@ mod reference_by_hand {
         assert_eq!(qs("-12.50"), Q::new((-25).into(), 2.into()));
         assert_eq!(qs("3e-7"), Q::new(3.into(), 10_000_000.into()));
         assert_eq!(qs("1.5E2"), q(150));
-        assert_eq!(super::reference::generate::decimal_text(&qs("-0.05")), "-0.05");
+        assert_eq!(
+            super::reference::generate::decimal_text(&qs("-0.05")),
+            "-0.05"
+        );
         assert_eq!(dec(123, 5).text, "0.00123");
         assert_eq!(dec(7, -3).text, "7000");
     }
 
     #[test]
     fn scoring_rules_follow_spec_section_4() {
-        let lin = Rule::Linear { baseline: n("0.25"), target: n("0.10") };
-        assert_eq!(score_rule(&lin, &q(100), &qs("0.12")), Q::new(260.into(), 3.into()));
+        let lin = Rule::Linear {
+            baseline: n("0.25"),
+            target: n("0.10"),
+        };
+        assert_eq!(
+            score_rule(&lin, &q(100), &qs("0.12")),
+            Q::new(260.into(), 3.into())
+        );
         assert_eq!(score_rule(&lin, &q(100), &qs("-1e20")), q(100));
         // 100 * 0.25 / 0.15 = 166.67, over the indicator cap of 120.
         assert_eq!(score_rule(&lin, &q(120), &qs("0")), q(120));
-        let band = Rule::Band { low: n("10"), high: n("20"), tolerance: n("5") };
+        let band = Rule::Band {
+            low: n("10"),
+            high: n("20"),
+            tolerance: n("5"),
+        };
         assert_eq!(score_rule(&band, &q(100), &qs("15")), q(100));
         assert_eq!(score_rule(&band, &q(100), &qs("22")), q(60));
         assert_eq!(score_rule(&band, &q(100), &qs("4")), q(0));
-        let curve = Rule::Curve(vec![(n("0"), n("20")), (n("10"), n("60")), (n("20"), n("100"))]);
+        let curve = Rule::Curve(vec![
+            (n("0"), n("20")),
+            (n("10"), n("60")),
+            (n("20"), n("100")),
+        ]);
         assert_eq!(score_rule(&curve, &q(100), &qs("-5")), q(20));
         assert_eq!(score_rule(&curve, &q(100), &qs("5")), q(40));
         assert_eq!(score_rule(&curve, &q(100), &qs("99")), q(100));
@@ -539,34 +605,66 @@ mod reference_by_hand {
             missing: policy,
             status: None,
             perspectives: vec![
-                Node { id: "financial".into(), weight: Some(n("30")) },
-                Node { id: "customer".into(), weight: Some(n("10")) },
+                Node {
+                    id: "financial".into(),
+                    weight: Some(n("30")),
+                },
+                Node {
+                    id: "customer".into(),
+                    weight: Some(n("10")),
+                },
             ],
-            objectives: vec![(0, Node { id: "grow".into(), weight: Some(n("3")) })],
+            objectives: vec![(
+                0,
+                Node {
+                    id: "grow".into(),
+                    weight: Some(n("3")),
+                },
+            )],
             indicators: vec![
                 Indicator {
-                    node: Node { id: "clv".into(), weight: None },
+                    node: Node {
+                        id: "clv".into(),
+                        weight: None,
+                    },
                     parent: Parent::Objective(0),
-                    rule: Rule::Linear { baseline: n("1000"), target: n("1600") },
+                    rule: Rule::Linear {
+                        baseline: n("1000"),
+                        target: n("1600"),
+                    },
                     formula: Some(f),
                     max_score: None,
                 },
                 Indicator {
-                    node: Node { id: "margin".into(), weight: Some(n("1")) },
+                    node: Node {
+                        id: "margin".into(),
+                        weight: Some(n("1")),
+                    },
                     parent: Parent::Perspective(0),
-                    rule: Rule::Linear { baseline: n("0"), target: n("1") },
+                    rule: Rule::Linear {
+                        baseline: n("0"),
+                        target: n("1"),
+                    },
                     formula: None,
                     max_score: None,
                 },
                 Indicator {
-                    node: Node { id: "csat".into(), weight: None },
+                    node: Node {
+                        id: "csat".into(),
+                        weight: None,
+                    },
                     parent: Parent::Perspective(1),
-                    rule: Rule::Linear { baseline: n("1"), target: n("5") },
+                    rule: Rule::Linear {
+                        baseline: n("1"),
+                        target: n("5"),
+                    },
                     formula: None,
                     max_score: None,
                 },
             ],
-            inputs: ["aov", "opy", "life", "gm", "cac"].map(String::from).to_vec(),
+            inputs: ["aov", "opy", "life", "gm", "cac"]
+                .map(String::from)
+                .to_vec(),
             ahp: vec![],
         }
     }
@@ -578,7 +676,15 @@ mod reference_by_hand {
     #[test]
     fn the_spec_clv_example_is_1240_and_aggregates_by_hand() {
         let card = clv_card(None);
-        let v = vals(&[("aov", "100"), ("opy", "12"), ("life", "3"), ("gm", "0.4"), ("cac", "200"), ("margin", "0.5"), ("csat", "4")]);
+        let v = vals(&[
+            ("aov", "100"),
+            ("opy", "12"),
+            ("life", "3"),
+            ("gm", "0.4"),
+            ("cac", "200"),
+            ("margin", "0.5"),
+            ("csat", "4"),
+        ]);
         let e = evaluate(&card, &v, None, &BTreeMap::new());
         assert!(e.in_contract);
         assert_eq!(e.indicators[0].actual, Some(q(1240)));
@@ -586,18 +692,40 @@ mod reference_by_hand {
         assert_eq!(e.indicators[0].score, Some(q(40)));
         assert_eq!(e.perspectives[0].score, Some(Q::new(170.into(), 4.into())));
         assert_eq!(e.perspectives[1].score, Some(q(75)));
-        assert_eq!(e.composite, Some((q(30) * Q::new(170.into(), 4.into()) + q(10) * q(75)) / q(40)));
+        assert_eq!(
+            e.composite,
+            Some((q(30) * Q::new(170.into(), 4.into()) + q(10) * q(75)) / q(40))
+        );
         // effective weights: 3/4 * 3/4, 3/4 * 1/4, 1/4; they sum to 1.
-        let ew: Vec<Q> = e.indicators.iter().map(|i| i.effective_weight.clone()).collect();
-        assert_eq!(ew, vec![Q::new(9.into(), 16.into()), Q::new(3.into(), 16.into()), Q::new(1.into(), 4.into())]);
+        let ew: Vec<Q> = e
+            .indicators
+            .iter()
+            .map(|i| i.effective_weight.clone())
+            .collect();
+        assert_eq!(
+            ew,
+            vec![
+                Q::new(9.into(), 16.into()),
+                Q::new(3.into(), 16.into()),
+                Q::new(1.into(), 4.into())
+            ]
+        );
         assert_eq!(e.coverage, q(1));
     }
 
     #[test]
     fn missing_policies_and_reasons() {
-        let v = vals(&[("aov", "100"), ("opy", "12"), ("gm", "0"), ("margin", "0.5")]);
+        let v = vals(&[
+            ("aov", "100"),
+            ("opy", "12"),
+            ("gm", "0"),
+            ("margin", "0.5"),
+        ]);
         let e = evaluate(&clv_card(None), &v, None, &BTreeMap::new());
-        assert_eq!(e.indicators[0].reason.as_ref().unwrap().text(), "needs life, cac");
+        assert_eq!(
+            e.indicators[0].reason.as_ref().unwrap().text(),
+            "needs life, cac"
+        );
         assert_eq!(e.indicators[2].reason, Some(Reason::NoValue));
         assert_eq!(e.perspectives[0].score, Some(q(50)));
         assert_eq!(e.perspectives[1].score, None);
@@ -607,10 +735,23 @@ mod reference_by_hand {
         assert_eq!(z.perspectives[0].score, Some(Q::new(50.into(), 4.into())));
         assert_eq!(z.composite, Some(Q::new(75.into(), 8.into())));
         let x = evaluate(&clv_card(Some(Policy::Error)), &v, None, &BTreeMap::new());
-        assert_eq!(x.missing_error, Some(vec!["clv".to_string(), "csat".to_string()]));
-        let d = vals(&[("aov", "1"), ("opy", "1"), ("life", "1"), ("gm", "1"), ("cac", "0")]);
+        assert_eq!(
+            x.missing_error,
+            Some(vec!["clv".to_string(), "csat".to_string()])
+        );
+        let d = vals(&[
+            ("aov", "1"),
+            ("opy", "1"),
+            ("life", "1"),
+            ("gm", "1"),
+            ("cac", "0"),
+        ]);
         let mut card = clv_card(None);
-        card.indicators[0].formula = Some(Expr::Bin(Op::Div, Box::new(Expr::Var("aov".into())), Box::new(Expr::Var("cac".into()))));
+        card.indicators[0].formula = Some(Expr::Bin(
+            Op::Div,
+            Box::new(Expr::Var("aov".into())),
+            Box::new(Expr::Var("cac".into())),
+        ));
         let e = evaluate(&card, &d, Some(&v), &BTreeMap::new());
         assert_eq!(e.indicators[0].reason, Some(Reason::DivisionByZero));
         let (pa, ps) = e.indicators[1].previous.clone().unwrap();
@@ -621,9 +762,17 @@ mod reference_by_hand {
     fn formula_text_parses_back_to_the_same_tree() {
         use super::reference::write::formula;
         let v = |s: &str| Box::new(Expr::Var(s.into()));
-        let e = Expr::Bin(Op::Sub, v("a"), Box::new(Expr::Bin(Op::Sub, v("b"), v("c"))));
+        let e = Expr::Bin(
+            Op::Sub,
+            v("a"),
+            Box::new(Expr::Bin(Op::Sub, v("b"), v("c"))),
+        );
         assert_eq!(formula(&e), "a - (b - c)");
-        let e = Expr::Bin(Op::Mul, Box::new(Expr::Bin(Op::Add, v("a"), v("b"))), Box::new(Expr::Neg(v("c"))));
+        let e = Expr::Bin(
+            Op::Mul,
+            Box::new(Expr::Bin(Op::Add, v("a"), v("b"))),
+            Box::new(Expr::Neg(v("c"))),
+        );
         assert_eq!(formula(&e), "(a + b) * -c");
     }
 }

@@ -104,7 +104,11 @@ impl Features {
     }
 
     pub fn parse(s: &str) -> Features {
-        let words: Vec<&str> = s.split(',').map(str::trim).filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .collect();
         if words.is_empty() || words == ["all"] {
             return Features::all(true);
         }
@@ -118,7 +122,12 @@ impl Features {
 }
 
 /// The standard ids, so bsc only warns that some are left out.
-const PERSPECTIVES: [&str; 4] = ["financial", "customer", "internal_process", "learning_growth"];
+const PERSPECTIVES: [&str; 4] = [
+    "financial",
+    "customer",
+    "internal_process",
+    "learning_growth",
+];
 
 /// The choices a case is built from; past its end every choice is 0.
 pub struct Tape<'a> {
@@ -228,7 +237,13 @@ fn weights(t: &mut Tape, f: &Features, n: usize) -> Vec<Option<Num>> {
 
 fn moderate(t: &mut Tape, f: &Features) -> Num {
     let scale = if f.decimal { t.below(4) as i32 } else { 0 };
-    dec({ let m = t.below(2000) as i64; signed(t, m) }, scale)
+    dec(
+        {
+            let m = t.below(2000) as i64;
+            signed(t, m)
+        },
+        scale,
+    )
 }
 
 fn positive(t: &mut Tape, f: &Features) -> Num {
@@ -301,11 +316,17 @@ fn actual(t: &mut Tape, f: &Features, rule: &Rule) -> Option<Num> {
         }
         12 | 13 => Some(num(t.pick(&marks))),
         14 | 15 if f.huge => {
-            let m = { let m = 1 + t.below(99) as i64; signed(t, m) };
+            let m = {
+                let m = 1 + t.below(99) as i64;
+                signed(t, m)
+            };
             Some(dec(m, -(15 + t.below(12) as i32)))
         }
         16 if f.tiny => {
-            let m = { let m = 1 + t.below(99) as i64; signed(t, m) };
+            let m = {
+                let m = 1 + t.below(99) as i64;
+                signed(t, m)
+            };
             Some(dec(m, 7 + t.below(2) as i32))
         }
         17 | 18 if f.missing => None,
@@ -320,7 +341,13 @@ fn input_value(t: &mut Tape, f: &Features) -> Option<Num> {
         1 if f.missing => None,
         _ => {
             let scale = if f.decimal { t.below(4) as i32 } else { 0 };
-            Some(dec({ let m = 1 + t.below(1_000_000) as i64; signed(t, m) }, scale))
+            Some(dec(
+                {
+                    let m = 1 + t.below(1_000_000) as i64;
+                    signed(t, m)
+                },
+                scale,
+            ))
         }
     }
 }
@@ -403,10 +430,17 @@ fn ahp(t: &mut Tape, level: Level, ids: &[String], consistent: bool) -> Ahp {
 
 /// A random scorecard.
 pub fn card(t: &mut Tape, f: &Features) -> Card {
-    let max_score = (f.caps && t.chance(30)).then(|| t.pick(&[dec(100, 0), dec(120, 0), dec(1505, 1), dec(200, 0)]));
+    let max_score = (f.caps && t.chance(30))
+        .then(|| t.pick(&[dec(100, 0), dec(120, 0), dec(1505, 1), dec(200, 0)]));
     let card_cap = max_score.as_ref().map_or(q(100), |n| n.q.clone());
     let missing = if f.policies {
-        t.pick(&[None, Some(Policy::Renormalize), Some(Policy::Zero), Some(Policy::Zero), Some(Policy::Error)])
+        t.pick(&[
+            None,
+            Some(Policy::Renormalize),
+            Some(Policy::Zero),
+            Some(Policy::Zero),
+            Some(Policy::Error),
+        ])
     } else {
         None
     };
@@ -466,7 +500,8 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         .map(|i| format!("i{i}"))
         .collect();
     for (i, parent) in parents.iter().enumerate() {
-        let ind_cap_num = (f.caps && t.chance(15)).then(|| t.pick(&[dec(100, 0), dec(110, 0), dec(1255, 1), dec(300, 0)]));
+        let ind_cap_num = (f.caps && t.chance(15))
+            .then(|| t.pick(&[dec(100, 0), dec(110, 0), dec(1255, 1), dec(300, 0)]));
         let cap = ind_cap_num.clone().map_or(card_cap.clone(), |n| n.q);
         let rule = rule(t, f, &cap);
         // A band never over-achieves, so it takes no cap (E026).
@@ -474,7 +509,11 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         let formula = formula_flags[i].then(|| {
             let mut vars: Vec<String> = inputs.clone();
             vars.extend(plain_ids.iter().cloned());
-            vars.extend((0..i).filter(|&k| formula_flags[k]).map(|k| format!("i{k}")));
+            vars.extend(
+                (0..i)
+                    .filter(|&k| formula_flags[k])
+                    .map(|k| format!("i{k}")),
+            );
             let depth = 1 + t.below(3);
             expr(t, f, &vars, depth)
         });
@@ -509,7 +548,10 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         }
         let zero = |w: &Option<Num>| w.as_ref().is_some_and(|w| w.q.is_zero());
         let mine = |o: &&mut (usize, Node)| o.0 == p;
-        if objectives.iter_mut().filter(mine).all(|o| zero(&o.1.weight))
+        if objectives
+            .iter_mut()
+            .filter(mine)
+            .all(|o| zero(&o.1.weight))
             && kids.iter().all(|&i| zero(&indicators[i].node.weight))
         {
             match objectives.iter_mut().find(|o| o.0 == p) {
@@ -562,7 +604,8 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
             }
             // Inconsistent weights are taken from bsc's report, which shows
             // them for perspectives only.
-            let consistent = !(f.inconsistent && level == Level::Perspectives && ids.len() >= 3 && t.chance(50));
+            let consistent =
+                !(f.inconsistent && level == Level::Perspectives && ids.len() >= 3 && t.chance(50));
             card.ahp.push(ahp(t, level, &ids, consistent));
         }
     }

@@ -356,7 +356,12 @@ impl FormulaEval<'_> {
         self.go(e).map(|v| v.q)
     }
 
-    fn result(&mut self, q: Q, operands_exact: bool, cancel_from: Option<Q>) -> Result<Val, Reason> {
+    fn result(
+        &mut self,
+        q: Q,
+        operands_exact: bool,
+        cancel_from: Option<Q>,
+    ) -> Result<Val, Reason> {
         let max = decimal_max();
         let a = q.abs();
         if a > max {
@@ -427,8 +432,14 @@ impl FormulaEval<'_> {
                         q: vals[0].q.abs(),
                         exact: vals[0].exact,
                     },
-                    Func::Min => vals.into_iter().reduce(|a, b| if b.q < a.q { b } else { a }).unwrap(),
-                    Func::Max => vals.into_iter().reduce(|a, b| if b.q > a.q { b } else { a }).unwrap(),
+                    Func::Min => vals
+                        .into_iter()
+                        .reduce(|a, b| if b.q < a.q { b } else { a })
+                        .unwrap(),
+                    Func::Max => vals
+                        .into_iter()
+                        .reduce(|a, b| if b.q > a.q { b } else { a })
+                        .unwrap(),
                 })
             }
         }
@@ -505,7 +516,11 @@ pub fn score_rule(rule: &Rule, cap: &Q, a: &Q) -> Q {
 }
 
 /// Actual values and scores of every indicator for one period.
-fn indicator_values(card: &Card, values: &Values, in_contract: &mut bool) -> Vec<(Option<Q>, Option<Q>, Option<Reason>)> {
+fn indicator_values(
+    card: &Card,
+    values: &Values,
+    in_contract: &mut bool,
+) -> Vec<(Option<Q>, Option<Q>, Option<Reason>)> {
     // Formulas may use earlier formula indicators: evaluate in order,
     // non-formula ones first (the generator only refers backwards).
     let mut actual: BTreeMap<String, Option<Q>> = BTreeMap::new();
@@ -513,7 +528,10 @@ fn indicator_values(card: &Card, values: &Values, in_contract: &mut bool) -> Vec
         actual.insert(id.clone(), values.get(id).map(|n| n.q.clone()));
     }
     for ind in card.indicators.iter().filter(|i| i.formula.is_none()) {
-        actual.insert(ind.node.id.clone(), values.get(&ind.node.id).map(|n| n.q.clone()));
+        actual.insert(
+            ind.node.id.clone(),
+            values.get(&ind.node.id).map(|n| n.q.clone()),
+        );
     }
     let mut reasons: BTreeMap<String, Reason> = BTreeMap::new();
     for ind in &card.indicators {
