@@ -5,11 +5,11 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::formula::EvalError;
 use crate::measure::Measurements;
 use crate::model::{Indicator, MissingPolicy, Node, Rule, Scorecard, ValueRef};
 
 pub(crate) mod exact;
+mod wide;
 use exact::{Divisor, Sum};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
@@ -115,8 +115,16 @@ fn clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Decimal {
     x.max(lo).min(hi)
 }
 
-/// Scores one actual value by its rule (SPEC §4). `None` only on overflow.
-pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
+/// Scores one actual value by its rule (SPEC §4). Never fails: where the
+/// decimal arithmetic would overflow (an actual far beyond its target), the
+/// exact route of [`wide::score`] takes over, so a score the clamp decides
+/// is the clamped score (SPEC §16).
+pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Decimal {
+    score_rule_decimal(rule, cap, a).unwrap_or_else(|| wide::score(rule, cap, a))
+}
+
+/// [`score_rule`] in `rust_decimal` arithmetic; `None` on overflow.
+fn score_rule_decimal(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> {
     let s = match rule {
         Rule::Linear { baseline, target } => {
             // Multiply before dividing so exact cases stay exact.
@@ -262,8 +270,10 @@ fn no_overflow(num: Decimal, safe: Option<Decimal>) -> bool {
 /// [`score_packed`] as an `Option`, for the property tests that hold it
 /// against [`score_rule`].
 #[cfg(test)]
-fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal> {
-    score_packed(fast, ind, a).get()
+fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Decimal {
+    score_packed(fast, ind, a)
+        .get()
+        .expect("rules always score")
 }
 
 /// [`score_rule`], bit for bit, with fewer divisions: a score that the clamp
@@ -278,8 +288,9 @@ fn score_packed(fast: &FastRule, ind: &Indicator, a: Decimal) -> exact::Packed {
         FastRule::Curve { small: Some(c), .. } => c.score(a),
         _ => exact::Packed::UNKNOWN,
     };
-    if s.is_unknown() {
-        exact::Packed::of(score_decimal(fast, ind, a))
+    if s.is_unknown() || s.get().is_none() {
+        let s = score_decimal(fast, ind, a).unwrap_or_else(|| score_rule(&ind.rule, ind.cap, a));
+        exact::Packed::of(Some(s))
     } else {
         s
     }
@@ -310,7 +321,7 @@ fn score_decimal(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal
         } => {
             let num = a.checked_sub(*baseline)?.checked_mul(HUNDRED)?;
             if !no_overflow(num, *safe) {
-                return score_rule(&ind.rule, ind.cap, a);
+                return Some(score_rule(&ind.rule, ind.cap, a));
             }
             if num.is_zero() || num.is_sign_negative() != span.is_negative() {
                 return Some(Decimal::ZERO);
@@ -338,7 +349,7 @@ fn score_decimal(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal
             };
             let x = d.checked_mul(HUNDRED)?;
             if !no_overflow(x, *safe) {
-                return score_rule(&ind.rule, ind.cap, a);
+                return Some(score_rule(&ind.rule, ind.cap, a));
             }
             if limit.is_some_and(|l| exact::abs_ge(x, l)) {
                 return Some(Decimal::ZERO);
@@ -373,7 +384,7 @@ fn score_decimal(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal
             };
             Some(clamp_curve(s, *cap))
         }
-        FastRule::Plain => score_rule(&ind.rule, ind.cap, a),
+        FastRule::Plain => Some(score_rule(&ind.rule, ind.cap, a)),
     }
 }
 
@@ -545,7 +556,7 @@ fn indicator_scores(
 /// [`indicator_scores`] into `out`'s `actual`, `reason` and `score`.
 fn indicator_scores_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, out: &mut Scores) {
     actuals(card, prepared, slots, &mut out.actual, &mut out.reason);
-    let (value, reason) = (&out.actual, &mut out.reason);
+    let value = &out.actual;
     out.score.clear();
     out.score
         .extend(
@@ -554,11 +565,8 @@ fn indicator_scores_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, o
                 .zip(&prepared.rules)
                 .enumerate()
                 .map(|(i, (ind, fast))| {
-                    let v = value[i]?;
-                    let s = score_packed(fast, ind, v).get();
-                    if s.is_none() {
-                        reason[i] = Some(EvalError::Overflow.to_string());
-                    }
+                    let s = score_packed(fast, ind, value[i]?).get();
+                    debug_assert!(s.is_some(), "rules always score");
                     s
                 }),
         );
@@ -648,27 +656,24 @@ impl Group {
     }
 }
 
-/// [`weighted_mean`] with the group's weights already reduced.
+/// [`weighted_mean`] with the group's weights already reduced. Exact
+/// ([`wide::mean`]): no weight's precision or magnitude can lose a score
+/// (SPEC §16), and `None` means only that no child takes part.
 fn mean(
     weights: &[Decimal],
     scores: impl Iterator<Item = Option<Decimal>>,
     policy: MissingPolicy,
 ) -> Option<Decimal> {
-    let mut num = Decimal::ZERO;
-    let mut den = Decimal::ZERO;
-    for (w, s) in weights.iter().zip(scores) {
-        let s = match (s, policy) {
-            (Some(s), _) => s,
-            (None, MissingPolicy::Zero) => Decimal::ZERO,
-            (None, _) => continue,
-        };
-        num = num.checked_add(w.checked_mul(s)?)?;
-        den = den.checked_add(*w)?;
-    }
-    if den.is_zero() {
-        return None;
-    }
-    Some(num.checked_div(den)?.normalize())
+    wide::mean(
+        weights
+            .iter()
+            .zip(scores)
+            .filter_map(|(w, s)| match (s, policy) {
+                (Some(s), _) => Some((*w, s)),
+                (None, MissingPolicy::Zero) => Some((*w, Decimal::ZERO)),
+                (None, _) => None,
+            }),
+    )
 }
 
 /// [`mean`], bit for bit: the sum in 128-bit integers while it is exact in
@@ -990,7 +995,7 @@ mod tests {
     }
 
     fn s(rule: &Rule, cap: &str, a: &str) -> Decimal {
-        score_rule(rule, d(cap), d(a)).unwrap()
+        score_rule(rule, d(cap), d(a))
     }
 
     #[test]
@@ -1059,12 +1064,28 @@ mod tests {
     }
 
     #[test]
-    fn overflow_is_none_not_panic() {
+    fn scores_beyond_the_decimal_range_are_clamped_not_lost() {
         let r = linear("0", "0.0000000000000000000000000001");
-        assert_eq!(
-            score_rule(&r, d("100"), d("79228162514264337593543950335")),
-            None
-        );
+        let max = "79228162514264337593543950335";
+        assert_eq!(s(&r, "100", max), d("100"));
+        assert_eq!(s(&r, "100", &format!("-{max}")), d("0"));
+        // Linear 0 -> 1 with an actual of 1e27 (issue 12): the cap, not `overflow`.
+        let r = linear("0", "1");
+        assert_eq!(s(&r, "120", "1000000000000000000000000000"), d("120"));
+        assert_eq!(s(&r, "100", "-1000000000000000000000000000"), d("0"));
+        // A band far outside scores 0.
+        let band = Rule::Band {
+            low: d("-1"),
+            high: d("1"),
+            tolerance: d("0.0000000000000000000000000001"),
+        };
+        assert_eq!(s(&band, "100", max), d("0"));
+        // A curve whose interpolation overflows in decimals still scores.
+        let curve = Rule::Curve {
+            points: vec![(d("-1e27"), d("0")), (d(max), d("100"))],
+        };
+        assert_eq!(s(&curve, "100", "0"), wide::score(&curve, d("100"), d("0")));
+        assert!(s(&curve, "100", "0") > d("1.2") && s(&curve, "100", "0") < d("1.3"));
     }
 
     #[test]
@@ -1089,6 +1110,91 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// The corporate example's defect (issue 12): AHP weights of 28 digits,
+    /// repeating decimals and weights of mixed magnitude made the sum of
+    /// `w * s` overflow, the node lost its score, and `zero` counted it as 0.
+    #[test]
+    fn long_and_mixed_weights_never_lose_a_score() {
+        let ahp = [
+            "0.4547839624007196532099012811",
+            "0.2630709462838412917405009916",
+            "0.1410725456577195275247988637",
+            "0.1410725456577195275247988637",
+        ];
+        let scores = ["70.9", "79.8", "73.666666666666666666666666667", "71.1"];
+        let third = "0.3333333333333333333333333333";
+        let groups: [(&[&str], &[&str]); 3] = [
+            (&ahp, &scores),
+            (&[third, third, third], &["70.9", "80", "90.1"]),
+            (&["1e13", "1e-14"], &["50", "100"]),
+        ];
+        for (ws, ss) in groups {
+            for policy in [
+                MissingPolicy::Renormalize,
+                MissingPolicy::Zero,
+                MissingPolicy::Error,
+            ] {
+                let kids = ws.iter().zip(ss).map(|(w, s)| (d(w), Some(d(s))));
+                let m = weighted_mean(kids.clone(), policy).expect("children have scores");
+                // Against the exact value: sum(w s) / sum(w) in rationals.
+                let exact = |xs: &[(Decimal, Decimal)]| {
+                    let r = xs.iter().fold(
+                        (
+                            wide::Ratio::of(Decimal::ZERO),
+                            wide::Ratio::of(Decimal::ZERO),
+                        ),
+                        |(n, den), (w, s)| {
+                            (
+                                n.add(&wide::Ratio::of(*w).mul(&wide::Ratio::of(*s))),
+                                den.add(&wide::Ratio::of(*w)),
+                            )
+                        },
+                    );
+                    r.0.div(&r.1).unwrap()
+                };
+                let xs: Vec<_> = kids.clone().map(|(w, s)| (w, s.unwrap())).collect();
+                assert!(
+                    wide::Ratio::of(m).within(&exact(&xs), 20),
+                    "{ws:?} {ss:?}: {m}"
+                );
+                // One child missing: still a score, and `zero` counts only
+                // the missing child as 0, not the arithmetic.
+                let mut holed: Vec<_> = kids.collect();
+                holed[0].1 = None;
+                let m = weighted_mean(holed.into_iter(), policy);
+                assert!(m.is_some(), "{ws:?} {policy:?}");
+                assert!(m.unwrap() > Decimal::ZERO);
+            }
+        }
+    }
+
+    /// Scaling a group of long weights changes no score beyond 1e-20.
+    #[test]
+    fn scaling_long_weights_changes_nothing() {
+        let ws = [
+            "0.4547839624007196532099012811",
+            "0.2630709462838412917405009916",
+            "0.2821451",
+        ];
+        let ss = ["70.9", "79.8", "73.666666666666666666666666667"];
+        let base = weighted_mean(
+            ws.iter().zip(ss).map(|(w, s)| (d(w), Some(d(s)))),
+            MissingPolicy::Renormalize,
+        )
+        .unwrap();
+        for k in ["3", "0.001", "1000000", "7.5"] {
+            let scaled = weighted_mean(
+                ws.iter().zip(ss).map(|(w, s)| (d(w) * d(k), Some(d(s)))),
+                MissingPolicy::Renormalize,
+            )
+            .unwrap();
+            assert!(
+                (scaled - base).abs() <= d("1e-20") * base,
+                "x{k}: {scaled} vs {base}"
+            );
+        }
     }
 
     #[test]
@@ -1217,7 +1323,7 @@ mod tests {
             fn linear(b in decimal(), t in decimal(), a in decimal(), cap in cap()) {
                 let ind = indicator(Rule::Linear { baseline: b, target: t }, cap);
                 let fast = FastRule::of(&ind);
-                prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, cap, a)));
+                prop_assert_eq!(bits(Some(score_prepared(&fast, &ind, a))), bits(Some(score_rule(&ind.rule, cap, a))));
             }
 
             /// Short rules of long values (a formula's quotient).
@@ -1230,7 +1336,7 @@ mod tests {
             ) {
                 let ind = indicator(Rule::Linear { baseline: b, target: t }, cap);
                 let fast = FastRule::of(&ind);
-                prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, cap, a)));
+                prop_assert_eq!(bits(Some(score_prepared(&fast, &ind, a))), bits(Some(score_rule(&ind.rule, cap, a))));
             }
 
             #[test]
@@ -1238,7 +1344,7 @@ mod tests {
                 let (low, high) = (low, low + width.abs());
                 let ind = indicator(Rule::Band { low, high, tolerance: tol.abs() }, HUNDRED);
                 let fast = FastRule::of(&ind);
-                prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, HUNDRED, a)));
+                prop_assert_eq!(bits(Some(score_prepared(&fast, &ind, a))), bits(Some(score_rule(&ind.rule, HUNDRED, a))));
             }
 
             #[test]
@@ -1258,7 +1364,7 @@ mod tests {
                 }
                 let ind = indicator(Rule::Curve { points }, cap);
                 let fast = FastRule::of(&ind);
-                prop_assert_eq!(bits(score_prepared(&fast, &ind, a)), bits(score_rule(&ind.rule, cap, a)));
+                prop_assert_eq!(bits(Some(score_prepared(&fast, &ind, a))), bits(Some(score_rule(&ind.rule, cap, a))));
             }
 
             #[test]
