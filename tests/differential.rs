@@ -311,14 +311,13 @@ fn compare(
 
 /// Weights of inconsistent AHP groups as bsc reports them (the reference
 /// takes them as given; consistent groups it knows exactly).
-fn given_weights(card: &Card, got: &Value) -> BTreeMap<String, Q> {
+fn given_weights(got: &Value) -> BTreeMap<String, Q> {
     let mut given = BTreeMap::new();
     for p in got["perspectives"].as_array().into_iter().flatten() {
         if let (Some(id), Some(w)) = (p["id"].as_str(), json_q(&p["weight"])) {
             given.insert(id.to_string(), w);
         }
     }
-    let _ = card;
     given
 }
 
@@ -326,27 +325,57 @@ fn needs_given(card: &Card) -> bool {
     card.ahp.iter().any(|g| g.exact.is_none())
 }
 
+/// Stand-in weights for inconsistent AHP groups: which indicators lack a
+/// score, and whether formulas stay in contract, do not depend on weights.
+fn placeholder_weights(card: &Card) -> BTreeMap<String, Q> {
+    card.perspectives
+        .iter()
+        .map(|p| (p.id.clone(), reference::q(1)))
+        .collect()
+}
+
+/// The reference on the weights bsc reported when the card has an
+/// inconsistent AHP group, else the evaluation already made.
+fn final_reference(
+    card: &Card,
+    cur: &Values,
+    prev: Option<&Values>,
+    pre: Evaluation,
+    got: &Value,
+) -> Evaluation {
+    if needs_given(card) {
+        reference::evaluate(card, cur, prev, &given_weights(got))
+    } else {
+        pre
+    }
+}
+
 /// Checks bsc's exit and output against the reference for one result.
 fn check_run(
     shown: &Shown,
-    card: &Card,
     out: &Output,
-    expect_error: bool,
+    missing_error: &[&str],
 ) -> Result<Option<Value>, TestCaseError> {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if expect_error {
+    if !missing_error.is_empty() {
         if out.status.code() != Some(1) {
             return Err(shown.fail(format!(
                 "missing = \"error\" with missing data: expected exit 1, got {:?}\n{stderr}",
                 out.status.code()
             )));
         }
+        for id in missing_error {
+            if !stderr.contains(id) {
+                return Err(shown.fail(format!(
+                    "the missing-data error does not name {id}:\n{stderr}"
+                )));
+            }
+        }
         return Ok(None);
     }
     if out.status.code() != Some(0) {
         return Err(shown.fail(format!("bsc exited {:?}:\n{stderr}", out.status.code())));
     }
-    let _ = card;
     let v: Value = serde_json::from_slice(&out.stdout)
         .map_err(|e| shown.fail(format!("bsc printed no JSON ({e})")))?;
     Ok(Some(v))
@@ -379,41 +408,20 @@ fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let shown = Shown { files };
 
     // The reference first, for the exit code it implies.
-    let first = (!needs_given(&card))
-        .then(|| reference::evaluate(&card, &cur, prev.as_ref(), &BTreeMap::new()));
-    prop_assume!(first.as_ref().is_none_or(|e| e.in_contract));
+    let pre = reference::evaluate(&card, &cur, prev.as_ref(), &placeholder_weights(&card));
+    prop_assume!(pre.in_contract);
     let arg_refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let out = bsc(&arg_refs);
-    let expect_error = match &first {
-        Some(e) => e.missing_error.is_some(),
-        // Weights come from bsc's output; a missing-data error shows no output.
-        None => out.status.code() == Some(1) && card.policy() == reference::Policy::Error,
-    };
-    let Some(got) = check_run(&shown, &card, &out, expect_error)? else {
-        if let Some(e) = &first {
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            for id in e.missing_error.iter().flatten() {
-                if !stderr.contains(id.as_str()) {
-                    return Err(shown.fail(format!(
-                        "the missing-data error does not name {id}:\n{stderr}"
-                    )));
-                }
-            }
-        }
+    let missing: Vec<&str> = pre
+        .missing_error
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let Some(got) = check_run(&shown, &out, &missing)? else {
         return Ok(());
     };
-    let want = match first {
-        Some(e) => e,
-        None => {
-            let e = reference::evaluate(&card, &cur, prev.as_ref(), &given_weights(&card, &got));
-            prop_assume!(e.in_contract);
-            if e.missing_error.is_some() {
-                return Err(shown
-                    .fail("reference expects a missing-data error, bsc printed a result".into()));
-            }
-            e
-        }
-    };
+    let want = final_reference(&card, &cur, prev.as_ref(), pre, &got);
     compare(&shown, &card, &got, &want)
 }
 
@@ -452,14 +460,17 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let card_text = write::card_toml(&card);
     let card_path = write(dir.path(), "card.toml", &card_text);
-    let wants: Option<Vec<Evaluation>> = (!needs_given(&card)).then(|| {
-        units
-            .iter()
-            .map(|(_, cur, prev)| reference::evaluate(&card, cur, prev.as_ref(), &BTreeMap::new()))
-            .collect()
-    });
-    if let Some(w) = &wants {
-        prop_assume!(w.iter().all(|e| e.in_contract));
+    let placeholder = placeholder_weights(&card);
+    let pre: Vec<Evaluation> = units
+        .iter()
+        .map(|(_, cur, prev)| reference::evaluate(&card, cur, prev.as_ref(), &placeholder))
+        .collect();
+    prop_assume!(pre.iter().all(|e| e.in_contract));
+    let mut missing: Vec<&str> = Vec::new();
+    for id in pre.iter().flat_map(|e| e.missing_error.iter().flatten()) {
+        if !missing.contains(&id.as_str()) {
+            missing.push(id);
+        }
     }
     for (name, csv) in [("by-unit.csv", &by_unit), ("by-period.csv", &by_period)] {
         let shown = Shown {
@@ -477,11 +488,7 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
             "--format".as_ref(),
             "json".as_ref(),
         ]);
-        let expect_error = match &wants {
-            Some(w) => w.iter().any(|e| e.missing_error.is_some()),
-            None => out.status.code() == Some(1) && card.policy() == reference::Policy::Error,
-        };
-        let Some(got) = check_run(&shown, &card, &out, expect_error)? else {
+        let Some(got) = check_run(&shown, &out, &missing)? else {
             continue;
         };
         let results = got.as_array().cloned().unwrap_or_default();
@@ -491,19 +498,11 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
                 results.len()
             )));
         }
-        for ((name, cur, prev), r) in units.iter().zip(&results) {
+        for (((name, cur, prev), r), pre) in units.iter().zip(&results).zip(&pre) {
             if r["unit"].as_str() != Some(name.as_str()) {
                 return Err(shown.fail(format!("unit order: got {}, expected {name}", r["unit"])));
             }
-            let want = match &wants {
-                Some(w) => w[units.iter().position(|u| &u.0 == name).unwrap()].clone(),
-                None => {
-                    let e =
-                        reference::evaluate(&card, cur, prev.as_ref(), &given_weights(&card, r));
-                    prop_assume!(e.in_contract);
-                    e
-                }
-            };
+            let want = final_reference(&card, cur, prev.as_ref(), pre.clone(), r);
             compare(&shown, &card, r, &want).map_err(|e| match e {
                 TestCaseError::Fail(m) => TestCaseError::fail(format!("unit {name}: {m}")),
                 other => other,

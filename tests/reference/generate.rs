@@ -463,9 +463,9 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         .collect();
 
     let mut objectives = Vec::new();
-    // (parent, cap) of each indicator before its rule is drawn.
+    // Where each indicator hangs, before its rule is drawn.
     let mut parents: Vec<Parent> = Vec::new();
-    for p in 0..np {
+    for (p, pid) in PERSPECTIVES.iter().enumerate().take(np) {
         let no = t.below(3) as usize;
         let mut nd = t.below(3) as usize;
         if no == 0 && nd == 0 {
@@ -476,7 +476,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
             objectives.push((
                 p,
                 Node {
-                    id: format!("o{o}-of-{}", PERSPECTIVES[p]),
+                    id: format!("o{o}-of-{pid}"),
                     weight: weight(t, f),
                 },
             ));
