@@ -146,3 +146,89 @@ fn bsc_validate_deny_warnings_accepts_the_examples_directory() {
         "every example should be checked, cleanly:\n{stderr}"
     );
 }
+
+/// The measurements files of each example scorecard (by the id they name),
+/// in file-name order: what `bsc evaluate` is run on in the README.
+fn examples_with_measurements() -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let mut cards: Vec<(String, PathBuf)> = Vec::new();
+    let mut measurements: Vec<(String, PathBuf)> = Vec::new();
+    for path in example_files() {
+        match kind(&read(&path)) {
+            Kind::Scorecard => {
+                let table: toml::Table = read(&path).text.parse().unwrap();
+                let id = table["scorecard"]["id"].as_str().unwrap().to_owned();
+                cards.push((id, path));
+            }
+            Kind::Measurements(id) => measurements.push((id, path)),
+        }
+    }
+    cards
+        .into_iter()
+        .map(|(id, card)| {
+            let files = measurements
+                .iter()
+                .filter(|(m, _)| *m == id)
+                .map(|(_, p)| p.clone())
+                .collect();
+            (card, files)
+        })
+        .collect()
+}
+
+/// Issue 12: the corporate example printed an empty composite at 100 %
+/// coverage and nothing noticed. Whatever the arithmetic, a node with a
+/// scored child has a score, and so has the composite when coverage > 0.
+#[test]
+fn every_example_scores_every_node_that_has_a_scored_child() {
+    let mut failures = Vec::new();
+    let examples = examples_with_measurements();
+    assert!(examples.len() >= 4, "expected the four example scorecards");
+    for (card, files) in examples {
+        assert!(!files.is_empty(), "{}: no measurements", card.display());
+        let out = Command::new(env!("CARGO_BIN_EXE_bsc"))
+            .arg("evaluate")
+            .arg(&card)
+            .args(&files)
+            .args(["--format", "json"])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("bsc runs");
+        let name = card.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+        let scored = |x: &serde_json::Value| x["score"].is_number();
+        let indicators = v["indicators"].as_array().unwrap();
+        let objectives = v["objectives"].as_array().unwrap();
+        for o in objectives {
+            let child = indicators
+                .iter()
+                .any(|i| i["objective"] == o["id"] && scored(i));
+            if child && !scored(o) {
+                failures.push(format!("{name}: objective {} has no score", o["id"]));
+            }
+        }
+        for p in v["perspectives"].as_array().unwrap() {
+            let child = objectives
+                .iter()
+                .any(|o| o["perspective"] == p["id"] && scored(o))
+                || indicators
+                    .iter()
+                    .any(|i| i["perspective"] == p["id"] && i["objective"].is_null() && scored(i));
+            if child && !scored(p) {
+                failures.push(format!("{name}: perspective {} has no score", p["id"]));
+            }
+        }
+        let coverage = v["composite"]["coverage"].as_f64().expect("coverage");
+        if coverage > 0.0 && !scored(&v["composite"]) {
+            failures.push(format!(
+                "{name}: composite has no score at coverage {coverage}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,777 @@
+//! bsc against an independent reference (tests/reference/): random
+//! scorecards and measurements, written to files, evaluated by the bsc
+//! binary (`evaluate --format json`, one file per period, and `--data`
+//! long CSV for several units), and every number compared with the exact
+//! rational result: 1e-20 relative (SPEC §16), `null` for `null`, and
+//! statuses equal unless a score is within 1e-20 of a threshold.
+//!
+//! `BSC_REF_FEATURES` narrows what is generated (see tests/reference/generate.rs);
+//! `BSC_REF_CASES` overrides the number of cases.
+
+mod reference;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use num_traits::{Signed, Zero};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError};
+use serde_json::Value;
+
+use reference::generate::{self, Features, Tape};
+use reference::write;
+use reference::{Card, Evaluation, Q, Values};
+
+/// Cases per run: sized for about a minute on a 2-core debug build.
+const SINGLE_CASES: u32 = 2000;
+const DATA_CASES: u32 = 300;
+const UNITS: usize = 3;
+const PREVIOUS: &str = "2026-Q1";
+const CURRENT: &str = "2026-Q2";
+
+fn cases(default: u32) -> u32 {
+    std::env::var("BSC_REF_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn config(n: u32) -> Config {
+    Config {
+        cases: cases(n),
+        max_global_rejects: 100_000,
+        failure_persistence: None,
+        // Each step runs bsc: shrink for a while, not for ever.
+        max_shrink_iters: 300,
+        ..Config::default()
+    }
+}
+
+fn bsc(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bsc"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("bsc runs")
+}
+
+/// Everything needed to read a failure: the files as bsc saw them.
+struct Shown {
+    files: Vec<(String, String)>,
+}
+
+impl Shown {
+    fn fail(&self, what: String) -> TestCaseError {
+        let mut s = format!("{what}\n");
+        for (name, text) in &self.files {
+            s.push_str(&format!("\n--- {name}\n{text}"));
+        }
+        TestCaseError::fail(s)
+    }
+}
+
+fn json_q(v: &Value) -> Option<Q> {
+    match v {
+        Value::Null => None,
+        Value::Number(n) => Some(
+            reference::parse_decimal(&n.to_string())
+                .unwrap_or_else(|| panic!("bsc printed an odd number: {n}")),
+        ),
+        other => panic!("not a number: {other}"),
+    }
+}
+
+fn close(got: &Q, want: &Q) -> bool {
+    let tol_rel = Q::new(1.into(), reference::pow10(20));
+    let floor = Q::new(1.into(), reference::pow10(24));
+    let diff = (got - want).abs();
+    diff <= &tol_rel * want.abs() || diff <= floor
+}
+
+fn show(x: &Option<Q>) -> String {
+    match x {
+        None => "null".into(),
+        Some(q) => format!("{} (= {q})", decimal_approx(q)),
+    }
+}
+
+/// A rational to 32 significant digits, for reading failures.
+fn decimal_approx(q: &Q) -> String {
+    if q.is_zero() {
+        return "0".into();
+    }
+    let neg = q.is_negative();
+    let mut x = q.abs();
+    let mut e = 0i32;
+    let ten = Q::from_integer(10.into());
+    while x >= ten {
+        x /= &ten;
+        e += 1;
+    }
+    while x < Q::from_integer(1.into()) {
+        x *= &ten;
+        e -= 1;
+    }
+    let m = (x * Q::from_integer(reference::pow10(31)))
+        .round()
+        .to_integer();
+    let digits = m.to_string();
+    format!(
+        "{}{}.{}e{e}",
+        if neg { "-" } else { "" },
+        &digits[..1],
+        &digits[1..]
+    )
+}
+
+struct Compare<'a> {
+    shown: &'a Shown,
+    green: Q,
+    amber: Q,
+}
+
+impl Compare<'_> {
+    fn num(&self, path: &str, got: &Value, want: &Option<Q>) -> Result<(), TestCaseError> {
+        let g = json_q(got);
+        let ok = match (&g, want) {
+            (None, None) => true,
+            (Some(g), Some(w)) => close(g, w),
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(self.shown.fail(format!(
+                "first differing number: {path}\n  bsc:       {}\n  reference: {}",
+                show(&g),
+                show(want)
+            )))
+        }
+    }
+
+    /// `key` is compared only when bsc prints it (SPEC §8 v2 keys that
+    /// today's bsc may not print yet).
+    fn optional(
+        &self,
+        path: &str,
+        obj: &Value,
+        key: &str,
+        want: &Option<Q>,
+    ) -> Result<(), TestCaseError> {
+        match obj.get(key) {
+            Some(v) => self.num(&format!("{path}.{key}"), v, want),
+            None => Ok(()),
+        }
+    }
+
+    fn status(&self, path: &str, got: &Value, score: &Option<Q>) -> Result<(), TestCaseError> {
+        if let Some(s) = score
+            && (close(s, &self.green) || close(s, &self.amber))
+        {
+            return Ok(());
+        }
+        let want = reference::status(score, &self.green, &self.amber);
+        if got.as_str() == Some(want) {
+            Ok(())
+        } else {
+            Err(self.shown.fail(format!(
+                "status differs: {path}\n  bsc:       {got}\n  reference: {want:?} (score {})",
+                show(score)
+            )))
+        }
+    }
+
+    fn text(&self, path: &str, got: &Value, want: &Value) -> Result<(), TestCaseError> {
+        if got == want {
+            Ok(())
+        } else {
+            Err(self.shown.fail(format!(
+                "differs: {path}\n  bsc:       {got}\n  reference: {want}"
+            )))
+        }
+    }
+}
+
+/// Compares one SPEC §8 result object with the reference.
+fn compare(
+    shown: &Shown,
+    card: &Card,
+    got: &Value,
+    want: &Evaluation,
+) -> Result<(), TestCaseError> {
+    let (green, amber) = card.thresholds();
+    let c = Compare {
+        shown,
+        green,
+        amber,
+    };
+    let comp = &got["composite"];
+    c.num("composite.score", &comp["score"], &want.composite)?;
+    c.num(
+        "composite.coverage",
+        &comp["coverage"],
+        &Some(want.coverage.clone()),
+    )?;
+    if let Some(p) = &want.previous_composite {
+        c.optional("composite", comp, "previous_score", p)?;
+    }
+    c.status("composite.status", &comp["status"], &want.composite)?;
+
+    let nodes = |key: &str, n: usize| -> Result<Vec<Value>, TestCaseError> {
+        let v = got[key].as_array().cloned().unwrap_or_default();
+        if v.len() == n {
+            Ok(v)
+        } else {
+            Err(shown.fail(format!(
+                "{key}: bsc printed {} entries, expected {n}",
+                v.len()
+            )))
+        }
+    };
+    let groups = [
+        (
+            "perspectives",
+            &want.perspectives,
+            card.perspectives
+                .iter()
+                .map(|p| p.id.clone())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "objectives",
+            &want.objectives,
+            card.objectives.iter().map(|o| o.1.id.clone()).collect(),
+        ),
+    ];
+    for (key, results, ids) in groups {
+        for ((g, w), id) in nodes(key, results.len())?.iter().zip(results).zip(ids) {
+            let path = format!("{key}[{id}]");
+            c.text(&format!("{path}.id"), &g["id"], &Value::String(id.clone()))?;
+            c.num(
+                &format!("{path}.weight"),
+                &g["weight"],
+                &Some(w.weight.clone()),
+            )?;
+            c.num(&format!("{path}.score"), &g["score"], &w.score)?;
+            c.status(&format!("{path}.status"), &g["status"], &w.score)?;
+            if let Some(cov) = &w.coverage {
+                c.optional(&path, g, "coverage", &Some(cov.clone()))?;
+            }
+            if let Some(p) = &w.previous_score {
+                c.optional(&path, g, "previous_score", p)?;
+            }
+        }
+    }
+    for ((g, w), ind) in nodes("indicators", want.indicators.len())?
+        .iter()
+        .zip(&want.indicators)
+        .zip(&card.indicators)
+    {
+        let path = format!("indicators[{}]", ind.node.id);
+        c.text(
+            &format!("{path}.id"),
+            &g["id"],
+            &Value::String(ind.node.id.clone()),
+        )?;
+        c.num(&format!("{path}.actual"), &g["actual"], &w.actual)?;
+        c.num(&format!("{path}.score"), &g["score"], &w.score)?;
+        c.status(&format!("{path}.status"), &g["status"], &w.score)?;
+        c.num(
+            &format!("{path}.effective_weight"),
+            &g["effective_weight"],
+            &Some(w.effective_weight.clone()),
+        )?;
+        c.text(
+            &format!("{path}.missing"),
+            &g["missing"],
+            &Value::Bool(w.score.is_none()),
+        )?;
+        let reason = w
+            .reason
+            .as_ref()
+            .map_or(Value::Null, |r| Value::String(r.text()));
+        c.text(&format!("{path}.reason"), &g["reason"], &reason)?;
+        match &w.previous {
+            Some((a, s)) => {
+                c.num(&format!("{path}.previous_actual"), &g["previous_actual"], a)?;
+                c.num(&format!("{path}.previous_score"), &g["previous_score"], s)?;
+            }
+            None => {
+                if g.get("previous_actual").is_some() {
+                    return Err(
+                        shown.fail(format!("{path}: previous_actual without a previous period"))
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Weights of inconsistent AHP groups as bsc reports them (the reference
+/// takes them as given; consistent groups it knows exactly).
+fn given_weights(got: &Value) -> BTreeMap<String, Q> {
+    let mut given = BTreeMap::new();
+    for p in got["perspectives"].as_array().into_iter().flatten() {
+        if let (Some(id), Some(w)) = (p["id"].as_str(), json_q(&p["weight"])) {
+            given.insert(id.to_string(), w);
+        }
+    }
+    given
+}
+
+fn needs_given(card: &Card) -> bool {
+    card.ahp.iter().any(|g| g.exact.is_none())
+}
+
+/// Stand-in weights for inconsistent AHP groups: which indicators lack a
+/// score, and whether formulas stay in contract, do not depend on weights.
+fn placeholder_weights(card: &Card) -> BTreeMap<String, Q> {
+    card.perspectives
+        .iter()
+        .map(|p| (p.id.clone(), reference::q(1)))
+        .collect()
+}
+
+/// The reference on the weights bsc reported when the card has an
+/// inconsistent AHP group, else the evaluation already made.
+fn final_reference(
+    card: &Card,
+    cur: &Values,
+    prev: Option<&Values>,
+    pre: Evaluation,
+    got: &Value,
+) -> Evaluation {
+    if needs_given(card) {
+        reference::evaluate(card, cur, prev, &given_weights(got))
+    } else {
+        pre
+    }
+}
+
+/// Checks bsc's exit and output against the reference for one result.
+fn check_run(
+    shown: &Shown,
+    out: &Output,
+    missing_error: &[&str],
+) -> Result<Option<Value>, TestCaseError> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !missing_error.is_empty() {
+        if out.status.code() != Some(1) {
+            return Err(shown.fail(format!(
+                "missing = \"error\" with missing data: expected exit 1, got {:?}\n{stderr}",
+                out.status.code()
+            )));
+        }
+        for id in missing_error {
+            if !stderr.contains(id) {
+                return Err(shown.fail(format!(
+                    "the missing-data error does not name {id}:\n{stderr}"
+                )));
+            }
+        }
+        return Ok(None);
+    }
+    if out.status.code() != Some(0) {
+        return Err(shown.fail(format!("bsc exited {:?}:\n{stderr}", out.status.code())));
+    }
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| shown.fail(format!("bsc printed no JSON ({e})")))?;
+    Ok(Some(v))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
+    let mut t = Tape::new(tape);
+    let (card, cur, prev) = generate::case(&mut t, f);
+    let dir = tempfile::tempdir().unwrap();
+    let card_text = write::card_toml(&card);
+    let cur_text = write::measurements_toml(CURRENT, &cur);
+    let mut files = vec![("card.toml".to_string(), card_text.clone())];
+    let card_path = write(dir.path(), "card.toml", &card_text);
+    let mut args = vec!["evaluate".into(), card_path.clone().into_os_string()];
+    if let Some(p) = &prev {
+        let text = write::measurements_toml(PREVIOUS, p);
+        args.push(write(dir.path(), "prev.toml", &text).into_os_string());
+        files.push(("prev.toml".into(), text));
+    }
+    args.push(write(dir.path(), "cur.toml", &cur_text).into_os_string());
+    files.push(("cur.toml".into(), cur_text));
+    args.push("--format".into());
+    args.push("json".into());
+    let shown = Shown { files };
+
+    // The reference first, for the exit code it implies.
+    let pre = reference::evaluate(&card, &cur, prev.as_ref(), &placeholder_weights(&card));
+    prop_assume!(pre.in_contract);
+    let arg_refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let out = bsc(&arg_refs);
+    let missing: Vec<&str> = pre
+        .missing_error
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let Some(got) = check_run(&shown, &out, &missing)? else {
+        return Ok(());
+    };
+    let want = final_reference(&card, &cur, prev.as_ref(), pre, &got);
+    compare(&shown, &card, &got, &want)
+}
+
+/// The same card for several units through `--data` long CSV, written
+/// grouped by unit and grouped by period: each unit's result must match the
+/// reference on that unit's values.
+fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
+    let mut t = Tape::new(tape);
+    let card = generate::card(&mut t, f);
+    prop_assume!(!write::value_ids(&card).is_empty());
+    let with_previous = f.previous && t.chance(50);
+    let units: Vec<(String, Values, Option<Values>)> = (0..UNITS)
+        .map(|u| {
+            let cur = generate::values(&mut t, f, &card);
+            let prev = with_previous.then(|| generate::values(&mut t, f, &card));
+            (format!("unit-{u}"), cur, prev)
+        })
+        .collect();
+    let mut by_unit = String::from("period,unit,id,value\n");
+    for (name, cur, prev) in &units {
+        if let Some(p) = prev {
+            write::csv_rows(&card, PREVIOUS, name, p, &mut by_unit);
+        }
+        write::csv_rows(&card, CURRENT, name, cur, &mut by_unit);
+    }
+    let mut by_period = String::from("period,unit,id,value\n");
+    for (period, pick_prev) in [(PREVIOUS, true), (CURRENT, false)] {
+        for (name, cur, prev) in &units {
+            match (pick_prev, prev) {
+                (true, Some(p)) => write::csv_rows(&card, period, name, p, &mut by_period),
+                (false, _) => write::csv_rows(&card, period, name, cur, &mut by_period),
+                (true, None) => {}
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let card_text = write::card_toml(&card);
+    let card_path = write(dir.path(), "card.toml", &card_text);
+    let placeholder = placeholder_weights(&card);
+    let pre: Vec<Evaluation> = units
+        .iter()
+        .map(|(_, cur, prev)| reference::evaluate(&card, cur, prev.as_ref(), &placeholder))
+        .collect();
+    prop_assume!(pre.iter().all(|e| e.in_contract));
+    let mut missing: Vec<&str> = Vec::new();
+    for id in pre.iter().flat_map(|e| e.missing_error.iter().flatten()) {
+        if !missing.contains(&id.as_str()) {
+            missing.push(id);
+        }
+    }
+    for (name, csv) in [("by-unit.csv", &by_unit), ("by-period.csv", &by_period)] {
+        let shown = Shown {
+            files: vec![
+                ("card.toml".into(), card_text.clone()),
+                (name.into(), csv.clone()),
+            ],
+        };
+        let data = write(dir.path(), name, csv);
+        let out = bsc(&[
+            "evaluate".as_ref(),
+            card_path.as_os_str(),
+            "--data".as_ref(),
+            data.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ]);
+        let Some(got) = check_run(&shown, &out, &missing)? else {
+            continue;
+        };
+        let results = got.as_array().cloned().unwrap_or_default();
+        if results.len() != UNITS {
+            return Err(shown.fail(format!(
+                "bsc printed {} units, expected {UNITS}",
+                results.len()
+            )));
+        }
+        for (((name, cur, prev), r), pre) in units.iter().zip(&results).zip(&pre) {
+            if r["unit"].as_str() != Some(name.as_str()) {
+                return Err(shown.fail(format!("unit order: got {}, expected {name}", r["unit"])));
+            }
+            let want = final_reference(&card, cur, prev.as_ref(), pre.clone(), r);
+            compare(&shown, &card, r, &want).map_err(|e| match e {
+                TestCaseError::Fail(m) => TestCaseError::fail(format!("unit {name}: {m}")),
+                other => other,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn tape() -> impl Strategy<Value = Vec<u32>> {
+    prop::collection::vec(any::<u32>(), 0..600)
+}
+
+proptest! {
+    #![proptest_config(config(SINGLE_CASES))]
+    #[test]
+    fn bsc_agrees_with_the_reference(tape in tape()) {
+        single_file_case(&tape, &Features::from_env())?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(DATA_CASES))]
+    #[test]
+    fn bsc_data_agrees_with_the_reference_per_unit(tape in tape()) {
+        data_case(&tape, &Features::from_env())?;
+    }
+}
+
+/// The reference itself, on numbers worked out by hand (SPEC examples).
+mod reference_by_hand {
+    use super::reference::generate::dec;
+    use super::reference::*;
+    use std::collections::BTreeMap;
+
+    fn n(s: &str) -> Num {
+        Num::parse(s)
+    }
+
+    fn qs(s: &str) -> Q {
+        parse_decimal(s).unwrap()
+    }
+
+    #[test]
+    fn parses_decimals_exactly() {
+        assert_eq!(qs("0.1"), Q::new(1.into(), 10.into()));
+        assert_eq!(qs("-12.50"), Q::new((-25).into(), 2.into()));
+        assert_eq!(qs("3e-7"), Q::new(3.into(), 10_000_000.into()));
+        assert_eq!(qs("1.5E2"), q(150));
+        assert_eq!(
+            super::reference::generate::decimal_text(&qs("-0.05")),
+            "-0.05"
+        );
+        assert_eq!(dec(123, 5).text, "0.00123");
+        assert_eq!(dec(7, -3).text, "7000");
+    }
+
+    #[test]
+    fn scoring_rules_follow_spec_section_4() {
+        let lin = Rule::Linear {
+            baseline: n("0.25"),
+            target: n("0.10"),
+        };
+        assert_eq!(
+            score_rule(&lin, &q(100), &qs("0.12")),
+            Q::new(260.into(), 3.into())
+        );
+        assert_eq!(score_rule(&lin, &q(100), &qs("-1e20")), q(100));
+        // 100 * 0.25 / 0.15 = 166.67, over the indicator cap of 120.
+        assert_eq!(score_rule(&lin, &q(120), &qs("0")), q(120));
+        let band = Rule::Band {
+            low: n("10"),
+            high: n("20"),
+            tolerance: n("5"),
+        };
+        assert_eq!(score_rule(&band, &q(100), &qs("15")), q(100));
+        assert_eq!(score_rule(&band, &q(100), &qs("22")), q(60));
+        assert_eq!(score_rule(&band, &q(100), &qs("4")), q(0));
+        let curve = Rule::Curve(vec![
+            (n("0"), n("20")),
+            (n("10"), n("60")),
+            (n("20"), n("100")),
+        ]);
+        assert_eq!(score_rule(&curve, &q(100), &qs("-5")), q(20));
+        assert_eq!(score_rule(&curve, &q(100), &qs("5")), q(40));
+        assert_eq!(score_rule(&curve, &q(100), &qs("99")), q(100));
+    }
+
+    fn clv_card(policy: Option<Policy>) -> Card {
+        let v = |s: &str| Box::new(Expr::Var(s.into()));
+        let mul = |a, b| Box::new(Expr::Bin(Op::Mul, a, b));
+        let f = Expr::Bin(
+            Op::Sub,
+            mul(mul(mul(v("aov"), v("opy")), v("life")), v("gm")),
+            v("cac"),
+        );
+        Card {
+            max_score: None,
+            missing: policy,
+            status: None,
+            perspectives: vec![
+                Node {
+                    id: "financial".into(),
+                    weight: Some(n("30")),
+                },
+                Node {
+                    id: "customer".into(),
+                    weight: Some(n("10")),
+                },
+            ],
+            objectives: vec![(
+                0,
+                Node {
+                    id: "grow".into(),
+                    weight: Some(n("3")),
+                },
+            )],
+            indicators: vec![
+                Indicator {
+                    node: Node {
+                        id: "clv".into(),
+                        weight: None,
+                    },
+                    parent: Parent::Objective(0),
+                    rule: Rule::Linear {
+                        baseline: n("1000"),
+                        target: n("1600"),
+                    },
+                    formula: Some(f),
+                    max_score: None,
+                },
+                Indicator {
+                    node: Node {
+                        id: "margin".into(),
+                        weight: Some(n("1")),
+                    },
+                    parent: Parent::Perspective(0),
+                    rule: Rule::Linear {
+                        baseline: n("0"),
+                        target: n("1"),
+                    },
+                    formula: None,
+                    max_score: None,
+                },
+                Indicator {
+                    node: Node {
+                        id: "csat".into(),
+                        weight: None,
+                    },
+                    parent: Parent::Perspective(1),
+                    rule: Rule::Linear {
+                        baseline: n("1"),
+                        target: n("5"),
+                    },
+                    formula: None,
+                    max_score: None,
+                },
+            ],
+            inputs: ["aov", "opy", "life", "gm", "cac"]
+                .map(String::from)
+                .to_vec(),
+            ahp: vec![],
+        }
+    }
+
+    fn vals(pairs: &[(&str, &str)]) -> Values {
+        pairs.iter().map(|(k, v)| (k.to_string(), n(v))).collect()
+    }
+
+    #[test]
+    fn the_spec_clv_example_is_1240_and_aggregates_by_hand() {
+        let card = clv_card(None);
+        let v = vals(&[
+            ("aov", "100"),
+            ("opy", "12"),
+            ("life", "3"),
+            ("gm", "0.4"),
+            ("cac", "200"),
+            ("margin", "0.5"),
+            ("csat", "4"),
+        ]);
+        let e = evaluate(&card, &v, None, &BTreeMap::new());
+        assert!(e.in_contract);
+        assert_eq!(e.indicators[0].actual, Some(q(1240)));
+        // clv: 100 * 240 / 600 = 40; objective 40; financial (3*40 + 1*50)/4.
+        assert_eq!(e.indicators[0].score, Some(q(40)));
+        assert_eq!(e.perspectives[0].score, Some(Q::new(170.into(), 4.into())));
+        assert_eq!(e.perspectives[1].score, Some(q(75)));
+        assert_eq!(
+            e.composite,
+            Some((q(30) * Q::new(170.into(), 4.into()) + q(10) * q(75)) / q(40))
+        );
+        // effective weights: 3/4 * 3/4, 3/4 * 1/4, 1/4; they sum to 1.
+        let ew: Vec<Q> = e
+            .indicators
+            .iter()
+            .map(|i| i.effective_weight.clone())
+            .collect();
+        assert_eq!(
+            ew,
+            vec![
+                Q::new(9.into(), 16.into()),
+                Q::new(3.into(), 16.into()),
+                Q::new(1.into(), 4.into())
+            ]
+        );
+        assert_eq!(e.coverage, q(1));
+    }
+
+    #[test]
+    fn missing_policies_and_reasons() {
+        let v = vals(&[
+            ("aov", "100"),
+            ("opy", "12"),
+            ("gm", "0"),
+            ("margin", "0.5"),
+        ]);
+        let e = evaluate(&clv_card(None), &v, None, &BTreeMap::new());
+        assert_eq!(
+            e.indicators[0].reason.as_ref().unwrap().text(),
+            "needs life, cac"
+        );
+        assert_eq!(e.indicators[2].reason, Some(Reason::NoValue));
+        assert_eq!(e.perspectives[0].score, Some(q(50)));
+        assert_eq!(e.perspectives[1].score, None);
+        assert_eq!(e.composite, Some(q(50)));
+        assert_eq!(e.coverage, Q::new(3.into(), 16.into()));
+        let z = evaluate(&clv_card(Some(Policy::Zero)), &v, None, &BTreeMap::new());
+        assert_eq!(z.perspectives[0].score, Some(Q::new(50.into(), 4.into())));
+        assert_eq!(z.composite, Some(Q::new(75.into(), 8.into())));
+        let x = evaluate(&clv_card(Some(Policy::Error)), &v, None, &BTreeMap::new());
+        assert_eq!(
+            x.missing_error,
+            Some(vec!["clv".to_string(), "csat".to_string()])
+        );
+        let d = vals(&[
+            ("aov", "1"),
+            ("opy", "1"),
+            ("life", "1"),
+            ("gm", "1"),
+            ("cac", "0"),
+        ]);
+        let mut card = clv_card(None);
+        card.indicators[0].formula = Some(Expr::Bin(
+            Op::Div,
+            Box::new(Expr::Var("aov".into())),
+            Box::new(Expr::Var("cac".into())),
+        ));
+        let e = evaluate(&card, &d, Some(&v), &BTreeMap::new());
+        assert_eq!(e.indicators[0].reason, Some(Reason::DivisionByZero));
+        let (pa, ps) = e.indicators[1].previous.clone().unwrap();
+        assert_eq!((pa, ps), (Some(qs("0.5")), Some(q(50))));
+    }
+
+    #[test]
+    fn formula_text_parses_back_to_the_same_tree() {
+        use super::reference::write::formula;
+        let v = |s: &str| Box::new(Expr::Var(s.into()));
+        let e = Expr::Bin(
+            Op::Sub,
+            v("a"),
+            Box::new(Expr::Bin(Op::Sub, v("b"), v("c"))),
+        );
+        assert_eq!(formula(&e), "a - (b - c)");
+        let e = Expr::Bin(
+            Op::Mul,
+            Box::new(Expr::Bin(Op::Add, v("a"), v("b"))),
+            Box::new(Expr::Neg(v("c"))),
+        );
+        assert_eq!(formula(&e), "(a + b) * -c");
+    }
+}

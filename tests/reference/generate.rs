@@ -1,0 +1,637 @@
+//! Random scorecards and measurements for the differential test, built
+//! from a tape of choices (`Vec<u32>`, as Hypothesis does): proptest
+//! shrinks the tape toward fewer and smaller numbers, and every choice 0
+//! means "the simplest option", so a failure shrinks to a small card.
+//!
+//! `BSC_REF_FEATURES` restricts what is generated while debugging:
+//! unset or `all` is everything; `linear,previous` enables only those;
+//! `-ahp,-huge` everything but those. Names: see [`Features::NAMES`].
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    pub ahp: bool,
+    pub inconsistent: bool,
+    pub repeating: bool,
+    pub mixed: bool,
+    pub decimal: bool,
+    pub huge: bool,
+    pub tiny: bool,
+    pub formulas: bool,
+    pub divzero: bool,
+    pub band: bool,
+    pub curve: bool,
+    pub caps: bool,
+    pub status: bool,
+    pub policies: bool,
+    pub previous: bool,
+    pub missing: bool,
+}
+
+impl Features {
+    pub const NAMES: [&str; 16] = [
+        "ahp",
+        "inconsistent",
+        "repeating",
+        "mixed",
+        "decimal",
+        "huge",
+        "tiny",
+        "formulas",
+        "divzero",
+        "band",
+        "curve",
+        "caps",
+        "status",
+        "policies",
+        "previous",
+        "missing",
+    ];
+
+    fn flag(&mut self, name: &str) -> &mut bool {
+        match name {
+            "ahp" => &mut self.ahp,
+            "inconsistent" => &mut self.inconsistent,
+            "repeating" => &mut self.repeating,
+            "mixed" => &mut self.mixed,
+            "decimal" => &mut self.decimal,
+            "huge" => &mut self.huge,
+            "tiny" => &mut self.tiny,
+            "formulas" => &mut self.formulas,
+            "divzero" => &mut self.divzero,
+            "band" => &mut self.band,
+            "curve" => &mut self.curve,
+            "caps" => &mut self.caps,
+            "status" => &mut self.status,
+            "policies" => &mut self.policies,
+            "previous" => &mut self.previous,
+            "missing" => &mut self.missing,
+            other => panic!(
+                "BSC_REF_FEATURES: unknown feature `{other}`; known: {}",
+                Self::NAMES.join(", ")
+            ),
+        }
+    }
+
+    fn all(on: bool) -> Features {
+        Features {
+            ahp: on,
+            inconsistent: on,
+            repeating: on,
+            mixed: on,
+            decimal: on,
+            huge: on,
+            tiny: on,
+            formulas: on,
+            divzero: on,
+            band: on,
+            curve: on,
+            caps: on,
+            status: on,
+            policies: on,
+            previous: on,
+            missing: on,
+        }
+    }
+
+    /// From `BSC_REF_FEATURES` (default: everything).
+    pub fn from_env() -> Features {
+        match std::env::var("BSC_REF_FEATURES") {
+            Err(_) => Features::all(true),
+            Ok(s) => Features::parse(&s),
+        }
+    }
+
+    pub fn parse(s: &str) -> Features {
+        let words: Vec<&str> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words.is_empty() || words == ["all"] {
+            return Features::all(true);
+        }
+        let subtract = words.iter().all(|w| w.starts_with('-'));
+        let mut f = Features::all(subtract);
+        for w in words {
+            *f.flag(w.trim_start_matches('-')) = !subtract;
+        }
+        f
+    }
+}
+
+/// The standard ids, so bsc only warns that some are left out.
+const PERSPECTIVES: [&str; 4] = [
+    "financial",
+    "customer",
+    "internal_process",
+    "learning_growth",
+];
+
+/// The choices a case is built from; past its end every choice is 0.
+pub struct Tape<'a> {
+    v: &'a [u32],
+    i: usize,
+}
+
+impl<'a> Tape<'a> {
+    pub fn new(v: &'a [u32]) -> Tape<'a> {
+        Tape { v, i: 0 }
+    }
+
+    fn next(&mut self) -> u32 {
+        let x = self.v.get(self.i).copied().unwrap_or(0);
+        self.i += 1;
+        x
+    }
+
+    /// 0..n
+    pub fn below(&mut self, n: u32) -> u32 {
+        self.next() % n.max(1)
+    }
+
+    /// True with `percent` % chance; false on a 0 choice.
+    pub fn chance(&mut self, percent: u32) -> bool {
+        self.below(100) >= 100 - percent
+    }
+
+    fn pick<T: Clone>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u32) as usize].clone()
+    }
+}
+
+/// The plain decimal text of a rational with a terminating expansion.
+pub fn decimal_text(x: &Q) -> String {
+    let s = decimal_scale(x).unwrap_or_else(|| panic!("not a short decimal: {x}"));
+    let m = x.numer() * pow10(s) / x.denom();
+    let neg = m.is_negative();
+    let digits = m.abs().to_string();
+    let body = if s == 0 {
+        digits
+    } else {
+        let s = s as usize;
+        let padded = format!("{digits:0>width$}", width = s + 1);
+        let (int, frac) = padded.split_at(padded.len() - s);
+        format!("{int}.{frac}")
+    };
+    if neg { format!("-{body}") } else { body }
+}
+
+/// `m * 10^-scale`.
+pub fn dec(m: i64, scale: i32) -> Num {
+    let q = if scale >= 0 {
+        Q::new(m.into(), pow10(scale as u32))
+    } else {
+        Q::from_integer(BigInt::from(m) * pow10((-scale) as u32))
+    };
+    num(q)
+}
+
+pub fn num(q: Q) -> Num {
+    Num {
+        text: decimal_text(&q),
+        q,
+    }
+}
+
+fn signed(t: &mut Tape, m: i64) -> i64 {
+    if t.chance(30) { -m } else { m }
+}
+
+/// A declared weight (`None`: key left out).
+fn weight(t: &mut Tape, f: &Features) -> Option<Num> {
+    match t.below(8) {
+        0 => None,
+        1 | 2 => Some(dec(t.below(51) as i64, 0)),
+        3 if f.decimal => Some(dec(1 + t.below(9999) as i64, 1 + t.below(4) as i32)),
+        4 if f.repeating => {
+            // k/d to 28 places, as a user pastes 1/3 from a spreadsheet.
+            let d = t.pick(&[3i64, 6, 7, 9, 11, 13]);
+            let k = 1 + t.below(d as u32 - 1) as i64;
+            let exact = Q::new(BigInt::from(k) * pow10(28), d.into());
+            let m = exact.round().to_integer();
+            Some(num(Q::new(m, pow10(28))))
+        }
+        5 if f.mixed => {
+            let m = 1 + t.below(9) as i64;
+            if t.chance(50) {
+                Some(dec(m, -(9 + t.below(5) as i32)))
+            } else {
+                Some(dec(m, 9 + t.below(6) as i32))
+            }
+        }
+        6 => Some(dec(0, 0)),
+        _ => Some(dec(1 + t.below(10) as i64, 0)),
+    }
+}
+
+/// Weights of one sibling group: never all zero (a validation error).
+fn weights(t: &mut Tape, f: &Features, n: usize) -> Vec<Option<Num>> {
+    let mut ws: Vec<Option<Num>> = (0..n).map(|_| weight(t, f)).collect();
+    if ws.iter().all(|w| w.as_ref().is_some_and(|w| w.q.is_zero())) {
+        ws[0] = None;
+    }
+    ws
+}
+
+fn moderate(t: &mut Tape, f: &Features) -> Num {
+    let scale = if f.decimal { t.below(4) as i32 } else { 0 };
+    dec(
+        {
+            let m = t.below(2000) as i64;
+            signed(t, m)
+        },
+        scale,
+    )
+}
+
+fn positive(t: &mut Tape, f: &Features) -> Num {
+    let scale = if f.decimal { t.below(3) as i32 } else { 0 };
+    dec(1 + t.below(5000) as i64, scale)
+}
+
+fn rule(t: &mut Tape, f: &Features, cap: &Q) -> Rule {
+    let kind = t.below(4);
+    if kind == 1 && f.band {
+        let low = moderate(t, f);
+        let high = num(&low.q + positive(t, f).q - Q::one());
+        let high = if high.q < low.q { low.clone() } else { high };
+        return Rule::Band {
+            low,
+            high,
+            tolerance: positive(t, f),
+        };
+    }
+    if kind == 2 && f.curve {
+        let n = 2 + t.below(4);
+        let mut v = moderate(t, f).q;
+        let top = cap.clone().min(q(100)).to_integer();
+        let top: u32 = top.try_into().unwrap_or(100);
+        let mut points = Vec::new();
+        for _ in 0..n {
+            let s = dec(t.below(top * 10 + 1) as i64, 1);
+            points.push((num(v.clone()), s));
+            v += positive(t, f).q;
+        }
+        return Rule::Curve(points);
+    }
+    let baseline = moderate(t, f);
+    let step = positive(t, f).q;
+    let target = if t.chance(40) {
+        num(&baseline.q - step)
+    } else {
+        num(&baseline.q + step)
+    };
+    Rule::Linear { baseline, target }
+}
+
+/// The values a rule cares about: where its score changes.
+fn landmarks(rule: &Rule) -> Vec<Q> {
+    match rule {
+        Rule::Linear { baseline, target } => vec![baseline.q.clone(), target.q.clone()],
+        Rule::Band {
+            low,
+            high,
+            tolerance,
+        } => vec![
+            &low.q - &tolerance.q,
+            low.q.clone(),
+            high.q.clone(),
+            &high.q + &tolerance.q,
+        ],
+        Rule::Curve(p) => p.iter().map(|(v, _)| v.q.clone()).collect(),
+    }
+}
+
+/// An actual value for an indicator with this rule (`None`: no value).
+fn actual(t: &mut Tape, f: &Features, rule: &Rule) -> Option<Num> {
+    let marks = landmarks(rule);
+    match t.below(20) {
+        0..=11 => {
+            let lo = marks.iter().min().unwrap().clone();
+            let hi = marks.iter().max().unwrap().clone();
+            let k = t.below(201) as i64 - 50;
+            Some(num(&lo + (hi - &lo) * Q::new(k.into(), 100.into())))
+        }
+        12 | 13 => Some(num(t.pick(&marks))),
+        14 | 15 if f.huge => {
+            let m = {
+                let m = 1 + t.below(99) as i64;
+                signed(t, m)
+            };
+            Some(dec(m, -(15 + t.below(12) as i32)))
+        }
+        16 if f.tiny => {
+            let m = {
+                let m = 1 + t.below(99) as i64;
+                signed(t, m)
+            };
+            Some(dec(m, 7 + t.below(2) as i32))
+        }
+        17 | 18 if f.missing => None,
+        _ => Some(moderate(t, f)),
+    }
+}
+
+/// A value of a formula input: moderate, sometimes 0 (division by zero).
+fn input_value(t: &mut Tape, f: &Features) -> Option<Num> {
+    match t.below(12) {
+        0 if f.divzero => Some(dec(0, 0)),
+        1 if f.missing => None,
+        _ => {
+            let scale = if f.decimal { t.below(4) as i32 } else { 0 };
+            Some(dec(
+                {
+                    let m = 1 + t.below(1_000_000) as i64;
+                    signed(t, m)
+                },
+                scale,
+            ))
+        }
+    }
+}
+
+fn expr(t: &mut Tape, f: &Features, vars: &[String], depth: u32) -> Expr {
+    let leaf = depth == 0 || t.below(3) == 0;
+    if leaf {
+        if !vars.is_empty() && !t.chance(25) {
+            return Expr::Var(t.pick(vars));
+        }
+        if f.divzero && t.chance(15) {
+            return Expr::Lit(dec(0, 0));
+        }
+        let scale = if f.decimal { t.below(3) as i32 } else { 0 };
+        return Expr::Lit(dec(1 + t.below(1000) as i64, scale));
+    }
+    let sub = |t: &mut Tape| expr(t, f, vars, depth - 1);
+    match t.below(8) {
+        0 => Expr::Neg(Box::new(sub(t))),
+        1 => {
+            let func = t.pick(&[Func::Min, Func::Max]);
+            let n = 1 + t.below(3);
+            Expr::Call(func, (0..n).map(|_| sub(t)).collect())
+        }
+        2 => Expr::Call(Func::Abs, vec![sub(t)]),
+        k => {
+            let op = [Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Div][(k - 3) as usize];
+            Expr::Bin(op, Box::new(sub(t)), Box::new(sub(t)))
+        }
+    }
+}
+
+/// An AHP matrix for a group of `ids` (weights known exactly when
+/// `consistent`).
+fn ahp(t: &mut Tape, level: Level, ids: &[String], consistent: bool) -> Ahp {
+    let n = ids.len();
+    let w: Vec<i64> = (0..n).map(|_| 1 + t.below(9) as i64).collect();
+    let shift = t.below(n as u32) as usize;
+    let order: Vec<String> = (0..n).map(|k| ids[(k + shift) % n].clone()).collect();
+    let wo: Vec<i64> = (0..n).map(|k| w[(k + shift) % n]).collect();
+    let mut matrix: Vec<Vec<(i64, i64)>> = (0..n)
+        .map(|i| (0..n).map(|j| (wo[i], wo[j])).collect())
+        .collect();
+    if !consistent && n >= 2 {
+        // One judgement 10 % off, its reciprocal following: CR stays tiny.
+        let (a, b) = matrix[0][1];
+        matrix[0][1] = (a * 11, b * 10);
+        matrix[1][0] = (b * 10, a * 11);
+    }
+    let text = matrix
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(j, (a, b))| {
+                    if i == j {
+                        "1".to_string()
+                    } else {
+                        format!("\"{a}/{b}\"")
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let total: i64 = w.iter().sum();
+    let exact = (consistent || n == 1).then(|| {
+        ids.iter()
+            .zip(&w)
+            .map(|(id, &wi)| (id.clone(), Q::new(wi.into(), total.into())))
+            .collect()
+    });
+    Ahp {
+        level,
+        order,
+        matrix: text,
+        exact,
+    }
+}
+
+/// A random scorecard.
+pub fn card(t: &mut Tape, f: &Features) -> Card {
+    let max_score = (f.caps && t.chance(30))
+        .then(|| t.pick(&[dec(100, 0), dec(120, 0), dec(1505, 1), dec(200, 0)]));
+    let card_cap = max_score.as_ref().map_or(q(100), |n| n.q.clone());
+    let missing = if f.policies {
+        t.pick(&[
+            None,
+            Some(Policy::Renormalize),
+            Some(Policy::Zero),
+            Some(Policy::Zero),
+            Some(Policy::Error),
+        ])
+    } else {
+        None
+    };
+    let status = (f.status && t.chance(30)).then(|| {
+        let top: u32 = card_cap.to_integer().try_into().unwrap_or(100);
+        let g = t.below(top * 10 + 1) as i64;
+        let a = t.below(g as u32 + 1) as i64;
+        (dec(g, 1), dec(a, 1))
+    });
+
+    let np = 1 + t.below(4) as usize;
+    let pw = weights(t, f, np);
+    let perspectives: Vec<Node> = pw
+        .into_iter()
+        .enumerate()
+        .map(|(i, weight)| Node {
+            id: PERSPECTIVES[i].to_string(),
+            weight,
+        })
+        .collect();
+
+    let mut objectives = Vec::new();
+    // Where each indicator hangs, before its rule is drawn.
+    let mut parents: Vec<Parent> = Vec::new();
+    for (p, pid) in PERSPECTIVES.iter().enumerate().take(np) {
+        let no = t.below(3) as usize;
+        let mut nd = t.below(3) as usize;
+        if no == 0 && nd == 0 {
+            nd = 1;
+        }
+        for _ in 0..no {
+            let o = objectives.len();
+            objectives.push((
+                p,
+                Node {
+                    id: format!("o{o}-of-{pid}"),
+                    weight: weight(t, f),
+                },
+            ));
+            for _ in 0..1 + t.below(3) {
+                parents.push(Parent::Objective(o));
+            }
+        }
+        for _ in 0..nd {
+            parents.push(Parent::Perspective(p));
+        }
+    }
+    let mut indicators: Vec<Indicator> = Vec::new();
+    let n_inputs = if f.formulas { t.below(4) as usize } else { 0 };
+    let inputs: Vec<String> = (0..n_inputs).map(|i| format!("x{i}")).collect();
+    let plain_count = parents.len();
+    let formula_flags: Vec<bool> = (0..plain_count)
+        .map(|_| f.formulas && t.chance(25))
+        .collect();
+    let plain_ids: Vec<String> = (0..plain_count)
+        .filter(|&i| !formula_flags[i])
+        .map(|i| format!("i{i}"))
+        .collect();
+    for (i, parent) in parents.iter().enumerate() {
+        let ind_cap_num = (f.caps && t.chance(15))
+            .then(|| t.pick(&[dec(100, 0), dec(110, 0), dec(1255, 1), dec(300, 0)]));
+        let cap = ind_cap_num.clone().map_or(card_cap.clone(), |n| n.q);
+        let rule = rule(t, f, &cap);
+        // A band never over-achieves, so it takes no cap (E026).
+        let ind_cap_num = ind_cap_num.filter(|_| !matches!(rule, Rule::Band { .. }));
+        let formula = formula_flags[i].then(|| {
+            let mut vars: Vec<String> = inputs.clone();
+            vars.extend(plain_ids.iter().cloned());
+            vars.extend(
+                (0..i)
+                    .filter(|&k| formula_flags[k])
+                    .map(|k| format!("i{k}")),
+            );
+            let depth = 1 + t.below(3);
+            expr(t, f, &vars, depth)
+        });
+        indicators.push(Indicator {
+            node: Node {
+                id: format!("i{i}"),
+                weight: None,
+            },
+            parent: parent.clone(),
+            rule,
+            formula,
+            max_score: ind_cap_num,
+        });
+    }
+    // Sibling groups' weights: each objective's indicators, and each
+    // perspective's children (objectives drawn above, direct indicators here).
+    for o in 0..objectives.len() {
+        let kids: Vec<usize> = (0..indicators.len())
+            .filter(|&i| indicators[i].parent == Parent::Objective(o))
+            .collect();
+        let ws = weights(t, f, kids.len());
+        for (i, w) in kids.into_iter().zip(ws) {
+            indicators[i].node.weight = w;
+        }
+    }
+    for p in 0..np {
+        let kids: Vec<usize> = (0..indicators.len())
+            .filter(|&i| indicators[i].parent == Parent::Perspective(p))
+            .collect();
+        for &i in &kids {
+            indicators[i].node.weight = weight(t, f);
+        }
+        let zero = |w: &Option<Num>| w.as_ref().is_some_and(|w| w.q.is_zero());
+        let mine = |o: &&mut (usize, Node)| o.0 == p;
+        if objectives
+            .iter_mut()
+            .filter(mine)
+            .all(|o| zero(&o.1.weight))
+            && kids.iter().all(|&i| zero(&indicators[i].node.weight))
+        {
+            match objectives.iter_mut().find(|o| o.0 == p) {
+                Some(o) => o.1.weight = None,
+                None => indicators[kids[0]].node.weight = None,
+            }
+        }
+    }
+
+    let mut card = Card {
+        max_score,
+        missing,
+        status,
+        perspectives,
+        objectives,
+        indicators,
+        inputs,
+        ahp: Vec::new(),
+    };
+    if f.ahp {
+        let mut groups: Vec<(Level, Vec<String>)> = vec![(
+            Level::Perspectives,
+            card.perspectives.iter().map(|p| p.id.clone()).collect(),
+        )];
+        for p in 0..np {
+            let ids = card
+                .perspective_children(p)
+                .into_iter()
+                .map(|(is_o, i)| {
+                    if is_o {
+                        card.objectives[i].1.id.clone()
+                    } else {
+                        card.indicators[i].node.id.clone()
+                    }
+                })
+                .collect();
+            groups.push((Level::Objectives(p), ids));
+        }
+        for o in 0..card.objectives.len() {
+            let ids = card
+                .objective_children(o)
+                .into_iter()
+                .map(|i| card.indicators[i].node.id.clone())
+                .collect();
+            groups.push((Level::Indicators(o), ids));
+        }
+        for (level, ids) in groups {
+            if !t.chance(30) {
+                continue;
+            }
+            // Inconsistent weights are taken from bsc's report, which shows
+            // them for perspectives only.
+            let consistent =
+                !(f.inconsistent && level == Level::Perspectives && ids.len() >= 3 && t.chance(50));
+            card.ahp.push(ahp(t, level, &ids, consistent));
+        }
+    }
+    card
+}
+
+/// One period's values for `card`.
+pub fn values(t: &mut Tape, f: &Features, card: &Card) -> Values {
+    let mut v = Values::new();
+    for ind in card.indicators.iter().filter(|i| i.formula.is_none()) {
+        if let Some(a) = actual(t, f, &ind.rule) {
+            v.insert(ind.node.id.clone(), a);
+        }
+    }
+    for id in &card.inputs {
+        if let Some(x) = input_value(t, f) {
+            v.insert(id.clone(), x);
+        }
+    }
+    v
+}
+
+/// A whole case: card, current values and (maybe) previous values.
+pub fn case(t: &mut Tape, f: &Features) -> (Card, Values, Option<Values>) {
+    let c = card(t, f);
+    let cur = values(t, f, &c);
+    let prev = (f.previous && t.chance(50)).then(|| values(t, f, &c));
+    (c, cur, prev)
+}

@@ -1,0 +1,224 @@
+//! The model as the files bsc reads: scorecard TOML, measurements TOML and
+//! long-format CSV (`period,unit,id,value`).
+
+use std::fmt::Write as _;
+
+use super::*;
+
+/// A number as TOML: a bare integer or float where TOML can hold it
+/// exactly as written, else a string holding the decimal (SPEC §3).
+fn toml_num(n: &Num) -> String {
+    let t = &n.text;
+    let digits = t.trim_start_matches('-');
+    if t.contains('.') || digits.len() <= 18 {
+        t.clone()
+    } else {
+        format!("\"{t}\"")
+    }
+}
+
+fn prec(e: &Expr) -> u8 {
+    match e {
+        Expr::Bin(Op::Add | Op::Sub, ..) => 1,
+        Expr::Bin(Op::Mul | Op::Div, ..) => 2,
+        Expr::Neg(_) => 3,
+        _ => 4,
+    }
+}
+
+/// Formula text with only the parentheses precedence needs; a right
+/// operand of equal precedence is parenthesised (`a - (b - c)`), so the
+/// text parses back to this very tree.
+pub fn formula(e: &Expr) -> String {
+    match e {
+        Expr::Lit(n) => {
+            if n.q.is_negative() {
+                format!("({})", n.text)
+            } else {
+                n.text.clone()
+            }
+        }
+        Expr::Var(v) => v.clone(),
+        Expr::Neg(x) => {
+            if prec(x) >= 3 {
+                format!("-{}", formula(x))
+            } else {
+                format!("-({})", formula(x))
+            }
+        }
+        Expr::Bin(op, a, b) => {
+            let p = prec(e);
+            let sym = match op {
+                Op::Add => "+",
+                Op::Sub => "-",
+                Op::Mul => "*",
+                Op::Div => "/",
+            };
+            let l = if prec(a) < p {
+                format!("({})", formula(a))
+            } else {
+                formula(a)
+            };
+            let r = if prec(b) <= p {
+                format!("({})", formula(b))
+            } else {
+                formula(b)
+            };
+            format!("{l} {sym} {r}")
+        }
+        Expr::Call(f, args) => {
+            let name = match f {
+                Func::Min => "min",
+                Func::Max => "max",
+                Func::Abs => "abs",
+            };
+            let args: Vec<String> = args.iter().map(formula).collect();
+            format!("{name}({})", args.join(", "))
+        }
+    }
+}
+
+fn weight_line(out: &mut String, w: &Option<Num>) {
+    if let Some(w) = w {
+        writeln!(out, "weight = {}", toml_num(w)).unwrap();
+    }
+}
+
+pub fn card_toml(card: &Card) -> String {
+    let mut s = String::new();
+    s.push_str("[scorecard]\nid = \"generated\"\nname = \"Generated\"\n");
+    if let Some(m) = &card.max_score {
+        writeln!(s, "max_score = {}", toml_num(m)).unwrap();
+    }
+    if let Some(p) = card.missing {
+        let p = match p {
+            Policy::Renormalize => "renormalize",
+            Policy::Zero => "zero",
+            Policy::Error => "error",
+        };
+        writeln!(s, "missing = \"{p}\"").unwrap();
+    }
+    if let Some((g, a)) = &card.status {
+        writeln!(
+            s,
+            "\n[scorecard.status]\ngreen = {}\namber = {}",
+            toml_num(g),
+            toml_num(a)
+        )
+        .unwrap();
+    }
+    for p in &card.perspectives {
+        writeln!(s, "\n[[perspectives]]\nid = \"{}\"", p.id).unwrap();
+        weight_line(&mut s, &p.weight);
+    }
+    for (p, o) in &card.objectives {
+        writeln!(
+            s,
+            "\n[[objectives]]\nid = \"{}\"\nperspective = \"{}\"",
+            o.id, card.perspectives[*p].id
+        )
+        .unwrap();
+        weight_line(&mut s, &o.weight);
+    }
+    for ind in &card.indicators {
+        writeln!(s, "\n[[indicators]]\nid = \"{}\"", ind.node.id).unwrap();
+        match ind.parent {
+            Parent::Objective(o) => {
+                writeln!(s, "objective = \"{}\"", card.objectives[o].1.id).unwrap()
+            }
+            Parent::Perspective(p) => {
+                writeln!(s, "perspective = \"{}\"", card.perspectives[p].id).unwrap()
+            }
+        }
+        weight_line(&mut s, &ind.node.weight);
+        match &ind.rule {
+            Rule::Linear { baseline, target } => writeln!(
+                s,
+                "baseline = {}\ntarget = {}",
+                toml_num(baseline),
+                toml_num(target)
+            )
+            .unwrap(),
+            Rule::Band {
+                low,
+                high,
+                tolerance,
+            } => writeln!(
+                s,
+                "scoring = \"band\"\ntarget = [{}, {}]\ntolerance = {}",
+                toml_num(low),
+                toml_num(high),
+                toml_num(tolerance)
+            )
+            .unwrap(),
+            Rule::Curve(points) => {
+                let pts: Vec<String> = points
+                    .iter()
+                    .map(|(v, sc)| format!("[{}, {}]", toml_num(v), toml_num(sc)))
+                    .collect();
+                writeln!(s, "scoring = \"curve\"\npoints = [{}]", pts.join(", ")).unwrap()
+            }
+        }
+        if let Some(f) = &ind.formula {
+            writeln!(s, "formula = \"{}\"", formula(f)).unwrap();
+        }
+        if let Some(m) = &ind.max_score {
+            writeln!(s, "max_score = {}", toml_num(m)).unwrap();
+        }
+    }
+    for id in &card.inputs {
+        writeln!(s, "\n[[inputs]]\nid = \"{id}\"").unwrap();
+    }
+    for g in &card.ahp {
+        let key = match g.level {
+            Level::Perspectives => "perspectives".to_string(),
+            Level::Objectives(p) => format!("objectives.{}", card.perspectives[p].id),
+            Level::Indicators(o) => format!("indicators.\"{}\"", card.objectives[o].1.id),
+        };
+        let order: Vec<String> = g.order.iter().map(|m| format!("\"{m}\"")).collect();
+        let rows: Vec<String> = g
+            .matrix
+            .iter()
+            .map(|r| format!("[{}]", r.join(", ")))
+            .collect();
+        writeln!(
+            s,
+            "\n[ahp.{key}]\norder = [{}]\nmatrix = [{}]",
+            order.join(", "),
+            rows.join(", ")
+        )
+        .unwrap();
+    }
+    s
+}
+
+pub fn measurements_toml(period: &str, values: &Values) -> String {
+    let mut s = format!("scorecard = \"generated\"\nperiod = \"{period}\"\n\n[values]\n");
+    for (id, v) in values {
+        writeln!(s, "{id} = {}", toml_num(v)).unwrap();
+    }
+    s
+}
+
+/// Every id a measurements file may give, in card order.
+pub fn value_ids(card: &Card) -> Vec<String> {
+    card.indicators
+        .iter()
+        .filter(|i| i.formula.is_none())
+        .map(|i| i.node.id.clone())
+        .chain(card.inputs.iter().cloned())
+        .collect()
+}
+
+/// Rows of one unit and period. An id without a value is an empty cell
+/// or no row at all, alternately, so both spellings of "no value" run; the
+/// first id always has a row, so the unit is present in the period.
+pub fn csv_rows(card: &Card, period: &str, unit: &str, values: &Values, out: &mut String) {
+    for (k, id) in value_ids(card).iter().enumerate() {
+        match values.get(id) {
+            Some(v) => writeln!(out, "{period},{unit},{id},{}", v.text).unwrap(),
+            None if k == 0 || k % 2 == 1 => writeln!(out, "{period},{unit},{id},").unwrap(),
+            None => {}
+        }
+    }
+}
