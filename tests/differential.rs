@@ -216,7 +216,20 @@ fn compare(
     if let Some(p) = &want.previous_composite {
         c.optional("composite", comp, "previous_score", p)?;
     }
-    c.status("composite.status", &comp["status"], &want.composite)?;
+    // SPEC §11: too little coverage makes the composite `insufficient`
+    // (unless the coverage sits within rounding of the minimum).
+    if !close(&want.coverage, &card.min_coverage()) {
+        let expected = reference::composite_status(&want.composite, &want.coverage, card);
+        if expected == "insufficient" {
+            c.text(
+                "composite.status",
+                &comp["status"],
+                &Value::from("insufficient"),
+            )?;
+        } else {
+            c.status("composite.status", &comp["status"], &want.composite)?;
+        }
+    }
 
     let nodes = |key: &str, n: usize| -> Result<Vec<Value>, TestCaseError> {
         let v = got[key].as_array().cloned().unwrap_or_default();
@@ -603,6 +616,7 @@ mod reference_by_hand {
             max_score: None,
             missing: policy,
             status: None,
+            min_coverage: None,
             perspectives: vec![
                 Node {
                     id: "financial".into(),

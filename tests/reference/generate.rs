@@ -451,6 +451,8 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         (dec(g, 1), dec(a, 1))
     });
 
+    let min_coverage = (f.status && t.chance(30)).then(|| dec(t.below(11) as i64, 1));
+
     let np = 1 + t.below(4) as usize;
     let pw = weights(t, f, np);
     let perspectives: Vec<Node> = pw
@@ -565,6 +567,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         max_score,
         missing,
         status,
+        min_coverage,
         perspectives,
         objectives,
         indicators,

@@ -163,6 +163,8 @@ pub struct Card {
     pub missing: Option<Policy>,
     /// (green, amber)
     pub status: Option<(Num, Num)>,
+    /// SPEC §11: below it the composite's status is `insufficient`.
+    pub min_coverage: Option<Num>,
     pub perspectives: Vec<Node>,
     pub objectives: Vec<(usize, Node)>,
     pub indicators: Vec<Indicator>,
@@ -183,6 +185,13 @@ impl Card {
             Some((g, a)) => (g.q.clone(), a.q.clone()),
             None => (q(90), q(60)),
         }
+    }
+
+    /// SPEC §11 default: half the weight.
+    pub fn min_coverage(&self) -> Q {
+        self.min_coverage
+            .as_ref()
+            .map_or_else(|| Q::new(1.into(), 2.into()), |m| m.q.clone())
     }
 
     fn cap(&self, ind: &Indicator) -> Q {
@@ -799,6 +808,16 @@ pub fn evaluate(
         indicators,
         missing_error: (card.policy() == Policy::Error && !missing.is_empty()).then_some(missing),
         in_contract,
+    }
+}
+
+/// SPEC §11 status of the composite: a score resting on less than the
+/// minimum coverage is `insufficient`, whatever its value.
+pub fn composite_status(score: &Option<Q>, coverage: &Q, card: &Card) -> &'static str {
+    let (green, amber) = card.thresholds();
+    match score {
+        Some(_) if coverage < &card.min_coverage() => "insufficient",
+        _ => status(score, &green, &amber),
     }
 }
 

@@ -98,6 +98,9 @@ pub fn card_toml(card: &Card) -> String {
         };
         writeln!(s, "missing = \"{p}\"").unwrap();
     }
+    if let Some(m) = &card.min_coverage {
+        writeln!(s, "min_coverage = {}", toml_num(m)).unwrap();
+    }
     if let Some((g, a)) = &card.status {
         writeln!(
             s,
