@@ -1,9 +1,68 @@
-//! Writing output files safely: a temporary file in the same directory,
-//! renamed over the destination, so a reader never sees half a file and a
-//! failed run never destroys the previous one.
+//! Where results go. Standard output: every command writes through
+//! [`print`] or [`Stdout`], so a closed pipe or a full disk becomes an
+//! [`Exit::Output`] that `cli` turns into an exit code, never a panic.
+//! Files: a temporary file in the same directory, renamed over the
+//! destination, so a reader never sees half a file and a failed run never
+//! destroys the previous one.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::Path;
+
+use crate::cli::Exit;
+
+/// Writes a command's whole result to standard output.
+pub fn print(bytes: &[u8]) -> Exit {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Exit::Ok,
+        Err(e) => Exit::Output(e),
+    }
+}
+
+/// Standard output for long streamed results. It remembers the first error
+/// it returned: the writers in between may turn that error into a message,
+/// but the command still needs its kind (a closed pipe ends quietly).
+pub struct Stdout {
+    out: io::StdoutLock<'static>,
+    error: Option<(io::ErrorKind, Option<i32>)>,
+}
+
+impl Stdout {
+    pub fn lock() -> Stdout {
+        Stdout {
+            out: io::stdout().lock(),
+            error: None,
+        }
+    }
+
+    /// The first write error, as an exit.
+    pub fn failed(&self) -> Option<Exit> {
+        self.error.map(|(kind, os)| {
+            Exit::Output(os.map_or_else(|| kind.into(), io::Error::from_raw_os_error))
+        })
+    }
+
+    fn keep<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r
+            && self.error.is_none()
+        {
+            self.error = Some((e.kind(), e.raw_os_error()));
+        }
+        r
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.out.write(buf);
+        self.keep(r)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.out.flush();
+        self.keep(r)
+    }
+}
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = match path.parent() {

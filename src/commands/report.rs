@@ -59,10 +59,7 @@ pub fn run(args: &ReportArgs) -> Exit {
             }
             Err(e) => Exit::Usage(e),
         },
-        None => {
-            print!("{text}");
-            Exit::Ok
-        }
+        None => crate::output::print(text.as_bytes()),
     }
 }
 

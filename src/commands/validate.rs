@@ -298,8 +298,16 @@ pub fn run(args: &ValidateArgs) -> Exit {
                 );
             }
         }
-        DiagFormat::Json => print!("{}", diag::render_json(&diags.items)),
-        DiagFormat::Github => print!("{}", diag::render_github(&diags.items)),
+        DiagFormat::Json | DiagFormat::Github => {
+            let text = if args.format == DiagFormat::Json {
+                diag::render_json(&diags.items)
+            } else {
+                diag::render_github(&diags.items)
+            };
+            if let exit @ Exit::Output(_) = crate::output::print(text.as_bytes()) {
+                return exit;
+            }
+        }
     }
     if errors > 0 || (args.deny_warnings && warnings > 0) {
         Exit::Invalid

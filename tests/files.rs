@@ -1,0 +1,153 @@
+//! Files and streams that are not what a program expects: a full or closed
+//! standard output, symlink loops and FIFOs under `validate`, `-o` on
+//! devices, symlinks and existing files, runs killed while writing, and
+//! hostile workbooks. Each runs the real binary.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bsc() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bsc"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scorecards")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const CARD: &str = "crm.toml";
+const Q3: &str = "crm-2026-Q3.toml";
+
+/// Every command that prints its result on standard output.
+fn printing_commands() -> Vec<Vec<String>> {
+    let (card, q3) = (example(CARD), example(Q3));
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    vec![
+        s(&["evaluate", &card, &q3]),
+        s(&["evaluate", &card, &q3, "--format", "json"]),
+        s(&["evaluate", &card, &q3, "--format", "csv"]),
+        s(&["evaluate", &card, &q3, "--format", "jsonl"]),
+        s(&["report", &card, &q3]),
+        s(&["report", &card, &q3, "--format", "md"]),
+        s(&["schema"]),
+        s(&["validate", &card, "--format", "json"]),
+    ]
+}
+
+fn with_stdout(args: &[String], stdout: Stdio) -> Output {
+    bsc()
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("bsc runs")
+}
+
+#[test]
+fn full_stdout_is_exit_2_with_one_line() {
+    for args in printing_commands() {
+        let full = File::options().write(true).open("/dev/full").unwrap();
+        let out = with_stdout(&args, full.into());
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(
+            err.lines()
+                .filter(|l| l.contains("cannot write to standard output"))
+                .count(),
+            1,
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// `bsc ... | head -c 10`: the reader is gone before bsc writes.
+fn closed_pipe(args: &[String]) -> Output {
+    let mut child = bsc()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bsc runs");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("bsc ends")
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    for args in printing_commands() {
+        let out = closed_pipe(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert_eq!(text(&out.stderr), "", "{args:?}");
+    }
+}
+
+fn portfolio_card() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/portfolio/card.toml")
+        .display()
+        .to_string()
+}
+
+/// A long-data CSV of `units` units for [`portfolio_card`].
+fn big_data(dir: &Path, units: usize) -> PathBuf {
+    let values = [
+        ("revenue", "500"),
+        ("won", "20"),
+        ("leads", "200"),
+        ("lost", "5"),
+        ("customers", "250"),
+        ("csat", "4.5"),
+        ("cycle_days", "38"),
+        ("training_hours", "14"),
+    ];
+    let mut s = String::from("period,unit,id,value\n");
+    for u in 0..units {
+        for (id, v) in values {
+            s.push_str(&format!("2026-Q3,unit-{u:07},{id},{v}\n"));
+        }
+    }
+    let p = dir.join("data.csv");
+    fs::write(&p, s).unwrap();
+    p
+}
+
+#[test]
+fn portfolio_output_to_full_or_closed_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = big_data(dir.path(), 3000);
+    for format in ["table", "json", "jsonl", "csv"] {
+        let args: Vec<String> = [
+            "evaluate",
+            &portfolio_card(),
+            "--data",
+            data.to_str().unwrap(),
+            "--format",
+            format,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let full = File::options().write(true).open("/dev/full").unwrap();
+        let out = with_stdout(&args, full.into());
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{format}: {err}");
+        assert!(
+            err.starts_with("error: cannot write to standard output: "),
+            "{format}: {err}"
+        );
+        let out = closed_pipe(&args);
+        assert_eq!(out.status.code(), Some(0), "{format}");
+        assert_eq!(text(&out.stderr), "", "{format}");
+    }
+}
