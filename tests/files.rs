@@ -151,3 +151,105 @@ fn portfolio_output_to_full_or_closed_stdout() {
         assert_eq!(text(&out.stderr), "", "{format}");
     }
 }
+
+/// Runs bsc, killing it if it has not ended within `secs` (a hang fails the
+/// test instead of stalling the suite).
+fn run_within(cmd: &mut Command, secs: u64) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bsc runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() >= secs {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "bsc did not end within {secs} s; stderr so far:\n{}",
+                text(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// A directory holding the CRM example, with a loop back to itself.
+fn tree_with_loops(loops: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("cards");
+    fs::create_dir(&sub).unwrap();
+    fs::copy(example(CARD), sub.join(CARD)).unwrap();
+    fs::copy(example(Q3), sub.join(Q3)).unwrap();
+    for i in 0..loops {
+        std::os::unix::fs::symlink("..", sub.join(format!("loop{i}"))).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn validate_does_not_follow_symlink_loops() {
+    for loops in [1, 2] {
+        let dir = tree_with_loops(loops);
+        let out = run_within(bsc().arg("validate").arg(dir.path()), 20);
+        let err = text(&out.stderr);
+        assert!(!err.contains("E042"), "{loops} loops:\n{err}");
+        assert_eq!(err.matches("W015").count(), loops, "{err}");
+        assert!(err.contains("not followed"), "{err}");
+        assert!(err.contains("2 files checked"), "{err}");
+        assert_eq!(out.status.code(), Some(0), "{err}");
+    }
+}
+
+#[test]
+fn validate_skips_a_fifo_in_a_directory_with_a_note() {
+    let dir = tree_with_loops(0);
+    mkfifo(&dir.path().join("cards/pipe.toml"));
+    let out = run_within(bsc().arg("validate").arg(dir.path()), 20);
+    let err = text(&out.stderr);
+    assert!(err.contains("W015"), "{err}");
+    assert!(err.contains("pipe.toml"), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    assert!(err.contains("2 files checked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[test]
+fn a_fifo_named_on_the_command_line_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("q3.toml");
+    mkfifo(&fifo);
+    let data = dir.path().join("data.csv");
+    mkfifo(&data);
+    let card = example(CARD);
+    let cases: Vec<Vec<&std::ffi::OsStr>> = vec![
+        vec!["validate".as_ref(), fifo.as_os_str()],
+        vec!["evaluate".as_ref(), card.as_ref(), fifo.as_os_str()],
+        vec!["evaluate".as_ref(), fifo.as_os_str(), card.as_ref()],
+        vec!["report".as_ref(), card.as_ref(), fifo.as_os_str()],
+        vec![
+            "evaluate".as_ref(),
+            card.as_ref(),
+            "--data".as_ref(),
+            data.as_os_str(),
+        ],
+        vec![
+            "validate".as_ref(),
+            card.as_ref(),
+            "--measurements".as_ref(),
+            fifo.as_os_str(),
+        ],
+    ];
+    for args in cases {
+        let out = run_within(bsc().args(&args), 20);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("not a regular file"), "{args:?}: {err}");
+    }
+}
