@@ -253,3 +253,111 @@ fn a_fifo_named_on_the_command_line_is_an_io_error() {
         assert!(err.contains("not a regular file"), "{args:?}: {err}");
     }
 }
+
+/// `bsc report` of the CRM example into `out` (under `sh` with `umask`).
+fn report_to(out: &Path, umask: &str) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_bsc"))
+        .args(["report", &example(CARD), &example(Q3), "--format", "md", "-o"])
+        .arg(out)
+        .output()
+        .expect("bsc runs")
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+/// Names in `dir` that look like bsc's temporary files.
+fn temporaries(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("bsc-tmp") || n.starts_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn output_refuses_what_is_not_a_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.md");
+    mkfifo(&fifo);
+    let link_to_fifo = dir.path().join("link.md");
+    std::os::unix::fs::symlink(&fifo, &link_to_fifo).unwrap();
+    let dangling = dir.path().join("dangling.md");
+    std::os::unix::fs::symlink(dir.path().join("nowhere/x.md"), &dangling).unwrap();
+    let subdir = dir.path().join("sub.md");
+    fs::create_dir(&subdir).unwrap();
+    for out in [&fifo, &link_to_fifo, &dangling, &subdir] {
+        let before = fs::symlink_metadata(out).unwrap().file_type();
+        let res = run_within(
+            bsc().args(["report", &example(CARD), &example(Q3), "-o"]).arg(out),
+            20,
+        );
+        let err = text(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "{}: {err}", out.display());
+        assert!(err.contains("refusing to write"), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+        assert_eq!(fs::symlink_metadata(out).unwrap().file_type(), before);
+    }
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+}
+
+#[test]
+fn output_through_a_symlink_replaces_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.md");
+    fs::write(&target, "old").unwrap();
+    let link = dir.path().join("link.md");
+    std::os::unix::fs::symlink("real.md", &link).unwrap();
+    let out = report_to(&link, "022");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let report = fs::read_to_string(&target).unwrap();
+    assert!(report.contains("CRM"), "{report}");
+}
+
+#[test]
+fn output_mode_follows_the_umask_or_the_existing_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    for (umask, want) in [("022", 0o644), ("077", 0o600), ("002", 0o664)] {
+        let new = dir.path().join(format!("new-{umask}.md"));
+        let out = report_to(&new, umask);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(mode(&new), want, "umask {umask}");
+    }
+    for existing in [0o644, 0o600, 0o640] {
+        let p = dir.path().join(format!("existing-{existing:o}.md"));
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(existing)).unwrap();
+        let out = report_to(&p, "077");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(mode(&p), existing);
+        assert_ne!(fs::read_to_string(&p).unwrap(), "old");
+    }
+}
+
+#[test]
+fn stale_temporary_files_are_removed_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.md");
+    // No process has this id (above Linux's largest pid_max).
+    let stale = dir.path().join(".report.md.bsc-tmp-99999999");
+    // This test's own process is alive: its file may still be written.
+    let live = dir
+        .path()
+        .join(format!(".report.md.bsc-tmp-{}", std::process::id()));
+    let other = dir.path().join(".other.md.bsc-tmp-99999999");
+    for p in [&stale, &live, &other] {
+        fs::write(p, "half a report").unwrap();
+    }
+    let res = report_to(&out, "022");
+    assert!(res.status.success(), "{}", text(&res.stderr));
+    assert!(!stale.exists());
+    assert!(live.exists());
+    assert!(other.exists(), "only the output's own temporaries are touched");
+}
