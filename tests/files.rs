@@ -361,3 +361,55 @@ fn stale_temporary_files_are_removed_by_the_next_run() {
     assert!(live.exists());
     assert!(other.exists(), "only the output's own temporaries are touched");
 }
+
+/// Starts `bsc report --data` of `units` units into `out`, and sends
+/// SIGTERM as soon as its temporary file shows up. `None` when the run
+/// ended before it was seen.
+fn terminate_while_writing(dir: &Path, units: usize) -> Option<Output> {
+    use std::os::unix::process::ExitStatusExt;
+    let data = big_data(dir, units);
+    let out = dir.join("portfolio.html");
+    let mut child = bsc()
+        .args(["report", &portfolio_card(), "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bsc runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = fs::remove_file(&out);
+            return None;
+        }
+        if !temporaries(dir).is_empty() {
+            break;
+        }
+    }
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(res.status.signal(), Some(15), "{}", text(&res.stderr));
+    Some(res)
+}
+
+#[test]
+fn sigterm_during_output_leaves_no_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // The temporary file lives from its creation to the rename after
+    // fsync: larger outputs until one kill lands inside that window.
+    let caught = [2_000, 8_000, 20_000]
+        .into_iter()
+        .find_map(|units| terminate_while_writing(dir.path(), units));
+    assert!(caught.is_some(), "never saw the temporary file");
+    assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+    assert!(!dir.path().join("portfolio.html").exists());
+}
