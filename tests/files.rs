@@ -413,3 +413,89 @@ fn sigterm_during_output_leaves_no_temporary_file() {
     assert_eq!(temporaries(dir.path()), Vec::<String>::new());
     assert!(!dir.path().join("portfolio.html").exists());
 }
+
+/// A workbook with a header and one row of data on sheet `Q3 data`, saved
+/// to bytes; `stray` adds a cell there.
+fn small_workbook(stray: Option<(u32, u16)>) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Q3 data").unwrap();
+    for (c, h) in ["period", "unit", "id", "value"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["2026-Q3", "East", "revenue"].iter().enumerate() {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    ws.write_number(1, 3, 500.0).unwrap();
+    if let Some((r, c)) = stray {
+        ws.write_string(r, c, "x").unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+fn evaluate_workbook(path: &Path) -> Output {
+    run_within(
+        bsc()
+            .args(["evaluate", &portfolio_card(), "--data"])
+            .arg(path),
+        60,
+    )
+}
+
+#[test]
+fn a_cell_at_xfd1048576_is_refused_naming_the_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("far.xlsx");
+    fs::write(&path, small_workbook(Some((1_048_575, 16_383)))).unwrap();
+    assert!(fs::metadata(&path).unwrap().len() < 10_000);
+    let out = evaluate_workbook(&path);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("E080"), "{err}");
+    assert!(err.contains("sheet `Q3 data` spans A1:XFD1048576"), "{err}");
+    // The same sheet without the stray cell reads.
+    fs::write(&path, small_workbook(None)).unwrap();
+    let out = evaluate_workbook(&path);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_workbook_inflating_to_blanks_is_refused() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let plain = small_workbook(None);
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(plain)).unwrap();
+    let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..zin.len() {
+        let mut part = zin.by_index(i).unwrap();
+        let name = part.name().unwrap().to_string();
+        let mut xml = String::new();
+        part.read_to_string(&mut xml).unwrap();
+        zout.start_file(name.as_str(), opts).unwrap();
+        match xml.split_once("<sheetData>") {
+            // 70 MiB of blanks between the rows (the limit is 64 MiB at
+            // such a ratio): about 70 kB deflated.
+            Some((head, tail)) if name.starts_with("xl/worksheets/") => {
+                zout.write_all(head.as_bytes()).unwrap();
+                zout.write_all(b"<sheetData>").unwrap();
+                let blanks = vec![b' '; 1 << 20];
+                for _ in 0..70 {
+                    zout.write_all(&blanks).unwrap();
+                }
+                zout.write_all(tail.as_bytes()).unwrap();
+            }
+            _ => zout.write_all(xml.as_bytes()).unwrap(),
+        }
+    }
+    let bytes = zout.finish().unwrap().into_inner();
+    assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+    let path = dir.path().join("blanks.xlsx");
+    fs::write(&path, bytes).unwrap();
+    let out = evaluate_workbook(&path);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("E081"), "{err}");
+    assert!(err.contains("xl/worksheets/sheet1.xml"), "{err}");
+}
