@@ -67,9 +67,9 @@ pub fn read_source(path: &Path) -> Result<Result<Source, Diagnostic>, IoError> {
     let bytes = regular_file(path)
         .and_then(|()| std::fs::read(path))
         .map_err(|error| IoError {
-        path: path.display().to_string(),
-        error,
-    })?;
+            path: path.display().to_string(),
+            error,
+        })?;
     Ok(match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(path, text)),
         Err(e) => {

@@ -94,7 +94,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
         Ok(m) => return Err(refuse(crate::load::kind_name(m.file_type()))),
     };
     let (dir, name) = match (dest.parent(), dest.file_name()) {
-        (Some(d), Some(n)) => (if d.as_os_str().is_empty() { Path::new(".") } else { d }, n),
+        (Some(d), Some(n)) => (
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            },
+            n,
+        ),
         _ => return Err(refuse("a directory")),
     };
     let name = name.to_string_lossy();

@@ -260,7 +260,14 @@ fn report_to(out: &Path, umask: &str) -> Output {
         .arg("-c")
         .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_bsc"))
-        .args(["report", &example(CARD), &example(Q3), "--format", "md", "-o"])
+        .args([
+            "report",
+            &example(CARD),
+            &example(Q3),
+            "--format",
+            "md",
+            "-o",
+        ])
         .arg(out)
         .output()
         .expect("bsc runs")
@@ -294,7 +301,9 @@ fn output_refuses_what_is_not_a_regular_file() {
     for out in [&fifo, &link_to_fifo, &dangling, &subdir] {
         let before = fs::symlink_metadata(out).unwrap().file_type();
         let res = run_within(
-            bsc().args(["report", &example(CARD), &example(Q3), "-o"]).arg(out),
+            bsc()
+                .args(["report", &example(CARD), &example(Q3), "-o"])
+                .arg(out),
             20,
         );
         let err = text(&res.stderr);
@@ -315,7 +324,12 @@ fn output_through_a_symlink_replaces_its_target() {
     std::os::unix::fs::symlink("real.md", &link).unwrap();
     let out = report_to(&link, "022");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let report = fs::read_to_string(&target).unwrap();
     assert!(report.contains("CRM"), "{report}");
 }
@@ -359,7 +373,10 @@ fn stale_temporary_files_are_removed_by_the_next_run() {
     assert!(res.status.success(), "{}", text(&res.stderr));
     assert!(!stale.exists());
     assert!(live.exists());
-    assert!(other.exists(), "only the output's own temporaries are touched");
+    assert!(
+        other.exists(),
+        "only the output's own temporaries are touched"
+    );
 }
 
 /// Starts `bsc report --data` of `units` units into `out`, and sends

@@ -56,11 +56,7 @@ fn has_scorecard_table(src: &Source) -> bool {
 /// directories are not followed (they loop, or lead out of the tree; one
 /// inside it is walked anyway), and a `*.toml` that is not a regular file
 /// (a FIFO would block the read) is skipped: each with a W015 note.
-fn walk(
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    diags: &mut Diagnostics,
-) -> Result<(), load::IoError> {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) -> Result<(), load::IoError> {
     let skipped = |name: &std::ffi::OsStr| {
         let name = name.to_string_lossy();
         name.starts_with('.') || name == "target"

@@ -42,7 +42,7 @@ fn error(at: At, message: String, label: &str, hint: Option<String>) -> DataErro
 /// not a workbook, or a sheet without a proper header, is a data error.
 pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
     std::fs::File::open(path)?;
-    if let Err(e) = inflation(path) {
+    if let Some(e) = inflation(path) {
         return Ok(Err(vec![e]));
     }
     let mut wb = match calamine::open_workbook_auto(path) {
@@ -137,16 +137,16 @@ const MAX_PART: u64 = 1 << 30;
 const BIG_PART: u64 = 64 << 20;
 const MAX_RATIO: u64 = 256;
 
-/// Refuses a zip-based workbook (.xlsx, .xlsm, .xlsb, .ods) whose parts
-/// inflate to absurd sizes, before calamine holds them in memory. Each
+/// The refusal of a zip-based workbook (.xlsx, .xlsm, .xlsb, .ods) with a
+/// part that inflates to an absurd size, before calamine holds it. Each
 /// part is inflated into a small buffer and counted, not trusting the
 /// sizes that the zip declares. Not a zip: calamine says what it is.
-fn inflation(path: &Path) -> Result<(), DataError> {
+fn inflation(path: &Path) -> Option<DataError> {
     let Ok(mut zip) = std::fs::File::open(path)
         .map_err(zip::result::ZipError::Io)
         .and_then(|f| zip::ZipArchive::new(io::BufReader::new(f)))
     else {
-        return Ok(());
+        return None;
     };
     let mut buf = vec![0u8; 1 << 16];
     for i in 0..zip.len() {
@@ -163,7 +163,7 @@ fn inflation(path: &Path) -> Result<(), DataError> {
                     Some(_) => format!("the sheet stored as `{name}`"),
                     None => format!("the part `{name}`"),
                 };
-                return Err(DataError {
+                return Some(DataError {
                     at: At::File,
                     code: "E081",
                     message: format!(
@@ -172,13 +172,15 @@ fn inflation(path: &Path) -> Result<(), DataError> {
                         part.compressed_size()
                     ),
                     label: "too large".into(),
-                    hint: Some("delete the blank rows and columns, or export the sheet as CSV".into()),
+                    hint: Some(
+                        "delete the blank rows and columns, or export the sheet as CSV".into(),
+                    ),
                     duplicate: None,
                 });
             }
         }
     }
-    Ok(())
+    None
 }
 
 /// Cells a sheet may span (rows × columns, blanks included): the reader
