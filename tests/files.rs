@@ -517,5 +517,30 @@ fn a_workbook_inflating_to_blanks_is_refused() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("E081"), "{err}");
-    assert!(err.contains("xl/worksheets/sheet1.xml"), "{err}");
+    assert!(
+        err.contains("sheet `Q3 data` (stored as `xl/worksheets/sheet1.xml`)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn diagnostics_to_a_full_stderr_keep_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    fs::write(&bad, "[scorecard]\nid = 3\n").unwrap();
+    let full = || File::options().write(true).open("/dev/full").unwrap();
+    let out = bsc()
+        .arg("validate")
+        .arg(&bad)
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = bsc()
+        .args(["evaluate", &example(CARD), &example(Q3)])
+        .stdout(full())
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -159,8 +159,10 @@ fn inflation(path: &Path) -> Option<DataError> {
             n += k as u64;
             if n > limit {
                 let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
-                let what = match name.strip_prefix("xl/worksheets/") {
-                    Some(_) => format!("the sheet stored as `{name}`"),
+                let compressed = part.compressed_size();
+                drop(part);
+                let what = match sheet_of_part(&mut zip, &name) {
+                    Some(sheet) => format!("sheet `{sheet}` (stored as `{name}`)"),
                     None => format!("the part `{name}`"),
                 };
                 return Some(DataError {
@@ -169,7 +171,7 @@ fn inflation(path: &Path) -> Option<DataError> {
                     message: format!(
                         "{what} inflates to more than {} MB ({} bytes compressed): a compression bomb, or blank cells by the million",
                         limit >> 20,
-                        part.compressed_size()
+                        compressed
                     ),
                     label: "too large".into(),
                     hint: Some(
@@ -181,6 +183,62 @@ fn inflation(path: &Path) -> Option<DataError> {
         }
     }
     None
+}
+
+/// The name of the sheet stored in zip part `part` (`xl/worksheets/x.xml`),
+/// from the workbook's index and its relationships; `None` when it cannot
+/// be told.
+fn sheet_of_part<R: io::Read + io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    part: &str,
+) -> Option<String> {
+    let mut small = |name: &str| {
+        let mut text = String::new();
+        let f = zip.by_name(name).ok()?;
+        io::Read::read_to_string(&mut io::Read::take(f, 1 << 20), &mut text).ok()?;
+        Some(text)
+    };
+    let (rels, book) = (
+        small("xl/_rels/workbook.xml.rels")?,
+        small("xl/workbook.xml")?,
+    );
+    // Targets are relative to `xl/`, or absolute within the zip.
+    let target = |t: &str| {
+        let t = t.trim_start_matches('/');
+        t == part || t == part.strip_prefix("xl/").unwrap_or(part)
+    };
+    let id = elements(&rels, "Relationship")
+        .into_iter()
+        .find(|a| a.get("Target").is_some_and(|t| target(t)))?
+        .remove("Id")?;
+    elements(&book, "sheet")
+        .into_iter()
+        .find(|a| a.get("id") == Some(&id))?
+        .remove("name")
+}
+
+/// The attributes (by local name) of every element named `local`.
+fn elements(xml: &str, local: &str) -> Vec<HashMap<String, String>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut found = Vec::new();
+    while let Ok(ev) = reader.read_event() {
+        match ev {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == local => {
+                let attrs = e.attributes().flatten().filter_map(|a| {
+                    let key = a.key.local_name().as_ref().to_string();
+                    let value = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .ok()?;
+                    Some((key, value.into_owned()))
+                });
+                found.push(attrs.collect());
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Cells a sheet may span (rows × columns, blanks included): the reader
