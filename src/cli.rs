@@ -183,6 +183,8 @@ pub enum Exit {
     Invalid,
     /// Usage or I/O error, with the message to print.
     Usage(String),
+    /// Standard output could not be written.
+    Output(std::io::Error),
 }
 
 pub fn run() -> i32 {
@@ -206,6 +208,12 @@ pub fn run() -> i32 {
         Exit::Invalid => 1,
         Exit::Usage(msg) => {
             eprintln!("error: {msg}");
+            2
+        }
+        // `bsc ... | head`: the reader has all it wanted.
+        Exit::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Exit::Output(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
             2
         }
     }

@@ -5,6 +5,23 @@
 //! every diagnostic), [`measure`] reads a period's values, [`score`]
 //! computes exact decimal scores, and `report` renders them.
 
+// Diagnostics and notes on stderr that never panic: std's `eprint!` and
+// `eprintln!` panic when stderr is a full disk or a closed pipe, and a run
+// that cannot say why it failed must still end with its exit code.
+// Defined before the modules, these shadow std's macros in the whole crate.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod ahp;
 pub mod cli;
 pub mod commands;

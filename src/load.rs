@@ -29,13 +29,47 @@ impl std::fmt::Display for IoError {
     }
 }
 
+/// Fails unless `path` is (or links to) a regular file. Checked before a
+/// file is opened: opening a FIFO blocks until someone writes to it, and a
+/// device can be endless.
+pub fn regular_file(path: &Path) -> std::io::Result<()> {
+    let kind = std::fs::metadata(path)?.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("not a regular file ({})", kind_name(kind)),
+    ))
+}
+
+/// What a file that is not a regular file is, in words.
+pub fn kind_name(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
 /// Reads a file as UTF-8. Invalid UTF-8 is a diagnostic (exit 1) pointing at
 /// the first bad byte, not an I/O error: the file was read, its content is bad.
 pub fn read_source(path: &Path) -> Result<Result<Source, Diagnostic>, IoError> {
-    let bytes = std::fs::read(path).map_err(|error| IoError {
-        path: path.display().to_string(),
-        error,
-    })?;
+    let bytes = regular_file(path)
+        .and_then(|()| std::fs::read(path))
+        .map_err(|error| IoError {
+            path: path.display().to_string(),
+            error,
+        })?;
     Ok(match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(path, text)),
         Err(e) => {

@@ -1,21 +1,205 @@
-//! Writing output files safely: a temporary file in the same directory,
-//! renamed over the destination, so a reader never sees half a file and a
-//! failed run never destroys the previous one.
+//! Where results go. Standard output: every command writes through
+//! [`print`] or [`Stdout`], so a closed pipe or a full disk becomes an
+//! [`Exit::Output`] that `cli` turns into an exit code, never a panic.
+//! Files: a temporary file in the same directory, renamed over the
+//! destination, so a reader never sees half a file and a failed run never
+//! destroys the previous one.
 
-use std::io::Write;
-use std::path::Path;
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
 
+use crate::cli::Exit;
+
+/// Writes a command's whole result to standard output.
+pub fn print(bytes: &[u8]) -> Exit {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Exit::Ok,
+        Err(e) => Exit::Output(e),
+    }
+}
+
+/// Standard output for long streamed results. It remembers the first error
+/// it returned: the writers in between may turn that error into a message,
+/// but the command still needs its kind (a closed pipe ends quietly).
+pub struct Stdout {
+    out: io::StdoutLock<'static>,
+    error: Option<(io::ErrorKind, Option<i32>)>,
+}
+
+impl Stdout {
+    pub fn lock() -> Stdout {
+        Stdout {
+            out: io::stdout().lock(),
+            error: None,
+        }
+    }
+
+    /// The first write error, as an exit.
+    pub fn failed(&self) -> Option<Exit> {
+        self.error.map(|(kind, os)| {
+            Exit::Output(os.map_or_else(|| kind.into(), io::Error::from_raw_os_error))
+        })
+    }
+
+    fn keep<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r
+            && self.error.is_none()
+        {
+            self.error = Some((e.kind(), e.raw_os_error()));
+        }
+        r
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.out.write(buf);
+        self.keep(r)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.out.flush();
+        self.keep(r)
+    }
+}
+
+/// Writes `bytes` to `path` atomically. Only a regular file, a new path, or
+/// a symbolic link to a regular file (whose target is then replaced) is
+/// written: `-o /dev/full` must not replace a device. A new file gets
+/// 0666 less the umask; an existing one keeps its mode.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
+    let fail = |e: io::Error| format!("cannot write `{}`: {e}", path.display());
+    let refuse = |what: &str| {
+        format!(
+            "refusing to write `{}`: it is {what}, not a regular file",
+            path.display()
+        )
     };
-    let fail = |e: std::io::Error| format!("cannot write `{}`: {e}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    let (dest, mode) = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => (path.to_path_buf(), None),
+        Err(e) => return Err(fail(e)),
+        Ok(m) if m.is_file() => (path.to_path_buf(), Some(m.permissions())),
+        Ok(m) if m.file_type().is_symlink() => match fs::metadata(path) {
+            Ok(t) if t.is_file() => (fs::canonicalize(path).map_err(fail)?, Some(t.permissions())),
+            Ok(t) => {
+                let kind = crate::load::kind_name(t.file_type());
+                return Err(refuse(&format!("a symbolic link to {kind}")));
+            }
+            Err(_) => return Err(refuse("a symbolic link to nothing")),
+        },
+        Ok(m) => return Err(refuse(crate::load::kind_name(m.file_type()))),
+    };
+    let (dir, name) = match (dest.parent(), dest.file_name()) {
+        (Some(d), Some(n)) => (
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            },
+            n,
+        ),
+        _ => return Err(refuse("a directory")),
+    };
+    let name = name.to_string_lossy();
+    remove_stale(dir, &name);
+    let tmp = dir.join(format!(".{name}{TMP_MARK}{}", std::process::id()));
+    let written = write_tmp(&tmp, bytes, mode).and_then(|()| fs::rename(&tmp, &dest));
+    let pending = PENDING.lock();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    if let Ok(mut p) = pending {
+        *p = None;
+    }
+    written.map_err(fail)
+}
+
+/// Between a temporary file's name and the id of the process writing it.
+const TMP_MARK: &str = ".bsc-tmp-";
+
+/// The temporary file being written, for the signal handler to remove.
+static PENDING: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+fn write_tmp(tmp: &Path, bytes: &[u8], mode: Option<fs::Permissions>) -> io::Result<()> {
+    remove_on_signal(tmp);
+    let open = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(tmp)
+    };
+    // Left by an earlier process that had this id: its writer is gone.
+    let mut file = match open() {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            fs::remove_file(tmp)?;
+            open()?
+        }
+        r => r?,
+    };
+    file.write_all(bytes)?;
+    if let Some(mode) = mode {
+        file.set_permissions(mode)?;
+    }
+    file.sync_all()
+}
+
+/// Registers `tmp` for removal if the run is interrupted; the first call
+/// starts the thread that waits for the signals.
+fn remove_on_signal(tmp: &Path) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    static WATCHING: Once = Once::new();
+    WATCHING.call_once(|| {
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                // Held until the process ends: no rename or new file after this.
+                let pending = PENDING.lock();
+                if let Ok(Some(p)) = pending.as_deref() {
+                    let _ = fs::remove_file(p);
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
+    });
+    if let Ok(mut p) = PENDING.lock() {
+        *p = Some(tmp.to_path_buf());
+    }
+}
+
+/// Removes `.NAME.bsc-tmp-PID` files that a killed run left beside `NAME`,
+/// when process PID no longer exists.
+fn remove_stale(dir: &Path, name: &str) {
+    let prefix = format!(".{name}{TMP_MARK}");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<libc::pid_t>().ok())
+        else {
+            continue;
+        };
+        if pid > 0 && !alive(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn alive(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
 /// The current time as `YYYY-MM-DD HH:MM UTC` (for `--timestamp`).

@@ -131,6 +131,7 @@ pub fn evaluate(
         .unwrap_or("")
         .to_ascii_lowercase();
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    crate::load::regular_file(path).map_err(io_fail)?;
     match ext.as_str() {
         "csv" => evaluate_csv(card, path, opts, out),
         "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => {

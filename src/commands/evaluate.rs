@@ -25,35 +25,30 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         Err(e) => return e,
     };
     let (card, eval) = (&run.card, &run.evaluation);
-    match args.format {
-        EvalFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(eval).expect("evaluation serialises")
-        ),
-        EvalFormat::Jsonl => print!(
-            "{}",
-            String::from_utf8(output::json_line(eval)).expect("JSON is UTF-8")
-        ),
+    let bytes = match args.format {
+        EvalFormat::Json => {
+            let mut v = serde_json::to_vec_pretty(eval).expect("evaluation serialises");
+            v.push(b'\n');
+            v
+        }
+        EvalFormat::Jsonl => output::json_line(eval),
         EvalFormat::Csv => {
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = output::write_csv(
+            let mut v = Vec::new();
+            output::write_csv(
                 card,
                 &[&output::Summary::of_evaluation(
                     card,
                     eval,
                     output::Style::Exact,
                 )],
-                &mut out,
-            ) {
-                return Exit::Usage(format!("cannot write the output: {e}"));
-            }
+                &mut v,
+            )
+            .expect("writing to memory cannot fail");
+            v
         }
-        EvalFormat::Table => print!(
-            "{}",
-            crate::table::render(card, eval, super::stdout_color())
-        ),
-    }
-    Exit::Ok
+        EvalFormat::Table => crate::table::render(card, eval, super::stdout_color()).into_bytes(),
+    };
+    crate::output::print(&bytes)
 }
 
 fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
@@ -74,14 +69,18 @@ fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
         color: super::stdout_color(),
         keep: false,
     };
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, crate::output::Stdout::lock());
     let result = portfolio::evaluate(&card, data, &opts, &mut out);
-    let flushed = out.flush();
+    let _ = out.flush();
+    // A write error wins over the message the run made of it; failures of
+    // the data itself were found before anything was written.
+    if let Some(exit) = out.get_ref().failed()
+        && matches!(result, Ok(_) | Err(portfolio::Failure::Usage(_)))
+    {
+        return exit;
+    }
     match result {
         Ok(done) => {
-            if let Err(e) = flushed {
-                return Exit::Usage(format!("cannot write the output: {e}"));
-            }
             if done.skipped_total > 0 {
                 let more = done.skipped_total - done.skipped.len();
                 let more = if more > 0 {

@@ -62,10 +62,7 @@ pub fn run(args: &ReportArgs) -> Exit {
             }
             Err(e) => Exit::Usage(e),
         },
-        None => {
-            print!("{text}");
-            Exit::Ok
-        }
+        None => crate::output::print(text.as_bytes()),
     }
 }
 

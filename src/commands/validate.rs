@@ -52,30 +52,56 @@ fn has_scorecard_table(src: &Source) -> bool {
 }
 
 /// `*.toml` files under a directory, sorted so output is deterministic.
-/// Hidden directories and `target` are skipped.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), load::IoError> {
-    let io = |error| load::IoError {
-        path: dir.display().to_string(),
-        error,
+/// Hidden directories and `target` are skipped. Symbolic links to
+/// directories are not followed (they loop, or lead out of the tree; one
+/// inside it is walked anyway), and a `*.toml` that is not a regular file
+/// (a FIFO would block the read) is skipped: each with a W015 note.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) -> Result<(), load::IoError> {
+    let skipped = |name: &std::ffi::OsStr| {
+        let name = name.to_string_lossy();
+        name.starts_with('.') || name == "target"
     };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(io)?;
-    entries.sort();
-    for p in entries {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if p.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                walk(&p, out)?;
+    let entries = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !(e.file_type().is_dir() && skipped(e.file_name())));
+    for entry in entries {
+        let entry = entry.map_err(|e| load::IoError {
+            path: e.path().unwrap_or(dir).display().to_string(),
+            error: e.into(),
+        })?;
+        let path = entry.path();
+        let is_toml = path.extension().is_some_and(|e| e == "toml");
+        let kind = entry.file_type();
+        // What a link points to; a dangling link is skipped like a FIFO.
+        let target = if kind.is_symlink() {
+            std::fs::metadata(path).ok().map(|m| m.file_type())
+        } else {
+            Some(kind)
+        };
+        let mut hint = None;
+        let note = match target {
+            Some(t) if t.is_file() => {
+                if is_toml {
+                    out.push(path.to_path_buf());
+                }
+                continue;
             }
-        } else if p.extension().is_some_and(|e| e == "toml") {
-            out.push(p);
-        }
+            Some(t) if t.is_dir() => {
+                if !kind.is_symlink() || skipped(entry.file_name()) {
+                    continue;
+                }
+                hint = Some("to check the directory it points to, name that directory");
+                "symbolic link to a directory not followed"
+            }
+            _ if !is_toml => continue,
+            Some(t) => &format!("skipped: not a regular file ({})", load::kind_name(t)),
+            None => "skipped: a symbolic link to nothing",
+        };
+        let src = crate::source::SourceFile::new(path, String::new());
+        let d = Diagnostic::warning("W015", note).in_file(&src);
+        diags.push(d.hint_opt(hint.map(String::from)));
     }
     Ok(())
 }
@@ -87,7 +113,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
     for p in &args.paths {
         if p.is_dir() {
             let mut found = Vec::new();
-            if let Err(e) = walk(p, &mut found) {
+            if let Err(e) = walk(p, &mut found, &mut diags) {
                 return Exit::Usage(e.to_string());
             }
             files.extend(found.into_iter().map(|f| (f, false)));
@@ -319,8 +345,16 @@ pub fn run(args: &ValidateArgs) -> Exit {
                 );
             }
         }
-        DiagFormat::Json => print!("{}", diag::render_json(&diags.items)),
-        DiagFormat::Github => print!("{}", diag::render_github(&diags.items)),
+        DiagFormat::Json | DiagFormat::Github => {
+            let text = if args.format == DiagFormat::Json {
+                diag::render_json(&diags.items)
+            } else {
+                diag::render_github(&diags.items)
+            };
+            if let exit @ Exit::Output(_) = crate::output::print(text.as_bytes()) {
+                return exit;
+            }
+        }
     }
     if errors > 0 || (args.deny_warnings && warnings > 0) {
         Exit::Invalid

@@ -42,6 +42,9 @@ fn error(at: At, message: String, label: &str, hint: Option<String>) -> DataErro
 /// not a workbook, or a sheet without a proper header, is a data error.
 pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
     std::fs::File::open(path)?;
+    if let Some(e) = inflation(path) {
+        return Ok(Err(vec![e]));
+    }
     let mut wb = match calamine::open_workbook_auto(path) {
         Ok(wb) => wb,
         Err(e) => {
@@ -57,8 +60,12 @@ pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
     let mut errors = Vec::new();
     for name in wb.sheet_names() {
         let sheet: Arc<str> = Arc::from(name.as_str());
-        let range = match wb.worksheet_range(&name) {
-            Ok(r) => r,
+        let range = match read_sheet(&mut wb, &name) {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                errors.push(e);
+                continue;
+            }
             Err(e) => {
                 errors.push(error(
                     At::Sheet(sheet.clone()),
@@ -120,6 +127,179 @@ pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
         )]));
     }
     Ok(Ok(Book { sheets }))
+}
+
+/// Parts of a zip-based workbook may inflate to this many bytes at most...
+const MAX_PART: u64 = 1 << 30;
+/// ...and beyond this size, to at most [`MAX_RATIO`] times their
+/// compressed size: sheets of real data compress about 10 to 30 times,
+/// a run of blanks a thousand times.
+const BIG_PART: u64 = 64 << 20;
+const MAX_RATIO: u64 = 256;
+
+/// The refusal of a zip-based workbook (.xlsx, .xlsm, .xlsb, .ods) with a
+/// part that inflates to an absurd size, before calamine holds it. Each
+/// part is inflated into a small buffer and counted, not trusting the
+/// sizes that the zip declares. Not a zip: calamine says what it is.
+fn inflation(path: &Path) -> Option<DataError> {
+    let Ok(mut zip) = std::fs::File::open(path)
+        .map_err(zip::result::ZipError::Io)
+        .and_then(|f| zip::ZipArchive::new(io::BufReader::new(f)))
+    else {
+        return None;
+    };
+    let mut buf = vec![0u8; 1 << 16];
+    for i in 0..zip.len() {
+        let Ok(mut part) = zip.by_index(i) else {
+            continue;
+        };
+        let limit = MAX_PART.min(BIG_PART.max(part.compressed_size().saturating_mul(MAX_RATIO)));
+        let mut n: u64 = 0;
+        while let Ok(k @ 1..) = io::Read::read(&mut part, &mut buf) {
+            n += k as u64;
+            if n > limit {
+                let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+                let compressed = part.compressed_size();
+                drop(part);
+                let what = match sheet_of_part(&mut zip, &name) {
+                    Some(sheet) => format!("sheet `{sheet}` (stored as `{name}`)"),
+                    None => format!("the part `{name}`"),
+                };
+                return Some(DataError {
+                    at: At::File,
+                    code: "E081",
+                    message: format!(
+                        "{what} inflates to more than {} MB ({} bytes compressed): a compression bomb, or blank cells by the million",
+                        limit >> 20,
+                        compressed
+                    ),
+                    label: "too large".into(),
+                    hint: Some(
+                        "delete the blank rows and columns, or export the sheet as CSV".into(),
+                    ),
+                    duplicate: None,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The name of the sheet stored in zip part `part` (`xl/worksheets/x.xml`),
+/// from the workbook's index and its relationships; `None` when it cannot
+/// be told.
+fn sheet_of_part<R: io::Read + io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    part: &str,
+) -> Option<String> {
+    let mut small = |name: &str| {
+        let mut text = String::new();
+        let f = zip.by_name(name).ok()?;
+        io::Read::read_to_string(&mut io::Read::take(f, 1 << 20), &mut text).ok()?;
+        Some(text)
+    };
+    let (rels, book) = (
+        small("xl/_rels/workbook.xml.rels")?,
+        small("xl/workbook.xml")?,
+    );
+    // Targets are relative to `xl/`, or absolute within the zip.
+    let target = |t: &str| {
+        let t = t.trim_start_matches('/');
+        t == part || t == part.strip_prefix("xl/").unwrap_or(part)
+    };
+    let id = elements(&rels, "Relationship")
+        .into_iter()
+        .find(|a| a.get("Target").is_some_and(|t| target(t)))?
+        .remove("Id")?;
+    elements(&book, "sheet")
+        .into_iter()
+        .find(|a| a.get("id") == Some(&id))?
+        .remove("name")
+}
+
+/// The attributes (by local name) of every element named `local`.
+fn elements(xml: &str, local: &str) -> Vec<HashMap<String, String>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut found = Vec::new();
+    while let Ok(ev) = reader.read_event() {
+        match ev {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == local => {
+                let attrs = e.attributes().flatten().filter_map(|a| {
+                    let key = a.key.local_name().as_ref().to_string();
+                    let value = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .ok()?;
+                    Some((key, value.into_owned()))
+                });
+                found.push(attrs.collect());
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Cells a sheet may span (rows × columns, blanks included): the reader
+/// holds the whole rectangle, 32 bytes a cell. A million rows of sixteen
+/// columns fit; one stray cell at XFD1048576 (17 billion cells) does not.
+const MAX_CELLS: u64 = 1 << 24;
+
+/// Reads a sheet. Workbooks whose cells can be read one by one (.xlsx,
+/// .xlsb) are checked for the rectangle their cells span before it is
+/// allocated; an absurd one is a data error (E080) naming the sheet.
+fn read_sheet(
+    wb: &mut calamine::Sheets<io::BufReader<std::fs::File>>,
+    name: &str,
+) -> Result<Result<Range<Data>, DataError>, calamine::Error> {
+    let mut cells = Vec::new();
+    macro_rules! sparse {
+        ($reader:expr) => {{
+            let mut reader = $reader;
+            while let Some(c) = reader.next_cell()? {
+                if !matches!(c.get_value(), calamine::DataRef::Empty) {
+                    let (pos, val) = (c.get_position(), c.get_value().clone());
+                    cells.push(calamine::Cell::new(pos, Data::from(val)));
+                }
+            }
+        }};
+    }
+    match wb {
+        calamine::Sheets::Xlsx(x) => sparse!(x.worksheet_cells_reader(name)?),
+        calamine::Sheets::Xlsb(x) => sparse!(x.worksheet_cells_reader(name)?),
+        _ => return Ok(Ok(wb.worksheet_range(name)?)),
+    }
+    let (mut lo, mut hi) = ((u32::MAX, u32::MAX), (0, 0));
+    for c in &cells {
+        let (r, col) = c.get_position();
+        lo = (lo.0.min(r), lo.1.min(col));
+        hi = (hi.0.max(r), hi.1.max(col));
+    }
+    let span = if cells.is_empty() {
+        0
+    } else {
+        u64::from(hi.0 - lo.0 + 1) * u64::from(hi.1 - lo.1 + 1)
+    };
+    if span > MAX_CELLS {
+        let corner = |(r, c): (u32, u32)| super::data::cell_name(r, c);
+        return Ok(Err(DataError {
+            at: At::Sheet(Arc::from(name)),
+            code: "E080",
+            message: format!(
+                "sheet `{name}` spans {}:{} ({span} cells); at most {MAX_CELLS} are read",
+                corner(lo),
+                corner(hi)
+            ),
+            label: "too large".into(),
+            hint: Some(format!(
+                "delete what stands far from the data (the cell at {}?), or export the sheet as CSV",
+                corner(hi)
+            )),
+            duplicate: None,
+        }));
+    }
+    Ok(Ok(Range::from_sparse(cells)))
 }
 
 fn is_blank(c: &Data) -> bool {
