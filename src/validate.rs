@@ -30,8 +30,7 @@ impl Ctx<'_> {
         message: impl Into<String>,
     ) -> &mut Diagnostic {
         self.diags
-            .push(Diagnostic::error(code, message).at(self.src, span.clone()));
-        self.diags.items.last_mut().expect("just pushed")
+            .push_mut(Diagnostic::error(code, message).at(self.src, span.clone()))
     }
 
     fn warning(
@@ -41,8 +40,7 @@ impl Ctx<'_> {
         message: impl Into<String>,
     ) -> &mut Diagnostic {
         self.diags
-            .push(Diagnostic::warning(code, message).at(self.src, span.clone()));
-        self.diags.items.last_mut().expect("just pushed")
+            .push_mut(Diagnostic::warning(code, message).at(self.src, span.clone()))
     }
 
     fn line_of(&self, span: &Range<usize>) -> usize {

@@ -276,10 +276,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
     let warnings = diags.warning_count();
     match args.format {
         DiagFormat::Human => {
-            eprint!(
-                "{}",
-                diag::render_human(&diags.items, super::stderr_color())
-            );
+            eprint!("{}", diags.render_human(super::stderr_color()));
             let files_word = if n_files == 1 { "file" } else { "files" };
             if errors + warnings == 0 {
                 eprintln!("ok: {n_files} {files_word} checked, no problems");
@@ -299,7 +296,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
             }
         }
         DiagFormat::Json => print!("{}", diag::render_json(&diags.items)),
-        DiagFormat::Github => print!("{}", diag::render_github(&diags.items)),
+        DiagFormat::Github => print!("{}", diags.render_github()),
     }
     if errors > 0 || (args.deny_warnings && warnings > 0) {
         Exit::Invalid
