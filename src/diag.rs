@@ -3,6 +3,7 @@
 //! hint; plus the three renderings `bsc validate` offers (human, json,
 //! github).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -114,7 +115,15 @@ pub struct Diagnostics {
     /// Per file (in the order first seen): how many are kept in `items`,
     /// and the errors and warnings dropped past the cap.
     files: Vec<FileCount>,
+    /// Edit-distance work left for "did you mean" in this run: with many
+    /// misspelt names and many ids, searching each name among all ids
+    /// is quadratic, and the hints past the first few hundred are not shown.
+    suggest_budget: Option<usize>,
 }
+
+/// Candidate characters compared by [`Diagnostics::did_you_mean`] in one
+/// run: far more than any real file needs, and a bound on a hostile one.
+const SUGGEST_BUDGET: usize = 20_000_000;
 
 #[derive(Debug, Default, Clone)]
 struct FileCount {
@@ -135,7 +144,8 @@ pub struct Hidden {
 impl Hidden {
     /// `12 more errors and 1 more warning not shown in data.csv`
     pub fn note(&self) -> String {
-        let part = |n: usize, what: &str| format!("{n} more {what}{}", if n == 1 { "" } else { "s" });
+        let part =
+            |n: usize, what: &str| format!("{n} more {what}{}", if n == 1 { "" } else { "s" });
         let what = match (self.errors, self.warnings) {
             (e, 0) => part(e, "error"),
             (0, w) => part(w, "warning"),
@@ -148,6 +158,27 @@ impl Hidden {
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
         self.push_mut(d);
+    }
+
+    /// [`did_you_mean`] within this run's budget: once it is spent, no
+    /// more suggestions (the same ones on every run, as the search order is).
+    pub fn did_you_mean<'a>(
+        &mut self,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Option<String> {
+        self.closest(word, candidates)
+            .map(|c| format!("did you mean `{c}`?"))
+    }
+
+    /// [`closest`] within this run's budget.
+    pub fn closest<'a>(
+        &mut self,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Option<&'a str> {
+        let budget = self.suggest_budget.get_or_insert(SUGGEST_BUDGET);
+        closest_within(word, candidates, budget)
     }
 
     /// Adds a diagnostic and gives it back for the caller to finish.
@@ -342,32 +373,92 @@ pub fn did_you_mean<'a>(
 }
 
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut unbounded = usize::MAX;
+    closest_within(word, candidates, &mut unbounded)
+}
+
+/// [`closest`], spending at most `budget` units of work (a unit per
+/// candidate byte looked at, and per cell of an edit-distance table);
+/// `None` once the budget runs out.
+fn closest_within<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    budget: &mut usize,
+) -> Option<&'a str> {
     let n = word.chars().count();
     if n > MAX_SUGGEST_LEN {
         return None;
     }
-    candidates
-        .into_iter()
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
         // Lengths more than 2 apart are more than 2 edits apart: skipped
         // before the quadratic comparison (the byte length first, a cheap bound).
-        .filter(|c| c.len() <= 4 * (MAX_SUGGEST_LEN + 2) && c.chars().count().abs_diff(n) <= 2)
-        .map(|c| (strsim::levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 2 && *d < n.max(c.chars().count()))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        if c.len() > 4 * (MAX_SUGGEST_LEN + 2) {
+            *budget = budget.checked_sub(1)?;
+            continue;
+        }
+        *budget = budget.checked_sub(c.len() + 1)?;
+        let m = c.chars().count();
+        if m.abs_diff(n) > 2 {
+            continue;
+        }
+        *budget = budget.checked_sub(n * m)?;
+        let d = strsim::levenshtein(word, c);
+        if d <= 2 && d < n.max(m) && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 /// Longest user value echoed in a message, in characters.
 pub const MAX_ECHO: usize = 80;
 
 /// A user's value as echoed in a message: cut to [`MAX_ECHO`] characters
-/// with `…`, so that a 50 kB id does not make a 50 kB message (the
-/// snippet under the message still points at the whole value).
-pub fn echo(value: &str) -> std::borrow::Cow<'_, str> {
+/// with `…`, so that a 50 kB value does not make a 50 kB message (the
+/// snippet under the message still points at the whole value). For values
+/// that may hold spaces; [`shorten`] already cuts those that do not.
+pub fn echo(value: &str) -> Cow<'_, str> {
     match value.char_indices().nth(MAX_ECHO) {
         None => value.into(),
         Some((cut, _)) => format!("{}…", &value[..cut]).into(),
     }
+}
+
+/// A message, label or hint as shown: every run of more than
+/// [`MAX_ECHO`] characters without a space or a quote (an id, a key, a
+/// number: what messages echo between backticks or quotes) is cut to
+/// [`MAX_ECHO`] with `…`. No words of bsc's own are that long, so only
+/// echoed values are ever cut, wherever they are echoed.
+pub fn shorten(text: &str) -> Cow<'_, str> {
+    let breaks = |c: char| c.is_whitespace() || c == '`' || c == '"';
+    let mut run = 0;
+    if !text.chars().any(|c| {
+        run = if breaks(c) { 0 } else { run + 1 };
+        run > MAX_ECHO
+    }) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut run = 0;
+    for c in text.chars() {
+        if breaks(c) {
+            if run > MAX_ECHO {
+                out.push('…');
+            }
+            run = 0;
+            out.push(c);
+        } else {
+            run += 1;
+            if run <= MAX_ECHO {
+                out.push(c);
+            }
+        }
+    }
+    if run > MAX_ECHO {
+        out.push('…');
+    }
+    out.into()
 }
 
 /// Renders diagnostics rustc-style, with the source line and a caret.
@@ -384,7 +475,7 @@ pub fn render_human(diags: &[Diagnostic], color: bool) -> String {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let title = level.primary_title(d.message.as_str()).id(d.code);
+        let title = level.primary_title(shorten(&d.message)).id(d.code);
         let excerpt = match (&d.source, &d.span) {
             (Some(src), Some(span)) => Some(Excerpt::new(src, span)),
             _ => None,
@@ -393,7 +484,7 @@ pub fn render_human(diags: &[Diagnostic], color: bool) -> String {
             (Some(src), Some(ex)) => {
                 let mut ann = AnnotationKind::Primary.span(ex.span.clone());
                 if let Some(label) = &d.label {
-                    ann = ann.label(label.as_str());
+                    ann = ann.label(shorten(label));
                 }
                 title.element(
                     Snippet::source(ex.text.as_ref())
@@ -406,7 +497,7 @@ pub fn render_human(diags: &[Diagnostic], color: bool) -> String {
             _ => annotate_snippets::Group::with_title(title),
         };
         if let Some(hint) = &d.hint {
-            group = group.element(Level::HELP.message(hint.as_str()));
+            group = group.element(Level::HELP.message(shorten(hint)));
         }
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
@@ -418,7 +509,7 @@ pub fn render_human(diags: &[Diagnostic], color: bool) -> String {
 /// the text it is given, so handing it the whole file made every
 /// diagnostic cost the file's size.
 struct Excerpt<'a> {
-    text: std::borrow::Cow<'a, str>,
+    text: Cow<'a, str>,
     /// 1-based number of the excerpt's first line.
     first_line: usize,
     /// The span, relative to the excerpt and on character boundaries.
@@ -475,8 +566,8 @@ struct JsonDiagnostic<'a> {
     column: Option<usize>,
     severity: Severity,
     code: &'a str,
-    message: &'a str,
-    hint: Option<&'a str>,
+    message: Cow<'a, str>,
+    hint: Option<Cow<'a, str>>,
 }
 
 /// A JSON array with one object per diagnostic.
@@ -491,8 +582,8 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
                 column: lc.map(|x| x.1),
                 severity: d.severity,
                 code: d.code,
-                message: &d.message,
-                hint: d.hint.as_deref(),
+                message: shorten(&d.message),
+                hint: d.hint.as_deref().map(shorten),
             }
         })
         .collect();
@@ -521,10 +612,10 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
             "title={}",
             escape_property(&format!("bsc {}", d.code))
         ));
-        let mut msg = d.message.clone();
+        let mut msg = shorten(&d.message).into_owned();
         if let Some(h) = &d.hint {
             msg.push_str("\nhelp: ");
-            msg.push_str(h);
+            msg.push_str(&shorten(h));
         }
         let _ = writeln!(out, "::{kind} {}::{}", props.join(","), escape_data(&msg));
     }

@@ -72,6 +72,9 @@ fn check_value_id(
         }
         Some(_) => true,
         None => {
+            let hint = diags
+                .did_you_mean(id, card.ids.keys().map(String::as_str))
+                .unwrap_or_else(|| "remove it, or declare it in the scorecard".into());
             diags.push(
                 Diagnostic::error(
                     "E031",
@@ -82,10 +85,7 @@ fn check_value_id(
                 )
                 .at(src, span)
                 .label("unknown id")
-                .hint_opt(
-                    did_you_mean(id, card.ids.keys().map(String::as_str))
-                        .or_else(|| Some("remove it, or declare it in the scorecard".into())),
-                ),
+                .hint_opt(Some(hint)),
             );
             false
         }
@@ -102,6 +102,7 @@ fn check_note_id(
     if card.ids.contains_key(id) {
         return true;
     }
+    let hint = diags.did_you_mean(id, card.ids.keys().map(String::as_str));
     diags.push(
         Diagnostic::error(
             "E031",
@@ -112,7 +113,7 @@ fn check_note_id(
         )
         .at(src, span)
         .label("unknown id")
-        .hint_opt(did_you_mean(id, card.ids.keys().map(String::as_str))),
+        .hint_opt(hint),
     );
     false
 }
@@ -180,7 +181,7 @@ fn from_toml(
                     Some(d) => Some(d),
                     None => {
                         w.diags.push(
-                            Diagnostic::error("E035", format!("{what} \"{s}\" is not a decimal number"))
+                            Diagnostic::error("E035", format!("{what} \"{}\" is not a decimal number", crate::diag::echo(s)))
                                 .at(src, v.span())
                                 .label("not a number")
                                 .hint("write a number such as 0.12, or a string holding one such as \"0.12\""),
@@ -250,10 +251,10 @@ pub fn period_from_file_name(name: &str) -> String {
 /// Byte span of field `col` on the CSV line starting at `line_start`,
 /// exact for unquoted fields; the whole line otherwise.
 pub fn csv_field_span(text: &str, line_start: usize, col: usize) -> Range<usize> {
-    let line_end = text[line_start..]
-        .find('\n')
+    // A row ends at `\n`, `\r\n` or a lone `\r`, as the CSV reader reads it.
+    let line_end = memchr::memchr2(b'\n', b'\r', &text.as_bytes()[line_start..])
         .map_or(text.len(), |i| line_start + i);
-    let line = text[line_start..line_end].trim_end_matches('\r');
+    let line = &text[line_start..line_end];
     if line.contains('"') {
         return line_start..line_start + line.len();
     }
@@ -380,7 +381,8 @@ fn from_csv(
                         format!("value of `{id}` on line {line} is not a finite number")
                     } else {
                         format!(
-                            "value of `{id}` on line {line} (\"{raw_value}\") is not a decimal number"
+                            "value of `{id}` on line {line} (\"{}\") is not a decimal number",
+                            crate::diag::echo(raw_value)
                         )
                     };
                     diags.push(

@@ -835,9 +835,7 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
         .filter_map(|e| e.duplicate.clone())
         .collect();
     let text = match source {
-        Source::Csv(_) => std::fs::read(path)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok()),
+        Source::Csv(_) => std::fs::read(path).ok().map(same_length_text),
         Source::Workbook(_) => None,
     };
     if !keys.is_empty() {
@@ -879,6 +877,21 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
         .collect::<Vec<_>>();
     let more = errors.total - diagnostics.len();
     Failure::Invalid { diagnostics, more }
+}
+
+/// The file as text for showing its lines, each byte that is not UTF-8
+/// read as `?`: one bad byte must not cost every other diagnostic its
+/// line and column, and one byte for one keeps the readers' offsets.
+fn same_length_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| {
+        let bytes = e.into_bytes();
+        let mut text = String::with_capacity(bytes.len());
+        for chunk in bytes.utf8_chunks() {
+            text.push_str(chunk.valid());
+            text.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+        }
+        text
+    })
 }
 
 /// A progress bar on stderr, drawn only on a terminal and only once a run
