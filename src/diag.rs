@@ -336,8 +336,11 @@ impl Diagnostics {
                 .rposition(|d| d.file_name() == Some(h.file.as_str()))
                 .map_or(0, |i| i + 1);
             out.push_str(&render_human(&rest[..end], color));
-            let _ = writeln!(out, "note: {}\n", h.note());
+            let _ = writeln!(out, "note: {}", h.note());
             rest = &rest[end..];
+            if !rest.is_empty() {
+                out.push('\n');
+            }
         }
         out.push_str(&render_human(rest, color));
         out

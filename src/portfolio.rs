@@ -838,12 +838,16 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
         Source::Csv(_) => std::fs::read(path).ok().map(same_length_text),
         Source::Workbook(_) => None,
     };
+    let src = SourceFile::new(path, text.unwrap_or_default());
+    // The readers count rows by `\n`; a CR-only file is then all "row 1".
+    // The file's own line index counts every line break.
+    let row_at = |byte: u64| src.line_col(byte as usize).0;
     if !keys.is_empty() {
         let first: std::collections::HashMap<(String, String, String), String> =
-            match (&source, &text) {
-                (Source::Csv(Some(layout)), Some(t)) => csv::first_rows(t, layout, &keys)
+            match (&source, src.text.is_empty()) {
+                (Source::Csv(Some(layout)), false) => csv::first_rows(&src.text, layout, &keys)
                     .into_iter()
-                    .map(|(k, l)| (k, format!("row {l}")))
+                    .map(|(k, byte)| (k, format!("row {}", row_at(byte))))
                     .collect(),
                 (Source::Workbook(Some(book)), _) => book
                     .first_rows(&keys)
@@ -858,11 +862,18 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
             }
         }
     }
-    let src = SourceFile::new(path, text.unwrap_or_default());
     let diagnostics = errors
         .items
         .into_iter()
-        .map(|e| {
+        .map(|mut e| {
+            if let At::Csv { line, byte, .. } = e.at
+                && !src.text.is_empty()
+                && row_at(byte) as u64 != line
+            {
+                e.message =
+                    e.message
+                        .replacen(&format!("row {line}"), &format!("row {}", row_at(byte)), 1);
+            }
             let d = Diagnostic::error(e.code, e.message)
                 .label(e.label)
                 .hint_opt(e.hint);

@@ -795,7 +795,8 @@ pub fn relocate(mut d: DataError, lines: u64, bytes: u64) -> DataError {
     d
 }
 
-/// The first row of each duplicated `(period, unit, id)`, for messages.
+/// The first row of each duplicated `(period, unit, id)`, for messages:
+/// the byte where it starts.
 pub fn first_rows(
     text: &str,
     layout: &Layout,
@@ -816,7 +817,7 @@ pub fn first_rows(
         let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
         let key = (get(pcol), get(layout.unit), get(layout.id));
         if keys.contains(&key) && !found.contains_key(&key) {
-            found.insert(key, rec.position().map_or(0, |p| p.line()));
+            found.insert(key, rec.position().map_or(0, |p| p.byte()));
         }
     }
     found
