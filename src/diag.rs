@@ -171,6 +171,12 @@ impl Diagnostics {
             .map(|c| format!("did you mean `{c}`?"))
     }
 
+    /// Whether this run's "did you mean" budget is spent: a search that
+    /// found nothing may then have missed a close name.
+    pub fn suggestions_spent(&self) -> bool {
+        self.suggest_budget == Some(0)
+    }
+
     /// [`closest`] within this run's budget.
     pub fn closest<'a>(
         &mut self,
@@ -392,20 +398,25 @@ fn closest_within<'a>(
     if n > MAX_SUGGEST_LEN {
         return None;
     }
+    // A spent budget stays spent, whatever the next search would cost.
+    let mut spend = |units: usize| {
+        *budget = budget.checked_sub(units).unwrap_or(0);
+        (*budget > 0).then_some(())
+    };
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         // Lengths more than 2 apart are more than 2 edits apart: skipped
         // before the quadratic comparison (the byte length first, a cheap bound).
         if c.len() > 4 * (MAX_SUGGEST_LEN + 2) {
-            *budget = budget.checked_sub(1)?;
+            spend(1)?;
             continue;
         }
-        *budget = budget.checked_sub(c.len() + 1)?;
+        spend(c.len() + 1)?;
         let m = c.chars().count();
         if m.abs_diff(n) > 2 {
             continue;
         }
-        *budget = budget.checked_sub(n * m)?;
+        spend(n * m)?;
         let d = strsim::levenshtein(word, c);
         if d <= 2 && d < n.max(m) && best.is_none_or(|(b, _)| d < b) {
             best = Some((d, c));
@@ -645,6 +656,114 @@ mod tests {
         assert_eq!(closest("colour", ["weight", "name"]), None);
         // A one-letter key is not "close" to every other one-letter key.
         assert_eq!(closest("x", ["y"]), None);
+    }
+
+    #[test]
+    fn long_or_distant_words_get_no_suggestion() {
+        let long_a = "a".repeat(65);
+        let long_b = format!("{}b", "a".repeat(64));
+        assert_eq!(closest(&long_a, [long_b.as_str()]), None);
+        // 64 characters is still compared.
+        let a64 = "a".repeat(64);
+        let b64 = format!("{}b", "a".repeat(63));
+        assert_eq!(closest(&a64, [b64.as_str()]), Some(b64.as_str()));
+        assert_eq!(closest("abc", ["abcdef"]), None);
+    }
+
+    #[test]
+    fn a_spent_budget_gives_no_suggestion() {
+        let mut diags = Diagnostics::default();
+        diags.suggest_budget = Some(5);
+        assert_eq!(diags.did_you_mean("wieght", ["weight"]), None);
+        let mut diags = Diagnostics::default();
+        assert_eq!(
+            diags.did_you_mean("wieght", ["weight"]).as_deref(),
+            Some("did you mean `weight`?")
+        );
+    }
+
+    #[test]
+    fn long_runs_are_cut_and_words_kept() {
+        let id = "x".repeat(200);
+        let msg = format!("unknown id `{id}` here");
+        let cut = format!("unknown id `{}…` here", "x".repeat(MAX_ECHO));
+        assert_eq!(shorten(&msg), cut);
+        let plain = "give each id once per unit and period: `csat`, \"12%\"";
+        assert!(matches!(shorten(plain), Cow::Borrowed(_)));
+        assert_eq!(echo("short"), "short");
+        assert_eq!(echo(&"y ".repeat(100)).chars().count(), MAX_ECHO + 1);
+    }
+
+    fn file(text: &str) -> crate::source::Source {
+        named("f.csv", text)
+    }
+
+    fn named(name: &str, text: &str) -> crate::source::Source {
+        crate::source::SourceFile::new(std::path::Path::new(name), text.to_string())
+    }
+
+    #[test]
+    fn each_file_keeps_its_first_diagnostics_in_source_order() {
+        let src = file(&"x\n".repeat(1000));
+        let other = named("g.csv", "y\n");
+        let mut diags = Diagnostics::default();
+        // Pushed last line first: the kept ones are still the first lines.
+        for line in (0..1000).rev() {
+            let d = if line % 10 == 0 {
+                Diagnostic::warning("W001", "w")
+            } else {
+                Diagnostic::error("E001", "e")
+            };
+            diags.push(d.at(&src, 2 * line..2 * line + 1));
+        }
+        diags.push(Diagnostic::error("E002", "other").at(&other, 0..1));
+        diags.sort();
+        assert_eq!(diags.items.len(), MAX_PER_FILE + 1);
+        assert_eq!(diags.items[0].line_col(), Some((1, 1)));
+        assert_eq!(diags.items[MAX_PER_FILE - 1].line_col(), Some((100, 1)));
+        assert_eq!(diags.error_count(), 901);
+        assert_eq!(diags.warning_count(), 100);
+        let hidden = diags.hidden();
+        assert_eq!(
+            hidden,
+            vec![Hidden {
+                file: "f.csv".into(),
+                errors: 810,
+                warnings: 90
+            }]
+        );
+        assert_eq!(
+            hidden[0].note(),
+            "810 more errors and 90 more warnings not shown in f.csv"
+        );
+        let out = diags.render_human(false);
+        let note = out.find("note: 810 more errors").expect("note shown");
+        // After f.csv's last diagnostic, before the other file's.
+        assert!(out[..note].contains("f.csv:100:1"));
+        assert!(out[note..].contains("error[E002]: other"));
+    }
+
+    #[test]
+    fn snippets_show_the_span_line_of_a_cr_only_file() {
+        let src = file("id,value\rbogus,1\rother,2\r");
+        let d = Diagnostic::error("E031", "unknown")
+            .at(&src, 17..22)
+            .label("here");
+        let out = render_human(&[d], false);
+        assert!(out.contains(" --> f.csv:3:1\n"), "{out}");
+        assert!(out.contains("3 | other,2\n"), "{out}");
+        assert!(!out.contains("bogus"), "{out}");
+    }
+
+    #[test]
+    fn multi_line_spans_break_at_lone_crs_too() {
+        let src = file("a\rb = [\r1,\r]\rc");
+        let d = Diagnostic::error("E023", "bad").at(&src, 2..12);
+        let out = render_human(&[d], false);
+        assert!(out.contains(" --> f.csv:2:1\n"), "{out}");
+        assert!(out.contains("2 | / b = [\n"), "{out}");
+        assert!(out.contains("4 | | ]\n"), "{out}");
+        assert!(!out.contains('\r'), "{out}");
     }
 
     #[test]

@@ -620,23 +620,25 @@ pub fn validate(
                  known: &HashSet<&str>| {
         // Only a misspelt reference needs the (costly) closest-name search.
         if !set.insert(r.value.clone()) || known.contains(r.value.as_str()) {
-            return;
+            return false;
         }
         if let Some(c) = diags.closest(&r.value, names.iter().map(String::as_str)) {
             set.insert(c.to_string());
         }
+        // No search left to tell what was meant: it could be any group.
+        diags.suggestions_spent()
     };
     for o in &file.objectives {
-        claim(cx.diags, &mut claimed_p, &o.perspective, &p_names, &p_known);
+        unplaced |= claim(cx.diags, &mut claimed_p, &o.perspective, &p_names, &p_known);
         // Its perspective is missing (reported): it could be any of them.
         unplaced |= load::is_placeholder(&o.perspective);
     }
     for ind in &file.indicators {
         if let Some(o) = &ind.objective {
-            claim(cx.diags, &mut claimed_o, o, &o_names, &o_known);
+            unplaced |= claim(cx.diags, &mut claimed_o, o, &o_names, &o_known);
         }
         if let Some(p) = &ind.perspective {
-            claim(cx.diags, &mut claimed_p, p, &p_names, &p_known);
+            unplaced |= claim(cx.diags, &mut claimed_p, p, &p_names, &p_known);
         }
         unplaced |= ind.objective.is_none() && ind.perspective.is_none();
     }
