@@ -672,8 +672,10 @@ mod tests {
 
     #[test]
     fn a_spent_budget_gives_no_suggestion() {
-        let mut diags = Diagnostics::default();
-        diags.suggest_budget = Some(5);
+        let mut diags = Diagnostics {
+            suggest_budget: Some(5),
+            ..Diagnostics::default()
+        };
         assert_eq!(diags.did_you_mean("wieght", ["weight"]), None);
         let mut diags = Diagnostics::default();
         assert_eq!(
