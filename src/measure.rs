@@ -170,6 +170,9 @@ fn check_value_id(
         }
         Some(_) => true,
         None => {
+            let hint = diags
+                .did_you_mean(id, card.ids.keys().map(String::as_str))
+                .unwrap_or_else(|| "remove it, or declare it in the scorecard".into());
             diags.push(
                 Diagnostic::error(
                     "E031",
@@ -180,10 +183,7 @@ fn check_value_id(
                 )
                 .at(src, span)
                 .label("unknown id")
-                .hint_opt(
-                    did_you_mean(id, card.ids.keys().map(String::as_str))
-                        .or_else(|| Some("remove it, or declare it in the scorecard".into())),
-                ),
+                .hint_opt(Some(hint)),
             );
             false
         }
@@ -200,6 +200,7 @@ fn check_note_id(
     if card.ids.contains_key(id) {
         return true;
     }
+    let hint = diags.did_you_mean(id, card.ids.keys().map(String::as_str));
     diags.push(
         Diagnostic::error(
             "E031",
@@ -210,7 +211,7 @@ fn check_note_id(
         )
         .at(src, span)
         .label("unknown id")
-        .hint_opt(did_you_mean(id, card.ids.keys().map(String::as_str))),
+        .hint_opt(hint),
     );
     false
 }
@@ -284,7 +285,7 @@ fn from_toml(
                     Some(d) => Some(d),
                     None => {
                         w.diags.push(
-                            Diagnostic::error("E035", format!("{what} \"{s}\" is not a decimal number"))
+                            Diagnostic::error("E035", format!("{what} \"{}\" is not a decimal number", crate::diag::echo(s)))
                                 .at(src, v.span())
                                 .label("not a number")
                                 .hint("write a number such as 0.12, or a string holding one such as \"0.12\""),
@@ -367,15 +368,6 @@ pub fn period_in_file_name(name: &str) -> Option<String> {
         return Some(parts[n - 1].to_string());
     }
     None
-}
-
-/// Offsets of the `\r`s that end a line on their own (CR-only files). The
-/// `csv` crate ends a record at them but numbers lines by `\n` alone: a
-/// row's line is its `\n` line plus the lone `\r`s before it.
-pub fn lone_crs(text: &[u8]) -> Vec<usize> {
-    memchr::memchr_iter(b'\r', text)
-        .filter(|&i| text.get(i + 1) != Some(&b'\n'))
-        .collect()
 }
 
 /// Byte span of field `col` on the CSV line starting at `line_start`,
@@ -462,9 +454,9 @@ fn from_csv(
             );
         }
     }
-    let lone_cr = lone_crs(src.text.as_bytes());
-    let line_of =
-        |p: &csv::Position| p.line() as usize + lone_cr.partition_point(|&c| c < p.byte() as usize);
+    // The reader numbers lines by `\n` alone; the file's line index counts
+    // a lone `\r` too (CR-only files), as messages do everywhere.
+    let line_of = |p: &csv::Position| src.line_col(p.byte() as usize).0;
     let mut seen: HashMap<String, usize> = HashMap::new();
     for rec in rdr.records() {
         let rec = match rec {
@@ -546,7 +538,8 @@ fn from_csv(
                         format!("value of `{id}` on line {line} is not a finite number")
                     } else {
                         format!(
-                            "value of `{id}` on line {line} (\"{raw_value}\") is not a decimal number"
+                            "value of `{id}` on line {line} (\"{}\") is not a decimal number",
+                            crate::diag::echo(raw_value)
                         )
                     };
                     diags.push(
@@ -646,11 +639,5 @@ mod tests {
         // A start inside a character or past the end: empty, no panic.
         assert_eq!(csv_field_span("é,1", 1, 0), 1..1);
         assert_eq!(csv_field_span("a", 7, 0), 1..1);
-    }
-
-    #[test]
-    fn lone_carriage_returns_end_lines() {
-        assert_eq!(lone_crs(b"a\rb\r\nc\nd\r"), [1, 8]);
-        assert!(lone_crs(b"a\r\nb\r\n").is_empty());
     }
 }

@@ -835,22 +835,20 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
         .iter()
         .filter_map(|e| e.duplicate.clone())
         .collect();
-    let shown = match source {
-        Source::Csv(_) => std::fs::read(path).ok().map(|b| csv::Shown::new(&b)),
+    let text = match source {
+        Source::Csv(_) => std::fs::read(path).ok().map(same_length_text),
         Source::Workbook(_) => None,
     };
-    if let Some(shown) = &shown {
-        errors.items = std::mem::take(&mut errors.items)
-            .into_iter()
-            .map(|e| shown.place(e))
-            .collect();
-    }
+    let src = SourceFile::new(path, text.unwrap_or_default());
+    // The readers count rows by `\n`; a CR-only file is then all "row 1".
+    // The file's own line index counts every line break.
+    let row_at = |byte: u64| src.line_col(byte as usize).0;
     if !keys.is_empty() {
         let first: std::collections::HashMap<(String, String, String), String> =
-            match (&source, &shown) {
-                (Source::Csv(Some(layout)), Some(t)) => csv::first_rows(t, layout, &keys)
+            match (&source, src.text.is_empty()) {
+                (Source::Csv(Some(layout)), false) => csv::first_rows(&src.text, layout, &keys)
                     .into_iter()
-                    .map(|(k, l)| (k, format!("row {l}")))
+                    .map(|(k, byte)| (k, format!("row {}", row_at(byte))))
                     .collect(),
                 (Source::Workbook(Some(book)), _) => book
                     .first_rows(&keys)
@@ -865,11 +863,18 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
             }
         }
     }
-    let src = SourceFile::new(path, shown.map(|s| s.text).unwrap_or_default());
     let diagnostics = errors
         .items
         .into_iter()
-        .map(|e| {
+        .map(|mut e| {
+            if let At::Csv { line, byte, .. } = e.at
+                && !src.text.is_empty()
+                && row_at(byte) as u64 != line
+            {
+                e.message =
+                    e.message
+                        .replacen(&format!("row {line}"), &format!("row {}", row_at(byte)), 1);
+            }
             let d = Diagnostic::error(e.code, e.message)
                 .label(e.label)
                 .hint_opt(e.hint);
@@ -884,6 +889,21 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
         .collect::<Vec<_>>();
     let more = errors.total - diagnostics.len();
     Failure::Invalid { diagnostics, more }
+}
+
+/// The file as text for showing its lines, each byte that is not UTF-8
+/// read as `?`: one bad byte must not cost every other diagnostic its
+/// line and column, and one byte for one keeps the readers' offsets.
+fn same_length_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| {
+        let bytes = e.into_bytes();
+        let mut text = String::with_capacity(bytes.len());
+        for chunk in bytes.utf8_chunks() {
+            text.push_str(chunk.valid());
+            text.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+        }
+        text
+    })
 }
 
 /// A progress bar on stderr, drawn only on a terminal and only once a run

@@ -30,8 +30,7 @@ impl Ctx<'_> {
         message: impl Into<String>,
     ) -> &mut Diagnostic {
         self.diags
-            .push(Diagnostic::error(code, message).at(self.src, span.clone()));
-        self.diags.items.last_mut().expect("just pushed")
+            .push_mut(Diagnostic::error(code, message).at(self.src, span.clone()))
     }
 
     fn warning(
@@ -41,8 +40,7 @@ impl Ctx<'_> {
         message: impl Into<String>,
     ) -> &mut Diagnostic {
         self.diags
-            .push(Diagnostic::warning(code, message).at(self.src, span.clone()));
-        self.diags.items.last_mut().expect("just pushed")
+            .push_mut(Diagnostic::warning(code, message).at(self.src, span.clone()))
     }
 
     fn line_of(&self, span: &Range<usize>) -> usize {
@@ -136,7 +134,10 @@ fn unknown_name(
     (label, name, names): (&str, &str, &[String]),
     otherwise: Option<String>,
 ) {
-    let hint = did_you_mean(name, names.iter().map(String::as_str)).or(otherwise);
+    let hint = cx
+        .diags
+        .did_you_mean(name, names.iter().map(String::as_str))
+        .or(otherwise);
     cx.error(code, span, message).with(label, hint);
 }
 
@@ -508,6 +509,9 @@ pub fn validate(
         v.sort();
         v
     };
+    // Ids that a formula would read as a subtraction: few, so each unknown
+    // name is checked against them, not against every id.
+    let hyphenated_ids: Vec<&String> = all_ids.iter().filter(|id| id.contains('-')).collect();
     let mut used_inputs: HashSet<String> = HashSet::new();
     let mut deps: Vec<Vec<(usize, Range<usize>)>> = vec![Vec::new(); indicators.len()];
     let mut formula_ok = true;
@@ -560,10 +564,8 @@ pub fn validate(
                 Some(ValueRef::Indicator(j)) => deps[idx].push((*j, span)),
                 None => {
                     formula_ok = false;
-                    let hyphenated = all_ids.iter().find(|id| {
-                        id.contains('-')
-                            && id.starts_with(name)
-                            && f.value[span.start..].starts_with(id.as_str())
+                    let hyphenated = hyphenated_ids.iter().find(|id| {
+                        id.starts_with(name) && f.value[span.start..].starts_with(id.as_str())
                     });
                     if let Some(h) = hyphenated {
                         let fixed = h.replace('-', "_");
@@ -580,13 +582,21 @@ pub fn validate(
                             )),
                         );
                     } else {
-                        cx.error("E018", &map(span), format!("formula of indicator `{}` uses unknown id `{name}`", ind.id.value))
-                            .with(
-                                "not an indicator or input",
-                                Some(did_you_mean(name, all_ids.iter().map(String::as_str)).unwrap_or_else(|| {
-                                    format!("declare `{name}` as an `[[inputs]]` entry or an indicator")
-                                })),
-                            );
+                        let hint = cx
+                            .diags
+                            .did_you_mean(name, all_ids.iter().map(String::as_str))
+                            .unwrap_or_else(|| {
+                                format!("declare `{name}` as an `[[inputs]]` entry or an indicator")
+                            });
+                        cx.error(
+                            "E018",
+                            &map(span),
+                            format!(
+                                "formula of indicator `{}` uses unknown id `{name}`",
+                                ind.id.value
+                            ),
+                        )
+                        .with("not an indicator or input", Some(hint));
                     }
                 }
             }
@@ -619,26 +629,34 @@ pub fn validate(
     let mut claimed_p: HashSet<String> = HashSet::new();
     let mut claimed_o: HashSet<String> = HashSet::new();
     let mut unplaced = false;
-    let claim = |set: &mut HashSet<String>, r: &Sp<String>, names: &[String]| {
+    let p_known: HashSet<&str> = p_names.iter().map(String::as_str).collect();
+    let o_known: HashSet<&str> = o_names.iter().map(String::as_str).collect();
+    let claim = |diags: &mut Diagnostics,
+                 set: &mut HashSet<String>,
+                 r: &Sp<String>,
+                 names: &[String],
+                 known: &HashSet<&str>| {
         // Only a misspelt reference needs the (costly) closest-name search.
-        if !set.insert(r.value.clone()) || names.contains(&r.value) {
-            return;
+        if !set.insert(r.value.clone()) || known.contains(r.value.as_str()) {
+            return false;
         }
-        if let Some(c) = crate::diag::closest(&r.value, names.iter().map(String::as_str)) {
+        if let Some(c) = diags.closest(&r.value, names.iter().map(String::as_str)) {
             set.insert(c.to_string());
         }
+        // No search left to tell what was meant: it could be any group.
+        diags.suggestions_spent()
     };
     for o in &file.objectives {
-        claim(&mut claimed_p, &o.perspective, &p_names);
+        unplaced |= claim(cx.diags, &mut claimed_p, &o.perspective, &p_names, &p_known);
         // Its perspective is missing (reported): it could be any of them.
         unplaced |= load::is_placeholder(&o.perspective);
     }
     for ind in &file.indicators {
         if let Some(o) = &ind.objective {
-            claim(&mut claimed_o, o, &o_names);
+            unplaced |= claim(cx.diags, &mut claimed_o, o, &o_names, &o_known);
         }
         if let Some(p) = &ind.perspective {
-            claim(&mut claimed_p, p, &p_names);
+            unplaced |= claim(cx.diags, &mut claimed_p, p, &p_names, &p_known);
         }
         unplaced |= ind.objective.is_none() && ind.perspective.is_none();
     }
@@ -1612,27 +1630,37 @@ fn normalise(
     indicators: &mut [Indicator],
     file: &raw::ScorecardFile,
 ) {
+    // Where each id's weight is written (else the id): looked up once per
+    // member, so by map, not by a scan of the file's entries.
+    fn spans<'f, R: 'f>(
+        entries: impl IntoIterator<Item = &'f R>,
+        at: impl Fn(&'f R) -> (&'f str, Range<usize>),
+    ) -> HashMap<&'f str, Range<usize>> {
+        let mut map = HashMap::new();
+        for r in entries {
+            let (id, span) = at(r);
+            // The first entry of an id, as the validated model has it.
+            map.entry(id).or_insert(span);
+        }
+        map
+    }
+    let weight_of = |id: &Sp<String>, w: &Option<Sp<Num>>| {
+        w.as_ref().map_or(id.span.clone(), |w| w.span.clone())
+    };
+    let p_spans = spans(&file.perspectives, |r| {
+        (r.id.value.as_str(), weight_of(&r.id, &r.weight))
+    });
+    let o_spans = spans(&file.objectives, |r| {
+        (r.id.value.as_str(), weight_of(&r.id, &r.weight))
+    });
+    let i_spans = spans(&file.indicators, |r| {
+        (r.id.value.as_str(), weight_of(&r.id, &r.weight))
+    });
     let weight_span = |kind: &str, id: &str| -> Option<Range<usize>> {
         match kind {
-            "perspective" => file
-                .perspectives
-                .iter()
-                .find(|r| r.id.value == id)
-                .map(|r| {
-                    r.weight
-                        .as_ref()
-                        .map_or(r.id.span.clone(), |w| w.span.clone())
-                }),
-            "objective" => file.objectives.iter().find(|r| r.id.value == id).map(|r| {
-                r.weight
-                    .as_ref()
-                    .map_or(r.id.span.clone(), |w| w.span.clone())
-            }),
-            _ => file.indicators.iter().find(|r| r.id.value == id).map(|r| {
-                r.weight
-                    .as_ref()
-                    .map_or(r.id.span.clone(), |w| w.span.clone())
-            }),
+            "perspective" => p_spans.get(id).cloned(),
+            "objective" => o_spans.get(id).cloned(),
+            _ => i_spans.get(id).cloned(),
         }
     };
     let zero_group = |cx: &mut Ctx, what: String, first: Option<Range<usize>>| {

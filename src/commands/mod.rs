@@ -51,7 +51,7 @@ pub fn load_run(
     }
     diags.sort();
     if !diags.items.is_empty() {
-        eprint!("{}", diag::render_human(&diags.items, stderr_color()));
+        eprint!("{}", diags.render_human(stderr_color()));
     }
     match card {
         Some(card) if !diags.has_errors() => Ok((card, periods)),

@@ -323,10 +323,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
     let warnings = diags.warning_count();
     match args.format {
         DiagFormat::Human => {
-            eprint!(
-                "{}",
-                diag::render_human(&diags.items, super::stderr_color())
-            );
+            eprint!("{}", diags.render_human(super::stderr_color()));
             let files_word = if n_files == 1 { "file" } else { "files" };
             if errors + warnings == 0 {
                 eprintln!("ok: {n_files} {files_word} checked, no problems");
@@ -349,7 +346,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
             let text = if args.format == DiagFormat::Json {
                 diag::render_json(&diags.items)
             } else {
-                diag::render_github(&diags.items)
+                diags.render_github()
             };
             if let exit @ Exit::Output(_) = crate::output::print(text.as_bytes()) {
                 return exit;

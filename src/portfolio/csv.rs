@@ -812,82 +812,13 @@ pub fn relocate(mut d: DataError, lines: u64, bytes: u64) -> DataError {
     d
 }
 
-/// A data file as its problems show it: the text with each invalid byte
-/// sequence replaced by `U+FFFD` (one bad byte must not cost every other
-/// problem its line), and what the readers' positions are in that text.
-#[derive(Debug)]
-pub struct Shown {
-    pub text: String,
-    /// `(file offset, text offset)` just after each replaced sequence.
-    shifts: Vec<(u64, usize)>,
-    /// Text offsets of the `\r`s that end a line on their own. The readers
-    /// count lines by `\n` (as the `csv` crate does), yet to the `csv`
-    /// crate and to editors a lone `\r` ends a line too.
-    lone_cr: Vec<usize>,
-}
-
-impl Shown {
-    pub fn new(bytes: &[u8]) -> Shown {
-        let mut text = String::with_capacity(bytes.len());
-        let mut shifts = Vec::new();
-        let mut file = 0u64;
-        for chunk in bytes.utf8_chunks() {
-            text.push_str(chunk.valid());
-            file += chunk.valid().len() as u64;
-            if !chunk.invalid().is_empty() {
-                text.push(char::REPLACEMENT_CHARACTER);
-                file += chunk.invalid().len() as u64;
-                shifts.push((file, text.len()));
-            }
-        }
-        let lone_cr = crate::measure::lone_crs(text.as_bytes());
-        Shown {
-            text,
-            shifts,
-            lone_cr,
-        }
-    }
-
-    /// Where a byte offset of the file is in the text.
-    pub fn offset(&self, byte: u64) -> usize {
-        let i = self.shifts.partition_point(|&(f, _)| f <= byte);
-        match i.checked_sub(1).map(|k| self.shifts[k]) {
-            Some((f, t)) => t + (byte - f) as usize,
-            None => byte as usize,
-        }
-        .min(self.text.len())
-    }
-
-    /// The line of a row that starts at `offset` in the text, from the line
-    /// the `\n`s alone give.
-    pub fn line(&self, newline_line: u64, offset: usize) -> u64 {
-        newline_line + self.lone_cr.partition_point(|&c| c < offset) as u64
-    }
-
-    /// A problem with its row counted in lone `\r`s too, and its byte
-    /// offset moved into the text.
-    pub fn place(&self, mut d: DataError) -> DataError {
-        if let At::Csv { line, byte, .. } = &mut d.at {
-            let at = self.offset(*byte);
-            let real = self.line(*line, at);
-            if real != *line {
-                d.message = d
-                    .message
-                    .replacen(&format!("row {line}"), &format!("row {real}"), 1);
-            }
-            (*line, *byte) = (real, at as u64);
-        }
-        d
-    }
-}
-
-/// The first row of each duplicated `(period, unit, id)`, for messages.
+/// The first row of each duplicated `(period, unit, id)`, for messages:
+/// the byte where it starts.
 pub fn first_rows(
-    shown: &Shown,
+    text: &str,
     layout: &Layout,
     keys: &HashSet<(String, String, String)>,
 ) -> HashMap<(String, String, String), u64> {
-    let text = shown.text.as_str();
     let mut found = HashMap::new();
     let mut rdr = reader_builder().from_reader(text.as_bytes());
     let pcol = layout.period.expect("CSV has a period column");
@@ -903,10 +834,7 @@ pub fn first_rows(
         let get = |i: usize| rec.get(i).unwrap_or("").trim().to_string();
         let key = (get(pcol), get(layout.unit), get(layout.id));
         if keys.contains(&key) && !found.contains_key(&key) {
-            let line = rec
-                .position()
-                .map_or(0, |p| shown.line(p.line(), p.byte() as usize));
-            found.insert(key, line);
+            found.insert(key, rec.position().map_or(0, |p| p.byte()));
         }
     }
     found
@@ -961,40 +889,6 @@ mod tests {
             scan_text("period,unit,id,value\np,\"a,b\",x,1\np,\"a,c\",x,1\np,\"a,b\",x,1\n");
         assert_eq!(fast, None);
         assert!(!full.grouped);
-    }
-
-    /// Positions from the readers (file bytes, lines by `\n`) land on the
-    /// same place of the text diagnostics show.
-    #[test]
-    fn shown_text_keeps_positions() {
-        // `ff` and `d5` `ae` (split by a comma) become U+FFFD each.
-        let bytes = b"h,v\nx\xff,1\ny\xd5,\xae2\nz,3\n";
-        let s = Shown::new(bytes);
-        assert_eq!(s.text, "h,v\nx\u{fffd},1\ny\u{fffd},\u{fffd}2\nz,3\n");
-        let row = |b: &[u8]| bytes.windows(b.len()).position(|w| w == b).unwrap() as u64;
-        for (at, want) in [(0, "h,v"), (row(b"y"), "y\u{fffd},"), (row(b"z"), "z,3")] {
-            assert!(s.text[s.offset(at)..].starts_with(want), "{at}");
-        }
-        assert_eq!(s.offset(10_000), s.text.len());
-        // CR-only: every `\r` ends a line.
-        let s = Shown::new(b"h,v\ra,1\rb,2\r\nc,3\r");
-        assert_eq!(s.line(1, 0), 1);
-        assert_eq!(s.line(1, 4), 2);
-        assert_eq!(s.line(1, 8), 3);
-        assert_eq!(s.line(2, 13), 4, "`\\r\\n` counted once, by the reader");
-        let d = s.place(DataError {
-            at: At::Csv {
-                line: 1,
-                byte: 8,
-                field: 0,
-            },
-            code: "E036",
-            message: "row 1, column `id`: x".into(),
-            label: String::new(),
-            hint: None,
-            duplicate: None,
-        });
-        assert_eq!(d.message, "row 3, column `id`: x");
     }
 
     #[test]

@@ -709,7 +709,7 @@ impl<'a> Collector<'a> {
             Cell::Text(t) if trim(t).is_empty() => Ok(None),
             Cell::Text(t) => decimal_text(t)
                 .map(Some)
-                .map_err(|why| format!("\"{}\" {why}", t.trim())),
+                .map_err(|why| format!("\"{}\" {why}", crate::diag::echo(t.trim()))),
             Cell::Number(f) => decimal_of_double(f)
                 .map(Some)
                 .map_err(|why| format!("{f} {why}")),
