@@ -23,11 +23,17 @@ mkdir -p logs
 declare -A runs status
 for t in "${targets[@]}"; do
     echo "== $t: $minutes min"
+    before=$(ls "artifacts/$t" 2>/dev/null | wc -l)
     cargo +nightly fuzz run "${flags[@]}" "$t" -- \
         -max_total_time=$((minutes * 60)) -timeout=10 -print_final_stats=1 "${extra[@]}" \
         >"logs/$t.log" 2>&1
     rc=$?
-    status[$t]=$([ $rc = 0 ] && echo ok || echo "CRASH (exit $rc, see fuzz/logs/$t.log, fuzz/artifacts/$t/)")
+    found=$(( $(ls "artifacts/$t" 2>/dev/null | wc -l) - before ))
+    if [ $rc = 0 ] && [ $found = 0 ]; then
+        status[$t]=ok
+    else
+        status[$t]="FAILED: exit $rc, $found new in fuzz/artifacts/$t/ (log: fuzz/logs/$t.log)"
+    fi
     # Final stats; in fork mode the last status line (#N) instead.
     n=$(grep -o 'stat::number_of_executed_units: [0-9]*' "logs/$t.log" | tail -1 | grep -o '[0-9]*$')
     if [ -z "$n" ]; then

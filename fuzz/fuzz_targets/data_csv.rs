@@ -15,7 +15,13 @@ fuzz_target!(|data: &[u8]| {
         (Format::Json, Selection::Latest),
         (Format::Jsonl, Selection::Latest),
         (Format::Csv, Selection::Latest),
-        (Format::Json, Selection::Span { from: None, to: None }),
+        (
+            Format::Json,
+            Selection::Span {
+                from: None,
+                to: None,
+            },
+        ),
     ];
     for (format, selection) in runs {
         let opts = Options {
@@ -34,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(Failure::Usage(m)) => {
                 // Bad data is exit 1; an I/O error (exit 2) from memory is a bug.
-                assert!(!m.starts_with("cannot read"), "I/O error on an in-memory file: {m}");
+                assert!(
+                    !m.starts_with("cannot read"),
+                    "I/O error on an in-memory file: {m}"
+                );
             }
             Err(Failure::Missing { .. }) => {}
         }

@@ -34,12 +34,18 @@ fuzz_target!(|data: &[u8]| {
     // A name's value depends on the name only, so repeats agree; every
     // fifth name has none.
     let of = |name: &str| {
-        let h = name.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
+        let h = name
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize));
         (h % 5 != 4).then(|| value(h))
     };
     let by_name = expr.eval(&of);
     let values: Vec<Option<Decimal>> = vars.iter().map(|(v, _)| of(v)).collect();
-    assert_eq!(by_name, expr.eval_values(&values), "eval and eval_values differ");
+    assert_eq!(
+        by_name,
+        expr.eval_values(&values),
+        "eval and eval_values differ"
+    );
     let all: Vec<Option<Decimal>> = vars.iter().map(|_| Some(Decimal::ONE)).collect();
     let _ = expr.eval_values(&all);
 

@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
         for period in [None, Some("2026-Q4")] {
             let mut diags = Diagnostics::default();
             let m = bsc::measure::load(&src, card, period, &mut diags);
-            assert_eq!(m.is_some(), !diags.has_errors(), "values come back exactly when there is no error");
+            assert_eq!(
+                m.is_some(),
+                !diags.has_errors(),
+                "values come back exactly when there is no error"
+            );
             render_diags(&mut diags);
             if let Some(m) = m {
                 evaluate_and_print(card, &m, Some(crm_q3()), false);

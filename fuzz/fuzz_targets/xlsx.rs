@@ -67,13 +67,28 @@ fuzz_target!(|data: &[u8]| {
     if periods.is_empty() {
         return;
     }
-    for selection in [Selection::Latest, Selection::Span { from: None, to: None }] {
+    for selection in [
+        Selection::Latest,
+        Selection::Span {
+            from: None,
+            to: None,
+        },
+    ] {
         let Ok(plan) = Plan::new(periods.clone(), &selection) else {
             continue;
         };
-        let mut collector = Collector::new(card, &plan.periods, plan.needed(), plan.current.clone(), false);
+        let mut collector = Collector::new(
+            card,
+            &plan.periods,
+            plan.needed(),
+            plan.current.clone(),
+            false,
+        );
         book.read(&mut collector);
         let (_, errors) = collector.finish();
-        assert!(errors.total >= errors.items.len(), "the error count covers the kept errors");
+        assert!(
+            errors.total >= errors.items.len(),
+            "the error count covers the kept errors"
+        );
     }
 });

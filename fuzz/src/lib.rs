@@ -119,7 +119,10 @@ pub fn all_values(card: &Scorecard, period: &str, pick: impl Fn(usize) -> Decima
         origin: format!("{period}.toml"),
         period: period.into(),
         unit: None,
-        values: ids.enumerate().map(|(k, id)| (id.clone(), pick(k))).collect(),
+        values: ids
+            .enumerate()
+            .map(|(k, id)| (id.clone(), pick(k)))
+            .collect(),
         notes: HashMap::new(),
     }
 }
@@ -138,10 +141,13 @@ pub fn evaluate_and_print(
     };
     print_evaluation(card, &e);
     if reports {
+        let plain = without_markdown(card);
+        let previous = previous.map(|p| p.period.as_str());
         for format in [report::Format::Html, report::Format::Markdown] {
-            let r = render_report(card, &e, &current.notes, previous.map(|p| p.period.as_str()), format);
-            if let Ok(text) = r {
-                assert_no_live_html(&text, format);
+            let r = render_report(card, &e, &current.notes, previous, format);
+            let reference = render_report(&plain, &e, &HashMap::new(), previous, format);
+            if let (Ok(text), Ok(reference)) = (r, reference) {
+                assert_no_live_html(&text, &reference, format);
             }
         }
     }
@@ -152,8 +158,12 @@ pub fn print_evaluation(card: &Scorecard, e: &Evaluation) {
     let _ = output::json_line(e);
     let _ = output::json_element(e);
     let mut csv = Vec::new();
-    output::write_csv(card, &[&Summary::of_evaluation(card, e, Style::Exact)], &mut csv)
-        .expect("writing to memory cannot fail");
+    output::write_csv(
+        card,
+        &[&Summary::of_evaluation(card, e, Style::Exact)],
+        &mut csv,
+    )
+    .expect("writing to memory cannot fail");
     let _ = bsc::table::render(card, e, false);
     let _ = bsc::table::render(card, e, true);
 }
@@ -335,15 +345,56 @@ pub fn live_html(html: &str) -> Vec<String> {
     found
 }
 
-/// Panics when a rendered report holds live HTML: an HTML report directly,
-/// a Markdown report as a Markdown viewer would render it.
-pub fn assert_no_live_html(text: &str, format: report::Format) {
-    let (html, what) = match format {
-        report::Format::Html => (text.to_string(), "HTML report"),
-        report::Format::Markdown => (markdown_to_html(text), "Markdown report (as HTML)"),
+/// The card without its user Markdown (descriptions): rendered with no
+/// notes, the reference for what the templates themselves put in a report.
+pub fn without_markdown(card: &Scorecard) -> Scorecard {
+    let mut plain = card.clone();
+    plain.description = None;
+    plain
+        .perspectives
+        .iter_mut()
+        .for_each(|p| p.description = None);
+    plain
+        .objectives
+        .iter_mut()
+        .for_each(|o| o.description = None);
+    plain
+        .indicators
+        .iter_mut()
+        .for_each(|i| i.description = None);
+    plain.inputs.iter_mut().for_each(|i| i.description = None);
+    plain
+}
+
+/// Panics when a rendered report holds live HTML that the same report
+/// without user Markdown (`reference`) lacks: the templates' own `<style>`,
+/// `<meta>` and `<svg>` are theirs, anything more came from user text. An
+/// HTML report is checked directly, a Markdown report as a Markdown viewer
+/// would render it.
+pub fn assert_no_live_html(text: &str, reference: &str, format: report::Format) {
+    let (html, base, what) = match format {
+        report::Format::Html => (text.to_string(), reference.to_string(), "HTML report"),
+        report::Format::Markdown => (
+            markdown_to_html(text),
+            markdown_to_html(reference),
+            "Markdown report (as HTML)",
+        ),
     };
-    let found = live_html(&html);
-    assert!(found.is_empty(), "live HTML in the {what}: {found:?}");
+    let mut own = live_html(&base);
+    let added: Vec<String> = live_html(&html)
+        .into_iter()
+        .filter(|f| match own.iter().position(|o| o == f) {
+            Some(i) => {
+                own.swap_remove(i);
+                false
+            }
+            None => true,
+        })
+        .collect();
+    assert!(
+        added.is_empty(),
+        "live HTML from user text in the {what}: {added:?}"
+    );
 }
 
 /// Markdown to HTML the way common viewers do (raw HTML passes through).
@@ -371,7 +422,10 @@ mod tests {
 
     #[test]
     fn markdown_html_passes_through_for_the_check() {
-        assert_eq!(live_html(&markdown_to_html("x <iframe src=y></iframe>")).len(), 1);
+        assert_eq!(
+            live_html(&markdown_to_html("x <iframe src=y></iframe>")).len(),
+            1
+        );
         assert!(live_html(&markdown_to_html("x `<iframe>` y")).is_empty());
     }
 }
