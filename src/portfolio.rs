@@ -197,7 +197,9 @@ fn plan(periods: Vec<String>, sel: &Selection, path: &Path) -> Result<Plan, Fail
 /// another, and the last to end runs over by about a part's time.
 const PARTS: usize = 16;
 
-fn evaluate_csv(
+/// [`evaluate`] for a CSV file whatever its name (the fuzz targets read
+/// from an in-memory file, whose path has no extension).
+pub fn evaluate_csv(
     card: &Scorecard,
     path: &Path,
     opts: &Options,
