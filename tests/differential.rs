@@ -24,8 +24,8 @@ use reference::write;
 use reference::{Card, Evaluation, Q, Values};
 
 /// Cases per run: sized for about a minute on a 2-core debug build.
-const SINGLE_CASES: u32 = 2000;
-const DATA_CASES: u32 = 300;
+const SINGLE_CASES: u32 = 3000;
+const DATA_CASES: u32 = 500;
 const UNITS: usize = 3;
 const PREVIOUS: &str = "2026-Q1";
 const CURRENT: &str = "2026-Q2";
