@@ -4,7 +4,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::model::{Indicator, Rule};
+use crate::model::Rule;
 
 /// Rounds half away from zero to `dp` decimals and prints exactly that many.
 pub fn fixed(d: Decimal, dp: u32) -> String {
@@ -168,9 +168,8 @@ pub fn value(d: Decimal, unit: Option<&str>, precision: u32) -> String {
 
 /// The target of an indicator as text: the linear target, the band
 /// `low–high`, or the value a curve first reaches its top score at.
-pub fn target(ind: &Indicator, precision: u32) -> String {
-    let unit = ind.unit.as_deref();
-    match &ind.rule {
+pub fn target(rule: &Rule, unit: Option<&str>, precision: u32) -> String {
+    match rule {
         Rule::Linear { target, .. } => value(*target, unit, precision),
         Rule::Band { low, high, .. } => {
             // The unit once, after the range: "1–4 hours", "5.0–10.0%".
@@ -195,9 +194,9 @@ pub fn target(ind: &Indicator, precision: u32) -> String {
 }
 
 /// The baseline of an indicator as text (linear only).
-pub fn baseline(ind: &Indicator, precision: u32) -> Option<String> {
-    match &ind.rule {
-        Rule::Linear { baseline, .. } => Some(value(*baseline, ind.unit.as_deref(), precision)),
+pub fn baseline(rule: &Rule, unit: Option<&str>, precision: u32) -> Option<String> {
+    match rule {
+        Rule::Linear { baseline, .. } => Some(value(*baseline, unit, precision)),
         _ => None,
     }
 }

@@ -592,20 +592,11 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
     let ctx = &element_context("indicator", t);
     w.unknown_keys(t, &raw::schema_keys::<raw::Indicator>(), ctx);
     let id = required!(w, t, span, "id", ctx, string);
-    let target = t.get("target").and_then(|v| match v.get_ref() {
-        DeValue::Array(items) => {
-            // Every bound is read (and reported); a bad one drops the target.
-            let nums: Vec<Option<Sp<Num>>> = items
-                .iter()
-                .map(|i| w.number_value(i, &format!("each bound of `target` in {ctx}")))
-                .collect();
-            let nums: Option<Vec<Sp<Num>>> = nums.into_iter().collect();
-            Some(Sp::new(raw::Target::Range(nums?), v.span()))
-        }
-        _ => w
-            .number_value(v, &format!("`target` in {ctx}"))
-            .map(|n| Sp::new(raw::Target::Value(n.value), n.span)),
-    });
+    let target = t
+        .get("target")
+        .and_then(|v| target_value(v, &format!("`target` in {ctx}"), w));
+    let targets = plan_table(t, "targets", ctx, w, target_value);
+    let baselines = plan_table(t, "baselines", ctx, w, |v, what, w| w.number_value(v, what));
     let points = t.get("points").and_then(|v| {
         let what = format!("`points` in {ctx}");
         let DeValue::Array(items) = v.get_ref() else {
@@ -660,6 +651,8 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
         ),
         baseline: w.number(t, "baseline", ctx),
         target,
+        targets,
+        baselines,
         tolerance: w.number(t, "tolerance", ctx),
         points,
         direction: w.choice(
@@ -676,6 +669,45 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
         aggregate: w.choice(t, "aggregate", ctx, &AGGREGATES),
         description: w.string(t, "description", ctx),
     })
+}
+
+/// A `target`: one number, or a `[low, high]` list read bound by bound.
+fn target_value(v: &Spanned<DeValue>, what: &str, w: &mut Walker) -> Option<Sp<raw::Target>> {
+    match v.get_ref() {
+        DeValue::Array(items) => {
+            // Every bound is read (and reported); a bad one drops the target.
+            let nums: Vec<Option<Sp<Num>>> = items
+                .iter()
+                .map(|i| w.number_value(i, &format!("each bound of {what}")))
+                .collect();
+            let nums: Option<Vec<Sp<Num>>> = nums.into_iter().collect();
+            Some(Sp::new(raw::Target::Range(nums?), v.span()))
+        }
+        _ => w
+            .number_value(v, what)
+            .map(|n| Sp::new(raw::Target::Value(n.value), n.span)),
+    }
+}
+
+/// `targets` / `baselines`: a table of period label -> value (SPEC §10).
+/// Every entry is read and reported; a bad one is left out, the rest kept.
+fn plan_table<T>(
+    t: &DeTable,
+    key: &str,
+    ctx: &str,
+    w: &mut Walker,
+    read: impl Fn(&Spanned<DeValue>, &str, &mut Walker) -> Option<Sp<T>>,
+) -> Option<raw::PlanEntries<T>> {
+    let (inner, span) = w.table(t, key, ctx)?;
+    let mut out = Vec::new();
+    for (k, v) in inner.iter() {
+        let label: &str = k.get_ref();
+        let what = format!("`{key}.\"{label}\"` in {ctx}");
+        if let Some(x) = read(v, &what, w) {
+            out.push((Sp::new(label.to_string(), k.span()), x));
+        }
+    }
+    Some(Sp::new(out, span))
 }
 
 fn input(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Input> {

@@ -2,7 +2,7 @@
 //! weight normalised, every formula parsed and ordered. Scoring and
 //! reporting work only on this type, so they never re-check the input.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 
@@ -93,6 +93,117 @@ pub enum Rule {
     },
 }
 
+/// A target for one period: one number (linear) or a band `[low, high]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    Value(Decimal),
+    Band(Decimal, Decimal),
+}
+
+/// An indicator's targets and baselines by period label (SPEC §10): the
+/// plan of a card whose targets change over the year. A period the plan
+/// does not name keeps the declared `target` and `baseline`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub targets: BTreeMap<String, Goal>,
+    pub baselines: BTreeMap<String, Decimal>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty() && self.baselines.is_empty()
+    }
+}
+
+impl Rule {
+    /// The rule's own target, if it has one.
+    pub fn goal(&self) -> Option<Goal> {
+        match self {
+            Rule::Linear { target, .. } => Some(Goal::Value(*target)),
+            Rule::Band { low, high, .. } => Some(Goal::Band(*low, *high)),
+            Rule::Curve { .. } => None,
+        }
+    }
+
+    /// The rule's own baseline, if it has one.
+    pub fn baseline(&self) -> Option<Decimal> {
+        match self {
+            Rule::Linear { baseline, .. } => Some(*baseline),
+            _ => None,
+        }
+    }
+
+    /// The rule with another target and baseline in force; what does not
+    /// fit the rule (validation rejects it in a plan) leaves it as it is.
+    pub fn in_force(&self, goal: Option<Goal>, base: Option<Decimal>) -> Rule {
+        match (self, goal) {
+            (Rule::Linear { baseline, target }, g) => Rule::Linear {
+                baseline: base.unwrap_or(*baseline),
+                target: match g {
+                    Some(Goal::Value(t)) => t,
+                    _ => *target,
+                },
+            },
+            (Rule::Band { tolerance, .. }, Some(Goal::Band(low, high))) => Rule::Band {
+                low,
+                high,
+                tolerance: *tolerance,
+            },
+            (r, _) => r.clone(),
+        }
+    }
+}
+
+/// Why a target and baseline cannot be in force together (SPEC §10).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PairProblem {
+    /// Linear: the baseline in force equals the target in force.
+    Equal(Decimal),
+    /// Linear: the pair means the other direction than the declared rule
+    /// (`declared` tells whether `direction` was written or implied).
+    Direction { lower: bool, declared: bool },
+    /// Band: low > high.
+    Reversed(Decimal, Decimal),
+}
+
+/// The rule with `goal` and `base` in force, or why they cannot be:
+/// validation calls it for every period of a plan and every override in
+/// the data, so what scoring later builds from the same pairs is sound. `declared_direction`:
+/// whether the indicator states `direction` (a contradiction is then an
+/// error, else a warning: a plan that flips the direction of one quarter
+/// is almost always a typo, but it can be scored).
+pub fn pair_in_force(
+    rule: &Rule,
+    goal: Option<Goal>,
+    base: Option<Decimal>,
+    declared_direction: bool,
+) -> (Rule, Option<PairProblem>) {
+    let r = rule.in_force(goal, base);
+    let problem = match (rule, &r) {
+        (
+            Rule::Linear { baseline, target },
+            Rule::Linear {
+                baseline: b,
+                target: t,
+            },
+        ) => {
+            if b == t {
+                Some(PairProblem::Equal(*t))
+            } else if (t < b) != (target < baseline) {
+                Some(PairProblem::Direction {
+                    lower: t < b,
+                    declared: declared_direction,
+                })
+            } else {
+                None
+            }
+        }
+        (_, Rule::Band { low, high, .. }) if low > high => Some(PairProblem::Reversed(*low, *high)),
+        _ => None,
+    };
+    (r, problem)
+}
+
 #[derive(Debug, Clone)]
 pub struct Formula {
     pub text: String,
@@ -112,7 +223,10 @@ pub struct Indicator {
     pub share: Decimal,
     /// Share of the composite this indicator carries when nothing is missing.
     pub effective_weight: Decimal,
+    /// The rule with the declared `target` and `baseline`.
     pub rule: Rule,
+    /// Targets and baselines by period, overriding the declared ones.
+    pub plan: Plan,
     /// Cap of this indicator's score.
     pub cap: Decimal,
     pub formula: Option<Formula>,
@@ -137,6 +251,20 @@ pub struct AhpGroup {
     pub members: Vec<(String, Decimal)>,
     pub lambda_max: Decimal,
     pub consistency_ratio: Decimal,
+}
+
+impl Indicator {
+    /// The rule in force for `period` under the card's plan (SPEC §10,
+    /// levels 2 and 3; data overrides come on top).
+    pub fn rule_for(&self, period: &str) -> Rule {
+        if self.plan.is_empty() {
+            return self.rule.clone();
+        }
+        self.rule.in_force(
+            self.plan.targets.get(period).copied(),
+            self.plan.baselines.get(period).copied(),
+        )
+    }
 }
 
 impl Scorecard {

@@ -548,7 +548,10 @@ impl From<Vec<UnitOut>> for Outs {
 /// Everything needed to score a unit; shared by the worker threads.
 struct Scorer<'a> {
     card: &'a Scorecard,
+    /// Weights and the rules in force over the current span, and over the
+    /// previous one (each span has its own targets, SPEC §10).
     weights: score::Prepared,
+    previous_weights: score::Prepared,
     format: Format,
     roller: Roller,
     current: std::ops::Range<usize>,
@@ -562,9 +565,15 @@ impl<'a> Scorer<'a> {
     fn new(card: &'a Scorecard, plan: &Plan, format: Format) -> Scorer<'a> {
         let needed = plan.needed();
         let rel = |r: &std::ops::Range<usize>| r.start - needed.start..r.end - needed.start;
+        let labels = |r: &std::ops::Range<usize>| &plan.periods[r.clone()];
+        let weights = score::Prepared::for_periods(card, labels(&plan.current));
         Scorer {
             card,
-            weights: score::Prepared::of(card),
+            previous_weights: match &plan.previous {
+                Some(p) => score::Prepared::for_periods(card, labels(p)),
+                None => weights.clone(),
+            },
+            weights,
             format,
             roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
             current: rel(&plan.current),
@@ -624,21 +633,22 @@ impl<'a> Scorer<'a> {
         match self.format {
             Format::Table | Format::Csv => {
                 let s = score::score_slots_with(self.card, &self.weights, &cur);
-                let p = prev.map(|p| score::score_slots_with(self.card, &self.weights, &p));
+                let p =
+                    prev.map(|p| score::score_slots_with(self.card, &self.previous_weights, &p));
                 self.summary(b, &s, p.as_ref())
             }
             Format::Json | Format::Jsonl => match score::evaluate_slots_with(
                 self.card,
                 &self.weights,
                 &cur,
-                prev.as_ref(),
+                prev.as_ref().map(|p| (&self.previous_weights, p)),
                 &self.label,
                 Some(&b.name),
             ) {
                 Ok(e) if self.keep => {
-                    let previous_composite = prev
-                        .as_ref()
-                        .map(|p| score::score_slots_with(self.card, &self.weights, p).composite);
+                    let previous_composite = prev.as_ref().map(|p| {
+                        score::score_slots_with(self.card, &self.previous_weights, p).composite
+                    });
                     UnitOut::Kept(Box::new(UnitEvaluation {
                         evaluation: e,
                         previous_composite,

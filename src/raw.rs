@@ -211,6 +211,14 @@ pub struct Indicator {
     pub baseline: Option<Sp<Num>>,
     /// linear: the value that scores 100; band: `[low, high]`.
     pub target: Option<Sp<Target>>,
+    /// Targets by period label, overriding `target` in those periods
+    /// (SPEC §10): `{ "2026-Q1" = 0.14, "2026-Q2" = 0.12 }`; for a band,
+    /// `[low, high]` pairs.
+    #[schemars(with = "Option<BTreeMap<String, TargetSchema>>")]
+    pub targets: Option<PlanEntries<Target>>,
+    /// Baselines by period label, overriding `baseline` in those periods.
+    #[schemars(with = "Option<BTreeMap<String, f64>>")]
+    pub baselines: Option<PlanEntries<Num>>,
     /// band: distance outside the band at which the score reaches 0 (> 0).
     pub tolerance: Option<Sp<Num>>,
     /// curve: `[[value, score], ...]`, values strictly increasing.
@@ -230,6 +238,31 @@ pub struct Indicator {
     /// load was reported by the loader and must not also be called missing.
     #[schemars(skip)]
     pub keys: Vec<String>,
+}
+
+/// A plan table as written: (period label, value), each with its span;
+/// the table's own span is the outer one.
+pub type PlanEntries<T> = Sp<Vec<(Sp<String>, Sp<T>)>>;
+
+/// `target` in the schema: a number, or `[low, high]`.
+#[allow(dead_code)]
+struct TargetSchema;
+
+impl JsonSchema for TargetSchema {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Target".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                {"type": "number"},
+                {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+            ]
+        })
+    }
 }
 
 /// Curve points as written: each a list that should hold `[value, score]`.

@@ -6,7 +6,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::measure::Measurements;
-use crate::model::{Indicator, MissingPolicy, Node, Rule, Scorecard, ValueRef};
+use crate::model::{
+    Aggregate, Goal, Indicator, MissingPolicy, Node, PairProblem, Rule, Scorecard, ValueRef,
+    pair_in_force,
+};
 
 pub(crate) mod exact;
 mod wide;
@@ -92,11 +95,25 @@ pub struct IndicatorResult {
     pub effective_weight: Decimal,
     pub missing: bool,
     pub reason: Option<String>,
+    /// The baseline and target in force for the period and unit (SPEC §10).
+    pub baseline: Option<Decimal>,
+    pub target: Option<TargetOut>,
+    /// The rule they belong to, for reports.
+    #[serde(skip)]
+    pub rule: Rule,
     /// Outer `None`: no previous period given (key omitted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_actual: Option<Option<Decimal>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_score: Option<Option<Decimal>>,
+}
+
+/// A target in JSON: a number, or `[low, high]` for a band.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TargetOut {
+    Value(Decimal),
+    Band([Decimal; 2]),
 }
 
 /// `missing = "error"` and something had no score: every id with its reason.
@@ -222,21 +239,21 @@ enum FastRule {
 }
 
 impl FastRule {
-    fn of(ind: &Indicator) -> FastRule {
+    fn of(rule: &Rule, cap: Decimal) -> FastRule {
         let e27 = Decimal::from_i128_with_scale(10i128.pow(27), 0);
-        match &ind.rule {
+        match rule {
             Rule::Linear { baseline, target } => {
                 let Some(span) = target.checked_sub(*baseline).and_then(Divisor::new) else {
                     return FastRule::Plain;
                 };
                 let abs = span.value().abs();
                 FastRule::Linear {
-                    small: exact::Linear::new(*baseline, span.clone(), ind.cap),
+                    small: exact::Linear::new(*baseline, span.clone(), cap),
                     baseline: *baseline,
-                    limit: ind.cap.checked_mul(abs),
+                    limit: cap.checked_mul(abs),
                     safe: abs.checked_mul(e27),
                     span,
-                    cap: ind.cap.normalize(),
+                    cap: cap.normalize(),
                 }
             }
             Rule::Band {
@@ -264,10 +281,10 @@ impl FastRule {
                     .collect();
                 match segments {
                     Some(segments) if !points.is_empty() => FastRule::Curve {
-                        small: exact::Curve::new(points, &segments, ind.cap),
+                        small: exact::Curve::new(points, &segments, cap),
                         points: points.clone(),
                         segments,
-                        cap: ind.cap,
+                        cap,
                     },
                     _ => FastRule::Plain,
                 }
@@ -285,7 +302,7 @@ fn no_overflow(num: Decimal, safe: Option<Decimal>) -> bool {
 /// against [`score_rule`].
 #[cfg(test)]
 fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Decimal {
-    score_packed(fast, ind, a)
+    score_packed(fast, &ind.rule, ind.cap, a)
         .get()
         .expect("rules always score")
 }
@@ -295,7 +312,7 @@ fn score_prepared(fast: &FastRule, ind: &Indicator, a: Decimal) -> Decimal {
 /// (see [`exact`]); the usual actual value is scored in integers
 /// throughout, the rest by [`score_decimal`]. Packed, so that the score
 /// comes back in registers.
-fn score_packed(fast: &FastRule, ind: &Indicator, a: Decimal) -> exact::Packed {
+fn score_packed(fast: &FastRule, rule: &Rule, cap: Decimal, a: Decimal) -> exact::Packed {
     let s = match fast {
         FastRule::Linear { small: Some(l), .. } => l.score(a),
         FastRule::Band { small: Some(b), .. } => b.score(a),
@@ -303,7 +320,7 @@ fn score_packed(fast: &FastRule, ind: &Indicator, a: Decimal) -> exact::Packed {
         _ => exact::Packed::UNKNOWN,
     };
     if s.is_unknown() || s.get().is_none() {
-        let s = score_decimal(fast, ind, a).unwrap_or_else(|| score_rule(&ind.rule, ind.cap, a));
+        let s = score_decimal(fast, rule, cap, a).unwrap_or_else(|| score_rule(rule, cap, a));
         exact::Packed::of(Some(s))
     } else {
         s
@@ -323,7 +340,7 @@ fn clamp_curve(s: Decimal, cap: Decimal) -> Decimal {
 }
 
 /// [`score_prepared`] in decimals, for what the integer shortcuts leave.
-fn score_decimal(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal> {
+fn score_decimal(fast: &FastRule, rule: &Rule, top: Decimal, a: Decimal) -> Option<Decimal> {
     match fast {
         FastRule::Linear {
             small: _,
@@ -335,7 +352,7 @@ fn score_decimal(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal
         } => {
             let num = a.checked_sub(*baseline)?.checked_mul(HUNDRED)?;
             if !no_overflow(num, *safe) {
-                return Some(score_rule(&ind.rule, ind.cap, a));
+                return Some(score_rule(rule, top, a));
             }
             if num.is_zero() || num.is_sign_negative() != span.is_negative() {
                 return Some(Decimal::ZERO);
@@ -363,7 +380,7 @@ fn score_decimal(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal
             };
             let x = d.checked_mul(HUNDRED)?;
             if !no_overflow(x, *safe) {
-                return Some(score_rule(&ind.rule, ind.cap, a));
+                return Some(score_rule(rule, top, a));
             }
             if limit.is_some_and(|l| exact::abs_ge(x, l)) {
                 return Some(Decimal::ZERO);
@@ -398,7 +415,7 @@ fn score_decimal(fast: &FastRule, ind: &Indicator, a: Decimal) -> Option<Decimal
             };
             Some(clamp_curve(s, *cap))
         }
-        FastRule::Plain => Some(score_rule(&ind.rule, ind.cap, a)),
+        FastRule::Plain => Some(score_rule(rule, top, a)),
     }
 }
 
@@ -572,18 +589,24 @@ fn indicator_scores_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, o
     actuals(card, prepared, slots, &mut out.actual, &mut out.reason);
     let value = &out.actual;
     out.score.clear();
-    out.score
-        .extend(
-            card.indicators
-                .iter()
-                .zip(&prepared.rules)
-                .enumerate()
-                .map(|(i, (ind, fast))| {
-                    let s = score_packed(fast, ind, value[i]?).get();
-                    debug_assert!(s.is_some(), "rules always score");
-                    s
-                }),
-        );
+    out.score.extend(
+        card.indicators
+            .iter()
+            .zip(prepared.rules.iter().zip(&prepared.in_force))
+            .enumerate()
+            .map(|(i, (ind, (fast, rule)))| {
+                let s = score_packed(fast, rule, ind.cap, value[i]?).get();
+                debug_assert!(s.is_some(), "rules always score");
+                s
+            }),
+    );
+    // A roll-up whose combined target cannot score (see [`rule_over`]).
+    for (i, why) in &prepared.void {
+        if out.actual[*i].is_some() {
+            out.score[*i] = None;
+            out.reason[*i] = Some(why.clone());
+        }
+    }
 }
 
 fn gcd(mut a: u128, mut b: u128) -> u128 {
@@ -744,6 +767,10 @@ pub struct Prepared {
     perspectives: Vec<Group>,
     composite: Group,
     rules: Vec<FastRule>,
+    /// Each indicator's rule with the target and baseline in force.
+    in_force: Vec<Rule>,
+    /// Indicators whose target in force over a roll-up cannot score, with why.
+    void: Vec<(usize, String)>,
     /// Per computed indicator of `card.formula_order`: its variables.
     formulas: Vec<Vec<Source>>,
 }
@@ -779,9 +806,114 @@ impl Prepared {
                 })
                 .collect(),
             composite: Group::new(card.perspectives.iter().map(|p| p.weight).collect()),
-            rules: card.indicators.iter().map(FastRule::of).collect(),
+            rules: card
+                .indicators
+                .iter()
+                .map(|i| FastRule::of(&i.rule, i.cap))
+                .collect(),
+            in_force: card.indicators.iter().map(|i| i.rule.clone()).collect(),
+            void: Vec::new(),
             formulas: formula_sources(card),
         }
+    }
+
+    /// [`Prepared::of`] with the targets and baselines in force over
+    /// `periods` (SPEC §10): one period's, or a roll-up's, the span's
+    /// periods in order.
+    pub fn for_periods(card: &Scorecard, periods: &[String]) -> Prepared {
+        let mut p = Prepared::of(card);
+        for (i, ind) in card.indicators.iter().enumerate() {
+            if ind.plan.is_empty() {
+                continue;
+            }
+            match rule_over(ind, periods) {
+                Ok(rule) => {
+                    p.rules[i] = FastRule::of(&rule, ind.cap);
+                    p.in_force[i] = rule;
+                }
+                Err(why) => p.void.push((i, why)),
+            }
+        }
+        p
+    }
+
+    /// The rule in force of each indicator.
+    pub fn rules_in_force(&self) -> &[Rule] {
+        &self.in_force
+    }
+}
+
+/// An indicator's rule over a span of periods: each period's target and
+/// baseline in force, combined by the indicator's `aggregate` as values
+/// are (SPEC §10): a year's sales target is the sum of the quarters'.
+/// Validation checked every period's pair; a combination can still fail
+/// (a sum beyond the decimal range, or pairs of opposite directions that
+/// cancel), and then the indicator has no score, saying why.
+pub fn rule_over(ind: &Indicator, periods: &[String]) -> Result<Rule, String> {
+    match periods {
+        [] => return Ok(ind.rule.clone()),
+        [one] => return Ok(ind.rule_for(one)),
+        _ => {}
+    }
+    let agg = ind.aggregate;
+    let goal = match ind.rule.goal() {
+        Some(Goal::Value(t)) => {
+            let ts: Vec<Decimal> = periods
+                .iter()
+                .map(|p| match ind.plan.targets.get(p) {
+                    Some(Goal::Value(v)) => *v,
+                    _ => t,
+                })
+                .collect();
+            Some(Goal::Value(
+                combine(agg, &ts).ok_or("overflow in the target in force")?,
+            ))
+        }
+        Some(Goal::Band(low, high)) => {
+            let (lows, highs): (Vec<Decimal>, Vec<Decimal>) = periods
+                .iter()
+                .map(|p| match ind.plan.targets.get(p) {
+                    Some(Goal::Band(l, h)) => (*l, *h),
+                    _ => (low, high),
+                })
+                .unzip();
+            let over = |xs: &[Decimal]| combine(agg, xs).ok_or("overflow in the target in force");
+            Some(Goal::Band(over(&lows)?, over(&highs)?))
+        }
+        None => None,
+    };
+    let base = match ind.rule.baseline() {
+        Some(b) => {
+            let bs: Vec<Decimal> = periods
+                .iter()
+                .map(|p| ind.plan.baselines.get(p).copied().unwrap_or(b))
+                .collect();
+            Some(combine(agg, &bs).ok_or("overflow in the baseline in force")?)
+        }
+        None => None,
+    };
+    match pair_in_force(&ind.rule, goal, base, false) {
+        (_, Some(PairProblem::Equal(_))) => {
+            Err("the target in force over the span equals its baseline".into())
+        }
+        (_, Some(PairProblem::Reversed(..))) => {
+            Err("the band in force over the span has low > high".into())
+        }
+        (rule, _) => Ok(rule),
+    }
+}
+
+/// Numbers of a span combined by `aggregate`; `None` on overflow. Every
+/// period has a target in force, so there are no holes to skip here.
+fn combine(agg: Aggregate, xs: &[Decimal]) -> Option<Decimal> {
+    match agg {
+        Aggregate::First => xs.first().copied(),
+        Aggregate::Last => xs.last().copied(),
+        Aggregate::Sum => xs.iter().try_fold(Decimal::ZERO, |t, x| t.checked_add(*x)),
+        Aggregate::Average => xs
+            .iter()
+            .try_fold(Decimal::ZERO, |t, x| t.checked_add(*x))?
+            .checked_div(Decimal::from(xs.len())),
     }
 }
 
@@ -873,49 +1005,48 @@ pub fn check_missing(card: &Scorecard, s: &Scores) -> Result<(), MissingData> {
     }
 }
 
-/// Evaluates the last period; `previous` supplies trend values.
+/// Evaluates the last period; `previous` supplies trend values. Each
+/// period is scored with its own targets in force.
 pub fn evaluate(
     card: &Scorecard,
     current: &Measurements,
     previous: Option<&Measurements>,
 ) -> Result<Evaluation, MissingData> {
     let cur = Slots::from_measurements(card, current);
-    let prev = previous.map(|p| Slots::from_measurements(card, p));
-    evaluate_slots(
+    let now = Prepared::for_periods(card, std::slice::from_ref(&current.period));
+    let prev = previous.map(|p| {
+        (
+            Prepared::for_periods(card, std::slice::from_ref(&p.period)),
+            Slots::from_measurements(card, p),
+        )
+    });
+    evaluate_slots_with(
         card,
+        &now,
         &cur,
-        prev.as_ref(),
+        prev.as_ref().map(|(p, s)| (p, s)),
         &current.period,
         current.unit.as_deref(),
     )
 }
 
-/// [`evaluate`] over slot values: the portfolio's entry point, where a
-/// period may be a roll-up and the unit comes from the data file.
-pub fn evaluate_slots(
-    card: &Scorecard,
-    current: &Slots,
-    previous: Option<&Slots>,
-    period: &str,
-    unit: Option<&str>,
-) -> Result<Evaluation, MissingData> {
-    evaluate_slots_with(card, &Prepared::of(card), current, previous, period, unit)
-}
-
-/// [`evaluate_slots`] with the card's [`Prepared`] computed once.
+/// [`evaluate`] over slot values, with each period's [`Prepared`]
+/// computed once: the portfolio's entry point, where a period may be a
+/// roll-up and the unit comes from the data file.
 pub fn evaluate_slots_with(
     card: &Scorecard,
     prepared: &Prepared,
     current: &Slots,
-    previous: Option<&Slots>,
+    previous: Option<(&Prepared, &Slots)>,
     period: &str,
     unit: Option<&str>,
 ) -> Result<Evaluation, MissingData> {
     let s = score_slots_with(card, prepared, current);
     check_missing(card, &s)?;
-    let prev = previous.map(|p| indicator_scores(card, prepared, p));
+    let prev = previous.map(|(pp, p)| indicator_scores(card, pp, p));
     Ok(dress(
         card,
+        prepared,
         &s,
         prev.as_ref().map(|(a, _, sc)| (a, sc)),
         period,
@@ -926,6 +1057,7 @@ pub fn evaluate_slots_with(
 /// Names the numbers of [`Scores`]: the SPEC §8 shape.
 fn dress(
     card: &Scorecard,
+    prepared: &Prepared,
     s: &Scores,
     prev: Option<(&Column, &Column)>,
     period: &str,
@@ -985,6 +1117,12 @@ fn dress(
                 } else {
                     None
                 },
+                baseline: prepared.in_force[i].baseline().map(|b| b.normalize()),
+                target: prepared.in_force[i].goal().map(|g| match g {
+                    Goal::Value(t) => TargetOut::Value(t.normalize()),
+                    Goal::Band(l, h) => TargetOut::Band([l.normalize(), h.normalize()]),
+                }),
+                rule: prepared.in_force[i].clone(),
                 previous_actual: prev.map(|(a, _)| a[i].map(|v| v.normalize())),
                 previous_score: prev.map(|(_, sc)| sc[i]),
             })
@@ -1375,6 +1513,7 @@ mod tests {
                 share: Decimal::ONE,
                 effective_weight: Decimal::ONE,
                 rule,
+                plan: Default::default(),
                 cap,
                 formula: None,
                 aggregate: Default::default(),
@@ -1394,7 +1533,7 @@ mod tests {
             #[test]
             fn linear(b in decimal(), t in decimal(), a in decimal(), cap in cap()) {
                 let ind = indicator(Rule::Linear { baseline: b, target: t }, cap);
-                let fast = FastRule::of(&ind);
+                let fast = FastRule::of(&ind.rule, ind.cap);
                 prop_assert_eq!(bits(Some(score_prepared(&fast, &ind, a))), bits(Some(score_rule(&ind.rule, cap, a))));
             }
 
@@ -1407,7 +1546,7 @@ mod tests {
                 cap in cap(),
             ) {
                 let ind = indicator(Rule::Linear { baseline: b, target: t }, cap);
-                let fast = FastRule::of(&ind);
+                let fast = FastRule::of(&ind.rule, ind.cap);
                 prop_assert_eq!(bits(Some(score_prepared(&fast, &ind, a))), bits(Some(score_rule(&ind.rule, cap, a))));
             }
 
@@ -1415,7 +1554,7 @@ mod tests {
             fn band(low in decimal(), width in decimal(), tol in decimal(), a in decimal()) {
                 let (low, high) = (low, low + width.abs());
                 let ind = indicator(Rule::Band { low, high, tolerance: tol.abs() }, HUNDRED);
-                let fast = FastRule::of(&ind);
+                let fast = FastRule::of(&ind.rule, ind.cap);
                 prop_assert_eq!(bits(Some(score_prepared(&fast, &ind, a))), bits(Some(score_rule(&ind.rule, HUNDRED, a))));
             }
 
@@ -1435,7 +1574,7 @@ mod tests {
                     points.push((v, *s));
                 }
                 let ind = indicator(Rule::Curve { points }, cap);
-                let fast = FastRule::of(&ind);
+                let fast = FastRule::of(&ind.rule, ind.cap);
                 prop_assert_eq!(bits(Some(score_prepared(&fast, &ind, a))), bits(Some(score_rule(&ind.rule, cap, a))));
             }
 

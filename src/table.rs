@@ -90,7 +90,7 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
                     || r.reason.clone().unwrap_or_default(),
                     |a| format::value(a, ind.unit.as_deref(), p),
                 ),
-                target: format::target(ind, p),
+                target: format::target(&r.rule, ind.unit.as_deref(), p),
                 score: score_txt(r.score),
                 status: Some(r.status),
                 trend,

@@ -459,6 +459,7 @@ pub fn validate(
             max_score,
         );
         let rule = rule(&mut cx, ind, &whose, cap);
+        let plan = plan(&mut cx, ind, &whose, rule.as_ref());
         percent_warnings(&mut cx, ind, &whose);
         let idx = indicators.len();
         if !declare(
@@ -494,6 +495,7 @@ pub fn validate(
             share: Decimal::ZERO,
             effective_weight: Decimal::ZERO,
             rule,
+            plan,
             cap,
             formula: None,
             aggregate: ind
@@ -1303,6 +1305,196 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
             ok.then_some(Rule::Curve { points: out })
         }
     }
+}
+
+/// A [`PairProblem`]'s code, message, label and hint, for a pair named
+/// `at` (e.g. `in 2026-Q2`).
+pub fn describe_pair(
+    p: &PairProblem,
+    whose: &str,
+    at: &str,
+) -> (&'static str, String, String, String) {
+    {
+        match p {
+            PairProblem::Equal(v) => (
+                "E011",
+                format!("{whose} has baseline == target ({v}) {at}"),
+                "same as baseline".into(),
+                "the target in force must differ from the baseline in force".into(),
+            ),
+            PairProblem::Direction { lower, declared } => {
+                let (means, other) = if *lower {
+                    ("lower", "higher")
+                } else {
+                    ("higher", "lower")
+                };
+                let said = if *declared {
+                    format!("`direction = \"{other}\"`")
+                } else {
+                    format!("its declared baseline and target mean {other} is better")
+                };
+                (
+                    if *declared { "E012" } else { "W025" },
+                    format!(
+                        "{whose}: the baseline and target in force {at} mean {means} is better, but {said}"
+                    ),
+                    "contradicts the direction".into(),
+                    "swap this baseline and target, or check the plan's numbers".into(),
+                )
+            }
+            PairProblem::Reversed(low, high) => (
+                "E013",
+                format!("band target of {whose} has low {low} > high {high} {at}"),
+                "bounds reversed".into(),
+                format!("write `[{high}, {low}]`"),
+            ),
+        }
+    }
+}
+
+/// `targets` / `baselines` of an indicator (SPEC §10): each entry of the
+/// right shape for its rule, and the pair in force in each period a plan
+/// names checked like the declared pair, at the entry that makes it.
+fn plan(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, rule: Option<&Rule>) -> Plan {
+    let mut plan = Plan::default();
+    let scoring = ind
+        .scoring
+        .as_ref()
+        .map_or(raw::Scoring::Linear, |s| s.value);
+    let kind = match scoring {
+        raw::Scoring::Linear => "linear",
+        raw::Scoring::Band => "band",
+        raw::Scoring::Curve => "curve",
+    };
+    let not_used = |cx: &mut Ctx, key: &str, span: &Range<usize>, why: &str| {
+        cx.error(
+            "E026",
+            span,
+            format!("`{key}` is not used by {kind} scoring ({whose})"),
+        )
+        .with("has no effect", Some(why.to_string()));
+    };
+    let label_ok = |cx: &mut Ctx, label: &Sp<String>| {
+        if label.value.trim().is_empty() {
+            cx.error(
+                "E110",
+                &label.span,
+                format!("a period label in the plan of {whose} is empty"),
+            )
+            .with(
+                "no period",
+                Some("name the period as the data does, e.g. \"2026-Q2\"".into()),
+            );
+            false
+        } else {
+            true
+        }
+    };
+    if let Some(targets) = &ind.targets {
+        if scoring == raw::Scoring::Curve {
+            not_used(
+                cx,
+                "targets",
+                &targets.span,
+                "a curve has no target: its points hold in every period",
+            );
+        } else {
+            for (label, t) in &targets.value {
+                let goal = match (&t.value, scoring) {
+                    (raw::Target::Value(n), raw::Scoring::Linear) => Some(Goal::Value(n.0)),
+                    (raw::Target::Range(r), raw::Scoring::Band) if r.len() == 2 => {
+                        Some(Goal::Band(r[0].value.0, r[1].value.0))
+                    }
+                    (_, raw::Scoring::Linear) => {
+                        cx.error(
+                            "E002",
+                            &t.span,
+                            format!(
+                                "the target of {whose} for {} must be one number for linear scoring",
+                                label.value
+                            ),
+                        )
+                        .with(
+                            "a range",
+                            Some("a `[low, high]` target needs `scoring = \"band\"`".into()),
+                        );
+                        None
+                    }
+                    _ => {
+                        cx.error(
+                            "E013",
+                            &t.span,
+                            format!(
+                                "band {whose} needs `[low, high]` as its target for {}",
+                                label.value
+                            ),
+                        )
+                        .with(
+                            "not a two-number range",
+                            Some(format!("e.g. `\"{}\" = [1, 4]`", label.value)),
+                        );
+                        None
+                    }
+                };
+                if let Some(goal) = goal
+                    && label_ok(cx, label)
+                {
+                    plan.targets.insert(label.value.clone(), goal);
+                }
+            }
+        }
+    }
+    if let Some(baselines) = &ind.baselines {
+        if scoring != raw::Scoring::Linear {
+            not_used(
+                cx,
+                "baselines",
+                &baselines.span,
+                "only linear scoring has a baseline",
+            );
+        } else {
+            for (label, b) in &baselines.value {
+                if label_ok(cx, label) {
+                    plan.baselines.insert(label.value.clone(), b.value.0);
+                }
+            }
+        }
+    }
+    // Each period the plan names, with the entry to point at: the target's
+    // when the plan gives one, else the baseline's.
+    let Some(rule) = rule else { return plan };
+    let declared = ind.direction.is_some();
+    let mut spans: Vec<(&str, &Range<usize>)> = Vec::new();
+    for (label, t) in ind.targets.iter().flat_map(|t| &t.value) {
+        spans.push((&label.value, &t.span));
+    }
+    for (label, b) in ind.baselines.iter().flat_map(|b| &b.value) {
+        if !spans.iter().any(|(l, _)| *l == label.value) {
+            spans.push((&label.value, &b.span));
+        }
+    }
+    for (label, span) in spans {
+        if !plan.targets.contains_key(label) && !plan.baselines.contains_key(label) {
+            continue;
+        }
+        let (_, problem) = pair_in_force(
+            rule,
+            plan.targets.get(label).copied(),
+            plan.baselines.get(label).copied(),
+            declared,
+        );
+        if let Some(p) = problem {
+            let (code, message, label_text, hint) =
+                describe_pair(&p, whose, &format!("in {label}"));
+            let d = if code.starts_with('W') {
+                cx.warning(code, span, message)
+            } else {
+                cx.error(code, span, message)
+            };
+            d.with(&label_text, Some(hint));
+        }
+    }
+    plan
 }
 
 fn apply_ahp(

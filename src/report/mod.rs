@@ -241,6 +241,9 @@ struct IndicatorCtx {
     actual: String,
     baseline: String,
     target: String,
+    /// The target or baseline in force is not the card's plain one.
+    planned: bool,
+    plain_target: String,
     #[serde(flatten)]
     badge: Badge,
     trend: &'static str,
@@ -332,6 +335,8 @@ struct MethodCtx {
     name: String,
     perspective: String,
     rule: String,
+    /// Targets by period, when the card has a plan.
+    plan: String,
     formula: String,
     share: String,
     effective_weight: String,
@@ -518,6 +523,35 @@ fn rule_text(
     }
 }
 
+/// An indicator's plan by period, e.g. `2026-Q1: 14.0%; 2026-Q2: 12.0%`
+/// (target, or baseline → target where the plan gives a baseline).
+fn plan_text(ind: &crate::model::Indicator, precision: u32) -> String {
+    let unit = ind.unit.as_deref();
+    let mut periods: Vec<&String> = ind
+        .plan
+        .targets
+        .keys()
+        .chain(ind.plan.baselines.keys())
+        .collect();
+    periods.sort_by(|a, b| crate::portfolio::period::cmp_periods(a, b));
+    periods.dedup();
+    periods
+        .into_iter()
+        .map(|period| {
+            let r = ind.rule_for(period);
+            let t = format::target(&r, unit, precision);
+            match (
+                ind.plan.baselines.contains_key(period),
+                format::baseline(&r, unit, precision),
+            ) {
+                (true, Some(b)) => format!("{period}: {b} → {t}"),
+                _ => format!("{period}: {t}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn build(
     card: &Scorecard,
     e: &Evaluation,
@@ -555,8 +589,12 @@ fn build(
             actual: r
                 .actual
                 .map_or_else(|| "–".into(), |a| format::value(a, unit, p)),
-            baseline: format::baseline(ind, p).unwrap_or_else(|| "–".into()),
-            target: format::target(ind, p),
+            baseline: format::baseline(&r.rule, unit, p).unwrap_or_else(|| "–".into()),
+            target: format::target(&r.rule, unit, p),
+            // The plan (or the data) sets another target or baseline than
+            // the card's plain one: say so, with the plain one.
+            planned: r.rule != ind.rule,
+            plain_target: format::target(&ind.rule, unit, p),
             badge: badge(r.score, r.status),
             trend,
             trend_dir,
@@ -723,6 +761,7 @@ fn build(
             name: ind.name.clone(),
             perspective: card.perspectives[ind.perspective].name.clone(),
             rule: rule_text(&ind.rule, ind.unit.as_deref(), p, &l),
+            plan: plan_text(ind, p),
             // On one line: a TOML multi-line formula would otherwise end
             // its Markdown table row.
             formula: ind
