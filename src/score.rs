@@ -823,7 +823,10 @@ impl Prepared {
     pub fn for_periods(card: &Scorecard, periods: &[String]) -> Prepared {
         let mut p = Prepared::of(card);
         for (i, ind) in card.indicators.iter().enumerate() {
-            if ind.plan.is_empty() {
+            // Over one period only a plan changes the rule; over a span the
+            // declared target is in force in each period, and combines too
+            // (a quarterly sales target of 100 is 300 over three quarters).
+            if ind.plan.is_empty() && periods.len() <= 1 {
                 continue;
             }
             match rule_over(ind, periods) {
@@ -906,6 +909,11 @@ pub fn rule_over(ind: &Indicator, periods: &[String]) -> Result<Rule, String> {
 /// Numbers of a span combined by `aggregate`; `None` on overflow. Every
 /// period has a target in force, so there are no holes to skip here.
 fn combine(agg: Aggregate, xs: &[Decimal]) -> Option<Decimal> {
+    // The mean of one number repeated is that number, not a rounded
+    // quotient of its multiple.
+    if agg != Aggregate::Sum && xs.windows(2).all(|w| w[0] == w[1]) {
+        return xs.first().copied();
+    }
     match agg {
         Aggregate::First => xs.first().copied(),
         Aggregate::Last => xs.last().copied(),

@@ -21,14 +21,12 @@ use serde_json::Value;
 
 use reference::generate::{self, Features, Tape};
 use reference::write;
-use reference::{Card, Evaluation, Q, Values};
+use reference::{CURRENT, Card, Evaluation, PREVIOUS, Q, Values};
 
 /// Cases per run: sized for about a minute on a 2-core debug build.
 const SINGLE_CASES: u32 = 3000;
 const DATA_CASES: u32 = 500;
 const UNITS: usize = 3;
-const PREVIOUS: &str = "2026-Q1";
-const CURRENT: &str = "2026-Q2";
 
 fn cases(default: u32) -> u32 {
     std::env::var("BSC_REF_CASES")
@@ -288,6 +286,24 @@ fn compare(
             &Value::String(ind.node.id.clone()),
         )?;
         c.num(&format!("{path}.actual"), &g["actual"], &w.actual)?;
+        // SPEC §8/§10: the baseline and target in force this period.
+        c.num(&format!("{path}.baseline"), &g["baseline"], &w.baseline)?;
+        match (&w.target, &g["target"]) {
+            (Some(t), got) if t.len() == 2 => {
+                for (k, bound) in t.iter().enumerate() {
+                    c.num(
+                        &format!("{path}.target[{k}]"),
+                        &got[k],
+                        &Some(bound.clone()),
+                    )?;
+                }
+            }
+            (t, got) => c.num(
+                &format!("{path}.target"),
+                got,
+                &t.as_ref().map(|t| t[0].clone()),
+            )?,
+        }
         c.num(&format!("{path}.score"), &g["score"], &w.score)?;
         c.status(&format!("{path}.status"), &g["status"], &w.score)?;
         c.num(
@@ -645,6 +661,7 @@ mod reference_by_hand {
                         baseline: n("1000"),
                         target: n("1600"),
                     },
+                    plan: BTreeMap::new(),
                     formula: Some(f),
                     max_score: None,
                 },
@@ -658,6 +675,7 @@ mod reference_by_hand {
                         baseline: n("0"),
                         target: n("1"),
                     },
+                    plan: BTreeMap::new(),
                     formula: None,
                     max_score: None,
                 },
@@ -671,6 +689,7 @@ mod reference_by_hand {
                         baseline: n("1"),
                         target: n("5"),
                     },
+                    plan: BTreeMap::new(),
                     formula: None,
                     max_score: None,
                 },

@@ -27,10 +27,11 @@ pub struct Features {
     pub policies: bool,
     pub previous: bool,
     pub missing: bool,
+    pub plans: bool,
 }
 
 impl Features {
-    pub const NAMES: [&str; 16] = [
+    pub const NAMES: [&str; 17] = [
         "ahp",
         "inconsistent",
         "repeating",
@@ -47,6 +48,7 @@ impl Features {
         "policies",
         "previous",
         "missing",
+        "plans",
     ];
 
     fn flag(&mut self, name: &str) -> &mut bool {
@@ -67,6 +69,7 @@ impl Features {
             "policies" => &mut self.policies,
             "previous" => &mut self.previous,
             "missing" => &mut self.missing,
+            "plans" => &mut self.plans,
             other => panic!(
                 "BSC_REF_FEATURES: unknown feature `{other}`; known: {}",
                 Self::NAMES.join(", ")
@@ -92,6 +95,7 @@ impl Features {
             policies: on,
             previous: on,
             missing: on,
+            plans: on,
         }
     }
 
@@ -284,6 +288,49 @@ fn rule(t: &mut Tape, f: &Features, cap: &Q) -> Rule {
         num(&baseline.q + step)
     };
     Rule::Linear { baseline, target }
+}
+
+/// SPEC §10: another target (and for a linear rule, baseline) in some of
+/// the periods, including one the case never evaluates. The direction
+/// stays the declared rule's: validation rejects (or warns about) a plan
+/// that flips it.
+fn plan(t: &mut Tape, f: &Features, rule: &Rule) -> BTreeMap<String, Rule> {
+    let mut plan = BTreeMap::new();
+    for period in [PREVIOUS, CURRENT, "2026-Q4"] {
+        if !t.chance(60) {
+            continue;
+        }
+        let planned = match rule {
+            Rule::Linear { baseline, target } => {
+                let lower = target.q < baseline.q;
+                let keep_baseline = t.chance(50);
+                let b = if keep_baseline {
+                    baseline.clone()
+                } else {
+                    moderate(t, f)
+                };
+                let step = positive(t, f).q;
+                let tq = if lower { &b.q - step } else { &b.q + step };
+                Rule::Linear {
+                    baseline: b,
+                    target: num(tq),
+                }
+            }
+            Rule::Band { tolerance, .. } => {
+                let low = moderate(t, f);
+                let high = num(&low.q + positive(t, f).q - Q::one());
+                let high = if high.q < low.q { low.clone() } else { high };
+                Rule::Band {
+                    low,
+                    high,
+                    tolerance: tolerance.clone(),
+                }
+            }
+            Rule::Curve(_) => return plan,
+        };
+        plan.insert(period.to_string(), planned);
+    }
+    plan
 }
 
 /// The values a rule cares about: where its score changes.
@@ -506,6 +553,11 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
             .then(|| t.pick(&[dec(100, 0), dec(110, 0), dec(1255, 1), dec(300, 0)]));
         let cap = ind_cap_num.clone().map_or(card_cap.clone(), |n| n.q);
         let rule = rule(t, f, &cap);
+        let plan = if f.plans && t.chance(30) {
+            plan(t, f, &rule)
+        } else {
+            BTreeMap::new()
+        };
         // A band never over-achieves, so it takes no cap (E026).
         let ind_cap_num = ind_cap_num.filter(|_| !matches!(rule, Rule::Band { .. }));
         let formula = formula_flags[i].then(|| {
@@ -526,6 +578,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
             },
             parent: parent.clone(),
             rule,
+            plan,
             formula,
             max_score: ind_cap_num,
         });

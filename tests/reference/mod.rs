@@ -132,8 +132,23 @@ pub struct Indicator {
     pub node: Node,
     pub parent: Parent,
     pub rule: Rule,
+    /// SPEC §10: the whole rule in force in a period whose plan differs
+    /// from the declared one (written as `targets` / `baselines`).
+    pub plan: BTreeMap<String, Rule>,
     pub formula: Option<Expr>,
     pub max_score: Option<Num>,
+}
+
+/// The periods of a generated case: measurements of `PREVIOUS` give the
+/// trend, `CURRENT` is evaluated.
+pub const PREVIOUS: &str = "2026-Q1";
+pub const CURRENT: &str = "2026-Q2";
+
+impl Indicator {
+    /// The rule in force in `period`: the plan's, else the declared one.
+    pub fn rule_in(&self, period: &str) -> &Rule {
+        self.plan.get(period).unwrap_or(&self.rule)
+    }
 }
 
 /// Which sibling group an AHP matrix weighs.
@@ -282,6 +297,9 @@ pub struct NodeResult {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndicatorResult {
+    /// Baseline and target (or band) in force in the evaluated period.
+    pub baseline: Option<Q>,
+    pub target: Option<Vec<Q>>,
     pub actual: Option<Q>,
     pub score: Option<Q>,
     pub reason: Option<Reason>,
@@ -528,6 +546,7 @@ pub fn score_rule(rule: &Rule, cap: &Q, a: &Q) -> Q {
 fn indicator_values(
     card: &Card,
     values: &Values,
+    period: &str,
     in_contract: &mut bool,
 ) -> Vec<(Option<Q>, Option<Q>, Option<Reason>)> {
     // Formulas may use earlier formula indicators: evaluate in order,
@@ -575,7 +594,9 @@ fn indicator_values(
         .iter()
         .map(|ind| {
             let a = actual[&ind.node.id].clone();
-            let s = a.as_ref().map(|a| score_rule(&ind.rule, &card.cap(ind), a));
+            let s = a
+                .as_ref()
+                .map(|a| score_rule(ind.rule_in(period), &card.cap(ind), a));
             (a, s, reasons.get(&ind.node.id).cloned())
         })
         .collect()
@@ -738,8 +759,8 @@ pub fn evaluate(
 ) -> Evaluation {
     let mut in_contract = true;
     let t = tree(card, given);
-    let now = indicator_values(card, current, &mut in_contract);
-    let before = previous.map(|p| indicator_values(card, p, &mut in_contract));
+    let now = indicator_values(card, current, CURRENT, &mut in_contract);
+    let before = previous.map(|p| indicator_values(card, p, PREVIOUS, &mut in_contract));
     let scores: Vec<Option<Q>> = now.iter().map(|x| x.1.clone()).collect();
     let agg = aggregate(card, &t, &scores);
     let prev_agg = before.as_ref().map(|b| {
@@ -785,6 +806,15 @@ pub fn evaluate(
         .iter()
         .enumerate()
         .map(|(i, (a, s, r))| IndicatorResult {
+            baseline: match card.indicators[i].rule_in(CURRENT) {
+                Rule::Linear { baseline, .. } => Some(baseline.q.clone()),
+                _ => None,
+            },
+            target: match card.indicators[i].rule_in(CURRENT) {
+                Rule::Linear { target, .. } => Some(vec![target.q.clone()]),
+                Rule::Band { low, high, .. } => Some(vec![low.q.clone(), high.q.clone()]),
+                Rule::Curve(_) => None,
+            },
             actual: a.clone(),
             score: s.clone(),
             reason: if s.is_none() { r.clone() } else { None },

@@ -162,6 +162,7 @@ pub fn card_toml(card: &Card) -> String {
                 writeln!(s, "scoring = \"curve\"\npoints = [{}]", pts.join(", ")).unwrap()
             }
         }
+        plan_lines(&mut s, ind);
         if let Some(f) = &ind.formula {
             writeln!(s, "formula = \"{}\"", formula(f)).unwrap();
         }
@@ -223,5 +224,40 @@ pub fn csv_rows(card: &Card, period: &str, unit: &str, values: &Values, out: &mu
             None if k == 0 || k % 2 == 1 => writeln!(out, "{period},{unit},{id},").unwrap(),
             None => {}
         }
+    }
+}
+
+/// `targets` / `baselines` by period (SPEC §10): a linear plan writes its
+/// baseline only where it differs from the declared one, so both "target
+/// only" and "both" entries occur.
+fn plan_lines(s: &mut String, ind: &Indicator) {
+    let mut targets = Vec::new();
+    let mut baselines = Vec::new();
+    for (period, rule) in &ind.plan {
+        match (rule, &ind.rule) {
+            (
+                Rule::Linear { baseline, target },
+                Rule::Linear {
+                    baseline: declared, ..
+                },
+            ) => {
+                targets.push(format!("\"{period}\" = {}", toml_num(target)));
+                if baseline.q != declared.q {
+                    baselines.push(format!("\"{period}\" = {}", toml_num(baseline)));
+                }
+            }
+            (Rule::Band { low, high, .. }, _) => targets.push(format!(
+                "\"{period}\" = [{}, {}]",
+                toml_num(low),
+                toml_num(high)
+            )),
+            _ => {}
+        }
+    }
+    if !targets.is_empty() {
+        writeln!(s, "targets = {{ {} }}", targets.join(", ")).unwrap();
+    }
+    if !baselines.is_empty() {
+        writeln!(s, "baselines = {{ {} }}", baselines.join(", ")).unwrap();
     }
 }
