@@ -228,7 +228,13 @@ fn ytd_rollup_computes_rates_from_rolled_up_inputs() {
     // the mean of the quarterly rates (0.0667, 0.15, 0.0667) 0.0944.
 
     assert_eq!(num(&indicator(east, "revenue")["actual"]), "1200"); // sum
-    assert_eq!(num(&indicator(east, "revenue")["score"]), "80");
+    // Its target is in force in each quarter and sums too (SPEC §10):
+    // 1200 of 3 x 1500 = 4500.
+    assert_eq!(num(&indicator(east, "revenue")["target"]), "4500");
+    assert_eq!(
+        num(&indicator(east, "revenue")["score"]),
+        "26.666666666666666666666666667"
+    );
     assert_eq!(num(&indicator(east, "csat")["actual"]), "4.2"); // (4.2 + 4.4 + 4.0) / 3
     assert_eq!(num(&indicator(east, "cycle_days")["actual"]), "35"); // last
     assert_eq!(num(&indicator(east, "training_hours")["actual"]), "30"); // sum
