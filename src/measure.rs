@@ -10,7 +10,7 @@ use toml::de::DeValue;
 
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::{self, Walker};
-use crate::model::{Scorecard, ValueRef};
+use crate::model::{Goal, Rule, Scorecard, ValueRef, pair_problem};
 use crate::raw;
 use crate::source::Source;
 
@@ -25,6 +25,10 @@ pub struct Measurements {
     pub values: HashMap<String, Decimal>,
     /// Markdown notes by id.
     pub notes: HashMap<String, String>,
+    /// Targets and baselines given with the data (SPEC §10), by indicator
+    /// id: they override the card's plan and declared values.
+    pub targets: HashMap<String, Goal>,
+    pub baselines: HashMap<String, Decimal>,
 }
 
 /// A measurements file read, with where its period and unit were stated,
@@ -313,6 +317,7 @@ fn from_toml(
             }
         }
     }
+    overrides_from_toml(top, card, &mut m, &mut w);
     if let Some((notes, _)) = w.table(top, "notes", ctx) {
         for (k, _) in notes.iter() {
             let id: &str = k.get_ref();
@@ -331,6 +336,199 @@ fn from_toml(
         period_span,
         unit_span,
     })
+}
+
+/// A problem with a target or baseline given with the data: code,
+/// message, label and hint, for whichever reader found it.
+pub type Problem = (&'static str, String, String, String);
+
+/// The indicator that `id` names, when it can take a `what` (`target` or
+/// `baseline`) with the data (SPEC §10): not an unknown id, an input, or a
+/// rule without one.
+pub fn override_index(card: &Scorecard, id: &str, what: &str) -> Result<usize, Problem> {
+    match card.ids.get(id) {
+        Some(ValueRef::Indicator(i)) => {
+            let rule = &card.indicators[*i].rule;
+            let has = match what {
+                "baseline" => rule.baseline().is_some(),
+                _ => rule.goal().is_some(),
+            };
+            if has {
+                Ok(*i)
+            } else {
+                Err((
+                    "E111",
+                    format!("`{id}` has no {what} to override: its scoring rule takes none"),
+                    format!("no {what}"),
+                    format!("remove this {what}; the rule of `{id}` holds in every period"),
+                ))
+            }
+        }
+        Some(ValueRef::Input(_)) => Err((
+            "E112",
+            format!("`{id}` is an input: inputs are not scored and take no {what}"),
+            "an input".into(),
+            "give targets and baselines to indicators only".into(),
+        )),
+        None => Err((
+            "E031",
+            format!(
+                "{what} for `{id}`, which is not an indicator of scorecard `{}`",
+                card.id
+            ),
+            "unknown id".into(),
+            did_you_mean(id, card.indicators.iter().map(|i| i.id.as_str()))
+                .unwrap_or_else(|| "remove it, or declare the indicator in the scorecard".into()),
+        )),
+    }
+}
+
+/// A target of the right shape for indicator `i`'s rule: one number, or
+/// `[low, high]` for a band (`None` for a list of the wrong length).
+pub fn override_goal(
+    card: &Scorecard,
+    i: usize,
+    value: Option<Decimal>,
+    band: Option<(Decimal, Decimal)>,
+) -> Result<Goal, Problem> {
+    let ind = &card.indicators[i];
+    match (&ind.rule, value, band) {
+        (Rule::Band { .. }, _, Some((l, h))) => Ok(Goal::Band(l, h)),
+        (Rule::Band { .. }, _, None) => Err((
+            "E013",
+            format!(
+                "the target of band indicator `{}` must be `[low, high]`",
+                ind.id
+            ),
+            "not a two-number range".into(),
+            "give both bounds, e.g. [4, 5]".into(),
+        )),
+        (_, Some(v), _) => Ok(Goal::Value(v)),
+        _ => Err((
+            "E002",
+            format!("the target of `{}` must be one number", ind.id),
+            "a range".into(),
+            "a `[low, high]` target is for band scoring".into(),
+        )),
+    }
+}
+
+/// Indicator `i`'s rule in `period` with the data's target and baseline
+/// over the plan's (SPEC §10), and what is wrong with the pair in force.
+/// A W025 problem is a warning: the rule still scores.
+pub fn override_rule(
+    card: &Scorecard,
+    i: usize,
+    period: &str,
+    goal: Option<Goal>,
+    base: Option<Decimal>,
+) -> (Rule, Option<Problem>) {
+    let ind = &card.indicators[i];
+    let rule = ind.rule_for(period).in_force(goal, base);
+    let problem = pair_problem(&ind.rule, &rule, ind.direction_stated).map(|p| {
+        crate::validate::describe_pair(
+            &p,
+            &format!("indicator `{}`", ind.id),
+            &format!("in {period} (given with the data)"),
+        )
+    });
+    (rule, problem)
+}
+
+fn push_problem(diags: &mut Diagnostics, src: &Source, span: Range<usize>, p: Problem) {
+    let (code, message, label, hint) = p;
+    let d = if code.starts_with('W') {
+        Diagnostic::warning(code, message)
+    } else {
+        Diagnostic::error(code, message)
+    };
+    diags.push(d.at(src, span).label(label).hint(hint));
+}
+
+/// `[targets]` and `[baselines]` of a measurements file: each checked at
+/// its entry, then each pair in force.
+fn overrides_from_toml(
+    top: &toml::de::DeTable,
+    card: &Scorecard,
+    m: &mut Measurements,
+    w: &mut Walker,
+) {
+    let src = w.src;
+    let mut spans: HashMap<usize, Range<usize>> = HashMap::new();
+    if let Some((targets, _)) = w.table(top, "targets", "the measurements file") {
+        for (k, v) in targets.iter() {
+            let id: &str = k.get_ref();
+            let what = format!("`targets.{id}`");
+            let band = match v.get_ref() {
+                DeValue::Array(items) => {
+                    let nums: Option<Vec<Decimal>> = items
+                        .iter()
+                        .map(|i| {
+                            w.number_value(i, &format!("each bound of {what}"))
+                                .map(|n| n.value.0)
+                        })
+                        .collect();
+                    match nums {
+                        None => continue,
+                        Some(n) if n.len() == 2 => Some(Some((n[0], n[1]))),
+                        Some(_) => Some(None),
+                    }
+                }
+                _ => None,
+            };
+            let value = match band {
+                Some(_) => None,
+                None => match w.number_value(v, &what) {
+                    Some(n) => Some(n.value.0),
+                    None => continue,
+                },
+            };
+            let goal = override_index(card, id, "target")
+                .map_err(|p| (p, k.span()))
+                .and_then(|i| {
+                    override_goal(card, i, value, band.flatten())
+                        .map(|g| (i, g))
+                        .map_err(|p| (p, v.span()))
+                });
+            match goal {
+                Ok((i, g)) => {
+                    m.targets.insert(id.to_string(), g);
+                    spans.insert(i, v.span());
+                }
+                Err((p, span)) => push_problem(w.diags, src, span, p),
+            }
+        }
+    }
+    if let Some((baselines, _)) = w.table(top, "baselines", "the measurements file") {
+        for (k, v) in baselines.iter() {
+            let id: &str = k.get_ref();
+            let Some(n) = w.number_value(v, &format!("`baselines.{id}`")) else {
+                continue;
+            };
+            match override_index(card, id, "baseline") {
+                Ok(i) => {
+                    m.baselines.insert(id.to_string(), n.value.0);
+                    spans.entry(i).or_insert(v.span());
+                }
+                Err(p) => push_problem(w.diags, src, k.span(), p),
+            }
+        }
+    }
+    let mut checked: Vec<(usize, Range<usize>)> = spans.into_iter().collect();
+    checked.sort_by_key(|(_, s)| s.start);
+    for (i, span) in checked {
+        let id = &card.indicators[i].id;
+        let (_, problem) = override_rule(
+            card,
+            i,
+            &m.period,
+            m.targets.get(id).copied(),
+            m.baselines.get(id).copied(),
+        );
+        if let Some(p) = problem {
+            push_problem(w.diags, src, span, p);
+        }
+    }
 }
 
 /// The period a CSV file's name implies: a trailing `YYYY-Qn`, `YYYY-Hn`,
@@ -441,19 +639,22 @@ fn from_csv(
         return None;
     };
     let note_col = cols.iter().position(|c| c == "note");
+    let target_col = cols.iter().position(|c| c == "target");
+    let baseline_col = cols.iter().position(|c| c == "baseline");
+    const COLUMNS: [&str; 5] = ["id", "value", "note", "target", "baseline"];
     for (i, c) in cols.iter().enumerate() {
-        if !["id", "value", "note"].contains(&c.as_str()) {
+        if !COLUMNS.contains(&c.as_str()) {
             diags.push(
                 Diagnostic::error("E036", format!("unknown CSV column `{c}`"))
                     .at(src, csv_field_span(&src.text, 0, i))
                     .label("unknown column")
-                    .hint_opt(
-                        did_you_mean(c, ["id", "value", "note"])
-                            .or_else(|| Some("columns are id, value and note".into())),
-                    ),
+                    .hint_opt(did_you_mean(c, COLUMNS).or_else(|| {
+                        Some("columns are id, value, note, target and baseline".into())
+                    })),
             );
         }
     }
+    let mut pairs: Vec<(usize, Range<usize>)> = Vec::new();
     // The reader numbers lines by `\n` alone; the file's line index counts
     // a lone `\r` too (CR-only files), as messages do everywhere.
     let line_of = |p: &csv::Position| src.line_col(p.byte() as usize).0;
@@ -515,14 +716,71 @@ fn from_csv(
             );
             continue;
         }
-        if !check_value_id(
+        let cell = |c: Option<usize>| c.and_then(|c| rec.get(c)).unwrap_or("").trim();
+        let (raw_target, raw_baseline) = (cell(target_col), cell(baseline_col));
+        // A row may carry only a target or baseline (SPEC §10), for a
+        // computed indicator too; a value needs an id that takes one.
+        let overrides_only =
+            raw_value.is_empty() && !(raw_target.is_empty() && raw_baseline.is_empty());
+        if !overrides_only
+            && !check_value_id(
+                card,
+                id,
+                csv_field_span(&src.text, start, id_col),
+                src,
+                diags,
+            )
+        {
+            continue;
+        }
+        let field = |c: Option<usize>| csv_field_span(&src.text, start, c.unwrap_or(0));
+        let id_at = field(Some(id_col));
+        if let Some(i) = csv_override(
             card,
             id,
-            csv_field_span(&src.text, start, id_col),
+            "target",
+            raw_target,
+            &id_at,
+            field(target_col),
             src,
             diags,
         ) {
-            continue;
+            let at = field(target_col);
+            let goal = match raw_target.split_once("..") {
+                Some((l, h)) => decimal_string(l)
+                    .zip(decimal_string(h))
+                    .map(|(l, h)| override_goal(card, i, None, Some((l, h)))),
+                None => decimal_string(raw_target).map(|v| override_goal(card, i, Some(v), None)),
+            };
+            match goal {
+                Some(Ok(g)) => {
+                    m.targets.insert(id.to_string(), g);
+                    pairs.push((i, at));
+                }
+                Some(Err(p)) => push_problem(diags, src, at, p),
+                None => not_a_number(diags, src, at, id, "target", raw_target, line),
+            }
+        }
+        if let Some(i) = csv_override(
+            card,
+            id,
+            "baseline",
+            raw_baseline,
+            &id_at,
+            field(baseline_col),
+            src,
+            diags,
+        ) {
+            let at = field(baseline_col);
+            match decimal_string(raw_baseline) {
+                Some(b) => {
+                    m.baselines.insert(id.to_string(), b);
+                    if !pairs.iter().any(|(j, _)| *j == i) {
+                        pairs.push((i, at));
+                    }
+                }
+                None => not_a_number(diags, src, at, id, "baseline", raw_baseline, line),
+            }
         }
         if !raw_value.is_empty() {
             match decimal_string(raw_value) {
@@ -558,6 +816,19 @@ fn from_csv(
             }
         }
     }
+    for (i, span) in pairs {
+        let id = &card.indicators[i].id;
+        let (_, problem) = override_rule(
+            card,
+            i,
+            &m.period,
+            m.targets.get(id).copied(),
+            m.baselines.get(id).copied(),
+        );
+        if let Some(p) = problem {
+            push_problem(diags, src, span, p);
+        }
+    }
     Some(Loaded {
         measurements: m,
         source: src.clone(),
@@ -565,6 +836,58 @@ fn from_csv(
         period_stated,
         unit_span: None,
     })
+}
+
+/// The indicator of a non-empty `target` / `baseline` cell, or the
+/// diagnostic why it takes none (an unknown id at the id's cell).
+#[allow(clippy::too_many_arguments)]
+fn csv_override(
+    card: &Scorecard,
+    id: &str,
+    what: &str,
+    raw: &str,
+    id_at: &Range<usize>,
+    at: Range<usize>,
+    src: &Source,
+    diags: &mut Diagnostics,
+) -> Option<usize> {
+    if raw.is_empty() {
+        return None;
+    }
+    override_index(card, id, what)
+        .map_err(|p| {
+            let at = if p.0 == "E031" { id_at.clone() } else { at };
+            push_problem(diags, src, at, p)
+        })
+        .ok()
+}
+
+fn not_a_number(
+    diags: &mut Diagnostics,
+    src: &Source,
+    at: Range<usize>,
+    id: &str,
+    what: &str,
+    raw: &str,
+    line: usize,
+) {
+    let hint = if what == "target" {
+        "write a plain decimal such as 0.12, or `low..high` for a band"
+    } else {
+        "write a plain decimal such as 0.12"
+    };
+    diags.push(
+        Diagnostic::error(
+            "E035",
+            format!(
+                "{what} of `{id}` on line {line} (\"{}\") is not a decimal number",
+                crate::diag::echo(raw)
+            ),
+        )
+        .at(src, at)
+        .label("not a number")
+        .hint(hint),
+    );
 }
 
 #[cfg(test)]

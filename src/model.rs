@@ -179,7 +179,18 @@ pub fn pair_in_force(
     declared_direction: bool,
 ) -> (Rule, Option<PairProblem>) {
     let r = rule.in_force(goal, base);
-    let problem = match (rule, &r) {
+    let problem = pair_problem(rule, &r, declared_direction);
+    (r, problem)
+}
+
+/// What is wrong with the rule `in_force` of an indicator declared with
+/// `declared` (see [`pair_in_force`]).
+pub fn pair_problem(
+    declared: &Rule,
+    in_force: &Rule,
+    declared_direction: bool,
+) -> Option<PairProblem> {
+    match (declared, in_force) {
         (
             Rule::Linear { baseline, target },
             Rule::Linear {
@@ -200,8 +211,7 @@ pub fn pair_in_force(
         }
         (_, Rule::Band { low, high, .. }) if low > high => Some(PairProblem::Reversed(*low, *high)),
         _ => None,
-    };
-    (r, problem)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +237,9 @@ pub struct Indicator {
     pub rule: Rule,
     /// Targets and baselines by period, overriding the declared ones.
     pub plan: Plan,
+    /// Whether the card states `direction` (a pair in force against it is
+    /// then an error, not a warning).
+    pub direction_stated: bool,
     /// Cap of this indicator's score.
     pub cap: Decimal,
     pub formula: Option<Formula>,

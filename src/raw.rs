@@ -344,6 +344,13 @@ pub struct MeasurementsFile {
     /// Markdown commentary per indicator id.
     #[schemars(with = "BTreeMap<String, String>")]
     pub notes: Vec<(Sp<String>, Sp<String>)>,
+    /// Targets in force this period (and unit), by indicator id: a number,
+    /// or `[low, high]` for a band (SPEC §10).
+    #[schemars(with = "BTreeMap<String, TargetSchema>")]
+    pub targets: Vec<(Sp<String>, Sp<Target>)>,
+    /// Baselines in force this period (and unit), by indicator id.
+    #[schemars(with = "BTreeMap<String, f64>")]
+    pub baselines: Vec<(Sp<String>, Sp<Num>)>,
 }
 
 /// A value: a number, or a string holding a decimal.

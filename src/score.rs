@@ -840,6 +840,28 @@ impl Prepared {
         p
     }
 
+    /// [`Prepared::for_periods`] of one period, with the targets and
+    /// baselines given with its data on top (SPEC §10: data over plan over
+    /// declared). The loader checked every override.
+    pub fn for_measurements(card: &Scorecard, m: &Measurements) -> Prepared {
+        let mut p = Prepared::for_periods(card, std::slice::from_ref(&m.period));
+        if m.targets.is_empty() && m.baselines.is_empty() {
+            return p;
+        }
+        for (i, ind) in card.indicators.iter().enumerate() {
+            let (goal, base) = (m.targets.get(&ind.id), m.baselines.get(&ind.id));
+            if goal.is_none() && base.is_none() {
+                continue;
+            }
+            let rule = ind
+                .rule_for(&m.period)
+                .in_force(goal.copied(), base.copied());
+            p.rules[i] = FastRule::of(&rule, ind.cap);
+            p.in_force[i] = rule;
+        }
+        p
+    }
+
     /// The rule in force of each indicator.
     pub fn rules_in_force(&self) -> &[Rule] {
         &self.in_force
@@ -1021,10 +1043,10 @@ pub fn evaluate(
     previous: Option<&Measurements>,
 ) -> Result<Evaluation, MissingData> {
     let cur = Slots::from_measurements(card, current);
-    let now = Prepared::for_periods(card, std::slice::from_ref(&current.period));
+    let now = Prepared::for_measurements(card, current);
     let prev = previous.map(|p| {
         (
-            Prepared::for_periods(card, std::slice::from_ref(&p.period)),
+            Prepared::for_measurements(card, p),
             Slots::from_measurements(card, p),
         )
     });
@@ -1522,6 +1544,7 @@ mod tests {
                 effective_weight: Decimal::ONE,
                 rule,
                 plan: Default::default(),
+                direction_stated: false,
                 cap,
                 formula: None,
                 aggregate: Default::default(),

@@ -496,6 +496,7 @@ pub fn validate(
             effective_weight: Decimal::ZERO,
             rule,
             plan,
+            direction_stated: ind.direction.is_some(),
             cap,
             formula: None,
             aggregate: ind
@@ -1346,7 +1347,7 @@ pub fn describe_pair(
                 "E013",
                 format!("band target of {whose} has low {low} > high {high} {at}"),
                 "bounds reversed".into(),
-                format!("write `[{high}, {low}]`"),
+                format!("swap the bounds: {high} first, then {low}"),
             ),
         }
     }
