@@ -413,6 +413,7 @@ impl GValues {
             unit: None,
             values,
             notes: HashMap::new(),
+            ..Default::default()
         }
     }
 }

@@ -162,6 +162,7 @@ pub fn measurements(shape: Shape, seed: i64, period: &str) -> Measurements {
             .flat_map(|pi| (0..shape.objectives_per_perspective).step_by(5).map(move |o| (pi, o)))
             .map(|(pi, o)| (format!("p{pi}_o{o}_k0"), format!("Moved after the **{period}** campaign; see [the plan](https://example.com/{pi}/{o}).")))
             .collect(),
+        ..Default::default()
     }
 }
 

@@ -127,6 +127,7 @@ pub fn all_values(card: &Scorecard, period: &str, pick: impl Fn(usize) -> Decima
             .map(|(k, id)| (id.clone(), pick(k)))
             .collect(),
         notes: HashMap::new(),
+        ..Default::default()
     }
 }
 
