@@ -80,7 +80,7 @@ pub struct Inputs {
     #[arg(required_unless_present = "data", conflicts_with = "data")]
     pub measurements: Vec<PathBuf>,
     /// Long-format data of many units and periods: CSV with header
-    /// `period,unit,id,value` (optional `note`), or a workbook (.xlsx) with
+    /// `period,unit,id,value` (optional `note`, `target`, `baseline`), or a workbook (.xlsx) with
     /// that layout, or a sheet per period with `unit,id,value`.
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,

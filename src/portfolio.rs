@@ -25,7 +25,7 @@ pub mod period;
 pub mod rollup;
 pub mod xlsx;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
-use crate::model::Scorecard;
+use crate::model::{Goal, Scorecard};
 use crate::score::{self, MissingData};
 use crate::source::SourceFile;
 
@@ -552,6 +552,9 @@ struct Scorer<'a> {
     /// previous one (each span has its own targets, SPEC §10).
     weights: score::Prepared,
     previous_weights: score::Prepared,
+    /// Labels of the kept periods (position 0 = the first), for a unit's
+    /// own targets over a span.
+    labels: Vec<String>,
     format: Format,
     roller: Roller,
     current: std::ops::Range<usize>,
@@ -574,6 +577,7 @@ impl<'a> Scorer<'a> {
                 None => weights.clone(),
             },
             weights,
+            labels: plan.periods[needed.clone()].to_vec(),
             format,
             roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
             current: rel(&plan.current),
@@ -597,9 +601,10 @@ impl<'a> Scorer<'a> {
         }
         let grid = self.roller.grid(b);
         let cur = self.roller.slots(&grid, self.current.clone());
+        let own = self.unit_weights(b, &self.current, &self.weights);
         score::check_missing(
             self.card,
-            &score::score_slots_with(self.card, &self.weights, &cur),
+            &score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur),
         )
         .err()
         .map(|m| (b.name.clone(), m))
@@ -610,6 +615,14 @@ impl<'a> Scorer<'a> {
         if !b.in_current {
             return UnitOut::Skipped(b.name.clone());
         }
+        // A unit whose rows give targets or baselines scores with its own.
+        let own = self.unit_weights(b, &self.current, &self.weights);
+        let weights = own.as_ref().unwrap_or(&self.weights);
+        let own_previous = self
+            .previous
+            .as_ref()
+            .and_then(|p| self.unit_weights(b, p, &self.previous_weights));
+        let previous_weights = own_previous.as_ref().unwrap_or(&self.previous_weights);
         let ranking = matches!(self.format, Format::Table | Format::Csv);
         if ranking
             && self.previous.is_none()
@@ -619,12 +632,7 @@ impl<'a> Scorer<'a> {
             // One period and no trend (the usual ranking): the grid is the
             // slots, and no buffer is allocated per unit.
             self.roller.grid_into(b, &mut scratch.slots.values);
-            score::score_slots_into(
-                self.card,
-                &self.weights,
-                &scratch.slots,
-                &mut scratch.scores,
-            );
+            score::score_slots_into(self.card, weights, &scratch.slots, &mut scratch.scores);
             return self.summary(b, &scratch.scores, None);
         }
         let grid = self.roller.grid(b);
@@ -632,23 +640,22 @@ impl<'a> Scorer<'a> {
         let cur = self.roller.slots(&grid, self.current.clone());
         match self.format {
             Format::Table | Format::Csv => {
-                let s = score::score_slots_with(self.card, &self.weights, &cur);
-                let p =
-                    prev.map(|p| score::score_slots_with(self.card, &self.previous_weights, &p));
+                let s = score::score_slots_with(self.card, weights, &cur);
+                let p = prev.map(|p| score::score_slots_with(self.card, previous_weights, &p));
                 self.summary(b, &s, p.as_ref())
             }
             Format::Json | Format::Jsonl => match score::evaluate_slots_with(
                 self.card,
-                &self.weights,
+                weights,
                 &cur,
-                prev.as_ref().map(|p| (&self.previous_weights, p)),
+                prev.as_ref().map(|p| (previous_weights, p)),
                 &self.label,
                 Some(&b.name),
             ) {
                 Ok(e) if self.keep => {
-                    let previous_composite = prev.as_ref().map(|p| {
-                        score::score_slots_with(self.card, &self.previous_weights, p).composite
-                    });
+                    let previous_composite = prev
+                        .as_ref()
+                        .map(|p| score::score_slots_with(self.card, previous_weights, p).composite);
                     UnitOut::Kept(Box::new(UnitEvaluation {
                         evaluation: e,
                         previous_composite,
@@ -660,6 +667,56 @@ impl<'a> Scorer<'a> {
                 Err(m) => UnitOut::Missing(b.name.clone(), m),
             },
         }
+    }
+
+    /// `base` with the targets and baselines that unit `b`'s rows give
+    /// for the periods of `span` (SPEC §10: data over plan over declared);
+    /// `None` when they give none there.
+    fn unit_weights(
+        &self,
+        b: &UnitBlock,
+        span: &std::ops::Range<usize>,
+        base: &score::Prepared,
+    ) -> Option<score::Prepared> {
+        if b.targets.is_empty() && b.baselines.is_empty() {
+            return None;
+        }
+        let n = score::slot_count(self.card) as u32;
+        let within = |key: u32| {
+            let (pos, slot) = ((key / n) as usize, (key % n) as usize);
+            span.contains(&pos).then(|| (slot, pos - span.start))
+        };
+        let targets: HashMap<(usize, usize), Goal> = b
+            .targets
+            .iter()
+            .filter_map(|(k, g)| within(*k).map(|at| (at, *g)))
+            .collect();
+        let baselines: HashMap<(usize, usize), rust_decimal::Decimal> = b
+            .baselines
+            .iter()
+            .filter_map(|(k, v)| within(*k).map(|at| (at, *v)))
+            .collect();
+        let mut indicators: Vec<usize> = targets
+            .keys()
+            .chain(baselines.keys())
+            .map(|(i, _)| *i)
+            .collect();
+        if indicators.is_empty() {
+            return None;
+        }
+        indicators.sort_unstable();
+        indicators.dedup();
+        Some(base.with_data(
+            self.card,
+            &self.labels[span.clone()],
+            &indicators,
+            &|i, k| {
+                (
+                    targets.get(&(i, k)).copied(),
+                    baselines.get(&(i, k)).copied(),
+                )
+            },
+        ))
     }
 
     /// A ranking's line for a unit scored `s` (and `previous`).

@@ -862,6 +862,31 @@ impl Prepared {
         p
     }
 
+    /// This [`Prepared`] (of a span's `periods`) with one unit's own
+    /// targets and baselines from the data for `indicators`; `data(i, k)`
+    /// is what it gives for indicator `i` in the `k`-th period.
+    pub fn with_data(
+        &self,
+        card: &Scorecard,
+        periods: &[String],
+        indicators: &[usize],
+        data: &dyn Fn(usize, usize) -> (Option<Goal>, Option<Decimal>),
+    ) -> Prepared {
+        let mut p = self.clone();
+        for &i in indicators {
+            let ind = &card.indicators[i];
+            p.void.retain(|(j, _)| *j != i);
+            match rule_over_with(ind, periods, &|k| data(i, k)) {
+                Ok(rule) => {
+                    p.rules[i] = FastRule::of(&rule, ind.cap);
+                    p.in_force[i] = rule;
+                }
+                Err(why) => p.void.push((i, why)),
+            }
+        }
+        p
+    }
+
     /// The rule in force of each indicator.
     pub fn rules_in_force(&self) -> &[Rule] {
         &self.in_force
@@ -875,9 +900,21 @@ impl Prepared {
 /// (a sum beyond the decimal range, or pairs of opposite directions that
 /// cancel), and then the indicator has no score, saying why.
 pub fn rule_over(ind: &Indicator, periods: &[String]) -> Result<Rule, String> {
+    rule_over_with(ind, periods, &|_| (None, None))
+}
+
+/// What the data gives for one indicator in the `k`-th period of a span:
+/// its own target and baseline, over the plan's (SPEC §10, level 1).
+pub type DataPair<'a> = &'a dyn Fn(usize) -> (Option<Goal>, Option<Decimal>);
+
+/// [`rule_over`] with the data's targets and baselines on top.
+pub fn rule_over_with(ind: &Indicator, periods: &[String], data: DataPair) -> Result<Rule, String> {
     match periods {
         [] => return Ok(ind.rule.clone()),
-        [one] => return Ok(ind.rule_for(one)),
+        [one] => {
+            let (g, b) = data(0);
+            return Ok(ind.rule_for(one).in_force(g, b));
+        }
         _ => {}
     }
     let agg = ind.aggregate;
@@ -885,10 +922,13 @@ pub fn rule_over(ind: &Indicator, periods: &[String]) -> Result<Rule, String> {
         Some(Goal::Value(t)) => {
             let ts: Vec<Decimal> = periods
                 .iter()
-                .map(|p| match ind.plan.targets.get(p) {
-                    Some(Goal::Value(v)) => *v,
-                    _ => t,
-                })
+                .enumerate()
+                .map(
+                    |(k, p)| match data(k).0.or(ind.plan.targets.get(p).copied()) {
+                        Some(Goal::Value(v)) => v,
+                        _ => t,
+                    },
+                )
                 .collect();
             Some(Goal::Value(
                 combine(agg, &ts).ok_or("overflow in the target in force")?,
@@ -897,10 +937,13 @@ pub fn rule_over(ind: &Indicator, periods: &[String]) -> Result<Rule, String> {
         Some(Goal::Band(low, high)) => {
             let (lows, highs): (Vec<Decimal>, Vec<Decimal>) = periods
                 .iter()
-                .map(|p| match ind.plan.targets.get(p) {
-                    Some(Goal::Band(l, h)) => (*l, *h),
-                    _ => (low, high),
-                })
+                .enumerate()
+                .map(
+                    |(k, p)| match data(k).0.or(ind.plan.targets.get(p).copied()) {
+                        Some(Goal::Band(l, h)) => (l, h),
+                        _ => (low, high),
+                    },
+                )
                 .unzip();
             let over = |xs: &[Decimal]| combine(agg, xs).ok_or("overflow in the target in force");
             Some(Goal::Band(over(&lows)?, over(&highs)?))
@@ -911,7 +954,13 @@ pub fn rule_over(ind: &Indicator, periods: &[String]) -> Result<Rule, String> {
         Some(b) => {
             let bs: Vec<Decimal> = periods
                 .iter()
-                .map(|p| ind.plan.baselines.get(p).copied().unwrap_or(b))
+                .enumerate()
+                .map(|(k, p)| {
+                    data(k)
+                        .1
+                        .or(ind.plan.baselines.get(p).copied())
+                        .unwrap_or(b)
+                })
                 .collect();
             Some(combine(agg, &bs).ok_or("overflow in the baseline in force")?)
         }

@@ -1080,3 +1080,35 @@ fn hostile_rows_in_large_files_are_errors_at_their_rows() {
         assert!(!err.contains("panicked"), "{why}: {err}");
     }
 }
+
+/// A workbook with `target` and `baseline` columns gives each unit its own
+/// targets as the CSV does (SPEC §10): numbers as numbers, a band as the
+/// text `low..high`, empty cells as "not given".
+#[test]
+fn workbook_targets_match_the_csv() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd/evaluate/plan.in");
+    let (card, csv) = (dir.join("card.toml"), dir.join("regions.csv"));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in (0u32..).zip(text.lines()) {
+        for (c, v) in (0u16..).zip(line.split(',')) {
+            match v.parse::<f64>() {
+                _ if v.is_empty() => {}
+                Ok(f) if r > 0 && c >= 3 => ws.write_number(r, c, f).map(|_| ()).unwrap(),
+                _ => ws.write_string(r, c, v).map(|_| ()).unwrap(),
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let book = tmp.path().join("regions.xlsx");
+    wb.save(&book).unwrap();
+    let from_csv = json(&card, &csv, &[]);
+    let from_book = json(&card, &book, &[]);
+    assert_eq!(from_book, from_csv);
+    let east = &from_book[0];
+    assert_eq!(east["unit"], "East");
+    assert_eq!(num(&indicator(east, "revenue")["target"]), "120");
+    assert_eq!(indicator(east, "csat")["target"].to_string(), "[4,4.5]");
+    assert_eq!(num(&indicator(east, "churn")["baseline"]), "0.16");
+}

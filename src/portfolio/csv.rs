@@ -687,8 +687,8 @@ pub fn read(
     let width = layout.names.len();
     let pcol = layout.period.expect("CSV has a period column");
     let (mut n, mut reported) = (0u64, 0u64);
-    // Rows without notes can take `Collector::quick`.
-    let plain = layout.note.is_none();
+    // Rows without notes, targets or baselines can take `Collector::quick`.
+    let plain = layout.note.is_none() && layout.target.is_none() && layout.baseline.is_none();
     // Positions are relative to the part; messages use the file's.
     let here = |p: &csv::Position| (part.line + p.line() - 1, part.start + p.byte());
     let relocate = |d: DataError| relocate(d, part.line - 1, part.start);
@@ -757,6 +757,8 @@ pub fn read(
                 id: cell(layout.id),
                 value: cell(layout.value),
                 note: layout.note.map_or(Cell::Empty, cell),
+                target: layout.target.map_or(Cell::Empty, cell),
+                baseline: layout.baseline.map_or(Cell::Empty, cell),
                 at: &at,
                 period_col: pcol,
                 extra,

@@ -16,10 +16,12 @@ use rust_decimal::Decimal;
 
 use crate::diag::did_you_mean;
 use crate::load::{self, NumError};
-use crate::model::Scorecard;
+use crate::model::{Goal, Scorecard};
 
 /// Columns of the long layout.
-pub const COLUMNS: [&str; 5] = ["period", "unit", "id", "value", "note"];
+pub const COLUMNS: [&str; 7] = [
+    "period", "unit", "id", "value", "note", "target", "baseline",
+];
 
 /// A problem with a header: the column it concerns (or `None` for the
 /// header as a whole), what is wrong, and how to fix it.
@@ -35,6 +37,10 @@ pub struct Layout {
     pub value: usize,
     /// The optional Markdown note of each row.
     pub note: Option<usize>,
+    /// Optional targets and baselines in force for the row's period and
+    /// unit (SPEC §10).
+    pub target: Option<usize>,
+    pub baseline: Option<usize>,
     /// Header names as written (trimmed), for messages.
     pub names: Vec<String>,
 }
@@ -51,7 +57,7 @@ impl Layout {
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
         let mut errors = Vec::new();
-        let mut found: [Option<usize>; 5] = [None; 5];
+        let mut found: [Option<usize>; 7] = [None; 7];
         for (i, n) in names.iter().enumerate() {
             let lower = n.to_ascii_lowercase();
             match COLUMNS.iter().position(|c| *c == lower) {
@@ -66,7 +72,7 @@ impl Layout {
                     Some(i),
                     format!("unknown column `{n}`"),
                     Some(did_you_mean(&lower, COLUMNS).unwrap_or_else(|| {
-                        "columns are period, unit, id, value and an optional note".into()
+                        "columns are period, unit, id, value and optional note, target and baseline".into()
                     })),
                 )),
             }
@@ -95,7 +101,7 @@ impl Layout {
                     if missing.len() == 1 { "" } else { "s" }
                 ),
                 Some(format!(
-                    "the first row should read {want}, optionally with a `note` column"
+                    "the first row should read {want}, optionally with `note`, `target` and `baseline` columns"
                 )),
             ));
         }
@@ -108,6 +114,8 @@ impl Layout {
             id: found[2].expect("checked"),
             value: found[3].expect("checked"),
             note: found[4],
+            target: found[5],
+            baseline: found[6],
             names,
         })
     }
@@ -295,6 +303,9 @@ pub struct Row<'a> {
     pub value: Cell<'a>,
     /// The note (`Cell::Empty` without a note column).
     pub note: Cell<'a>,
+    /// Target and baseline in force (`Cell::Empty` without the column).
+    pub target: Cell<'a>,
+    pub baseline: Cell<'a>,
     /// Where the cell of a column is (column indices of the layout).
     pub at: &'a dyn Fn(usize) -> At,
     /// Column index of the period (or `usize::MAX` when it is the sheet name).
@@ -403,6 +414,10 @@ pub struct UnitBlock {
     pub entries: Vec<(u32, Decimal)>,
     /// Notes of rows in the evaluated span, keyed like `entries`.
     pub notes: Vec<(u32, String)>,
+    /// Targets and baselines the unit's rows give (SPEC §10), keyed like
+    /// `entries` (a computed indicator by its own slot).
+    pub targets: Vec<(u32, Goal)>,
+    pub baselines: Vec<(u32, Decimal)>,
     /// Whether any row (even one with an empty value) is in the evaluated span.
     pub in_current: bool,
 }
@@ -685,7 +700,36 @@ impl<'a> Collector<'a> {
             }
         };
         // --- the id ----------------------------------------------------------
+        let blank = |c: &Cell| match c {
+            Cell::Empty => true,
+            Cell::Text(t) => trim(t).is_empty(),
+            _ => false,
+        };
+        // A row may give only a target or baseline (SPEC §10), for a
+        // computed indicator too: its id is then checked as theirs.
+        let overrides_only = blank(&row.value) && !(blank(&row.target) && blank(&row.baseline));
         let slot = match row.id.key() {
+            Ok(Some(id)) if overrides_only => {
+                let what = if blank(&row.target) {
+                    "baseline"
+                } else {
+                    "target"
+                };
+                match crate::measure::override_index(self.card, id, what) {
+                    Ok(i) => Some(i as u32),
+                    Err(p) => {
+                        let col = if p.0 == "E031" {
+                            layout.id
+                        } else if what == "target" {
+                            layout.target.unwrap_or(layout.id)
+                        } else {
+                            layout.baseline.unwrap_or(layout.id)
+                        };
+                        self.problem((row.at)(col), col_name(layout, col), p);
+                        None
+                    }
+                }
+            }
             Ok(Some(id)) => self.slot_of(id, row.at, layout.id),
             Ok(None) => {
                 self.error(
@@ -743,6 +787,13 @@ impl<'a> Collector<'a> {
             }
             (Err(_), None) => None,
         };
+        // --- target and baseline (SPEC §10) ------------------------------------
+        let overrides = match (slot, row.id.key()) {
+            (Some(sl), Ok(Some(id))) if !(blank(&row.target) && blank(&row.baseline)) => {
+                self.overrides(row, layout, id, sl as usize, period)
+            }
+            _ => (None, None),
+        };
         if let Some(n) = row.extra {
             let width = layout.names.len();
             self.error(
@@ -796,6 +847,101 @@ impl<'a> Collector<'a> {
         if let (Some(n), true) = (note, self.current.contains(&pi)) {
             state.block.notes.push((key(pi), n.to_string()));
         }
+        if self.needed.contains(&pi) {
+            if let Some(g) = overrides.0 {
+                state.block.targets.push((key(pi), g));
+            }
+            if let Some(b) = overrides.1 {
+                state.block.baselines.push((key(pi), b));
+            }
+        }
+    }
+
+    /// A row's target and baseline for indicator `slot` (SPEC §10), each
+    /// checked at its cell, and the pair in force for the row's period.
+    fn overrides(
+        &mut self,
+        row: &Row,
+        layout: &Layout,
+        id: &str,
+        slot: usize,
+        period: Option<&str>,
+    ) -> (Option<Goal>, Option<Decimal>) {
+        let card = self.card;
+        if slot >= card.indicators.len() {
+            // An input: the value's id was fine, its target is not.
+            let col = layout.target.filter(|_| !matches!(row.target, Cell::Empty));
+            let col = col.or(layout.baseline).unwrap_or(layout.id);
+            let what = if Some(col) == layout.target {
+                "target"
+            } else {
+                "baseline"
+            };
+            if let Err(p) = crate::measure::override_index(card, id, what) {
+                self.problem((row.at)(col), col_name(layout, col), p);
+            }
+            return (None, None);
+        }
+        let mut goal = None;
+        if let Some(col) = layout.target {
+            match number_or_band(&row.target) {
+                Ok(None) => {}
+                Ok(Some((v, band))) => {
+                    match crate::measure::override_index(card, id, "target")
+                        .and_then(|i| crate::measure::override_goal(card, i, v, band))
+                    {
+                        Ok(g) => goal = Some(g),
+                        Err(p) => self.problem((row.at)(col), "target", p),
+                    }
+                }
+                Err(what) => self.error(
+                    (row.at)(col),
+                    "target",
+                    "E035",
+                    format!("target for `{id}` {what}"),
+                    "not a number",
+                    Some("write a plain decimal such as 0.12, or `low..high` for a band".into()),
+                ),
+            }
+        }
+        let mut base = None;
+        if let Some(col) = layout.baseline {
+            match number(&row.baseline) {
+                Ok(None) => {}
+                Ok(Some(b)) => match crate::measure::override_index(card, id, "baseline") {
+                    Ok(_) => base = Some(b),
+                    Err(p) => self.problem((row.at)(col), "baseline", p),
+                },
+                Err(what) => self.error(
+                    (row.at)(col),
+                    "baseline",
+                    "E035",
+                    format!("baseline for `{id}` {what}"),
+                    "not a number",
+                    Some("write a plain decimal such as 0.12".into()),
+                ),
+            }
+        }
+        if let (Some(p), true) = (period, goal.is_some() || base.is_some()) {
+            let (_, problem) = crate::measure::override_rule(card, slot, p, goal, base);
+            // The long format has no warning channel yet: a pair against
+            // the implied direction (W025) scores as given, unreported.
+            if let Some(problem) = problem.filter(|p| !p.0.starts_with('W')) {
+                let (col, name) = match (goal, layout.target) {
+                    (Some(_), Some(c)) => (c, "target"),
+                    _ => (layout.baseline.unwrap_or(layout.id), "baseline"),
+                };
+                self.problem((row.at)(col), name, problem);
+                return (None, None);
+            }
+        }
+        (goal, base)
+    }
+
+    /// A [`crate::measure::Problem`] found at `at`.
+    fn problem(&mut self, at: At, column: &str, p: crate::measure::Problem) {
+        let (code, what, label, hint) = p;
+        self.error(at, column, code, what, &label, Some(hint));
     }
 
     fn period_of(&mut self, p: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<u32> {
@@ -912,8 +1058,8 @@ impl<'a> Collector<'a> {
             s.block = UnitBlock {
                 name: name.to_string(),
                 entries: Vec::with_capacity(self.entries_hint),
-                notes: Vec::new(),
                 in_current: false,
+                ..Default::default()
             };
             s.seen.iter_mut().for_each(|w| *w = 0);
             self.last_unit = Some(0);
@@ -979,6 +1125,47 @@ impl<'a> Collector<'a> {
 
 /// A set of [`hash_of`] values. They are hashes already, so the set uses
 /// them as they are instead of hashing them again.
+/// A cell's number: `None` when blank.
+fn number(c: &Cell) -> Result<Option<Decimal>, String> {
+    match *c {
+        Cell::Empty => Ok(None),
+        Cell::Text(t) if trim(t).is_empty() => Ok(None),
+        Cell::Text(t) => decimal_text(t)
+            .map(Some)
+            .map_err(|why| format!("\"{}\" {why}", crate::diag::echo(t.trim()))),
+        Cell::Number(f) => decimal_of_double(f)
+            .map(Some)
+            .map_err(|why| format!("{f} {why}")),
+        Cell::Bad(why) => Err(format!("is {why}")),
+    }
+}
+
+/// A target cell: one number, or a band written `low..high`.
+#[allow(clippy::type_complexity)]
+fn number_or_band(
+    c: &Cell,
+) -> Result<Option<(Option<Decimal>, Option<(Decimal, Decimal)>)>, String> {
+    if let Cell::Text(t) = *c
+        && let Some((l, h)) = trim(t).split_once("..")
+    {
+        let bound = |b: &str| {
+            decimal_text(b).map_err(|why| format!("\"{}\" {why}", crate::diag::echo(t.trim())))
+        };
+        return Ok(Some((None, Some((bound(l)?, bound(h)?)))));
+    }
+    Ok(number(c)?.map(|v| (Some(v), None)))
+}
+
+fn col_name(layout: &Layout, col: usize) -> &'static str {
+    if col == layout.id {
+        "id"
+    } else if Some(col) == layout.target {
+        "target"
+    } else {
+        "baseline"
+    }
+}
+
 pub type UnitHashes = std::collections::HashSet<u64, std::hash::BuildHasherDefault<AsIs>>;
 
 /// The identity hash of a `u64` (for [`UnitHashes`]).

@@ -416,12 +416,22 @@ impl Book {
                 let note = layout
                     .note
                     .map_or(Owned::Empty, |c| Owned::of(r.get(c), true));
+                let (target, baseline) = (
+                    layout
+                        .target
+                        .map_or(Owned::Empty, |c| Owned::of(r.get(c), false)),
+                    layout
+                        .baseline
+                        .map_or(Owned::Empty, |c| Owned::of(r.get(c), false)),
+                );
                 let row = Row {
                     period: period.cell(),
                     unit: unit.cell(),
                     id: id.cell(),
                     value: value.cell(),
                     note: note.cell(),
+                    target: target.cell(),
+                    baseline: baseline.cell(),
                     at: &at,
                     period_col: layout.period.unwrap_or(usize::MAX),
                     extra: None,
