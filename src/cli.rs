@@ -28,10 +28,19 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Render a management report (HTML or Markdown).
     Report(ReportArgs),
-    /// Print the JSON Schema of the scorecard format.
-    Schema,
+    /// Print the JSON Schema of the scorecard format (or, with
+    /// --measurements, of measurements files), for editors and CI.
+    Schema(SchemaArgs),
     /// Write a starter scorecard and a measurements file that validate clean.
     Init(InitArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SchemaArgs {
+    /// The schema of measurements files (`[values]`, `[notes]`,
+    /// `[targets]`, `[baselines]`) instead of scorecards.
+    #[arg(long)]
+    pub measurements: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,7 +209,7 @@ pub fn run() -> i32 {
         Command::Validate(a) => commands::validate::run(&a),
         Command::Evaluate(a) => commands::evaluate::run(&a),
         Command::Report(a) => commands::report::run(&a),
-        Command::Schema => commands::schema::run(),
+        Command::Schema(a) => commands::schema::run(&a),
         Command::Init(a) => commands::init::run(&a),
     };
     match exit {

@@ -339,17 +339,17 @@ pub struct MeasurementsFile {
     /// Business unit label.
     pub unit: Option<Sp<String>>,
     /// Indicator and input ids -> numbers (or decimal strings).
-    #[schemars(with = "BTreeMap<String, NumOrString>")]
+    #[schemars(default, with = "BTreeMap<String, NumOrString>")]
     pub values: Vec<(Sp<String>, Sp<Num>)>,
     /// Markdown commentary per indicator id.
-    #[schemars(with = "BTreeMap<String, String>")]
+    #[schemars(default, with = "BTreeMap<String, String>")]
     pub notes: Vec<(Sp<String>, Sp<String>)>,
     /// Targets in force this period (and unit), by indicator id: a number,
     /// or `[low, high]` for a band (SPEC §10).
-    #[schemars(with = "BTreeMap<String, TargetSchema>")]
+    #[schemars(default, with = "BTreeMap<String, TargetSchema>")]
     pub targets: Vec<(Sp<String>, Sp<Target>)>,
     /// Baselines in force this period (and unit), by indicator id.
-    #[schemars(with = "BTreeMap<String, f64>")]
+    #[schemars(default, with = "BTreeMap<String, f64>")]
     pub baselines: Vec<(Sp<String>, Sp<Num>)>,
 }
 
@@ -377,6 +377,11 @@ impl JsonSchema for NumOrString {
 /// The JSON Schema of the scorecard format (`bsc schema`).
 pub fn scorecard_schema() -> serde_json::Value {
     schemars::schema_for!(ScorecardFile).to_value()
+}
+
+/// The JSON Schema of measurements files (`bsc schema --measurements`).
+pub fn measurements_schema() -> serde_json::Value {
+    schemars::schema_for!(MeasurementsFile).to_value()
 }
 
 /// Top-level keys a JSON Schema object allows, for unknown-key checks.

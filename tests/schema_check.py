@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Checks the JSON Schema printed by `bsc schema` against the examples.
+"""Checks the JSON Schemas printed by `bsc schema` (scorecards) and `bsc
+schema --measurements` against the examples.
 
 Usage: python3 tests/schema_check.py path/to/bsc
 
 Every scorecards/*.toml with a `[scorecard]` table must validate against
 the schema (Draft 2020-12, whatever `$schema` the output declares), and a
 deliberately broken copy must be rejected, so the check proves something:
-an indicator with the unknown key `wieght`, and one with `weight = "x"`.
+an indicator with the unknown key `wieght`, and one with `weight = "x"`;
+a measurements file with the unknown key `valeus`, and a target "high".
 Prints one line per check; exits 1 on any failure, 2 on a usage error.
 
 Needs Python 3.11+ (tomllib) and the `jsonschema` package.
@@ -128,10 +130,56 @@ def main():
             for e in errors:
                 print(f"       {describe(e)}")
 
+    failures += check_measurements(bsc)
     if failures:
         print(f"{failures} schema check(s) failed")
         return 1
     return 0
+
+
+def check_measurements(bsc):
+    """Every measurements example validates against `bsc schema
+    --measurements`; broken copies are rejected. Returns the failures."""
+    run = subprocess.run([bsc, "schema", "--measurements"], capture_output=True, text=True)
+    if run.returncode != 0:
+        print(f"FAIL `{bsc} schema --measurements` exited {run.returncode}")
+        return 1
+    schema = json.loads(run.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    failures = 0
+    files = []
+    for path in sorted(EXAMPLES.glob("*.toml")):
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+        if isinstance(data.get("scorecard"), dict):
+            continue
+        name = path.relative_to(ROOT)
+        errors = list(validator.iter_errors(to_json(data)))
+        if errors:
+            failures += 1
+            print(f"FAIL {name}")
+            for e in errors:
+                print(f"       {describe(e)}")
+        else:
+            print(f"ok   {name} (measurements)")
+            files.append((name, to_json(data)))
+    if not files:
+        print("FAIL no measurements example found")
+        return failures + 1
+    name, base = files[0]
+    for what, change in [
+        ("unknown key `valeus`", lambda d: d.__setitem__("valeus", {"x": 1})),
+        ("a target \"high\"", lambda d: d.setdefault("targets", {}).__setitem__("x", "high")),
+    ]:
+        data = copy.deepcopy(base)
+        change(data)
+        if list(validator.iter_errors(data)):
+            print(f"ok   broken copy of {name} rejected: {what}")
+        else:
+            failures += 1
+            print(f"FAIL broken copy of {name} accepted: {what}")
+    return failures
 
 
 if __name__ == "__main__":
