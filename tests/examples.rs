@@ -232,3 +232,40 @@ fn every_example_scores_every_node_that_has_a_scored_child() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Long-format examples (`scorecards/data/<card>-*.csv`, for the card
+/// `scorecards/<card>.toml`) evaluate cleanly, every unit with a composite
+/// and every perspective scored: the regional targets in them are valid.
+#[test]
+fn every_long_format_example_scores_every_unit() {
+    let dir = examples_dir().join("data");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("scorecards/data/ exists") {
+        let path = entry.expect("readable entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let card = examples_dir().join(format!("{}.toml", name.split('-').next().unwrap()));
+        let out = Command::new(env!("CARGO_BIN_EXE_bsc"))
+            .arg("evaluate")
+            .arg(&card)
+            .arg("--data")
+            .arg(&path)
+            .args(["--format", "json"])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("bsc runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.is_empty(),
+            "{name}:\n{stderr}"
+        );
+        let units: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        for u in units.as_array().expect("an array of units") {
+            assert!(u["composite"]["score"].is_number(), "{name}: {}", u["unit"]);
+            for p in u["perspectives"].as_array().unwrap() {
+                assert!(p["score"].is_number(), "{name}: {} {}", u["unit"], p["id"]);
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen > 0, "no long-format example in {}", dir.display());
+}
