@@ -4,7 +4,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::model::{Indicator, Rule};
+use crate::model::{Direction, Indicator, Rule};
 
 /// Rounds half away from zero to `dp` decimals and prints exactly that many.
 pub fn fixed(d: Decimal, dp: u32) -> String {
@@ -190,6 +190,35 @@ pub fn target(ind: &Indicator, precision: u32) -> String {
                 .map(|p| p.0)
                 .unwrap_or_default();
             value(v, unit, precision)
+        }
+        Rule::Step {
+            direction, steps, ..
+        } => {
+            // The least demanding step that meets the target (100), or
+            // the best step when none scores 100.
+            let top = steps.iter().map(|p| p.1).max().unwrap_or_default();
+            let goal = top.min(Decimal::ONE_HUNDRED);
+            let meets = |p: &&(Decimal, Decimal)| p.1 >= goal;
+            let v = match direction {
+                Direction::Higher => steps.iter().find(meets),
+                Direction::Lower => steps.iter().rev().find(meets),
+            }
+            .map(|p| p.0)
+            .unwrap_or_default();
+            let sign = if *direction == Direction::Higher {
+                "≥"
+            } else {
+                "≤"
+            };
+            format!("{sign} {}", value(v, unit, precision))
+        }
+        Rule::Binary { direction, target } => {
+            let sign = if *direction == Direction::Higher {
+                "≥"
+            } else {
+                "≤"
+            };
+            format!("{sign} {}", value(*target, unit, precision))
         }
     }
 }

@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::format;
 use crate::markdown;
-use crate::model::{Node, Rule, Scorecard};
+use crate::model::{Direction, Node, Rule, Scorecard};
 use crate::score::{Evaluation, IndicatorResult, Status};
 
 pub mod portfolio;
@@ -515,6 +515,50 @@ fn rule_text(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Rule::Step {
+            direction,
+            steps,
+            below,
+        } => {
+            let (name, sign, otherwise) = match direction {
+                Direction::Higher => ("rule_step_higher", "≥", "rule_step_below"),
+                Direction::Lower => ("rule_step_lower", "≤", "rule_step_above"),
+            };
+            // Best step first, as an appraisal scheme is read.
+            let mut shown: Vec<String> = steps
+                .iter()
+                .map(|(v, s)| {
+                    format!(
+                        "{sign} {} → {}",
+                        format::value(*v, unit, precision),
+                        // A score as written (87.5 stays 87.5).
+                        format::value(*s, None, precision)
+                    )
+                })
+                .collect();
+            if *direction == Direction::Higher {
+                shown.reverse();
+            }
+            format!(
+                "{}: {}; {} → {}",
+                get(name),
+                shown.join(", "),
+                get(otherwise),
+                format::value(*below, None, precision)
+            )
+        }
+        Rule::Binary { direction, target } => {
+            let (name, sign) = match direction {
+                Direction::Higher => ("rule_binary_higher", "≥"),
+                Direction::Lower => ("rule_binary_lower", "≤"),
+            };
+            format!(
+                "{}: 100 @ {sign} {}, {} 0",
+                get(name),
+                format::value(*target, unit, precision),
+                get("rule_binary_else")
+            )
+        }
     }
 }
 
