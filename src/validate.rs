@@ -1480,13 +1480,11 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
     }
 }
 
+/// Reports a key the rule does not use (E026): key, its span, the rule.
+type NotUsed<'f> = &'f dyn Fn(&mut Ctx, &str, &Range<usize>, &str);
+
 /// `steps` and `below` belong to step scoring only (E026 elsewhere).
-fn step_keys_not_used(
-    cx: &mut Ctx,
-    ind: &raw::Indicator,
-    rule: &str,
-    not_used: &dyn Fn(&mut Ctx, &str, &Range<usize>, &str),
-) {
+fn step_keys_not_used(cx: &mut Ctx, ind: &raw::Indicator, rule: &str, not_used: NotUsed) {
     if let Some(st) = &ind.steps {
         not_used(cx, "steps", &st.span, rule);
     }

@@ -27,10 +27,16 @@ pub struct Features {
     pub policies: bool,
     pub previous: bool,
     pub missing: bool,
+    /// SPEC §12 step rules.
+    pub step: bool,
+    /// SPEC §12 binary rules.
+    pub binary: bool,
+    /// SPEC §11 status thresholds on perspectives, objectives, indicators.
+    pub thresholds: bool,
 }
 
 impl Features {
-    pub const NAMES: [&str; 16] = [
+    pub const NAMES: [&str; 19] = [
         "ahp",
         "inconsistent",
         "repeating",
@@ -47,6 +53,9 @@ impl Features {
         "policies",
         "previous",
         "missing",
+        "step",
+        "binary",
+        "thresholds",
     ];
 
     fn flag(&mut self, name: &str) -> &mut bool {
@@ -67,6 +76,9 @@ impl Features {
             "policies" => &mut self.policies,
             "previous" => &mut self.previous,
             "missing" => &mut self.missing,
+            "step" => &mut self.step,
+            "binary" => &mut self.binary,
+            "thresholds" => &mut self.thresholds,
             other => panic!(
                 "BSC_REF_FEATURES: unknown feature `{other}`; known: {}",
                 Self::NAMES.join(", ")
@@ -92,6 +104,9 @@ impl Features {
             policies: on,
             previous: on,
             missing: on,
+            step: on,
+            binary: on,
+            thresholds: on,
         }
     }
 
@@ -251,8 +266,38 @@ fn positive(t: &mut Tape, f: &Features) -> Num {
     dec(1 + t.below(5000) as i64, scale)
 }
 
+/// A score in 0..top in tenths (`top` an integer part of the cap).
+fn score_within(t: &mut Tape, cap: &Q) -> Num {
+    let top: u32 = cap.to_integer().try_into().unwrap_or(100);
+    dec(t.below(top * 10 + 1) as i64, 1)
+}
+
 fn rule(t: &mut Tape, f: &Features, cap: &Q) -> Rule {
-    let kind = t.below(4);
+    let kind = t.below(6);
+    if kind == 4 && f.step {
+        // Any scores, not only rising ones: a falling scheme is a warning
+        // (W020), still scored as written.
+        let n = 1 + t.below(4);
+        let mut v = moderate(t, f).q;
+        let mut steps = Vec::new();
+        for _ in 0..n {
+            steps.push((num(v.clone()), score_within(t, cap)));
+            v += positive(t, f).q;
+        }
+        let higher = !t.chance(40);
+        let below = t.chance(40).then(|| score_within(t, cap));
+        return Rule::Step {
+            higher,
+            steps,
+            below,
+        };
+    }
+    if kind == 5 && f.binary {
+        return Rule::Binary {
+            higher: !t.chance(40),
+            target: moderate(t, f),
+        };
+    }
     if kind == 1 && f.band {
         let low = moderate(t, f);
         let high = num(&low.q + positive(t, f).q - Q::one());
@@ -301,6 +346,11 @@ fn landmarks(rule: &Rule) -> Vec<Q> {
             &high.q + &tolerance.q,
         ],
         Rule::Curve(p) => p.iter().map(|(v, _)| v.q.clone()).collect(),
+        Rule::Step { steps, .. } => steps.iter().map(|(v, _)| v.q.clone()).collect(),
+        // Around the target, so both sides (and equality) come up.
+        Rule::Binary { target, .. } => {
+            vec![&target.q - Q::one(), target.q.clone(), &target.q + Q::one()]
+        }
     }
 }
 
@@ -428,6 +478,42 @@ fn ahp(t: &mut Tape, level: Level, ids: &[String], consistent: bool) -> Ahp {
     }
 }
 
+/// A node's own thresholds (SPEC §11), sometimes with one key left out
+/// (then the card's applies): always valid, green >= amber within 0..range.
+fn own_status(
+    t: &mut Tape,
+    f: &Features,
+    card: &(Q, Q),
+    range: &Q,
+) -> Option<(Option<Num>, Option<Num>)> {
+    if !(f.thresholds && t.chance(20)) {
+        return None;
+    }
+    let top: i64 = range.to_integer().try_into().unwrap_or(100);
+    let tenths = |x: &Q| -> i64 { (x * q(10)).ceil().to_integer().try_into().unwrap_or(0) };
+    match t.below(4) {
+        // Only green, at or above the card's amber.
+        1 if tenths(&card.1) <= top * 10 => {
+            let lo = tenths(&card.1);
+            let g = lo + t.below((top * 10 - lo + 1) as u32) as i64;
+            Some((Some(dec(g, 1)), None))
+        }
+        // Only amber, at or below the card's green.
+        2 => {
+            let hi = (card.0.clone() * q(10)).floor().to_integer();
+            let hi: i64 = hi.try_into().unwrap_or(0);
+            let hi = hi.min(top * 10);
+            let a = t.below(hi as u32 + 1) as i64;
+            Some((None, Some(dec(a, 1))))
+        }
+        _ => {
+            let g = t.below((top * 10) as u32 + 1) as i64;
+            let a = t.below(g as u32 + 1) as i64;
+            Some((Some(dec(g, 1)), Some(dec(a, 1))))
+        }
+    }
+}
+
 /// A random scorecard.
 pub fn card(t: &mut Tape, f: &Features) -> Card {
     let max_score = (f.caps && t.chance(30))
@@ -452,6 +538,9 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
     });
 
     let min_coverage = (f.status && t.chance(30)).then(|| dec(t.below(11) as i64, 1));
+    let card_thresholds = status
+        .as_ref()
+        .map_or((q(90), q(60)), |(g, a)| (g.q.clone(), a.q.clone()));
 
     let np = 1 + t.below(4) as usize;
     let pw = weights(t, f, np);
@@ -461,6 +550,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         .map(|(i, weight)| Node {
             id: PERSPECTIVES[i].to_string(),
             weight,
+            status: own_status(t, f, &card_thresholds, &card_cap),
         })
         .collect();
 
@@ -480,6 +570,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
                 Node {
                     id: format!("o{o}-of-{pid}"),
                     weight: weight(t, f),
+                    status: own_status(t, f, &card_thresholds, &card_cap),
                 },
             ));
             for _ in 0..1 + t.below(3) {
@@ -506,8 +597,12 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
             .then(|| t.pick(&[dec(100, 0), dec(110, 0), dec(1255, 1), dec(300, 0)]));
         let cap = ind_cap_num.clone().map_or(card_cap.clone(), |n| n.q);
         let rule = rule(t, f, &cap);
-        // A band never over-achieves, so it takes no cap (E026).
-        let ind_cap_num = ind_cap_num.filter(|_| !matches!(rule, Rule::Band { .. }));
+        // A band or binary rule never over-achieves, so it takes no cap (E026).
+        let ind_cap_num =
+            ind_cap_num.filter(|_| !matches!(rule, Rule::Band { .. } | Rule::Binary { .. }));
+        let range = ind_cap_num
+            .as_ref()
+            .map_or(card_cap.clone(), |n| n.q.clone());
         let formula = formula_flags[i].then(|| {
             let mut vars: Vec<String> = inputs.clone();
             vars.extend(plain_ids.iter().cloned());
@@ -523,6 +618,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
             node: Node {
                 id: format!("i{i}"),
                 weight: None,
+                status: own_status(t, f, &card_thresholds, &range),
             },
             parent: parent.clone(),
             rule,
