@@ -541,6 +541,22 @@ fn settings(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Sett
 /// A `status` table of thresholds: the card's `[scorecard.status]`, or a
 /// perspective's, objective's or indicator's own `status = {...}`.
 fn status(t: &DeTable, ctx: &str, sctx: &str, w: &mut Walker) -> Option<raw::Status> {
+    if let Some(v) = t.get("status")
+        && !matches!(v.get_ref(), DeValue::Table(_))
+    {
+        let d = Diagnostic::error(
+            "E002",
+            format!(
+                "`status` in {ctx} must be a table of thresholds, found {}",
+                type_name(v.get_ref())
+            ),
+        )
+        .at(w.src, v.span())
+        .label("expected a table")
+        .hint("e.g. `status = { green = 95, amber = 80 }`");
+        w.diags.push(d);
+        return None;
+    }
     let (st, _) = w.table(t, "status", ctx)?;
     w.unknown_keys(st, &raw::schema_keys::<raw::Status>(), sctx);
     Some(raw::Status {

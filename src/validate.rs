@@ -1103,6 +1103,11 @@ fn has_key(ind: &raw::Indicator, key: &str) -> bool {
 }
 
 fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option<Rule> {
+    // A `scoring` that failed to load (a typo, reported) names no rule to
+    // judge the other keys by; linear would only add false errors.
+    if ind.scoring.is_none() && has_key(ind, "scoring") {
+        return None;
+    }
     let scoring = ind
         .scoring
         .as_ref()
@@ -1546,12 +1551,16 @@ fn steps(
     let mut out: Vec<(Decimal, Decimal)> = Vec::new();
     for p in &steps.value {
         if p.value.len() != 2 {
+            let n = p.value.len();
             cx.error(
                 "E101",
                 &p.span,
                 format!("each step of {whose} must be [value, score]"),
             )
-            .with(&format!("{} numbers", p.value.len()), None);
+            .with(
+                &format!("{n} number{}", if n == 1 { "" } else { "s" }),
+                Some("a step is a value and the score from that value on, e.g. `[0.9, 80]`".into()),
+            );
             ok = false;
             continue;
         }
