@@ -148,6 +148,14 @@ struct Ctx {
     mermaid: String,
     missing: Vec<MissingCtx>,
     methodology: Vec<MethodCtx>,
+    /// Step rules, each as its table of steps (SPEC §12).
+    steps: Vec<StepsCtx>,
+    /// Whether any indicator is scored pass/fail, for the rule's note.
+    binary: bool,
+    /// Nodes with their own status thresholds (SPEC §11).
+    thresholds: Vec<ThresholdCtx>,
+    /// The card's thresholds, as the note on `thresholds` says them.
+    thresholds_intro: String,
     ahp: Vec<AhpCtx>,
     missing_policy: String,
 }
@@ -338,6 +346,23 @@ struct MethodCtx {
 }
 
 #[derive(Serialize)]
+struct StepsCtx {
+    name: String,
+    rule: String,
+    /// (condition on the actual value, score), best first; the last row
+    /// is what scores when no step is reached.
+    rows: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct ThresholdCtx {
+    kind: String,
+    name: String,
+    green: String,
+    amber: String,
+}
+
+#[derive(Serialize)]
 struct AhpCtx {
     group: String,
     cr: String,
@@ -520,9 +545,9 @@ fn rule_text(
             steps,
             below,
         } => {
-            let (name, sign, otherwise) = match direction {
-                Direction::Higher => ("rule_step_higher", "≥", "rule_step_below"),
-                Direction::Lower => ("rule_step_lower", "≤", "rule_step_above"),
+            let (name, sign) = match direction {
+                Direction::Higher => ("rule_step_higher", "≥"),
+                Direction::Lower => ("rule_step_lower", "≤"),
             };
             // Best step first, as an appraisal scheme is read.
             let mut shown: Vec<String> = steps
@@ -530,7 +555,7 @@ fn rule_text(
                 .map(|(v, s)| {
                     format!(
                         "{sign} {} → {}",
-                        format::value(*v, unit, precision),
+                        format::rule_value(*v, unit, precision),
                         // A score as written (87.5 stays 87.5).
                         format::value(*s, None, precision)
                     )
@@ -543,7 +568,7 @@ fn rule_text(
                 "{}: {}; {} → {}",
                 get(name),
                 shown.join(", "),
-                get(otherwise),
+                get("rule_step_otherwise"),
                 format::value(*below, None, precision)
             )
         }
@@ -555,11 +580,44 @@ fn rule_text(
             format!(
                 "{}: 100 @ {sign} {}, {} 0",
                 get(name),
-                format::value(*target, unit, precision),
+                format::rule_value(*target, unit, precision),
                 get("rule_binary_else")
             )
         }
     }
+}
+
+/// The table of a step rule, best step first: `≥ 120% → 120` ... and the
+/// score short of every step (`< 80% → 0`). Lower is better reads
+/// `≤ 2 days → 100` ... `> 10 days → 0`.
+fn step_rows(
+    direction: Direction,
+    steps: &[(Decimal, Decimal)],
+    below: Decimal,
+    unit: Option<&str>,
+    precision: u32,
+) -> Vec<(String, String)> {
+    let v = |d: Decimal| format::rule_value(d, unit, precision);
+    let s = |d: Decimal| format::value(d, None, precision);
+    let mut rows: Vec<(String, String)> = match direction {
+        Direction::Higher => steps
+            .iter()
+            .rev()
+            .map(|(x, sc)| (format!("≥ {}", v(*x)), s(*sc)))
+            .collect(),
+        Direction::Lower => steps
+            .iter()
+            .map(|(x, sc)| (format!("≤ {}", v(*x)), s(*sc)))
+            .collect(),
+    };
+    let beyond = match direction {
+        Direction::Higher => steps.first().map(|f| format!("< {}", v(f.0))),
+        Direction::Lower => steps.last().map(|l| format!("> {}", v(l.0))),
+    };
+    if let Some(b) = beyond {
+        rows.push((b, s(below)));
+    }
+    rows
 }
 
 fn build(
@@ -588,7 +646,6 @@ fn build(
     let indicator_ctx = |i: usize| -> IndicatorCtx {
         let ind = &card.indicators[i];
         let r: &IndicatorResult = &e.indicators[i];
-        let unit = ind.unit.as_deref();
         let delta = format::change(r.score, r.previous_score.flatten());
         let (trend_dir, trend) = format::trend(delta);
         let note = notes.get(&ind.id);
@@ -598,7 +655,7 @@ fn build(
             unit: ind.unit.clone().unwrap_or_default(),
             actual: r
                 .actual
-                .map_or_else(|| "–".into(), |a| format::value(a, unit, p)),
+                .map_or_else(|| "–".into(), |a| format::actual(ind, a, p)),
             baseline: format::baseline(ind, p).unwrap_or_else(|| "–".into()),
             target: format::target(ind, p),
             badge: badge(r.score, r.status),
@@ -608,7 +665,7 @@ fn build(
             previous_actual: r
                 .previous_actual
                 .flatten()
-                .map(|a| format::value(a, unit, p))
+                .map(|a| format::actual(ind, a, p))
                 .unwrap_or_default(),
             share: format::share(ind.share),
             effective_weight: format::share(ind.effective_weight),
@@ -779,6 +836,60 @@ fn build(
         })
         .collect();
 
+    let steps = card
+        .indicators
+        .iter()
+        .filter_map(|ind| match &ind.rule {
+            Rule::Step {
+                direction,
+                steps,
+                below,
+            } => Some(StepsCtx {
+                name: ind.name.clone(),
+                rule: l
+                    .get(match direction {
+                        Direction::Higher => "rule_step_higher",
+                        Direction::Lower => "rule_step_lower",
+                    })
+                    .cloned()
+                    .unwrap_or_default(),
+                rows: step_rows(*direction, steps, *below, ind.unit.as_deref(), p),
+            }),
+            _ => None,
+        })
+        .collect();
+    let binary = card
+        .indicators
+        .iter()
+        .any(|i| matches!(i.rule, Rule::Binary { .. }));
+    let label = |k: &str| l.get(k).cloned().unwrap_or_else(|| k.to_string());
+    let threshold = |kind: &str, name: &str, t: Option<crate::model::Thresholds>| {
+        t.map(|t| ThresholdCtx {
+            kind: label(kind),
+            name: name.to_string(),
+            green: format::value(t.green, None, p),
+            amber: format::value(t.amber, None, p),
+        })
+    };
+    let thresholds: Vec<ThresholdCtx> = card
+        .perspectives
+        .iter()
+        .filter_map(|x| threshold("perspective", &x.name, x.status))
+        .chain(
+            card.objectives
+                .iter()
+                .filter_map(|x| threshold("objective", &x.name, x.status)),
+        )
+        .chain(
+            card.indicators
+                .iter()
+                .filter_map(|x| threshold("indicator", &x.name, x.status)),
+        )
+        .collect();
+    let thresholds_intro = label("thresholds_intro")
+        .replace("{green}", &format::value(card.green, None, p))
+        .replace("{amber}", &format::value(card.amber, None, p));
+
     let name_of = |id: &str| -> String {
         card.perspectives
             .iter()
@@ -878,6 +989,10 @@ fn build(
         mermaid,
         missing,
         methodology,
+        steps,
+        binary,
+        thresholds,
+        thresholds_intro,
         ahp,
     })
 }
