@@ -286,6 +286,9 @@ struct Bar {
     score: String,
     status: &'static str,
     symbol: &'static str,
+    /// x of the perspective's own amber and green thresholds, drawn on its
+    /// row where they differ from the card's lines (SPEC §11).
+    own: Option<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -553,8 +556,9 @@ fn rule_text(
             let mut shown: Vec<String> = steps
                 .iter()
                 .map(|(v, s)| {
+                    // No-break spaces: a step never wraps inside itself.
                     format!(
-                        "{sign} {} → {}",
+                        "{sign}\u{a0}{}\u{a0}→\u{a0}{}",
                         format::rule_value(*v, unit, precision),
                         // A score as written (87.5 stays 87.5).
                         format::value(*s, None, precision)
@@ -565,7 +569,7 @@ fn rule_text(
                 shown.reverse();
             }
             format!(
-                "{}: {}; {} → {}",
+                "{}: {}; {}\u{a0}→\u{a0}{}",
                 get(name),
                 shown.join(", "),
                 get("rule_step_otherwise"),
@@ -578,7 +582,7 @@ fn rule_text(
                 Direction::Lower => ("rule_binary_lower", "≤"),
             };
             format!(
-                "{}: 100 @ {sign} {}, {} 0",
+                "{}: 100\u{a0}@\u{a0}{sign}\u{a0}{}, {}\u{a0}0",
                 get(name),
                 format::rule_value(*target, unit, precision),
                 get("rule_binary_else")
@@ -1017,6 +1021,7 @@ fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -
             score: score_txt(r.score),
             status: r.status.as_str(),
             symbol: symbol(r.status),
+            own: p.status.map(|t| (at(t.amber), at(t.green))),
         })
         .collect::<Vec<_>>();
     Chart {
