@@ -476,6 +476,9 @@ pub fn validate(
         let rule = rule(&mut cx, ind, &whose, cap);
         let own_status =
             node_thresholds(&mut cx, ind.status.as_ref(), card_thresholds, cap, &whose);
+        if let (Some(st), Some(rule)) = (&ind.status, &rule) {
+            unreachable_threshold(&mut cx, st, rule, cap, &whose);
+        }
         percent_warnings(&mut cx, ind, &whose);
         let idx = indicators.len();
         if !declare(
@@ -861,6 +864,49 @@ fn thresholds(
         );
     }
     Thresholds { green, amber }
+}
+
+/// W021: an indicator's own threshold above the most its rule can score
+/// (a binary or band rule 100, a step rule its best step) can never be
+/// reached: the indicator could never be green (or amber), whatever it
+/// achieves. Checked only where the node itself writes the threshold.
+fn unreachable_threshold(cx: &mut Ctx, st: &raw::Status, rule: &Rule, cap: Decimal, whose: &str) {
+    let (top, why) = match rule {
+        Rule::Binary { .. } => (HUNDRED, "a binary rule scores 100 or 0".to_string()),
+        Rule::Band { .. } => (HUNDRED, "a band scores at most 100".to_string()),
+        Rule::Step { steps, below, .. } => {
+            let best = steps.iter().map(|s| s.1).fold(*below, Decimal::max);
+            (best, format!("its best step scores {best}"))
+        }
+        Rule::Curve { points } => {
+            let best = points.iter().map(|p| p.1).fold(Decimal::ZERO, Decimal::max);
+            (
+                best.min(cap),
+                format!("its curve scores at most {}", best.min(cap)),
+            )
+        }
+        Rule::Linear { .. } => return,
+    };
+    for (t, name) in [(&st.green, "green"), (&st.amber, "amber")] {
+        if let Some(t) = t
+            && t.value.0 > top
+        {
+            cx.warning(
+                "W021",
+                &t.span,
+                format!(
+                    "status.{name} = {} of {whose} can never be reached: {why}",
+                    t.value.0
+                ),
+            )
+            .with(
+                "out of reach",
+                Some(format!(
+                    "lower it to {top} or less, or the indicator can never be {name}"
+                )),
+            );
+        }
+    }
 }
 
 /// `min_coverage`: a share of the composite's weight, so 0..1 (E095).
