@@ -4,7 +4,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::model::Rule;
+use crate::model::{Direction, Indicator, Rule};
 
 /// Rounds half away from zero to `dp` decimals and prints exactly that many.
 pub fn fixed(d: Decimal, dp: u32) -> String {
@@ -166,6 +166,55 @@ pub fn value(d: Decimal, unit: Option<&str>, precision: u32) -> String {
     }
 }
 
+/// A value a rule is written with (a step, a binary target) as text. A `%`
+/// value keeps every decimal it has (at least `precision`): a step at
+/// 99.95% rounded to "100.0%" would state another rule.
+pub fn rule_value(d: Decimal, unit: Option<&str>, precision: u32) -> String {
+    match unit {
+        Some("%") => {
+            let places = d.normalize().scale().saturating_sub(2);
+            format!("{}%", percent(d, precision.max(places)))
+        }
+        _ => value(d, unit, precision),
+    }
+}
+
+/// The actual value of an indicator as text. Where the rule draws lines (a
+/// step, a binary target), the value gets the decimals it needs not to
+/// round onto or across one: 0.7999 short of an 80% step shows as
+/// 79.99%, not as an 80.0% that scores 0.
+pub fn actual(ind: &Indicator, a: Decimal, precision: u32) -> String {
+    let unit = ind.unit.as_deref();
+    let lines: Vec<Decimal> = match &ind.rule {
+        Rule::Step { steps, .. } => steps.iter().map(|s| s.0).collect(),
+        Rule::Binary { target, .. } => vec![*target],
+        _ => return value(a, unit, precision),
+    };
+    let percent_unit = unit == Some("%");
+    // Decimals of the value itself that `value` shows: a percent shows two
+    // more places than its fraction has.
+    let shown = if percent_unit { precision + 2 } else { 4 };
+    let keeps_sides = |dp: u32| {
+        let r = a.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+        lines.iter().all(|l| r.cmp(l) == a.cmp(l))
+    };
+    let Some(dp) = (shown..=28).find(|&dp| keeps_sides(dp)) else {
+        return value(a, unit, precision);
+    };
+    if dp == shown {
+        return value(a, unit, precision);
+    }
+    let r = a.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero);
+    if percent_unit {
+        return format!("{}%", percent(r, dp - 2));
+    }
+    let n = group_thousands(&r.normalize().to_string());
+    match unit {
+        Some(u) if !u.is_empty() => format!("{n} {u}"),
+        _ => n,
+    }
+}
+
 /// The target of an indicator as text: the linear target, the band
 /// `low–high`, or the value a curve first reaches its top score at.
 pub fn target(rule: &Rule, unit: Option<&str>, precision: u32) -> String {
@@ -189,6 +238,35 @@ pub fn target(rule: &Rule, unit: Option<&str>, precision: u32) -> String {
                 .map(|p| p.0)
                 .unwrap_or_default();
             value(v, unit, precision)
+        }
+        Rule::Step {
+            direction, steps, ..
+        } => {
+            // The least demanding step that meets the target (100), or
+            // the best step when none scores 100.
+            let top = steps.iter().map(|p| p.1).max().unwrap_or_default();
+            let goal = top.min(Decimal::ONE_HUNDRED);
+            let meets = |p: &&(Decimal, Decimal)| p.1 >= goal;
+            let v = match direction {
+                Direction::Higher => steps.iter().find(meets),
+                Direction::Lower => steps.iter().rev().find(meets),
+            }
+            .map(|p| p.0)
+            .unwrap_or_default();
+            let sign = if *direction == Direction::Higher {
+                "≥"
+            } else {
+                "≤"
+            };
+            format!("{sign} {}", value(v, unit, precision))
+        }
+        Rule::Binary { direction, target } => {
+            let sign = if *direction == Direction::Higher {
+                "≥"
+            } else {
+                "≤"
+            };
+            format!("{sign} {}", value(*target, unit, precision))
         }
     }
 }
@@ -222,6 +300,61 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
+    }
+
+    fn stepped(unit: Option<&str>, rule: Rule) -> Indicator {
+        Indicator {
+            id: "x".into(),
+            name: "x".into(),
+            description: None,
+            unit: unit.map(str::to_string),
+            perspective: 0,
+            objective: None,
+            weight: Decimal::ONE,
+            share: Decimal::ONE,
+            effective_weight: Decimal::ONE,
+            rule,
+            plan: Default::default(),
+            direction_stated: true,
+            cap: Decimal::ONE_HUNDRED,
+            formula: None,
+            aggregate: Default::default(),
+            status: None,
+        }
+    }
+
+    #[test]
+    fn actuals_never_round_onto_a_step() {
+        let ind = stepped(
+            Some("%"),
+            Rule::Step {
+                direction: Direction::Higher,
+                steps: vec![(d("0.8"), d("60")), (d("1"), d("100"))],
+                below: Decimal::ZERO,
+            },
+        );
+        assert_eq!(actual(&ind, d("0.7999"), 1), "79.99%");
+        assert_eq!(actual(&ind, d("0.79999999"), 1), "79.999999%");
+        assert_eq!(actual(&ind, d("0.8"), 1), "80.0%");
+        assert_eq!(actual(&ind, d("0.95"), 1), "95.0%"); // far from a line
+        assert_eq!(actual(&ind, d("0.9996"), 1), "99.96%");
+        let count = stepped(
+            None,
+            Rule::Binary {
+                direction: Direction::Lower,
+                target: d("3"),
+            },
+        );
+        assert_eq!(actual(&count, d("3.000001"), 1), "3.000001");
+        assert_eq!(actual(&count, d("2.5"), 1), "2.5");
+    }
+
+    #[test]
+    fn rule_values_keep_their_decimals() {
+        assert_eq!(rule_value(d("0.9995"), Some("%"), 1), "99.95%");
+        assert_eq!(rule_value(d("1.2"), Some("%"), 1), "120.0%");
+        assert_eq!(rule_value(d("1.2"), Some("%"), 0), "120%");
+        assert_eq!(rule_value(d("40"), None, 1), "40");
     }
 
     #[test]

@@ -515,14 +515,7 @@ fn settings(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Sett
     w.unknown_keys(t, &raw::schema_keys::<raw::Settings>(), ctx);
     let id = required!(w, t, span, "id", ctx, string);
     let name = required!(w, t, span, "name", ctx, string);
-    let status = w.table(t, "status", ctx).map(|(st, _)| {
-        let sctx = "`[scorecard.status]`";
-        w.unknown_keys(st, &raw::schema_keys::<raw::Status>(), sctx);
-        raw::Status {
-            green: w.number(st, "green", sctx),
-            amber: w.number(st, "amber", sctx),
-        }
-    });
+    let status = status(t, ctx, "`[scorecard.status]`", w);
     let s = raw::Settings {
         id: id?,
         name: name?,
@@ -545,6 +538,38 @@ fn settings(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Sett
     Some(s)
 }
 
+/// A `status` table of thresholds: the card's `[scorecard.status]`, or a
+/// perspective's, objective's or indicator's own `status = {...}`.
+fn status(t: &DeTable, ctx: &str, sctx: &str, w: &mut Walker) -> Option<raw::Status> {
+    if let Some(v) = t.get("status")
+        && !matches!(v.get_ref(), DeValue::Table(_))
+    {
+        let d = Diagnostic::error(
+            "E002",
+            format!(
+                "`status` in {ctx} must be a table of thresholds, found {}",
+                type_name(v.get_ref())
+            ),
+        )
+        .at(w.src, v.span())
+        .label("expected a table")
+        .hint("e.g. `status = { green = 95, amber = 80 }`");
+        w.diags.push(d);
+        return None;
+    }
+    let (st, _) = w.table(t, "status", ctx)?;
+    w.unknown_keys(st, &raw::schema_keys::<raw::Status>(), sctx);
+    Some(raw::Status {
+        green: w.number(st, "green", sctx),
+        amber: w.number(st, "amber", sctx),
+    })
+}
+
+/// A node's own `status` table, named after the node in diagnostics.
+fn node_status(t: &DeTable, ctx: &str, w: &mut Walker) -> Option<raw::Status> {
+    status(t, ctx, &format!("`status` of {ctx}"), w)
+}
+
 /// Names an array-of-tables element by its id when it has one.
 fn element_context(kind: &str, t: &DeTable) -> String {
     match t.get("id").and_then(|v| v.get_ref().as_str()) {
@@ -562,6 +587,7 @@ fn perspective(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::P
         name: w.string(t, "name", ctx),
         weight: w.number(t, "weight", ctx),
         description: w.string(t, "description", ctx),
+        status: node_status(t, ctx, w),
     })
 }
 
@@ -577,6 +603,7 @@ fn objective(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Obj
         weight: w.number(t, "weight", ctx),
         drives: w.string_array(t, "drives", ctx),
         description: w.string(t, "description", ctx),
+        status: node_status(t, ctx, w),
     };
     Some(o)
 }
@@ -597,40 +624,8 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
         .and_then(|v| target_value(v, &format!("`target` in {ctx}"), w));
     let targets = plan_table(t, "targets", ctx, w, target_value);
     let baselines = plan_table(t, "baselines", ctx, w, |v, what, w| w.number_value(v, what));
-    let points = t.get("points").and_then(|v| {
-        let what = format!("`points` in {ctx}");
-        let DeValue::Array(items) = v.get_ref() else {
-            w.type_error(&what, "an array of [value, score] pairs", v);
-            return None;
-        };
-        // Every point is read (and reported); a bad one drops `points`, so
-        // the rest of the curve is not judged without it.
-        let mut out = Vec::new();
-        let mut ok = true;
-        for item in items.iter() {
-            match item.get_ref() {
-                DeValue::Array(pair) => {
-                    let nums: Vec<Option<Sp<Num>>> = pair
-                        .iter()
-                        .map(|n| w.number_value(n, &format!("each number of {what}")))
-                        .collect();
-                    match nums.into_iter().collect::<Option<Vec<_>>>() {
-                        Some(nums) => out.push(Sp::new(nums, item.span())),
-                        None => ok = false,
-                    }
-                }
-                _ => {
-                    w.type_error(
-                        &format!("each point of {what}"),
-                        "a [value, score] pair",
-                        item,
-                    );
-                    ok = false;
-                }
-            }
-        }
-        ok.then(|| Sp::new(out, v.span()))
-    });
+    let points = pairs(t, "points", ctx, w);
+    let steps = pairs(t, "steps", ctx, w);
     Some(raw::Indicator {
         keys: t.keys().map(|k| k.get_ref().to_string()).collect(),
         id: id.unwrap_or_else(|| placeholder(&span)),
@@ -647,6 +642,8 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
                 ("linear", raw::Scoring::Linear),
                 ("band", raw::Scoring::Band),
                 ("curve", raw::Scoring::Curve),
+                ("step", raw::Scoring::Step),
+                ("binary", raw::Scoring::Binary),
             ],
         ),
         baseline: w.number(t, "baseline", ctx),
@@ -655,6 +652,8 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
         baselines,
         tolerance: w.number(t, "tolerance", ctx),
         points,
+        steps,
+        below: w.number(t, "below", ctx),
         direction: w.choice(
             t,
             "direction",
@@ -668,6 +667,7 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
         max_score: w.number(t, "max_score", ctx),
         aggregate: w.choice(t, "aggregate", ctx, &AGGREGATES),
         description: w.string(t, "description", ctx),
+        status: node_status(t, ctx, w),
     })
 }
 
@@ -708,6 +708,44 @@ fn plan_table<T>(
         }
     }
     Some(Sp::new(out, span))
+}
+
+/// A list of `[value, score]` pairs (curve `points`, `steps`). Every pair
+/// is read (and reported); a bad one drops the whole list, so the rest of
+/// the rule is not judged without it.
+fn pairs(t: &DeTable, key: &str, ctx: &str, w: &mut Walker) -> Option<raw::Points> {
+    let v = t.get(key)?;
+    let what = format!("`{key}` in {ctx}");
+    let DeValue::Array(items) = v.get_ref() else {
+        w.type_error(&what, "an array of [value, score] pairs", v);
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in items.iter() {
+        match item.get_ref() {
+            DeValue::Array(pair) => {
+                let nums: Vec<Option<Sp<Num>>> = pair
+                    .iter()
+                    .map(|n| w.number_value(n, &format!("each number of {what}")))
+                    .collect();
+                match nums.into_iter().collect::<Option<Vec<_>>>() {
+                    Some(nums) => out.push(Sp::new(nums, item.span())),
+                    None => ok = false,
+                }
+            }
+            _ => {
+                let each = if key == "steps" { "step" } else { "point" };
+                w.type_error(
+                    &format!("each {each} of {what}"),
+                    "a [value, score] pair",
+                    item,
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then(|| Sp::new(out, v.span()))
 }
 
 fn input(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Input> {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 
 use crate::formula::Expr;
-pub use crate::raw::{Aggregate, MissingPolicy};
+pub use crate::raw::{Aggregate, Direction, MissingPolicy};
 
 #[derive(Debug, Clone)]
 pub struct Scorecard {
@@ -19,7 +19,8 @@ pub struct Scorecard {
     pub missing: MissingPolicy,
     /// Decimals shown in reports.
     pub precision: u32,
-    /// Score at or above which the status is green.
+    /// Score at or above which the status is green (nodes without their
+    /// own thresholds, and the composite).
     pub green: Decimal,
     /// Score at or above which the status is amber.
     pub amber: Decimal,
@@ -35,6 +36,14 @@ pub struct Scorecard {
     pub formula_order: Vec<usize>,
     /// Indicator and input ids -> what they are.
     pub ids: HashMap<String, ValueRef>,
+}
+
+/// A node's own status thresholds (SPEC §11), each key it leaves out
+/// taken from the card's: `green >= amber`, both within the node's range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    pub green: Decimal,
+    pub amber: Decimal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +69,8 @@ pub struct Perspective {
     pub share: Decimal,
     /// Objectives and direct indicators, in declaration order.
     pub children: Vec<Node>,
+    /// Own status thresholds; `None`: the card's.
+    pub status: Option<Thresholds>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +85,8 @@ pub struct Objective {
     /// Objectives this one drives (strategy map arrows).
     pub drives: Vec<usize>,
     pub indicators: Vec<usize>,
+    /// Own status thresholds; `None`: the card's.
+    pub status: Option<Thresholds>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +103,20 @@ pub enum Rule {
     /// (value, score) pairs, values strictly increasing.
     Curve {
         points: Vec<(Decimal, Decimal)>,
+    },
+    /// Graded (SPEC §12): higher is better, the score of the last step
+    /// whose value the actual reaches; lower is better, of the first step
+    /// whose value it does not exceed; `below` when it reaches none.
+    Step {
+        direction: Direction,
+        /// (value, score) pairs, values strictly increasing, scores in 0..cap.
+        steps: Vec<(Decimal, Decimal)>,
+        below: Decimal,
+    },
+    /// Pass/fail (SPEC §12): 100 when `target` is met in `direction`, else 0.
+    Binary {
+        direction: Direction,
+        target: Decimal,
     },
 }
 
@@ -121,7 +148,8 @@ impl Rule {
         match self {
             Rule::Linear { target, .. } => Some(Goal::Value(*target)),
             Rule::Band { low, high, .. } => Some(Goal::Band(*low, *high)),
-            Rule::Curve { .. } => None,
+            Rule::Binary { target, .. } => Some(Goal::Value(*target)),
+            Rule::Curve { .. } | Rule::Step { .. } => None,
         }
     }
 
@@ -143,6 +171,10 @@ impl Rule {
                     Some(Goal::Value(t)) => t,
                     _ => *target,
                 },
+            },
+            (Rule::Binary { direction, .. }, Some(Goal::Value(t))) => Rule::Binary {
+                direction: *direction,
+                target: t,
             },
             (Rule::Band { tolerance, .. }, Some(Goal::Band(low, high))) => Rule::Band {
                 low,
@@ -244,6 +276,8 @@ pub struct Indicator {
     pub cap: Decimal,
     pub formula: Option<Formula>,
     pub aggregate: Aggregate,
+    /// Own status thresholds; `None`: the card's.
+    pub status: Option<Thresholds>,
 }
 
 #[derive(Debug, Clone)]
@@ -281,6 +315,14 @@ impl Indicator {
 }
 
 impl Scorecard {
+    /// The card's own thresholds (`[scorecard.status]` or the defaults).
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            green: self.green,
+            amber: self.amber,
+        }
+    }
+
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
         match self.ids.get(id) {
             Some(ValueRef::Indicator(i)) => Some(&self.indicators[*i]),

@@ -99,9 +99,11 @@ pub struct Settings {
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Status {
-    /// Score at or above which the status is green; default 90.
+    /// Score at or above which the status is green; default 90 (on a
+    /// perspective, objective or indicator: the card's).
     pub green: Option<Sp<Num>>,
-    /// Score at or above which the status is amber; default 60.
+    /// Score at or above which the status is amber; default 60 (on a
+    /// perspective, objective or indicator: the card's).
     pub amber: Option<Sp<Num>>,
 }
 
@@ -129,6 +131,8 @@ pub struct Perspective {
     pub weight: Option<Sp<Num>>,
     /// Markdown text.
     pub description: Option<Sp<String>>,
+    /// Own status thresholds, overriding `[scorecard.status]` for this node.
+    pub status: Option<Status>,
 }
 
 #[derive(Debug, Clone, JsonSchema)]
@@ -147,6 +151,8 @@ pub struct Objective {
     pub drives: Option<Sp<Vec<Sp<String>>>>,
     /// Markdown text.
     pub description: Option<Sp<String>>,
+    /// Own status thresholds, overriding `[scorecard.status]` for this node.
+    pub status: Option<Status>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
@@ -158,6 +164,11 @@ pub enum Scoring {
     Band,
     /// Piecewise-linear through `points = [[value, score], ...]`.
     Curve,
+    /// Graded: the score of the step the actual value has reached,
+    /// `steps = [[value, score], ...]`; needs `direction`.
+    Step,
+    /// Pass/fail: 100 when `target` is met in `direction`, else 0.
+    Binary,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
@@ -209,7 +220,8 @@ pub struct Indicator {
     pub scoring: Option<Sp<Scoring>>,
     /// linear: the value that scores 0.
     pub baseline: Option<Sp<Num>>,
-    /// linear: the value that scores 100; band: `[low, high]`.
+    /// linear: the value that scores 100; band: `[low, high]`; binary: the
+    /// value to reach (higher) or not exceed (lower).
     pub target: Option<Sp<Target>>,
     /// Targets by period label, overriding `target` in those periods
     /// (SPEC §10): `{ "2026-Q1" = 0.14, "2026-Q2" = 0.12 }`; for a band,
@@ -224,7 +236,14 @@ pub struct Indicator {
     /// curve: `[[value, score], ...]`, values strictly increasing.
     #[schemars(with = "Option<Vec<[f64; 2]>>")]
     pub points: Option<Points>,
-    /// Cross-check of the order of baseline and target.
+    /// step: `[[value, score], ...]`, values strictly increasing, scores in 0..cap.
+    #[schemars(with = "Option<Vec<[f64; 2]>>")]
+    pub steps: Option<Points>,
+    /// step: the score short of the first step (higher) or beyond the last
+    /// (lower); default 0.
+    pub below: Option<Sp<Num>>,
+    /// Cross-check of the order of baseline and target; required by step
+    /// and binary scoring.
     pub direction: Option<Sp<Direction>>,
     /// Computed indicator: an expression over input and indicator ids.
     pub formula: Option<Sp<String>>,
@@ -234,6 +253,8 @@ pub struct Indicator {
     pub aggregate: Option<Sp<Aggregate>>,
     /// Markdown text.
     pub description: Option<Sp<String>>,
+    /// Own status thresholds, overriding `[scorecard.status]` for this indicator.
+    pub status: Option<Status>,
     /// Every key the entry has, loaded or not: a key whose value failed to
     /// load was reported by the loader and must not also be called missing.
     #[schemars(skip)]
@@ -265,7 +286,7 @@ impl JsonSchema for TargetSchema {
     }
 }
 
-/// Curve points as written: each a list that should hold `[value, score]`.
+/// Curve points or steps as written: each a list that should hold `[value, score]`.
 pub type Points = Sp<Vec<Sp<Vec<Sp<Num>>>>>;
 
 #[derive(Debug, Clone, JsonSchema)]

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::measure::Measurements;
 use crate::model::{
-    Aggregate, Goal, Indicator, MissingPolicy, Node, PairProblem, Rule, Scorecard, ValueRef,
-    pair_in_force,
+    Aggregate, Direction, Goal, Indicator, MissingPolicy, Node, PairProblem, Rule, Scorecard,
+    Thresholds, ValueRef, pair_in_force,
 };
 
 pub(crate) mod exact;
@@ -124,10 +124,21 @@ pub struct MissingData {
 
 /// Status of a score under the scorecard's thresholds.
 pub fn status(card: &Scorecard, score: Option<Decimal>) -> Status {
+    status_under(card.thresholds(), score)
+}
+
+/// Status of a node's score under its own thresholds when it has them
+/// (SPEC §11), else the card's. A node's thresholds judge that node only:
+/// its children are judged by theirs.
+pub fn node_status(card: &Scorecard, own: Option<Thresholds>, score: Option<Decimal>) -> Status {
+    status_under(own.unwrap_or_else(|| card.thresholds()), score)
+}
+
+fn status_under(t: Thresholds, score: Option<Decimal>) -> Status {
     match score {
         None => Status::Missing,
-        Some(s) if s >= card.green => Status::Green,
-        Some(s) if s >= card.amber => Status::Amber,
+        Some(s) if s >= t.green => Status::Green,
+        Some(s) if s >= t.amber => Status::Amber,
         Some(_) => Status::Red,
     }
 }
@@ -195,8 +206,41 @@ fn score_rule_decimal(rule: &Rule, cap: Decimal, a: Decimal) -> Option<Decimal> 
             };
             clamp(s, Decimal::ZERO, cap)
         }
+        Rule::Step {
+            direction,
+            steps,
+            below,
+        } => step_score(*direction, steps, *below, a),
+        Rule::Binary { direction, target } => binary_score(*direction, *target, a),
     };
     Some(s.normalize())
+}
+
+/// The score of a step rule (SPEC §12): a comparison picks a score that
+/// validation already placed within 0..cap, so there is no arithmetic to
+/// overflow and nothing to clamp.
+pub fn step_score(
+    direction: Direction,
+    steps: &[(Decimal, Decimal)],
+    below: Decimal,
+    a: Decimal,
+) -> Decimal {
+    let reached = match direction {
+        // The last step whose value the actual reaches.
+        Direction::Higher => steps.iter().rev().find(|(v, _)| *v <= a),
+        // The first step whose value the actual does not exceed.
+        Direction::Lower => steps.iter().find(|(v, _)| *v >= a),
+    };
+    reached.map_or(below, |(_, s)| *s)
+}
+
+/// The score of a binary rule (SPEC §12): 100 when the target is met.
+pub fn binary_score(direction: Direction, target: Decimal, a: Decimal) -> Decimal {
+    let met = match direction {
+        Direction::Higher => a >= target,
+        Direction::Lower => a <= target,
+    };
+    if met { HUNDRED } else { Decimal::ZERO }
 }
 
 /// A rule with what scoring it needs worked out once per scorecard, for
@@ -289,6 +333,8 @@ impl FastRule {
                     _ => FastRule::Plain,
                 }
             }
+            // A comparison or two: nothing to prepare.
+            Rule::Step { .. } | Rule::Binary { .. } => FastRule::Plain,
         }
     }
 }
@@ -1163,7 +1209,7 @@ fn dress(
                 name: p.name.clone(),
                 weight: p.share.normalize(),
                 score: *sc,
-                status: status(card, *sc),
+                status: node_status(card, p.status, *sc),
             })
             .collect(),
         objectives: card
@@ -1175,7 +1221,7 @@ fn dress(
                 perspective: card.perspectives[o.perspective].id.clone(),
                 weight: o.share.normalize(),
                 score: *sc,
-                status: status(card, *sc),
+                status: node_status(card, o.status, *sc),
             })
             .collect(),
         indicators: card
@@ -1188,7 +1234,7 @@ fn dress(
                 objective: ind.objective.map(|o| card.objectives[o].id.clone()),
                 actual: s.actual[i].map(|v| v.normalize()),
                 score: s.score[i],
-                status: status(card, s.score[i]),
+                status: node_status(card, ind.status, s.score[i]),
                 effective_weight: ind.effective_weight.normalize(),
                 missing: s.score[i].is_none(),
                 reason: if s.score[i].is_none() {
@@ -1350,6 +1396,83 @@ mod tests {
         };
         assert_eq!(s(&r, "100", "10"), d("100")); // clamped to the cap
         assert_eq!(s(&r, "100", "-5"), d("10")); // below first point: first score
+    }
+
+    #[test]
+    fn steps_higher_is_better() {
+        // The appraisal scheme of SPEC §12: >= 120% -> 120 ... below 80% -> 0.
+        let r = Rule::Step {
+            direction: Direction::Higher,
+            steps: vec![
+                (d("0.8"), d("60")),
+                (d("0.9"), d("80")),
+                (d("1.0"), d("100")),
+                (d("1.2"), d("120")),
+            ],
+            below: d("0"),
+        };
+        assert_eq!(s(&r, "120", "0.7999"), d("0")); // short of the first step
+        assert_eq!(s(&r, "120", "0.8"), d("60")); // exactly on a step
+        assert_eq!(s(&r, "120", "0.95"), d("80")); // between steps: the lower one
+        assert_eq!(s(&r, "120", "1"), d("100"));
+        assert_eq!(s(&r, "120", "1.1999"), d("100"));
+        assert_eq!(s(&r, "120", "1.2"), d("120"));
+        assert_eq!(s(&r, "120", "1e27"), d("120")); // far beyond: the last step
+        let floor = Rule::Step {
+            direction: Direction::Higher,
+            steps: vec![(d("1"), d("100"))],
+            below: d("30"),
+        };
+        assert_eq!(s(&floor, "100", "0.5"), d("30")); // `below` when short
+    }
+
+    #[test]
+    fn steps_lower_is_better() {
+        // Complaints: <= 2 -> 100, <= 5 -> 80, <= 10 -> 50, more -> `below`.
+        let r = Rule::Step {
+            direction: Direction::Lower,
+            steps: vec![(d("2"), d("100")), (d("5"), d("80")), (d("10"), d("50"))],
+            below: d("10"),
+        };
+        assert_eq!(s(&r, "100", "-3"), d("100"));
+        assert_eq!(s(&r, "100", "2"), d("100")); // exactly on a step
+        assert_eq!(s(&r, "100", "2.0001"), d("80"));
+        assert_eq!(s(&r, "100", "5"), d("80"));
+        assert_eq!(s(&r, "100", "10"), d("50"));
+        assert_eq!(s(&r, "100", "10.5"), d("10")); // beyond the last step
+    }
+
+    #[test]
+    fn binary_met_or_not() {
+        let hi = Rule::Binary {
+            direction: Direction::Higher,
+            target: d("1"),
+        };
+        assert_eq!(s(&hi, "120", "1"), d("100")); // equality meets it
+        assert_eq!(s(&hi, "120", "5"), d("100")); // no over-achievement
+        assert_eq!(s(&hi, "120", "0.9999"), d("0"));
+        let lo = Rule::Binary {
+            direction: Direction::Lower,
+            target: d("3"),
+        };
+        assert_eq!(s(&lo, "100", "3"), d("100"));
+        assert_eq!(s(&lo, "100", "-1"), d("100"));
+        assert_eq!(s(&lo, "100", "3.01"), d("0"));
+    }
+
+    #[test]
+    fn own_thresholds_judge_only_their_node() {
+        let card = card_with("");
+        let own = Some(Thresholds {
+            green: d("95"),
+            amber: d("80"),
+        });
+        assert_eq!(status(&card, Some(d("92"))), Status::Green);
+        assert_eq!(node_status(&card, own, Some(d("92"))), Status::Amber);
+        assert_eq!(node_status(&card, own, Some(d("95"))), Status::Green);
+        assert_eq!(node_status(&card, own, Some(d("79.9"))), Status::Red);
+        assert_eq!(node_status(&card, None, Some(d("79.9"))), Status::Amber);
+        assert_eq!(node_status(&card, own, None), Status::Missing);
     }
 
     #[test]
@@ -1597,6 +1720,7 @@ mod tests {
                 cap,
                 formula: None,
                 aggregate: Default::default(),
+                status: None,
             }
         }
 

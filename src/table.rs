@@ -88,7 +88,7 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
                 name: ind.name.clone(),
                 actual: r.actual.map_or_else(
                     || r.reason.clone().unwrap_or_default(),
-                    |a| format::value(a, ind.unit.as_deref(), p),
+                    |a| format::actual(ind, a, p),
                 ),
                 target: format::target(&r.rule, ind.unit.as_deref(), p),
                 score: score_txt(r.score),

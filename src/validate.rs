@@ -194,6 +194,7 @@ pub fn validate(
         None => 1,
     };
     let (green, amber) = status(&mut cx, s.status.as_ref(), max_score);
+    let card_thresholds = Thresholds { green, amber };
     let min_coverage = min_coverage(&mut cx, s.min_coverage.as_ref());
 
     // --- perspectives ---------------------------------------------------
@@ -229,6 +230,13 @@ pub fn validate(
             weight: weight(&mut cx, &p.weight, &format!("perspective `{}`", p.id.value)),
             share: Decimal::ZERO,
             children: Vec::new(),
+            status: node_thresholds(
+                &mut cx,
+                p.status.as_ref(),
+                card_thresholds,
+                max_score,
+                &format!("perspective `{}`", p.id.value),
+            ),
         });
     }
     standard_perspective_warnings(&mut cx, file, &perspectives);
@@ -298,6 +306,13 @@ pub fn validate(
             share: Decimal::ZERO,
             drives: Vec::new(),
             indicators: Vec::new(),
+            status: node_thresholds(
+                &mut cx,
+                o.status.as_ref(),
+                card_thresholds,
+                max_score,
+                &format!("objective `{}`", o.id.value),
+            ),
         });
     }
     // Drives may point forward, so resolve them once every objective is known.
@@ -460,6 +475,11 @@ pub fn validate(
         );
         let rule = rule(&mut cx, ind, &whose, cap);
         let plan = plan(&mut cx, ind, &whose, rule.as_ref());
+        let own_status =
+            node_thresholds(&mut cx, ind.status.as_ref(), card_thresholds, cap, &whose);
+        if let (Some(st), Some(rule)) = (&ind.status, &rule) {
+            unreachable_threshold(&mut cx, st, rule, cap, &whose);
+        }
         percent_warnings(&mut cx, ind, &whose);
         let idx = indicators.len();
         if !declare(
@@ -503,6 +523,7 @@ pub fn validate(
                 .aggregate
                 .as_ref()
                 .map_or_else(Aggregate::default, |a| a.value),
+            status: own_status,
         });
     }
 
@@ -752,24 +773,63 @@ pub fn validate(
 }
 
 fn status(cx: &mut Ctx, st: Option<&raw::Status>, max_score: Decimal) -> (Decimal, Decimal) {
-    let mut green = Decimal::from(90);
-    let mut amber = Decimal::from(60);
-    let Some(st) = st else { return (green, amber) };
+    let defaults = Thresholds {
+        green: Decimal::from(90),
+        amber: Decimal::from(60),
+    };
+    let Some(st) = st else {
+        return (defaults.green, defaults.amber);
+    };
+    let t = thresholds(cx, st, defaults, max_score, None);
+    (t.green, t.amber)
+}
+
+/// A node's own `status = { green, amber }` (SPEC §11): checked as the
+/// card's are, against the node's range (an indicator's cap, else the
+/// card's max_score); a key left out is the card's.
+fn node_thresholds(
+    cx: &mut Ctx,
+    st: Option<&raw::Status>,
+    card: Thresholds,
+    cap: Decimal,
+    whose: &str,
+) -> Option<Thresholds> {
+    st.map(|st| thresholds(cx, st, card, cap, Some(whose)))
+}
+
+/// Reads thresholds over `defaults`, each out-of-range value and an order
+/// of green below amber an E016 at the value written.
+fn thresholds(
+    cx: &mut Ctx,
+    st: &raw::Status,
+    defaults: Thresholds,
+    cap: Decimal,
+    whose: Option<&str>,
+) -> Thresholds {
+    let Thresholds {
+        mut green,
+        mut amber,
+    } = defaults;
+    let of = whose.map(|w| format!(" of {w}")).unwrap_or_default();
     for (t, slot, name) in [
         (&st.green, &mut green, "green"),
         (&st.amber, &mut amber, "amber"),
     ] {
         if let Some(t) = t {
-            if t.value.0 < Decimal::ZERO || t.value.0 > max_score {
+            if t.value.0 < Decimal::ZERO || t.value.0 > cap {
+                let range = match whose {
+                    None => "thresholds are scores between 0 and the scorecard's max_score",
+                    Some(w) if w.starts_with("indicator") => {
+                        "thresholds are scores between 0 and the indicator's cap (its max_score, else the scorecard's)"
+                    }
+                    Some(_) => "thresholds are scores between 0 and the scorecard's max_score",
+                };
                 cx.error(
                     "E016",
                     &t.span,
-                    format!("status.{name} = {} is outside 0..{max_score}", t.value.0),
+                    format!("status.{name} = {}{of} is outside 0..{cap}", t.value.0),
                 )
-                .with(
-                    "out of range",
-                    Some("thresholds are scores between 0 and the scorecard's max_score".into()),
-                );
+                .with("out of range", Some(range.into()));
             }
             *slot = t.value.0;
         }
@@ -781,10 +841,22 @@ fn status(cx: &mut Ctx, st: Option<&raw::Status>, max_score: Decimal) -> (Decima
             .or(st.amber.as_ref())
             .map(|t| t.span.clone())
             .unwrap_or(0..0);
+        // Name the card's value where the node leaves a key out.
+        let inherited = |given: bool| {
+            if given || whose.is_none() {
+                ""
+            } else {
+                ", the card's"
+            }
+        };
         cx.error(
             "E016",
             &span,
-            format!("status.green ({green}) is below status.amber ({amber})"),
+            format!(
+                "status.green ({green}{}) is below status.amber ({amber}{}){of}",
+                inherited(st.green.is_some()),
+                inherited(st.amber.is_some()),
+            ),
         )
         .with(
             "green must be >= amber",
@@ -794,7 +866,50 @@ fn status(cx: &mut Ctx, st: Option<&raw::Status>, max_score: Decimal) -> (Decima
             ),
         );
     }
-    (green, amber)
+    Thresholds { green, amber }
+}
+
+/// W021: an indicator's own threshold above the most its rule can score
+/// (a binary or band rule 100, a step rule its best step) can never be
+/// reached: the indicator could never be green (or amber), whatever it
+/// achieves. Checked only where the node itself writes the threshold.
+fn unreachable_threshold(cx: &mut Ctx, st: &raw::Status, rule: &Rule, cap: Decimal, whose: &str) {
+    let (top, why) = match rule {
+        Rule::Binary { .. } => (HUNDRED, "a binary rule scores 100 or 0".to_string()),
+        Rule::Band { .. } => (HUNDRED, "a band scores at most 100".to_string()),
+        Rule::Step { steps, below, .. } => {
+            let best = steps.iter().map(|s| s.1).fold(*below, Decimal::max);
+            (best, format!("its best step scores {best}"))
+        }
+        Rule::Curve { points } => {
+            let best = points.iter().map(|p| p.1).fold(Decimal::ZERO, Decimal::max);
+            (
+                best.min(cap),
+                format!("its curve scores at most {}", best.min(cap)),
+            )
+        }
+        Rule::Linear { .. } => return,
+    };
+    for (t, name) in [(&st.green, "green"), (&st.amber, "amber")] {
+        if let Some(t) = t
+            && t.value.0 > top
+        {
+            cx.warning(
+                "W021",
+                &t.span,
+                format!(
+                    "status.{name} = {} of {whose} can never be reached: {why}",
+                    t.value.0
+                ),
+            )
+            .with(
+                "out of reach",
+                Some(format!(
+                    "lower it to {top} or less, or the indicator can never be {name}"
+                )),
+            );
+        }
+    }
 }
 
 /// `min_coverage`: a share of the composite's weight, so 0..1 (E095).
@@ -1002,6 +1117,16 @@ fn percent_warnings(cx: &mut Ctx, ind: &raw::Indicator, whose: &str) {
                 .map(|x| ("curve value", x.value.0, x.span.clone())),
         );
     }
+    // An appraisal's "120%" step is 1.2 here, like every `%` value.
+    if let Some(steps) = &ind.steps {
+        values.extend(
+            steps
+                .value
+                .iter()
+                .filter_map(|p| p.value.first())
+                .map(|x| ("step value", x.value.0, x.span.clone())),
+        );
+    }
     for (what, v, span) in values {
         if crate::measure::percent_suspect(Some("%"), v) {
             let fraction = (v / HUNDRED).normalize();
@@ -1027,6 +1152,11 @@ fn has_key(ind: &raw::Indicator, key: &str) -> bool {
 }
 
 fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option<Rule> {
+    // A `scoring` that failed to load (a typo, reported) names no rule to
+    // judge the other keys by; linear would only add false errors.
+    if ind.scoring.is_none() && has_key(ind, "scoring") {
+        return None;
+    }
     let scoring = ind
         .scoring
         .as_ref()
@@ -1052,6 +1182,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
             if let Some(p) = &ind.points {
                 not_used(cx, "points", &p.span, "linear");
             }
+            step_keys_not_used(cx, ind, "linear", &not_used);
             let target = match &ind.target {
                 Some(Sp {
                     value: raw::Target::Value(n),
@@ -1131,6 +1262,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                     not_used(cx, key, span, "band");
                 }
             }
+            step_keys_not_used(cx, ind, "band", &not_used);
             let bounds = match &ind.target {
                 Some(Sp {
                     value: raw::Target::Range(r),
@@ -1219,6 +1351,7 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
                     not_used(cx, key, span, "curve");
                 }
             }
+            step_keys_not_used(cx, ind, "curve", &not_used);
             let Some(points) = &ind.points else {
                 if has_key(ind, "points") {
                     return None;
@@ -1305,6 +1438,99 @@ fn rule(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, cap: Decimal) -> Option
             }
             ok.then_some(Rule::Curve { points: out })
         }
+        raw::Scoring::Step => {
+            for (key, span) in [
+                ("baseline", ind.baseline.as_ref().map(|x| &x.span)),
+                ("target", ind.target.as_ref().map(|x| &x.span)),
+                ("tolerance", ind.tolerance.as_ref().map(|x| &x.span)),
+                ("points", ind.points.as_ref().map(|x| &x.span)),
+            ] {
+                if let Some(span) = span {
+                    not_used(cx, key, span, "step");
+                }
+            }
+            let direction = required_direction(cx, ind, whose, "step");
+            let steps = steps(cx, ind, whose, cap);
+            let below = match &ind.below {
+                Some(b) if b.value.0 < Decimal::ZERO || b.value.0 > cap => {
+                    cx.error(
+                        "E103",
+                        &b.span,
+                        format!("`below` = {} of {whose} is outside 0..{cap}", b.value.0),
+                    )
+                    .with(
+                        "out of range",
+                        Some(
+                            "`below` is the score short of every step: 0 up to the cap (max_score)"
+                                .into(),
+                        ),
+                    );
+                    None
+                }
+                Some(b) => Some(b.value.0),
+                None if has_key(ind, "below") => None,
+                None => Some(Decimal::ZERO),
+            };
+            let (direction, steps, below) = (direction?, steps?, below?);
+            step_order_warning(cx, ind, whose, direction, &steps, below);
+            Some(Rule::Step {
+                direction,
+                steps,
+                below,
+            })
+        }
+        raw::Scoring::Binary => {
+            for (key, span) in [
+                ("baseline", ind.baseline.as_ref().map(|x| &x.span)),
+                ("tolerance", ind.tolerance.as_ref().map(|x| &x.span)),
+                ("points", ind.points.as_ref().map(|x| &x.span)),
+                ("steps", ind.steps.as_ref().map(|x| &x.span)),
+                ("below", ind.below.as_ref().map(|x| &x.span)),
+                ("max_score", ind.max_score.as_ref().map(|x| &x.span)),
+            ] {
+                if let Some(span) = span {
+                    not_used(cx, key, span, "binary");
+                }
+            }
+            let direction = required_direction(cx, ind, whose, "binary");
+            let target = match &ind.target {
+                Some(Sp {
+                    value: raw::Target::Value(n),
+                    ..
+                }) => Some(n.0),
+                Some(t) => {
+                    cx.error(
+                        "E104",
+                        &t.span,
+                        format!("`target` of binary {whose} must be one number"),
+                    )
+                    .with(
+                        "a range",
+                        Some(
+                            "a binary rule is met at or beyond one value, e.g. `target = 1`".into(),
+                        ),
+                    );
+                    None
+                }
+                None if has_key(ind, "target") => None,
+                None => {
+                    cx.error(
+                        "E104",
+                        &ind.id.span,
+                        format!("binary {whose} needs `target`"),
+                    )
+                    .with(
+                        "no target",
+                        Some("binary scoring gives 100 when `target` is met and 0 otherwise, e.g. `target = 1`".into()),
+                    );
+                    None
+                }
+            };
+            Some(Rule::Binary {
+                direction: direction?,
+                target: target?,
+            })
+        }
     }
 }
 
@@ -1366,6 +1592,8 @@ fn plan(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, rule: Option<&Rule>) ->
         raw::Scoring::Linear => "linear",
         raw::Scoring::Band => "band",
         raw::Scoring::Curve => "curve",
+        raw::Scoring::Step => "step",
+        raw::Scoring::Binary => "binary",
     };
     let not_used = |cx: &mut Ctx, key: &str, span: &Range<usize>, why: &str| {
         cx.error(
@@ -1392,26 +1620,31 @@ fn plan(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, rule: Option<&Rule>) ->
         }
     };
     if let Some(targets) = &ind.targets {
-        if scoring == raw::Scoring::Curve {
+        if matches!(scoring, raw::Scoring::Curve | raw::Scoring::Step) {
             not_used(
                 cx,
                 "targets",
                 &targets.span,
-                "a curve has no target: its points hold in every period",
+                &format!(
+                    "a {kind} rule has no target: its {} hold in every period",
+                    if kind == "step" { "steps" } else { "points" }
+                ),
             );
         } else {
             for (label, t) in &targets.value {
                 let goal = match (&t.value, scoring) {
-                    (raw::Target::Value(n), raw::Scoring::Linear) => Some(Goal::Value(n.0)),
+                    (raw::Target::Value(n), raw::Scoring::Linear | raw::Scoring::Binary) => {
+                        Some(Goal::Value(n.0))
+                    }
                     (raw::Target::Range(r), raw::Scoring::Band) if r.len() == 2 => {
                         Some(Goal::Band(r[0].value.0, r[1].value.0))
                     }
-                    (_, raw::Scoring::Linear) => {
+                    (_, raw::Scoring::Linear | raw::Scoring::Binary) => {
                         cx.error(
                             "E002",
                             &t.span,
                             format!(
-                                "the target of {whose} for {} must be one number for linear scoring",
+                                "the target of {whose} for {} must be one number for {kind} scoring",
                                 label.value
                             ),
                         )
@@ -1496,6 +1729,178 @@ fn plan(cx: &mut Ctx, ind: &raw::Indicator, whose: &str, rule: Option<&Rule>) ->
         }
     }
     plan
+}
+
+/// Reports a key the rule does not use (E026): key, its span, the rule.
+type NotUsed<'f> = &'f dyn Fn(&mut Ctx, &str, &Range<usize>, &str);
+
+/// `steps` and `below` belong to step scoring only (E026 elsewhere).
+fn step_keys_not_used(cx: &mut Ctx, ind: &raw::Indicator, rule: &str, not_used: NotUsed) {
+    if let Some(st) = &ind.steps {
+        not_used(cx, "steps", &st.span, rule);
+    }
+    if let Some(b) = &ind.below {
+        not_used(cx, "below", &b.span, rule);
+    }
+}
+
+/// Step and binary rules have no baseline to tell which way is better, so
+/// `direction` is required (E100).
+fn required_direction(
+    cx: &mut Ctx,
+    ind: &raw::Indicator,
+    whose: &str,
+    rule: &str,
+) -> Option<raw::Direction> {
+    if let Some(d) = &ind.direction {
+        return Some(d.value);
+    }
+    // A direction that failed to load (a typo) was reported by the loader.
+    if !has_key(ind, "direction") {
+        cx.error(
+            "E100",
+            &ind.id.span,
+            format!("{rule} {whose} needs `direction`"),
+        )
+        .with(
+            "which way is better?",
+            Some(format!(
+                "add `direction = \"higher\"` (more is better) or `direction = \"lower\"` (less is better); {rule} scoring has no baseline to tell"
+            )),
+        );
+    }
+    None
+}
+
+/// The `steps` of a step rule: present (E101), each a [value, score] pair
+/// (E101), values strictly increasing (E102), scores within 0..cap (E103).
+fn steps(
+    cx: &mut Ctx,
+    ind: &raw::Indicator,
+    whose: &str,
+    cap: Decimal,
+) -> Option<Vec<(Decimal, Decimal)>> {
+    let Some(steps) = &ind.steps else {
+        if !has_key(ind, "steps") {
+            cx.error("E101", &ind.id.span, format!("step {whose} needs `steps`"))
+                .with(
+                    "no steps",
+                    Some(
+                        "e.g. `steps = [[0.8, 60], [0.9, 80], [1.0, 100], [1.2, 120]]`: from each value on, its score"
+                            .into(),
+                    ),
+                );
+        }
+        return None;
+    };
+    let mut ok = true;
+    let mut out: Vec<(Decimal, Decimal)> = Vec::new();
+    for p in &steps.value {
+        if p.value.len() != 2 {
+            let n = p.value.len();
+            cx.error(
+                "E101",
+                &p.span,
+                format!("each step of {whose} must be [value, score]"),
+            )
+            .with(
+                &format!("{n} number{}", if n == 1 { "" } else { "s" }),
+                Some("a step is a value and the score from that value on, e.g. `[0.9, 80]`".into()),
+            );
+            ok = false;
+            continue;
+        }
+        let (v, s) = (&p.value[0], &p.value[1]);
+        if let Some(&(prev, _)) = out.last()
+            && v.value.0 <= prev
+        {
+            cx.error(
+                "E102",
+                &p.span,
+                format!(
+                    "step values of {whose} must strictly increase: {} follows {prev}",
+                    v.value.0
+                ),
+            )
+            .with(
+                "not increasing",
+                Some("list steps from the lowest value to the highest, each value once".into()),
+            );
+            ok = false;
+        }
+        if s.value.0 < Decimal::ZERO || s.value.0 > cap {
+            cx.error(
+                "E103",
+                &s.span,
+                format!("step score {} of {whose} is outside 0..{cap}", s.value.0),
+            )
+            .with(
+                "out of range",
+                Some(if s.value.0 > cap && cap == HUNDRED {
+                    "scores run from 0 to the cap; to reward over-achievement, raise `max_score` (on the indicator or the scorecard)".into()
+                } else {
+                    "scores run from 0 to the cap (max_score)".into()
+                }),
+            );
+            ok = false;
+        }
+        out.push((v.value.0, s.value.0));
+    }
+    if out.is_empty() && ok {
+        cx.error(
+            "E101",
+            &steps.span,
+            format!("step {whose} needs at least one step"),
+        )
+        .with(
+            "no steps",
+            Some("e.g. `steps = [[0.8, 60], [1.0, 100]]`".into()),
+        );
+        ok = false;
+    }
+    ok.then_some(out)
+}
+
+/// W020: a step scheme that pays less for a better result is almost
+/// always `direction` written the wrong way round (or steps out of order
+/// of score); it stays valid, since a scheme may mean it.
+fn step_order_warning(
+    cx: &mut Ctx,
+    ind: &raw::Indicator,
+    whose: &str,
+    direction: raw::Direction,
+    steps: &[(Decimal, Decimal)],
+    below: Decimal,
+) {
+    // Scores from the worst result to the best.
+    let mut worst_first: Vec<Decimal> = steps.iter().map(|s| s.1).collect();
+    if direction == raw::Direction::Lower {
+        worst_first.reverse();
+    }
+    worst_first.insert(0, below);
+    let Some(k) = worst_first.windows(2).position(|w| w[1] < w[0]) else {
+        return;
+    };
+    let span = ind
+        .direction
+        .as_ref()
+        .map_or_else(|| ind.id.span.clone(), |d| d.span.clone());
+    let (said, better) = match direction {
+        raw::Direction::Higher => ("higher", "a higher"),
+        raw::Direction::Lower => ("lower", "a lower"),
+    };
+    cx.warning(
+        "W020",
+        &span,
+        format!(
+            "{whose} says `direction = \"{said}\"` but {better} value can score less ({} after {})",
+            worst_first[k + 1], worst_first[k]
+        ),
+    )
+    .with(
+        "scores fall toward the better end",
+        Some("check `direction`, the steps' scores and `below`: each step toward the better end should score at least as much".into()),
+    );
 }
 
 fn apply_ahp(

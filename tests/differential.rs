@@ -163,13 +163,25 @@ impl Compare<'_> {
         }
     }
 
+    /// The status under the card's thresholds (the composite's).
     fn status(&self, path: &str, got: &Value, score: &Option<Q>) -> Result<(), TestCaseError> {
+        self.status_under(path, got, score, (&self.green, &self.amber))
+    }
+
+    /// The status under a node's own thresholds (SPEC §11).
+    fn status_under(
+        &self,
+        path: &str,
+        got: &Value,
+        score: &Option<Q>,
+        (green, amber): (&Q, &Q),
+    ) -> Result<(), TestCaseError> {
         if let Some(s) = score
-            && (close(s, &self.green) || close(s, &self.amber))
+            && (close(s, green) || close(s, amber))
         {
             return Ok(());
         }
-        let want = reference::status(score, &self.green, &self.amber);
+        let want = reference::status(score, green, amber);
         if got.as_str() == Some(want) {
             Ok(())
         } else {
@@ -244,19 +256,21 @@ fn compare(
         (
             "perspectives",
             &want.perspectives,
-            card.perspectives
-                .iter()
-                .map(|p| p.id.clone())
-                .collect::<Vec<_>>(),
+            card.perspectives.iter().collect::<Vec<_>>(),
         ),
         (
             "objectives",
             &want.objectives,
-            card.objectives.iter().map(|o| o.1.id.clone()).collect(),
+            card.objectives.iter().map(|o| &o.1).collect(),
         ),
     ];
-    for (key, results, ids) in groups {
-        for ((g, w), id) in nodes(key, results.len())?.iter().zip(results).zip(ids) {
+    for (key, results, nodes_of_card) in groups {
+        for ((g, w), node) in nodes(key, results.len())?
+            .iter()
+            .zip(results)
+            .zip(nodes_of_card)
+        {
+            let id = &node.id;
             let path = format!("{key}[{id}]");
             c.text(&format!("{path}.id"), &g["id"], &Value::String(id.clone()))?;
             c.num(
@@ -265,7 +279,13 @@ fn compare(
                 &Some(w.weight.clone()),
             )?;
             c.num(&format!("{path}.score"), &g["score"], &w.score)?;
-            c.status(&format!("{path}.status"), &g["status"], &w.score)?;
+            let (green, amber) = card.node_thresholds(node);
+            c.status_under(
+                &format!("{path}.status"),
+                &g["status"],
+                &w.score,
+                (&green, &amber),
+            )?;
             if let Some(cov) = &w.coverage {
                 c.optional(&path, g, "coverage", &Some(cov.clone()))?;
             }
@@ -305,7 +325,13 @@ fn compare(
             )?,
         }
         c.num(&format!("{path}.score"), &g["score"], &w.score)?;
-        c.status(&format!("{path}.status"), &g["status"], &w.score)?;
+        let (green, amber) = card.node_thresholds(&ind.node);
+        c.status_under(
+            &format!("{path}.status"),
+            &g["status"],
+            &w.score,
+            (&green, &amber),
+        )?;
         c.num(
             &format!("{path}.effective_weight"),
             &g["effective_weight"],
@@ -620,6 +646,43 @@ mod reference_by_hand {
         assert_eq!(score_rule(&curve, &q(100), &qs("99")), q(100));
     }
 
+    #[test]
+    fn step_and_binary_rules_follow_spec_section_12() {
+        let pairs = |xs: &[(&str, &str)]| -> Vec<(Num, Num)> {
+            xs.iter().map(|(v, s)| (n(v), n(s))).collect()
+        };
+        let appraisal = Rule::Step {
+            higher: true,
+            steps: pairs(&[("0.8", "60"), ("0.9", "80"), ("1", "100"), ("1.2", "120")]),
+            below: None,
+        };
+        let cap = q(120);
+        assert_eq!(score_rule(&appraisal, &cap, &qs("0.79")), q(0));
+        assert_eq!(score_rule(&appraisal, &cap, &qs("0.8")), q(60));
+        assert_eq!(score_rule(&appraisal, &cap, &qs("1.19")), q(100));
+        assert_eq!(score_rule(&appraisal, &cap, &qs("3")), q(120));
+        let lower = Rule::Step {
+            higher: false,
+            steps: pairs(&[("2", "100"), ("5", "70")]),
+            below: Some(n("20")),
+        };
+        assert_eq!(score_rule(&lower, &q(100), &qs("2")), q(100));
+        assert_eq!(score_rule(&lower, &q(100), &qs("2.5")), q(70));
+        assert_eq!(score_rule(&lower, &q(100), &qs("5.5")), q(20));
+        let on_time = Rule::Binary {
+            higher: true,
+            target: n("1"),
+        };
+        assert_eq!(score_rule(&on_time, &q(100), &qs("1")), q(100));
+        assert_eq!(score_rule(&on_time, &q(100), &qs("0.99")), q(0));
+        let defects = Rule::Binary {
+            higher: false,
+            target: n("3"),
+        };
+        assert_eq!(score_rule(&defects, &q(100), &qs("3")), q(100));
+        assert_eq!(score_rule(&defects, &q(100), &qs("4")), q(0));
+    }
+
     fn clv_card(policy: Option<Policy>) -> Card {
         let v = |s: &str| Box::new(Expr::Var(s.into()));
         let mul = |a, b| Box::new(Expr::Bin(Op::Mul, a, b));
@@ -637,10 +700,12 @@ mod reference_by_hand {
                 Node {
                     id: "financial".into(),
                     weight: Some(n("30")),
+                    status: None,
                 },
                 Node {
                     id: "customer".into(),
                     weight: Some(n("10")),
+                    status: None,
                 },
             ],
             objectives: vec![(
@@ -648,6 +713,7 @@ mod reference_by_hand {
                 Node {
                     id: "grow".into(),
                     weight: Some(n("3")),
+                    status: None,
                 },
             )],
             indicators: vec![
@@ -655,6 +721,7 @@ mod reference_by_hand {
                     node: Node {
                         id: "clv".into(),
                         weight: None,
+                        status: None,
                     },
                     parent: Parent::Objective(0),
                     rule: Rule::Linear {
@@ -669,6 +736,7 @@ mod reference_by_hand {
                     node: Node {
                         id: "margin".into(),
                         weight: Some(n("1")),
+                        status: None,
                     },
                     parent: Parent::Perspective(0),
                     rule: Rule::Linear {
@@ -683,6 +751,7 @@ mod reference_by_hand {
                     node: Node {
                         id: "csat".into(),
                         weight: None,
+                        status: None,
                     },
                     parent: Parent::Perspective(1),
                     rule: Rule::Linear {

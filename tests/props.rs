@@ -3,7 +3,7 @@
 //! through the real loader and validator, builds `Measurements` directly,
 //! and checks an invariant of `score::evaluate`.
 //!
-//! Generated cards mix linear (both directions), band and curve
+//! Generated cards mix linear (both directions), band, curve, step and binary
 //! indicators, objectives and direct indicators, zero weights, caps above
 //! 100, and computed indicators whose formulas read inputs (so they can be
 //! missing for "needs x" or "division by zero").
@@ -38,6 +38,17 @@ enum GRule {
     },
     Curve {
         points: Vec<(Decimal, Decimal)>,
+    },
+    /// Scores never fall toward the better end (else W020, and "better"
+    /// would have no direction); `below` no more than the worst step.
+    Step {
+        higher: bool,
+        steps: Vec<(Decimal, Decimal)>,
+        below: Decimal,
+    },
+    Binary {
+        higher: bool,
+        target: Decimal,
     },
 }
 
@@ -139,7 +150,41 @@ fn rule() -> impl Strategy<Value = GRule> {
                 .collect();
             GRule::Curve { points }
         });
-    prop_oneof![4 => linear, 2 => band, 2 => curve]
+    let step = (
+        num(),
+        prop::collection::vec(
+            (positive(), (0i64..=1000).prop_map(|s| Decimal::new(s, 1))),
+            1..=4,
+        ),
+        any::<bool>(),
+        (0i64..=1000).prop_map(|s| Decimal::new(s, 1)),
+    )
+        .prop_map(|(start, raw, higher, below)| {
+            let mut scores: Vec<Decimal> = raw.iter().map(|r| r.1).collect();
+            scores.sort();
+            if !higher {
+                scores.reverse();
+            }
+            let mut v = start;
+            let steps = raw
+                .iter()
+                .zip(&scores)
+                .map(|((gap, _), score)| {
+                    let p = (v, *score);
+                    v += gap;
+                    p
+                })
+                .collect();
+            let worst = scores.iter().copied().min().unwrap_or_default();
+            GRule::Step {
+                higher,
+                steps,
+                below: below.min(worst),
+            }
+        });
+    let binary =
+        (num(), any::<bool>()).prop_map(|(target, higher)| GRule::Binary { higher, target });
+    prop_oneof![4 => linear, 2 => band, 2 => curve, 2 => step, 1 => binary]
 }
 
 fn indicator() -> impl Strategy<Value = GInd> {
@@ -150,7 +195,7 @@ fn indicator() -> impl Strategy<Value = GInd> {
         prop::option::weighted(0.25, 0..FORMULAS.len()),
     )
         .prop_map(|(weight, rule, max_score, formula)| {
-            let max_score = if matches!(rule, GRule::Band { .. }) {
+            let max_score = if matches!(rule, GRule::Band { .. } | GRule::Binary { .. }) {
                 None
             } else {
                 max_score
@@ -384,6 +429,26 @@ fn write_indicator(t: &mut String, k: usize, parent: &str, ind: &GInd) {
             let pts: Vec<String> = points.iter().map(|(v, s)| format!("[{v}, {s}]")).collect();
             let _ = writeln!(t, "scoring = \"curve\"\npoints = [{}]", pts.join(", "));
         }
+        GRule::Step {
+            higher,
+            steps,
+            below,
+        } => {
+            let st: Vec<String> = steps.iter().map(|(v, s)| format!("[{v}, {s}]")).collect();
+            let _ = writeln!(
+                t,
+                "scoring = \"step\"\ndirection = \"{}\"\nsteps = [{}]\nbelow = {below}",
+                if *higher { "higher" } else { "lower" },
+                st.join(", ")
+            );
+        }
+        GRule::Binary { higher, target } => {
+            let _ = writeln!(
+                t,
+                "scoring = \"binary\"\ndirection = \"{}\"\ntarget = {target}",
+                if *higher { "higher" } else { "lower" }
+            );
+        }
     }
 }
 
@@ -498,6 +563,9 @@ proptest! {
                 if matches!(ind.rule, bsc::model::Rule::Band { .. }) {
                     prop_assert!(s <= Decimal::ONE_HUNDRED, "band {} over-achieves: {}", r.id, s);
                 }
+                if matches!(ind.rule, bsc::model::Rule::Binary { .. }) {
+                    prop_assert!(s == Decimal::ZERO || s == Decimal::ONE_HUNDRED, "binary {} scores {}", r.id, s);
+                }
             }
             prop_assert_eq!(r.missing, r.score.is_none());
             prop_assert_eq!(r.reason.is_some(), r.score.is_none());
@@ -562,6 +630,9 @@ proptest! {
                     // Not monotone: "better" has no direction.
                     a
                 }
+            }
+            GRule::Step { higher, .. } | GRule::Binary { higher, .. } => {
+                if *higher { a + step } else { a - step }
             }
         };
         let mut improved = v.clone();

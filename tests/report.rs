@@ -65,6 +65,81 @@ fn crm_md_zh() {
     insta::assert_snapshot!(run(with(&CRM_ZH, &["--format", "md", "--lang", "zh"])));
 }
 
+const APPRAISAL_ZH: [&str; 3] = [
+    "report",
+    "scorecards/appraisal.zh.toml",
+    "scorecards/appraisal.zh-2026-Q3.toml",
+];
+
+#[test]
+fn appraisal_html_zh() {
+    insta::assert_snapshot!(run(with(
+        &APPRAISAL_ZH,
+        &["--format", "html", "--lang", "zh"]
+    )));
+}
+
+#[test]
+fn appraisal_md_zh() {
+    insta::assert_snapshot!(run(with(
+        &APPRAISAL_ZH,
+        &["--format", "md", "--lang", "zh"]
+    )));
+}
+
+/// The step boundaries card of the CLI cases, in English: every step
+/// table, both directions.
+#[test]
+fn steps_md_en() {
+    insta::assert_snapshot!(run(vec![
+        "report".into(),
+        "tests/cmd/evaluate/rules.in/steps.toml".into(),
+        "tests/cmd/evaluate/rules.in/steps-2026-Q3.toml".into(),
+        "--format".into(),
+        "md".into(),
+    ]));
+}
+
+/// SPEC §11/§12 in the methodology appendix: the table of every step
+/// rule (best step first, then what scores short of every step), the
+/// pass/fail note, and the nodes with their own thresholds.
+#[test]
+fn methodology_explains_steps_binary_and_own_thresholds() {
+    let md = run(with(&APPRAISAL_ZH, &["--format", "md", "--lang", "zh"]));
+    let table = "| 实际值 | 得分 |\n|:--|--:|\n| ≥ 120.0% | 120 |\n| ≥ 100.0% | 100 |\n\
+                 | ≥ 90.0% | 80 |\n| ≥ 80.0% | 60 |\n| &lt; 80.0% | 0 |\n";
+    assert!(md.contains(table), "step table of 销售目标完成率:\n{md}");
+    let lower = "| ≤ 0 次 | 100 |\n| ≤ 2 次 | 80 |\n| ≤ 4 次 | 60 |\n| &gt; 4 次 | 0 |\n";
+    assert!(md.contains(lower), "lower-is-better steps:\n{md}");
+    assert!(md.contains("达标制评分"), "binary note:\n{md}");
+    for row in [
+        "| 财务 (维度) | 100 | 85 |",
+        "| 销售目标完成率 (指标) | 100 | 80 |",
+        "| 有效客诉次数 (指标) | 100 | 100 |",
+    ] {
+        assert!(md.contains(row), "own thresholds row {row}:\n{md}");
+    }
+    // Nodes without their own thresholds are not listed.
+    assert!(!md.contains("| 客户 (维度)"), "{md}");
+    assert!(md.contains("90 分及以上为达标，70 分及以上为关注"), "{md}");
+    // A card with neither step rules nor own thresholds has neither section.
+    let crm = run(with(&CRM, &["--format", "md"]));
+    assert!(!crm.contains("### Step scoring") && !crm.contains("### Status thresholds"));
+}
+
+/// A perspective with its own thresholds is judged by them in the report
+/// (financial 91.7 is amber under 100/85, though green under the card's
+/// 90/70), and its bar carries its own threshold marks.
+#[test]
+fn own_thresholds_decide_the_report_status() {
+    let html = run(with(&APPRAISAL_ZH, &["--format", "html", "--lang", "zh"]));
+    assert!(
+        html.contains("<h2><span>财务</span> <span class=\"badge status-amber\""),
+        "financial is amber under its own thresholds"
+    );
+    assert_eq!(html.matches("class=\"threshold own\"").count(), 2);
+}
+
 #[test]
 fn same_inputs_give_identical_bytes() {
     let a = run(with(&CRM, &["--format", "html"]));
@@ -396,8 +471,10 @@ fn portfolio_one_unit_is_a_full_report() {
         md.contains("Period: **2026-Q3** · compared with 2026-Q2 · Unit: East"),
         "{md}"
     );
+    // Sections of the single-card report only (this card has no
+    // objectives, so no strategy map).
     assert!(
-        md.contains("## Strategy map"),
+        md.contains("## Where to act") && md.contains("## Methodology"),
         "the full single-unit report"
     );
     let out = bsc(&[&PORTFOLIO[..], &["--unit", "Est"]].concat());

@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::format;
 use crate::markdown;
-use crate::model::{Node, Rule, Scorecard};
+use crate::model::{Direction, Node, Rule, Scorecard};
 use crate::score::{Evaluation, IndicatorResult, Status};
 
 pub mod portfolio;
@@ -148,6 +148,14 @@ struct Ctx {
     mermaid: String,
     missing: Vec<MissingCtx>,
     methodology: Vec<MethodCtx>,
+    /// Step rules, each as its table of steps (SPEC §12).
+    steps: Vec<StepsCtx>,
+    /// Whether any indicator is scored pass/fail, for the rule's note.
+    binary: bool,
+    /// Nodes with their own status thresholds (SPEC §11).
+    thresholds: Vec<ThresholdCtx>,
+    /// The card's thresholds, as the note on `thresholds` says them.
+    thresholds_intro: String,
     ahp: Vec<AhpCtx>,
     missing_policy: String,
 }
@@ -281,6 +289,9 @@ struct Bar {
     score: String,
     status: &'static str,
     symbol: &'static str,
+    /// x of the perspective's own amber and green thresholds, drawn on its
+    /// row where they differ from the card's lines (SPEC §11).
+    own: Option<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -340,6 +351,23 @@ struct MethodCtx {
     formula: String,
     share: String,
     effective_weight: String,
+}
+
+#[derive(Serialize)]
+struct StepsCtx {
+    name: String,
+    rule: String,
+    /// (condition on the actual value, score), best first; the last row
+    /// is what scores when no step is reached.
+    rows: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct ThresholdCtx {
+    kind: String,
+    name: String,
+    green: String,
+    amber: String,
 }
 
 #[derive(Serialize)]
@@ -520,6 +548,51 @@ fn rule_text(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Rule::Step {
+            direction,
+            steps,
+            below,
+        } => {
+            let (name, sign) = match direction {
+                Direction::Higher => ("rule_step_higher", "≥"),
+                Direction::Lower => ("rule_step_lower", "≤"),
+            };
+            // Best step first, as an appraisal scheme is read.
+            let mut shown: Vec<String> = steps
+                .iter()
+                .map(|(v, s)| {
+                    // No-break spaces: a step never wraps inside itself.
+                    format!(
+                        "{sign}\u{a0}{}\u{a0}→\u{a0}{}",
+                        format::rule_value(*v, unit, precision),
+                        // A score as written (87.5 stays 87.5).
+                        format::value(*s, None, precision)
+                    )
+                })
+                .collect();
+            if *direction == Direction::Higher {
+                shown.reverse();
+            }
+            format!(
+                "{}: {}; {}\u{a0}→\u{a0}{}",
+                get(name),
+                shown.join(", "),
+                get("rule_step_otherwise"),
+                format::value(*below, None, precision)
+            )
+        }
+        Rule::Binary { direction, target } => {
+            let (name, sign) = match direction {
+                Direction::Higher => ("rule_binary_higher", "≥"),
+                Direction::Lower => ("rule_binary_lower", "≤"),
+            };
+            format!(
+                "{}: 100\u{a0}@\u{a0}{sign}\u{a0}{}, {}\u{a0}0",
+                get(name),
+                format::rule_value(*target, unit, precision),
+                get("rule_binary_else")
+            )
+        }
     }
 }
 
@@ -550,6 +623,39 @@ fn plan_text(ind: &crate::model::Indicator, precision: u32) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The table of a step rule, best step first: `≥ 120% → 120` ... and the
+/// score short of every step (`< 80% → 0`). Lower is better reads
+/// `≤ 2 days → 100` ... `> 10 days → 0`.
+fn step_rows(
+    direction: Direction,
+    steps: &[(Decimal, Decimal)],
+    below: Decimal,
+    unit: Option<&str>,
+    precision: u32,
+) -> Vec<(String, String)> {
+    let v = |d: Decimal| format::rule_value(d, unit, precision);
+    let s = |d: Decimal| format::value(d, None, precision);
+    let mut rows: Vec<(String, String)> = match direction {
+        Direction::Higher => steps
+            .iter()
+            .rev()
+            .map(|(x, sc)| (format!("≥ {}", v(*x)), s(*sc)))
+            .collect(),
+        Direction::Lower => steps
+            .iter()
+            .map(|(x, sc)| (format!("≤ {}", v(*x)), s(*sc)))
+            .collect(),
+    };
+    let beyond = match direction {
+        Direction::Higher => steps.first().map(|f| format!("< {}", v(f.0))),
+        Direction::Lower => steps.last().map(|l| format!("> {}", v(l.0))),
+    };
+    if let Some(b) = beyond {
+        rows.push((b, s(below)));
+    }
+    rows
 }
 
 fn build(
@@ -588,7 +694,7 @@ fn build(
             unit: ind.unit.clone().unwrap_or_default(),
             actual: r
                 .actual
-                .map_or_else(|| "–".into(), |a| format::value(a, unit, p)),
+                .map_or_else(|| "–".into(), |a| format::actual(ind, a, p)),
             baseline: format::baseline(&r.rule, unit, p).unwrap_or_else(|| "–".into()),
             target: format::target(&r.rule, unit, p),
             // The plan (or the data) sets another target or baseline than
@@ -602,7 +708,7 @@ fn build(
             previous_actual: r
                 .previous_actual
                 .flatten()
-                .map(|a| format::value(a, unit, p))
+                .map(|a| format::actual(ind, a, p))
                 .unwrap_or_default(),
             share: format::share(ind.share),
             effective_weight: format::share(ind.effective_weight),
@@ -774,6 +880,60 @@ fn build(
         })
         .collect();
 
+    let steps = card
+        .indicators
+        .iter()
+        .filter_map(|ind| match &ind.rule {
+            Rule::Step {
+                direction,
+                steps,
+                below,
+            } => Some(StepsCtx {
+                name: ind.name.clone(),
+                rule: l
+                    .get(match direction {
+                        Direction::Higher => "rule_step_higher",
+                        Direction::Lower => "rule_step_lower",
+                    })
+                    .cloned()
+                    .unwrap_or_default(),
+                rows: step_rows(*direction, steps, *below, ind.unit.as_deref(), p),
+            }),
+            _ => None,
+        })
+        .collect();
+    let binary = card
+        .indicators
+        .iter()
+        .any(|i| matches!(i.rule, Rule::Binary { .. }));
+    let label = |k: &str| l.get(k).cloned().unwrap_or_else(|| k.to_string());
+    let threshold = |kind: &str, name: &str, t: Option<crate::model::Thresholds>| {
+        t.map(|t| ThresholdCtx {
+            kind: label(kind),
+            name: name.to_string(),
+            green: format::value(t.green, None, p),
+            amber: format::value(t.amber, None, p),
+        })
+    };
+    let thresholds: Vec<ThresholdCtx> = card
+        .perspectives
+        .iter()
+        .filter_map(|x| threshold("perspective", &x.name, x.status))
+        .chain(
+            card.objectives
+                .iter()
+                .filter_map(|x| threshold("objective", &x.name, x.status)),
+        )
+        .chain(
+            card.indicators
+                .iter()
+                .filter_map(|x| threshold("indicator", &x.name, x.status)),
+        )
+        .collect();
+    let thresholds_intro = label("thresholds_intro")
+        .replace("{green}", &format::value(card.green, None, p))
+        .replace("{amber}", &format::value(card.amber, None, p));
+
     let name_of = |id: &str| -> String {
         card.perspectives
             .iter()
@@ -873,6 +1033,10 @@ fn build(
         mermaid,
         missing,
         methodology,
+        steps,
+        binary,
+        thresholds,
+        thresholds_intro,
         ahp,
     })
 }
@@ -897,6 +1061,7 @@ fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -
             score: score_txt(r.score),
             status: r.status.as_str(),
             symbol: symbol(r.status),
+            own: p.status.map(|t| (at(t.amber), at(t.green))),
         })
         .collect::<Vec<_>>();
     Chart {

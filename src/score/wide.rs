@@ -223,6 +223,15 @@ pub fn score(rule: &Rule, cap: Decimal, a: Decimal) -> Decimal {
                 Ratio::of(s0).add(&t)
             }
         }
+        // Comparisons only: the decimal route never fails on them.
+        Rule::Step {
+            direction,
+            steps,
+            below,
+        } => return super::step_score(*direction, steps, *below, a).normalize(),
+        Rule::Binary { direction, target } => {
+            return super::binary_score(*direction, *target, a);
+        }
     };
     let top = if matches!(rule, Rule::Band { .. }) {
         Decimal::ONE_HUNDRED

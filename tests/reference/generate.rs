@@ -28,10 +28,16 @@ pub struct Features {
     pub previous: bool,
     pub missing: bool,
     pub plans: bool,
+    /// SPEC §12 step rules.
+    pub step: bool,
+    /// SPEC §12 binary rules.
+    pub binary: bool,
+    /// SPEC §11 status thresholds on perspectives, objectives, indicators.
+    pub thresholds: bool,
 }
 
 impl Features {
-    pub const NAMES: [&str; 17] = [
+    pub const NAMES: [&str; 20] = [
         "ahp",
         "inconsistent",
         "repeating",
@@ -49,6 +55,9 @@ impl Features {
         "previous",
         "missing",
         "plans",
+        "step",
+        "binary",
+        "thresholds",
     ];
 
     fn flag(&mut self, name: &str) -> &mut bool {
@@ -70,6 +79,9 @@ impl Features {
             "previous" => &mut self.previous,
             "missing" => &mut self.missing,
             "plans" => &mut self.plans,
+            "step" => &mut self.step,
+            "binary" => &mut self.binary,
+            "thresholds" => &mut self.thresholds,
             other => panic!(
                 "BSC_REF_FEATURES: unknown feature `{other}`; known: {}",
                 Self::NAMES.join(", ")
@@ -96,6 +108,9 @@ impl Features {
             previous: on,
             missing: on,
             plans: on,
+            step: on,
+            binary: on,
+            thresholds: on,
         }
     }
 
@@ -255,8 +270,38 @@ fn positive(t: &mut Tape, f: &Features) -> Num {
     dec(1 + t.below(5000) as i64, scale)
 }
 
+/// A score in 0..top in tenths (`top` an integer part of the cap).
+fn score_within(t: &mut Tape, cap: &Q) -> Num {
+    let top: u32 = cap.to_integer().try_into().unwrap_or(100);
+    dec(t.below(top * 10 + 1) as i64, 1)
+}
+
 fn rule(t: &mut Tape, f: &Features, cap: &Q) -> Rule {
-    let kind = t.below(4);
+    let kind = t.below(6);
+    if kind == 4 && f.step {
+        // Any scores, not only rising ones: a falling scheme is a warning
+        // (W020), still scored as written.
+        let n = 1 + t.below(4);
+        let mut v = moderate(t, f).q;
+        let mut steps = Vec::new();
+        for _ in 0..n {
+            steps.push((num(v.clone()), score_within(t, cap)));
+            v += positive(t, f).q;
+        }
+        let higher = !t.chance(40);
+        let below = t.chance(40).then(|| score_within(t, cap));
+        return Rule::Step {
+            higher,
+            steps,
+            below,
+        };
+    }
+    if kind == 5 && f.binary {
+        return Rule::Binary {
+            higher: !t.chance(40),
+            target: moderate(t, f),
+        };
+    }
     if kind == 1 && f.band {
         let low = moderate(t, f);
         let high = num(&low.q + positive(t, f).q - Q::one());
@@ -326,7 +371,11 @@ fn plan(t: &mut Tape, f: &Features, rule: &Rule) -> BTreeMap<String, Rule> {
                     tolerance: tolerance.clone(),
                 }
             }
-            Rule::Curve(_) => return plan,
+            Rule::Binary { higher, .. } => Rule::Binary {
+                higher: *higher,
+                target: moderate(t, f),
+            },
+            Rule::Curve(_) | Rule::Step { .. } => return plan,
         };
         plan.insert(period.to_string(), planned);
     }
@@ -348,6 +397,11 @@ fn landmarks(rule: &Rule) -> Vec<Q> {
             &high.q + &tolerance.q,
         ],
         Rule::Curve(p) => p.iter().map(|(v, _)| v.q.clone()).collect(),
+        Rule::Step { steps, .. } => steps.iter().map(|(v, _)| v.q.clone()).collect(),
+        // Around the target, so both sides (and equality) come up.
+        Rule::Binary { target, .. } => {
+            vec![&target.q - Q::one(), target.q.clone(), &target.q + Q::one()]
+        }
     }
 }
 
@@ -475,6 +529,42 @@ fn ahp(t: &mut Tape, level: Level, ids: &[String], consistent: bool) -> Ahp {
     }
 }
 
+/// A node's own thresholds (SPEC §11), sometimes with one key left out
+/// (then the card's applies): always valid, green >= amber within 0..range.
+fn own_status(
+    t: &mut Tape,
+    f: &Features,
+    card: &(Q, Q),
+    range: &Q,
+) -> Option<(Option<Num>, Option<Num>)> {
+    if !(f.thresholds && t.chance(20)) {
+        return None;
+    }
+    let top: i64 = range.to_integer().try_into().unwrap_or(100);
+    let tenths = |x: &Q| -> i64 { (x * q(10)).ceil().to_integer().try_into().unwrap_or(0) };
+    match t.below(4) {
+        // Only green, at or above the card's amber.
+        1 if tenths(&card.1) <= top * 10 => {
+            let lo = tenths(&card.1);
+            let g = lo + t.below((top * 10 - lo + 1) as u32) as i64;
+            Some((Some(dec(g, 1)), None))
+        }
+        // Only amber, at or below the card's green.
+        2 => {
+            let hi = (card.0.clone() * q(10)).floor().to_integer();
+            let hi: i64 = hi.try_into().unwrap_or(0);
+            let hi = hi.min(top * 10);
+            let a = t.below(hi as u32 + 1) as i64;
+            Some((None, Some(dec(a, 1))))
+        }
+        _ => {
+            let g = t.below((top * 10) as u32 + 1) as i64;
+            let a = t.below(g as u32 + 1) as i64;
+            Some((Some(dec(g, 1)), Some(dec(a, 1))))
+        }
+    }
+}
+
 /// A random scorecard.
 pub fn card(t: &mut Tape, f: &Features) -> Card {
     let max_score = (f.caps && t.chance(30))
@@ -499,6 +589,9 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
     });
 
     let min_coverage = (f.status && t.chance(30)).then(|| dec(t.below(11) as i64, 1));
+    let card_thresholds = status
+        .as_ref()
+        .map_or((q(90), q(60)), |(g, a)| (g.q.clone(), a.q.clone()));
 
     let np = 1 + t.below(4) as usize;
     let pw = weights(t, f, np);
@@ -508,6 +601,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         .map(|(i, weight)| Node {
             id: PERSPECTIVES[i].to_string(),
             weight,
+            status: own_status(t, f, &card_thresholds, &card_cap),
         })
         .collect();
 
@@ -527,6 +621,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
                 Node {
                     id: format!("o{o}-of-{pid}"),
                     weight: weight(t, f),
+                    status: own_status(t, f, &card_thresholds, &card_cap),
                 },
             ));
             for _ in 0..1 + t.below(3) {
@@ -558,8 +653,12 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         } else {
             BTreeMap::new()
         };
-        // A band never over-achieves, so it takes no cap (E026).
-        let ind_cap_num = ind_cap_num.filter(|_| !matches!(rule, Rule::Band { .. }));
+        // A band or binary rule never over-achieves, so it takes no cap (E026).
+        let ind_cap_num =
+            ind_cap_num.filter(|_| !matches!(rule, Rule::Band { .. } | Rule::Binary { .. }));
+        let range = ind_cap_num
+            .as_ref()
+            .map_or(card_cap.clone(), |n| n.q.clone());
         let formula = formula_flags[i].then(|| {
             let mut vars: Vec<String> = inputs.clone();
             vars.extend(plain_ids.iter().cloned());
@@ -575,6 +674,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
             node: Node {
                 id: format!("i{i}"),
                 weight: None,
+                status: own_status(t, f, &card_thresholds, &range),
             },
             parent: parent.clone(),
             rule,

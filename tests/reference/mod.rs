@@ -91,9 +91,26 @@ pub enum Parent {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rule {
-    Linear { baseline: Num, target: Num },
-    Band { low: Num, high: Num, tolerance: Num },
+    Linear {
+        baseline: Num,
+        target: Num,
+    },
+    Band {
+        low: Num,
+        high: Num,
+        tolerance: Num,
+    },
     Curve(Vec<(Num, Num)>),
+    /// SPEC §12; `below: None` leaves the key out (score 0).
+    Step {
+        higher: bool,
+        steps: Vec<(Num, Num)>,
+        below: Option<Num>,
+    },
+    Binary {
+        higher: bool,
+        target: Num,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +142,19 @@ pub struct Node {
     pub id: String,
     /// `None`: the key is left out (weight 1).
     pub weight: Option<Num>,
+    /// SPEC §11: own `status = { green, amber }`; a key left out
+    /// (`None` inside) is the card's.
+    pub status: Option<(Option<Num>, Option<Num>)>,
+}
+
+impl Node {
+    pub fn new(id: String, weight: Option<Num>) -> Node {
+        Node {
+            id,
+            weight,
+            status: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +229,18 @@ impl Card {
         match &self.status {
             Some((g, a)) => (g.q.clone(), a.q.clone()),
             None => (q(90), q(60)),
+        }
+    }
+
+    /// SPEC §11: a node's own thresholds, each key it leaves out the card's.
+    pub fn node_thresholds(&self, node: &Node) -> (Q, Q) {
+        let (green, amber) = self.thresholds();
+        match &node.status {
+            None => (green, amber),
+            Some((g, a)) => (
+                g.as_ref().map_or(green, |n| n.q.clone()),
+                a.as_ref().map_or(amber, |n| n.q.clone()),
+            ),
         }
     }
 
@@ -539,6 +581,37 @@ pub fn score_rule(rule: &Rule, cap: &Q, a: &Q) -> Q {
             };
             clamp(s, Q::zero(), cap.clone())
         }
+        // SPEC §12, read literally: the largest v_k <= a, or the smallest
+        // v_k >= a; no step reached scores `below`.
+        Rule::Step {
+            higher,
+            steps,
+            below,
+        } => {
+            let reached = if *higher {
+                steps
+                    .iter()
+                    .filter(|(v, _)| &v.q <= a)
+                    .max_by(|x, y| x.0.q.cmp(&y.0.q))
+            } else {
+                steps
+                    .iter()
+                    .filter(|(v, _)| &v.q >= a)
+                    .min_by(|x, y| x.0.q.cmp(&y.0.q))
+            };
+            match reached {
+                Some((_, s)) => s.q.clone(),
+                None => below.as_ref().map_or(Q::zero(), |b| b.q.clone()),
+            }
+        }
+        Rule::Binary { higher, target } => {
+            let met = if *higher {
+                a >= &target.q
+            } else {
+                a <= &target.q
+            };
+            if met { hundred } else { Q::zero() }
+        }
     }
 }
 
@@ -813,7 +886,8 @@ pub fn evaluate(
             target: match card.indicators[i].rule_in(CURRENT) {
                 Rule::Linear { target, .. } => Some(vec![target.q.clone()]),
                 Rule::Band { low, high, .. } => Some(vec![low.q.clone(), high.q.clone()]),
-                Rule::Curve(_) => None,
+                Rule::Binary { target, .. } => Some(vec![target.q.clone()]),
+                Rule::Curve(_) | Rule::Step { .. } => None,
             },
             actual: a.clone(),
             score: s.clone(),

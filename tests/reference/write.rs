@@ -84,6 +84,22 @@ fn weight_line(out: &mut String, w: &Option<Num>) {
     }
 }
 
+/// The node's `weight` and its own `status = { ... }` (SPEC §11).
+fn node_lines(out: &mut String, n: &Node) {
+    weight_line(out, &n.weight);
+    if let Some((g, a)) = &n.status {
+        let keys: Vec<String> = [("green", g), ("amber", a)]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} = {}", toml_num(v))))
+            .collect();
+        writeln!(out, "status = {{ {} }}", keys.join(", ")).unwrap();
+    }
+}
+
+fn direction(higher: bool) -> &'static str {
+    if higher { "higher" } else { "lower" }
+}
+
 pub fn card_toml(card: &Card) -> String {
     let mut s = String::new();
     s.push_str("[scorecard]\nid = \"generated\"\nname = \"Generated\"\n");
@@ -112,7 +128,7 @@ pub fn card_toml(card: &Card) -> String {
     }
     for p in &card.perspectives {
         writeln!(s, "\n[[perspectives]]\nid = \"{}\"", p.id).unwrap();
-        weight_line(&mut s, &p.weight);
+        node_lines(&mut s, p);
     }
     for (p, o) in &card.objectives {
         writeln!(
@@ -121,7 +137,7 @@ pub fn card_toml(card: &Card) -> String {
             o.id, card.perspectives[*p].id
         )
         .unwrap();
-        weight_line(&mut s, &o.weight);
+        node_lines(&mut s, o);
     }
     for ind in &card.indicators {
         writeln!(s, "\n[[indicators]]\nid = \"{}\"", ind.node.id).unwrap();
@@ -133,7 +149,7 @@ pub fn card_toml(card: &Card) -> String {
                 writeln!(s, "perspective = \"{}\"", card.perspectives[p].id).unwrap()
             }
         }
-        weight_line(&mut s, &ind.node.weight);
+        node_lines(&mut s, &ind.node);
         match &ind.rule {
             Rule::Linear { baseline, target } => writeln!(
                 s,
@@ -161,6 +177,33 @@ pub fn card_toml(card: &Card) -> String {
                     .collect();
                 writeln!(s, "scoring = \"curve\"\npoints = [{}]", pts.join(", ")).unwrap()
             }
+            Rule::Step {
+                higher,
+                steps,
+                below,
+            } => {
+                let st: Vec<String> = steps
+                    .iter()
+                    .map(|(v, sc)| format!("[{}, {}]", toml_num(v), toml_num(sc)))
+                    .collect();
+                writeln!(
+                    s,
+                    "scoring = \"step\"\ndirection = \"{}\"\nsteps = [{}]",
+                    direction(*higher),
+                    st.join(", ")
+                )
+                .unwrap();
+                if let Some(b) = below {
+                    writeln!(s, "below = {}", toml_num(b)).unwrap();
+                }
+            }
+            Rule::Binary { higher, target } => writeln!(
+                s,
+                "scoring = \"binary\"\ndirection = \"{}\"\ntarget = {}",
+                direction(*higher),
+                toml_num(target)
+            )
+            .unwrap(),
         }
         plan_lines(&mut s, ind);
         if let Some(f) = &ind.formula {
@@ -245,6 +288,9 @@ fn plan_lines(s: &mut String, ind: &Indicator) {
                 if baseline.q != declared.q {
                     baselines.push(format!("\"{period}\" = {}", toml_num(baseline)));
                 }
+            }
+            (Rule::Binary { target, .. }, _) => {
+                targets.push(format!("\"{period}\" = {}", toml_num(target)))
             }
             (Rule::Band { low, high, .. }, _) => targets.push(format!(
                 "\"{period}\" = [{}, {}]",
