@@ -523,6 +523,77 @@ fn a_workbook_inflating_to_blanks_is_refused() {
     );
 }
 
+/// `small_workbook` with its sheet's XML passed through `edit`.
+fn edited_workbook(edit: impl Fn(&str) -> String) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(small_workbook(None))).unwrap();
+    let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for i in 0..zin.len() {
+        let mut part = zin.by_index(i).unwrap();
+        let name = part.name().unwrap().to_string();
+        let mut xml = String::new();
+        part.read_to_string(&mut xml).unwrap();
+        zout.start_file(name.as_str(), opts).unwrap();
+        let xml = if name.starts_with("xl/worksheets/") {
+            edit(&xml)
+        } else {
+            xml
+        };
+        zout.write_all(xml.as_bytes()).unwrap();
+    }
+    zout.finish().unwrap().into_inner()
+}
+
+/// Found by the `xlsx` fuzz target: a sheet whose `<dimension ref>` (or a
+/// cell's `r`) has more column letters than XFD made the workbook reader
+/// add them up past 32 bits: a panic in debug builds, a value read into
+/// some other cell in release. Refused before the reader sees it.
+#[test]
+fn a_cell_reference_beyond_xfd_is_refused_not_wrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("refs.xlsx");
+    for (what, edit) in [
+        (
+            "dimension",
+            Box::new(|x: &str| {
+                let start = x.find("<dimension ref=\"").unwrap() + 16;
+                let end = start + x[start..].find('"').unwrap();
+                format!("{}Aandalone=:B2{}", &x[..start], &x[end..])
+            }) as Box<dyn Fn(&str) -> String>,
+        ),
+        (
+            "cell",
+            Box::new(|x: &str| x.replacen(" r=\"D2\"", " r=\"AAAAAAAAD2\"", 1)),
+        ),
+        (
+            "row",
+            Box::new(|x: &str| x.replacen(" r=\"D2\"", " r=\"D99999999999\"", 1)),
+        ),
+    ] {
+        let bytes = edited_workbook(edit);
+        fs::write(&path, &bytes).unwrap();
+        let out = evaluate_workbook(&path);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(
+            err.contains("E080") && err.contains("sheet `Q3 data` refers to cell"),
+            "{what}: {err}"
+        );
+    }
+    // References of the largest sheet there is still read.
+    let bytes = edited_workbook(|x| {
+        x.replacen(
+            "<dimension ref=\"A1:D2\"",
+            "<dimension ref=\"A1:XFD1048576\"",
+            1,
+        )
+    });
+    fs::write(&path, bytes).unwrap();
+    let out = evaluate_workbook(&path);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
 #[test]
 fn diagnostics_to_a_full_stderr_keep_the_exit_code() {
     let dir = tempfile::tempdir().unwrap();

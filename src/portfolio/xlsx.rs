@@ -155,7 +155,29 @@ fn inflation(path: &Path) -> Option<DataError> {
         };
         let limit = MAX_PART.min(BIG_PART.max(part.compressed_size().saturating_mul(MAX_RATIO)));
         let mut n: u64 = 0;
+        let mut refs = part
+            .name()
+            .is_ok_and(|n| n.ends_with(".xml"))
+            .then(RefScan::default);
         while let Ok(k @ 1..) = io::Read::read(&mut part, &mut buf) {
+            if let Some(bad) = refs.as_mut().and_then(|r| r.feed(&buf[..k])) {
+                let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+                drop(part);
+                let what = match sheet_of_part(&mut zip, &name) {
+                    Some(sheet) => format!("sheet `{sheet}`"),
+                    None => format!("the part `{name}`"),
+                };
+                return Some(DataError {
+                    at: At::File,
+                    code: "E080",
+                    message: format!(
+                        "{what} refers to cell `{bad}`, beyond the last column XFD or row 1048576"
+                    ),
+                    label: "no such cell".into(),
+                    hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
+                    duplicate: None,
+                });
+            }
             n += k as u64;
             if n > limit {
                 let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
@@ -183,6 +205,72 @@ fn inflation(path: &Path) -> Option<DataError> {
         }
     }
     None
+}
+
+/// Finds a cell reference (`r="..."`, `ref="A1:XFD9"`) that names no cell
+/// of a worksheet: more than 3 column letters or 7 row digits. The
+/// workbook reader adds such digits up in 32 bits, so a long one would
+/// wrap around and put a value in some other cell (or, with overflow
+/// checks, abort); it is refused before the reader sees it. Fed the part
+/// in chunks; an attribute may straddle two.
+#[derive(Default)]
+struct RefScan {
+    /// The last bytes before the current one (`r=`, `ref=`).
+    tail: [u8; 6],
+    /// Inside a reference attribute's value: the text so far.
+    value: Option<Vec<u8>>,
+}
+
+impl RefScan {
+    fn feed(&mut self, chunk: &[u8]) -> Option<String> {
+        for &b in chunk {
+            if let Some(v) = &mut self.value {
+                if b == b'"' {
+                    let bad = v
+                        .split(|&c| c == b':')
+                        .find(|cell| {
+                            let letters = cell.iter().take_while(|c| c.is_ascii_alphabetic());
+                            let letters = letters.count();
+                            let digits = cell[letters..]
+                                .iter()
+                                .take_while(|c| c.is_ascii_digit())
+                                .count();
+                            letters > 3 || digits > 7
+                        })
+                        .map(|cell| {
+                            String::from_utf8_lossy(&cell[..cell.len().min(24)]).into_owned()
+                        });
+                    self.value = None;
+                    if bad.is_some() {
+                        return bad;
+                    }
+                } else if v.len() < 64 {
+                    v.push(b);
+                } else if !v.iter().all(|c| c.is_ascii_alphanumeric() || *c == b':') {
+                    // Not a reference after all (text in some other `r`).
+                    self.value = None;
+                } else {
+                    v.push(b);
+                    let cell = String::from_utf8_lossy(&v[..24]).into_owned();
+                    self.value = None;
+                    return Some(format!("{cell}…"));
+                }
+            } else if b == b'"' {
+                let t = &self.tail;
+                let attr = |name: &[u8]| {
+                    t.ends_with(&[name, b"="].concat())
+                        && t.len() > name.len() + 1
+                        && matches!(t[t.len() - name.len() - 2], b' ' | b'\t' | b'\n' | b'\r')
+                };
+                if attr(b"r") || attr(b"ref") {
+                    self.value = Some(Vec::new());
+                }
+            }
+            self.tail.rotate_left(1);
+            self.tail[5] = b;
+        }
+        None
+    }
 }
 
 /// The name of the sheet stored in zip part `part` (`xl/worksheets/x.xml`),
