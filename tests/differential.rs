@@ -447,12 +447,12 @@ fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let (card, cur, prev) = generate::case(&mut t, f);
     let dir = tempfile::tempdir().unwrap();
     let card_text = write::card_toml(&card);
-    let cur_text = write::measurements_toml(CURRENT, &cur);
+    let cur_text = write::measurements_toml(&card, CURRENT, &cur);
     let mut files = vec![("card.toml".to_string(), card_text.clone())];
     let card_path = write(dir.path(), "card.toml", &card_text);
     let mut args = vec!["evaluate".into(), card_path.clone().into_os_string()];
     if let Some(p) = &prev {
-        let text = write::measurements_toml(PREVIOUS, p);
+        let text = write::measurements_toml(&card, PREVIOUS, p);
         args.push(write(dir.path(), "prev.toml", &text).into_os_string());
         files.push(("prev.toml".into(), text));
     }
@@ -488,26 +488,34 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let card = generate::card(&mut t, f);
     prop_assume!(!write::value_ids(&card).is_empty());
     let with_previous = f.previous && t.chance(50);
-    let units: Vec<(String, Values, Option<Values>)> = (0..UNITS)
+    // Each unit with its own targets from the data (its card's `data`).
+    let units: Vec<(String, Values, Option<Values>, Card)> = (0..UNITS)
         .map(|u| {
             let cur = generate::values(&mut t, f, &card);
             let prev = with_previous.then(|| generate::values(&mut t, f, &card));
-            (format!("unit-{u}"), cur, prev)
+            let mut own = card.clone();
+            let periods: &[&str] = if with_previous {
+                &[PREVIOUS, CURRENT]
+            } else {
+                &[CURRENT]
+            };
+            generate::data_overrides(&mut t, f, &mut own, periods);
+            (format!("unit-{u}"), cur, prev, own)
         })
         .collect();
-    let mut by_unit = String::from("period,unit,id,value\n");
-    for (name, cur, prev) in &units {
+    let mut by_unit = String::from(write::CSV_HEADER);
+    for (name, cur, prev, own) in &units {
         if let Some(p) = prev {
-            write::csv_rows(&card, PREVIOUS, name, p, &mut by_unit);
+            write::csv_rows(own, PREVIOUS, name, p, &mut by_unit);
         }
-        write::csv_rows(&card, CURRENT, name, cur, &mut by_unit);
+        write::csv_rows(own, CURRENT, name, cur, &mut by_unit);
     }
-    let mut by_period = String::from("period,unit,id,value\n");
+    let mut by_period = String::from(write::CSV_HEADER);
     for (period, pick_prev) in [(PREVIOUS, true), (CURRENT, false)] {
-        for (name, cur, prev) in &units {
+        for (name, cur, prev, own) in &units {
             match (pick_prev, prev) {
-                (true, Some(p)) => write::csv_rows(&card, period, name, p, &mut by_period),
-                (false, _) => write::csv_rows(&card, period, name, cur, &mut by_period),
+                (true, Some(p)) => write::csv_rows(own, period, name, p, &mut by_period),
+                (false, _) => write::csv_rows(own, period, name, cur, &mut by_period),
                 (true, None) => {}
             }
         }
@@ -518,7 +526,7 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let placeholder = placeholder_weights(&card);
     let pre: Vec<Evaluation> = units
         .iter()
-        .map(|(_, cur, prev)| reference::evaluate(&card, cur, prev.as_ref(), &placeholder))
+        .map(|(_, cur, prev, own)| reference::evaluate(own, cur, prev.as_ref(), &placeholder))
         .collect();
     prop_assume!(pre.iter().all(|e| e.in_contract));
     let mut missing: Vec<&str> = Vec::new();
@@ -553,11 +561,11 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
                 results.len()
             )));
         }
-        for (((name, cur, prev), r), pre) in units.iter().zip(&results).zip(&pre) {
+        for (((name, cur, prev, own), r), pre) in units.iter().zip(&results).zip(&pre) {
             if r["unit"].as_str() != Some(name.as_str()) {
                 return Err(shown.fail(format!("unit order: got {}, expected {name}", r["unit"])));
             }
-            let want = final_reference(&card, cur, prev.as_ref(), pre.clone(), r);
+            let want = final_reference(own, cur, prev.as_ref(), pre.clone(), r);
             compare(&shown, &card, r, &want).map_err(|e| match e {
                 TestCaseError::Fail(m) => TestCaseError::fail(format!("unit {name}: {m}")),
                 other => other,
@@ -767,6 +775,7 @@ mod reference_by_hand {
                 .map(String::from)
                 .to_vec(),
             ahp: vec![],
+            data: BTreeMap::new(),
         }
     }
 

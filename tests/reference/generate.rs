@@ -28,6 +28,8 @@ pub struct Features {
     pub previous: bool,
     pub missing: bool,
     pub plans: bool,
+    /// SPEC §10: targets and baselines given with the data.
+    pub overrides: bool,
     /// SPEC §12 step rules.
     pub step: bool,
     /// SPEC §12 binary rules.
@@ -37,7 +39,7 @@ pub struct Features {
 }
 
 impl Features {
-    pub const NAMES: [&str; 20] = [
+    pub const NAMES: [&str; 21] = [
         "ahp",
         "inconsistent",
         "repeating",
@@ -55,6 +57,7 @@ impl Features {
         "previous",
         "missing",
         "plans",
+        "overrides",
         "step",
         "binary",
         "thresholds",
@@ -79,6 +82,7 @@ impl Features {
             "previous" => &mut self.previous,
             "missing" => &mut self.missing,
             "plans" => &mut self.plans,
+            "overrides" => &mut self.overrides,
             "step" => &mut self.step,
             "binary" => &mut self.binary,
             "thresholds" => &mut self.thresholds,
@@ -108,6 +112,7 @@ impl Features {
             previous: on,
             missing: on,
             plans: on,
+            overrides: on,
             step: on,
             binary: on,
             thresholds: on,
@@ -345,6 +350,41 @@ fn plan(t: &mut Tape, f: &Features, rule: &Rule) -> BTreeMap<String, Rule> {
         if !t.chance(60) {
             continue;
         }
+        let Some(planned) = planned(t, f, rule) else {
+            return plan;
+        };
+        plan.insert(period.to_string(), planned);
+    }
+    plan
+}
+
+/// SPEC §10 level 1: targets (and baselines) given with the data of
+/// `periods`, for some indicators, computed ones included; the card
+/// carries them as `data` for the writers and the reference.
+pub fn data_overrides(t: &mut Tape, f: &Features, card: &mut Card, periods: &[&str]) {
+    if !f.overrides {
+        return;
+    }
+    for period in periods {
+        for k in 0..card.indicators.len() {
+            if !t.chance(20) {
+                continue;
+            }
+            if let Some(r) = planned(t, f, &card.indicators[k].rule) {
+                let id = card.indicators[k].node.id.clone();
+                card.data
+                    .entry(period.to_string())
+                    .or_default()
+                    .insert(id, r);
+            }
+        }
+    }
+}
+
+/// Another rule of the same kind and direction as `rule` (`None` for the
+/// rules that take no target).
+fn planned(t: &mut Tape, f: &Features, rule: &Rule) -> Option<Rule> {
+    {
         let planned = match rule {
             Rule::Linear { baseline, target } => {
                 let lower = target.q < baseline.q;
@@ -375,11 +415,10 @@ fn plan(t: &mut Tape, f: &Features, rule: &Rule) -> BTreeMap<String, Rule> {
                 higher: *higher,
                 target: moderate(t, f),
             },
-            Rule::Curve(_) | Rule::Step { .. } => return plan,
+            Rule::Curve(_) | Rule::Step { .. } => return None,
         };
-        plan.insert(period.to_string(), planned);
+        Some(planned)
     }
-    plan
 }
 
 /// The values a rule cares about: where its score changes.
@@ -726,6 +765,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         indicators,
         inputs,
         ahp: Vec::new(),
+        data: BTreeMap::new(),
     };
     if f.ahp {
         let mut groups: Vec<(Level, Vec<String>)> = vec![(
@@ -786,8 +826,14 @@ pub fn values(t: &mut Tape, f: &Features, card: &Card) -> Values {
 
 /// A whole case: card, current values and (maybe) previous values.
 pub fn case(t: &mut Tape, f: &Features) -> (Card, Values, Option<Values>) {
-    let c = card(t, f);
+    let mut c = card(t, f);
     let cur = values(t, f, &c);
     let prev = (f.previous && t.chance(50)).then(|| values(t, f, &c));
+    let periods: &[&str] = if prev.is_some() {
+        &[PREVIOUS, CURRENT]
+    } else {
+        &[CURRENT]
+    };
+    data_overrides(t, f, &mut c, periods);
     (c, cur, prev)
 }

@@ -215,12 +215,25 @@ pub struct Card {
     pub indicators: Vec<Indicator>,
     pub inputs: Vec<String>,
     pub ahp: Vec<Ahp>,
+    /// SPEC §10 level 1: the rule in force given with the data, by period
+    /// and id (for one unit); written into the measurements, not the card.
+    pub data: BTreeMap<String, BTreeMap<String, Rule>>,
 }
 
 /// One period's values: ids without an entry have no value.
 pub type Values = BTreeMap<String, Num>;
 
 impl Card {
+    /// Indicator `i`'s rule in force in `period`: the data's, else the
+    /// plan's, else the declared one (SPEC §10).
+    pub fn rule_in(&self, i: usize, period: &str) -> &Rule {
+        let ind = &self.indicators[i];
+        self.data
+            .get(period)
+            .and_then(|d| d.get(&ind.node.id))
+            .unwrap_or_else(|| ind.rule_in(period))
+    }
+
     pub fn policy(&self) -> Policy {
         self.missing.unwrap_or(Policy::Renormalize)
     }
@@ -665,11 +678,12 @@ fn indicator_values(
     }
     card.indicators
         .iter()
-        .map(|ind| {
+        .enumerate()
+        .map(|(i, ind)| {
             let a = actual[&ind.node.id].clone();
             let s = a
                 .as_ref()
-                .map(|a| score_rule(ind.rule_in(period), &card.cap(ind), a));
+                .map(|a| score_rule(card.rule_in(i, period), &card.cap(ind), a));
             (a, s, reasons.get(&ind.node.id).cloned())
         })
         .collect()
@@ -879,11 +893,11 @@ pub fn evaluate(
         .iter()
         .enumerate()
         .map(|(i, (a, s, r))| IndicatorResult {
-            baseline: match card.indicators[i].rule_in(CURRENT) {
+            baseline: match card.rule_in(i, CURRENT) {
                 Rule::Linear { baseline, .. } => Some(baseline.q.clone()),
                 _ => None,
             },
-            target: match card.indicators[i].rule_in(CURRENT) {
+            target: match card.rule_in(i, CURRENT) {
                 Rule::Linear { target, .. } => Some(vec![target.q.clone()]),
                 Rule::Band { low, high, .. } => Some(vec![low.q.clone(), high.q.clone()]),
                 Rule::Binary { target, .. } => Some(vec![target.q.clone()]),

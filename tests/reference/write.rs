@@ -239,12 +239,72 @@ pub fn card_toml(card: &Card) -> String {
     s
 }
 
-pub fn measurements_toml(period: &str, values: &Values) -> String {
+pub fn measurements_toml(card: &Card, period: &str, values: &Values) -> String {
     let mut s = format!("scorecard = \"generated\"\nperiod = \"{period}\"\n\n[values]\n");
     for (id, v) in values {
         writeln!(s, "{id} = {}", toml_num(v)).unwrap();
     }
+    let (mut targets, mut baselines) = (String::new(), String::new());
+    for (i, ind) in card.indicators.iter().enumerate() {
+        if let Some((t, b)) = given(card, i, period) {
+            writeln!(targets, "{} = {}", ind.node.id, t.toml).unwrap();
+            if let Some(b) = b {
+                writeln!(baselines, "{} = {}", ind.node.id, toml_num(&b)).unwrap();
+            }
+        }
+    }
+    if !targets.is_empty() {
+        write!(s, "\n[targets]\n{targets}").unwrap();
+    }
+    if !baselines.is_empty() {
+        write!(s, "\n[baselines]\n{baselines}").unwrap();
+    }
     s
+}
+
+/// A target as written in TOML and in a CSV cell.
+pub struct Written {
+    pub toml: String,
+    pub csv: String,
+}
+
+/// What the data of `period` gives for indicator `i` (SPEC §10): its
+/// target, and its baseline where it differs from the one the plan or the
+/// card puts in force (so that both "target only" and "both" occur).
+fn given(card: &Card, i: usize, period: &str) -> Option<(Written, Option<Num>)> {
+    let ind = &card.indicators[i];
+    let rule = card.data.get(period)?.get(&ind.node.id)?;
+    let below = ind.rule_in(period);
+    Some(match rule {
+        Rule::Linear { baseline, target } => {
+            let base = match below {
+                Rule::Linear { baseline: b, .. } if b.q == baseline.q => None,
+                _ => Some(baseline.clone()),
+            };
+            (
+                Written {
+                    toml: toml_num(target),
+                    csv: target.text.clone(),
+                },
+                base,
+            )
+        }
+        Rule::Binary { target, .. } => (
+            Written {
+                toml: toml_num(target),
+                csv: target.text.clone(),
+            },
+            None,
+        ),
+        Rule::Band { low, high, .. } => (
+            Written {
+                toml: format!("[{}, {}]", toml_num(low), toml_num(high)),
+                csv: format!("{}..{}", low.text, high.text),
+            },
+            None,
+        ),
+        _ => return None,
+    })
 }
 
 /// Every id a measurements file may give, in card order.
@@ -260,12 +320,33 @@ pub fn value_ids(card: &Card) -> Vec<String> {
 /// Rows of one unit and period. An id without a value is an empty cell
 /// or no row at all, alternately, so both spellings of "no value" run; the
 /// first id always has a row, so the unit is present in the period.
+/// The header of [`csv_rows`].
+pub const CSV_HEADER: &str = "period,unit,id,value,target,baseline\n";
+
 pub fn csv_rows(card: &Card, period: &str, unit: &str, values: &Values, out: &mut String) {
+    let given_of = |id: &str| {
+        let i = card.indicators.iter().position(|ind| ind.node.id == id)?;
+        given(card, i, period)
+    };
+    let cells = |id: &str| match given_of(id) {
+        Some((t, b)) => format!(",{},{}", t.csv, b.map_or(String::new(), |b| b.text)),
+        None => ",,".to_string(),
+    };
     for (k, id) in value_ids(card).iter().enumerate() {
+        let extra = cells(id);
         match values.get(id) {
-            Some(v) => writeln!(out, "{period},{unit},{id},{}", v.text).unwrap(),
-            None if k == 0 || k % 2 == 1 => writeln!(out, "{period},{unit},{id},").unwrap(),
+            Some(v) => writeln!(out, "{period},{unit},{id},{}{extra}", v.text).unwrap(),
+            None if k == 0 || k % 2 == 1 || extra != ",," => {
+                writeln!(out, "{period},{unit},{id},{extra}").unwrap()
+            }
             None => {}
+        }
+    }
+    // Computed indicators have no value, but may have a target.
+    for ind in card.indicators.iter().filter(|i| i.formula.is_some()) {
+        let extra = cells(&ind.node.id);
+        if extra != ",," {
+            writeln!(out, "{period},{unit},{},{extra}", ind.node.id).unwrap();
         }
     }
 }
