@@ -170,6 +170,8 @@ pub struct ReportArgs {
 pub enum Template {
     Crm,
     Corporate,
+    /// A sales team's appraisal: step and binary scoring, own thresholds.
+    Appraisal,
 }
 
 #[derive(clap::Args, Debug)]

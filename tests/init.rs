@@ -13,7 +13,7 @@ fn bsc(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn every_starter_validates_clean() {
-    for template in ["crm", "corporate"] {
+    for template in ["crm", "corporate", "appraisal"] {
         for lang in ["en", "zh"] {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("card");

@@ -45,6 +45,26 @@ fn starter(t: Template, lang: Lang) -> Starter {
                 include_str!("../../scorecards/corporate.zh-2026-Q3.toml"),
             ),
         },
+        (Template::Appraisal, Lang::En) => Starter {
+            scorecard: (
+                "appraisal.toml",
+                include_str!("../../scorecards/appraisal.toml"),
+            ),
+            measurements: (
+                "appraisal-2026-Q3.toml",
+                include_str!("../../scorecards/appraisal-2026-Q3.toml"),
+            ),
+        },
+        (Template::Appraisal, Lang::Zh) => Starter {
+            scorecard: (
+                "appraisal.zh.toml",
+                include_str!("../../scorecards/appraisal.zh.toml"),
+            ),
+            measurements: (
+                "appraisal.zh-2026-Q3.toml",
+                include_str!("../../scorecards/appraisal.zh-2026-Q3.toml"),
+            ),
+        },
     }
 }
 
