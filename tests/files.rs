@@ -570,6 +570,13 @@ fn a_cell_reference_beyond_xfd_is_refused_not_wrapped() {
             "row",
             Box::new(|x: &str| x.replacen(" r=\"D2\"", " r=\"D99999999999\"", 1)),
         ),
+        // Also from the fuzzer: a dimension that ends before it starts.
+        (
+            "reversed",
+            Box::new(|x: &str| {
+                x.replacen("<dimension ref=\"A1:D2\"", "<dimension ref=\"A9:E7\"", 1)
+            }),
+        ),
     ] {
         let bytes = edited_workbook(edit);
         fs::write(&path, &bytes).unwrap();

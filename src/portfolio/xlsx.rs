@@ -171,7 +171,7 @@ fn inflation(path: &Path) -> Option<DataError> {
                     at: At::File,
                     code: "E080",
                     message: format!(
-                        "{what} refers to cell `{bad}`, beyond the last column XFD or row 1048576"
+                        "{what} refers to cell `{bad}`, beyond the last column XFD or row 1048576, or to a range that ends before it starts"
                     ),
                     label: "no such cell".into(),
                     hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
@@ -226,20 +226,25 @@ impl RefScan {
         for &b in chunk {
             if let Some(v) = &mut self.value {
                 if b == b'"' {
-                    let bad = v
-                        .split(|&c| c == b':')
-                        .find(|cell| {
-                            let letters = cell.iter().take_while(|c| c.is_ascii_alphabetic());
-                            let letters = letters.count();
-                            let digits = cell[letters..]
-                                .iter()
-                                .take_while(|c| c.is_ascii_digit())
-                                .count();
-                            letters > 3 || digits > 7
-                        })
-                        .map(|cell| {
-                            String::from_utf8_lossy(&cell[..cell.len().min(24)]).into_owned()
-                        });
+                    let too_long = |cell: &[u8]| {
+                        let letters = cell.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+                        let digits = cell[letters..]
+                            .iter()
+                            .take_while(|c| c.is_ascii_digit())
+                            .count();
+                        letters > 3 || digits > 7
+                    };
+                    let cells: Vec<&[u8]> = v.split(|&c| c == b':').collect();
+                    let shown = |cell: &[u8]| {
+                        String::from_utf8_lossy(&cell[..cell.len().min(24)]).into_owned()
+                    };
+                    let bad = match cells.iter().copied().find(|c| too_long(c)) {
+                        Some(cell) => Some(shown(cell)),
+                        // A range whose end comes before its start (`A9:E7`):
+                        // the reader subtracts the corners unchecked.
+                        None if cells.len() == 2 && reversed(cells[0], cells[1]) => Some(shown(v)),
+                        None => None,
+                    };
                     self.value = None;
                     if bad.is_some() {
                         return bad;
@@ -271,6 +276,25 @@ impl RefScan {
         }
         None
     }
+}
+
+/// Whether the range `from:to` ends above or left of where it starts.
+fn reversed(from: &[u8], to: &[u8]) -> bool {
+    // Column letters as a number (A = 1), then the row; at most 3 letters
+    // and 7 digits here, so u64 cannot overflow.
+    let pos = |cell: &[u8]| {
+        let letters = cell.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        let col = cell[..letters].iter().fold(0u64, |n, c| {
+            n * 26 + u64::from(c.to_ascii_uppercase() - b'A' + 1)
+        });
+        let row = cell[letters..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .fold(0u64, |n, c| n * 10 + u64::from(c - b'0'));
+        (col, row)
+    };
+    let ((c0, r0), (c1, r1)) = (pos(from), pos(to));
+    c1 < c0 || r1 < r0
 }
 
 /// The name of the sheet stored in zip part `part` (`xl/worksheets/x.xml`),
