@@ -26,6 +26,7 @@ pub mod ahp;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod evaluator;
 pub mod format;
 pub mod formula;
 pub mod load;

@@ -11,6 +11,8 @@ use toml::de::DeValue;
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::{self, Walker};
 use crate::model::{Goal, Rule, Scorecard, ValueRef, pair_problem};
+use crate::portfolio::data::UnitBlock;
+use crate::portfolio::period::Plan;
 use crate::raw;
 use crate::source::Source;
 
@@ -44,6 +46,55 @@ pub struct Loaded {
     /// name ending in a period label) rather than taking `--period`.
     pub period_stated: bool,
     pub unit_span: Option<Range<usize>>,
+}
+
+/// A run's measurements files, ordered by period (those of
+/// `plan.periods`), as one unit's
+/// observations: what a long-format file gives for one unit, keyed by
+/// position among `plan.needed()` and slot, so that both are scored by the
+/// same [`Evaluator`](crate::evaluator::Evaluator). As the long-format
+/// reader does, only the evaluated span's notes are kept.
+pub fn observations<'m>(
+    card: &Scorecard,
+    files: impl IntoIterator<Item = &'m Measurements>,
+    plan: &Plan,
+) -> UnitBlock {
+    let needed = plan.needed();
+    let slots = crate::score::slot_count(card);
+    let mut block = UnitBlock {
+        in_current: true,
+        ..UnitBlock::default()
+    };
+    let kept = files.into_iter().skip(needed.start).take(needed.len());
+    for (pos, m) in kept.enumerate() {
+        let key =
+            |id: &str| crate::score::slot_of(card, id).map(|slot| (pos * slots + slot) as u32);
+        // Only indicators have targets and baselines; inputs are values.
+        let indicator = |id: &str| matches!(card.ids.get(id), Some(ValueRef::Indicator(_)));
+        block
+            .entries
+            .extend(m.values.iter().filter_map(|(id, v)| Some((key(id)?, *v))));
+        block.targets.extend(
+            m.targets
+                .iter()
+                .filter(|(id, _)| indicator(id))
+                .filter_map(|(id, g)| Some((key(id)?, *g))),
+        );
+        block.baselines.extend(
+            m.baselines
+                .iter()
+                .filter(|(id, _)| indicator(id))
+                .filter_map(|(id, b)| Some((key(id)?, *b))),
+        );
+        if plan.current.contains(&(needed.start + pos)) {
+            block.notes.extend(
+                m.notes
+                    .iter()
+                    .filter_map(|(id, n)| Some((key(id)?, n.clone()))),
+            );
+        }
+    }
+    block
 }
 
 /// Loads a TOML or CSV measurements file (by extension) against a card.

@@ -25,7 +25,7 @@ pub mod period;
 pub mod rollup;
 pub mod xlsx;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,14 +34,14 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
-use crate::model::{Goal, Scorecard};
+use crate::model::Scorecard;
 use crate::score::{self, MissingData};
 use crate::source::SourceFile;
 
+use crate::evaluator::Evaluator;
 use data::{At, Collector, Errors, UnitBlock};
 use output::Summary;
 pub use period::{Plan, Selection};
-use rollup::Roller;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -545,44 +545,20 @@ impl From<Vec<UnitOut>> for Outs {
     }
 }
 
-/// Everything needed to score a unit; shared by the worker threads.
+/// A run's [`Evaluator`] with how its results are written; shared by the
+/// worker threads.
 struct Scorer<'a> {
-    card: &'a Scorecard,
-    /// Weights and the rules in force over the current span, and over the
-    /// previous one (each span has its own targets, SPEC §10).
-    weights: score::Prepared,
-    previous_weights: score::Prepared,
-    /// Labels of the kept periods (position 0 = the first), for a unit's
-    /// own targets over a span.
-    labels: Vec<String>,
+    eval: Evaluator<'a>,
     format: Format,
-    roller: Roller,
-    current: std::ops::Range<usize>,
-    previous: Option<std::ops::Range<usize>>,
-    label: String,
     /// Keep evaluations instead of printing them.
     keep: bool,
 }
 
 impl<'a> Scorer<'a> {
     fn new(card: &'a Scorecard, plan: &Plan, format: Format) -> Scorer<'a> {
-        let needed = plan.needed();
-        let rel = |r: &std::ops::Range<usize>| r.start - needed.start..r.end - needed.start;
-        let labels = |r: &std::ops::Range<usize>| &plan.periods[r.clone()];
-        let weights = score::Prepared::for_periods(card, labels(&plan.current));
         Scorer {
-            card,
-            previous_weights: match &plan.previous {
-                Some(p) => score::Prepared::for_periods(card, labels(p)),
-                None => weights.clone(),
-            },
-            weights,
-            labels: plan.periods[needed.clone()].to_vec(),
+            eval: Evaluator::new(card, plan),
             format,
-            roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
-            current: rel(&plan.current),
-            previous: plan.previous.as_ref().map(rel),
-            label: plan.label(&plan.current),
             keep: false,
         }
     }
@@ -599,15 +575,7 @@ impl<'a> Scorer<'a> {
         if !b.in_current {
             return None;
         }
-        let grid = self.roller.grid(b);
-        let cur = self.roller.slots(&grid, self.current.clone());
-        let own = self.unit_weights(b, &self.current, &self.weights);
-        score::check_missing(
-            self.card,
-            &score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur),
-        )
-        .err()
-        .map(|m| (b.name.clone(), m))
+        self.eval.check(b).err().map(|m| (b.name.clone(), m))
     }
 
     /// One unit's result; `scratch` holds the calling thread's buffers.
@@ -615,108 +583,41 @@ impl<'a> Scorer<'a> {
         if !b.in_current {
             return UnitOut::Skipped(b.name.clone());
         }
-        // A unit whose rows give targets or baselines scores with its own.
-        let own = self.unit_weights(b, &self.current, &self.weights);
-        let weights = own.as_ref().unwrap_or(&self.weights);
-        let own_previous = self
-            .previous
-            .as_ref()
-            .and_then(|p| self.unit_weights(b, p, &self.previous_weights));
-        let previous_weights = own_previous.as_ref().unwrap_or(&self.previous_weights);
+        let card = self.eval.card;
+        let rules = self.eval.rules(b);
         let ranking = matches!(self.format, Format::Table | Format::Csv);
-        if ranking
-            && self.previous.is_none()
-            && self.current.len() == 1
-            && self.roller.periods() == 1
-        {
+        if ranking && self.eval.one_period() {
             // One period and no trend (the usual ranking): the grid is the
             // slots, and no buffer is allocated per unit.
-            self.roller.grid_into(b, &mut scratch.slots.values);
-            score::score_slots_into(self.card, weights, &scratch.slots, &mut scratch.scores);
+            self.eval
+                .score_one_period(b, &rules, &mut scratch.slots, &mut scratch.scores);
             return self.summary(b, &scratch.scores, None);
         }
-        let grid = self.roller.grid(b);
-        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
-        let cur = self.roller.slots(&grid, self.current.clone());
+        let (cur, prev) = self.eval.spans(b);
         match self.format {
             Format::Table | Format::Csv => {
-                let s = score::score_slots_with(self.card, weights, &cur);
-                let p = prev.map(|p| score::score_slots_with(self.card, previous_weights, &p));
+                let s = score::score_slots_with(card, &rules.current, &cur);
+                let p = prev.map(|p| score::score_slots_with(card, &rules.previous, &p));
                 self.summary(b, &s, p.as_ref())
             }
-            Format::Json | Format::Jsonl => match score::evaluate_slots_with(
-                self.card,
-                weights,
-                &cur,
-                prev.as_ref().map(|p| (previous_weights, p)),
-                &self.label,
-                Some(&b.name),
-            ) {
-                Ok(e) if self.keep => {
-                    let previous_composite = prev
-                        .as_ref()
-                        .map(|p| score::score_slots_with(self.card, previous_weights, p).composite);
-                    UnitOut::Kept(Box::new(UnitEvaluation {
-                        evaluation: e,
-                        previous_composite,
-                        notes: self.roller.notes(self.card, b),
-                    }))
+            Format::Json | Format::Jsonl => {
+                match self.eval.dress(&rules, &cur, prev.as_ref(), Some(&b.name)) {
+                    Ok(e) if self.keep => {
+                        let previous_composite = prev
+                            .as_ref()
+                            .map(|p| score::score_slots_with(card, &rules.previous, p).composite);
+                        UnitOut::Kept(Box::new(UnitEvaluation {
+                            evaluation: e,
+                            previous_composite,
+                            notes: self.eval.notes(b),
+                        }))
+                    }
+                    Ok(e) if self.format == Format::Json => UnitOut::Json(output::json_element(&e)),
+                    Ok(e) => UnitOut::Json(output::json_line(&e)),
+                    Err(m) => UnitOut::Missing(b.name.clone(), m),
                 }
-                Ok(e) if self.format == Format::Json => UnitOut::Json(output::json_element(&e)),
-                Ok(e) => UnitOut::Json(output::json_line(&e)),
-                Err(m) => UnitOut::Missing(b.name.clone(), m),
-            },
+            }
         }
-    }
-
-    /// `base` with the targets and baselines that unit `b`'s rows give
-    /// for the periods of `span` (SPEC §10: data over plan over declared);
-    /// `None` when they give none there.
-    fn unit_weights(
-        &self,
-        b: &UnitBlock,
-        span: &std::ops::Range<usize>,
-        base: &score::Prepared,
-    ) -> Option<score::Prepared> {
-        if b.targets.is_empty() && b.baselines.is_empty() {
-            return None;
-        }
-        let n = score::slot_count(self.card) as u32;
-        let within = |key: u32| {
-            let (pos, slot) = ((key / n) as usize, (key % n) as usize);
-            span.contains(&pos).then(|| (slot, pos - span.start))
-        };
-        let targets: HashMap<(usize, usize), Goal> = b
-            .targets
-            .iter()
-            .filter_map(|(k, g)| within(*k).map(|at| (at, *g)))
-            .collect();
-        let baselines: HashMap<(usize, usize), rust_decimal::Decimal> = b
-            .baselines
-            .iter()
-            .filter_map(|(k, v)| within(*k).map(|at| (at, *v)))
-            .collect();
-        let mut indicators: Vec<usize> = targets
-            .keys()
-            .chain(baselines.keys())
-            .map(|(i, _)| *i)
-            .collect();
-        if indicators.is_empty() {
-            return None;
-        }
-        indicators.sort_unstable();
-        indicators.dedup();
-        Some(base.with_data(
-            self.card,
-            &self.labels[span.clone()],
-            &indicators,
-            &|i, k| {
-                (
-                    targets.get(&(i, k)).copied(),
-                    baselines.get(&(i, k)).copied(),
-                )
-            },
-        ))
     }
 
     /// A ranking's line for a unit scored `s` (and `previous`).
@@ -726,7 +627,8 @@ impl<'a> Scorer<'a> {
         s: &score::Scores,
         previous: Option<&score::Scores>,
     ) -> UnitOut {
-        if let Err(m) = score::check_missing(self.card, s) {
+        let card = self.eval.card;
+        if let Err(m) = score::check_missing(card, s) {
             return UnitOut::Missing(b.name.clone(), m);
         }
         let style = if self.format == Format::Csv {
@@ -734,7 +636,7 @@ impl<'a> Scorer<'a> {
         } else {
             output::Style::Rounded
         };
-        UnitOut::Summary(Summary::new(self.card, &b.name, s, previous, style))
+        UnitOut::Summary(Summary::new(card, &b.name, s, previous, style))
     }
 }
 

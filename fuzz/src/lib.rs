@@ -140,7 +140,7 @@ pub fn evaluate_and_print(
     reports: bool,
 ) {
     // `missing = "error"` with a gap is an expected refusal, not a bug.
-    let Ok(e) = bsc::score::evaluate(card, current, previous) else {
+    let Ok(e) = bsc::evaluator::evaluate(card, current, previous) else {
         return;
     };
     print_evaluation(card, &e);

@@ -134,6 +134,19 @@ impl Plan {
         })
     }
 
+    /// The last of `periods` evaluated, the one before it for trends:
+    /// periods taken in the order given (measurements files, which were
+    /// ordered and checked for duplicates as they were loaded). `None`
+    /// when there are none.
+    pub fn last_of(periods: Vec<String>) -> Option<Plan> {
+        let n = periods.len();
+        (n > 0).then(|| Plan {
+            periods,
+            current: n - 1..n,
+            previous: (n > 1).then(|| n - 2..n - 1),
+        })
+    }
+
     /// `2026-Q3`, or `2026-Q1..2026-Q3` for a roll-up.
     pub fn label(&self, span: &Range<usize>) -> String {
         let first = &self.periods[span.start];
