@@ -11,11 +11,11 @@ use std::ops::Range;
 
 use rust_decimal::Decimal;
 
-use crate::measure::Measurements;
+use crate::data::UnitBlock;
+use crate::data::measurements::{self, Measurements};
+use crate::data::period::Plan;
+use crate::data::rollup::Roller;
 use crate::model::{Goal, Scorecard};
-use crate::portfolio::data::UnitBlock;
-use crate::portfolio::period::Plan;
-use crate::portfolio::rollup::Roller;
 use crate::score::{self, Evaluation, MissingData, Prepared, Scores, Slots};
 
 /// One period's measurements, with the one before it for trends, scored
@@ -32,7 +32,7 @@ pub fn evaluate(
         .map(|m| m.period.clone())
         .collect();
     let plan = Plan::last_of(labels).expect("one period at least");
-    let block = crate::measure::observations(card, previous.into_iter().chain([current]), &plan);
+    let block = measurements::observations(card, previous.into_iter().chain([current]), &plan);
     Evaluator::new(card, &plan).evaluate(&block, current.unit.as_deref())
 }
 

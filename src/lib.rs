@@ -25,13 +25,13 @@ macro_rules! eprintln {
 pub mod ahp;
 pub mod cli;
 pub mod commands;
+pub mod data;
 pub mod diag;
 pub mod evaluator;
 pub mod format;
 pub mod formula;
 pub mod load;
 pub mod markdown;
-pub mod measure;
 pub mod model;
 pub mod output;
 pub mod portfolio;

@@ -5,7 +5,6 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::measure::Measurements;
 use crate::model::{
     Aggregate, Direction, Goal, Indicator, MissingPolicy, Node, PairProblem, Rule, Scorecard,
     Thresholds, ValueRef, pair_in_force,
@@ -481,21 +480,6 @@ impl Slots {
     pub fn empty(card: &Scorecard) -> Slots {
         Slots {
             values: vec![None; slot_count(card)],
-            reasons: Vec::new(),
-        }
-    }
-
-    /// The slots of a measurements file's values.
-    pub fn from_measurements(card: &Scorecard, m: &Measurements) -> Slots {
-        let values = card
-            .indicators
-            .iter()
-            .map(|i| &i.id)
-            .chain(card.inputs.iter().map(|i| &i.id))
-            .map(|id| m.values.get(id).copied())
-            .collect();
-        Slots {
-            values,
             reasons: Vec::new(),
         }
     }

@@ -17,8 +17,8 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use rust_decimal::Decimal;
 
+use bsc::data::measurements::Measurements;
 use bsc::evaluator;
-use bsc::measure::Measurements;
 use bsc::model::Scorecard;
 use bsc::score::{self, Evaluation};
 
@@ -753,7 +753,7 @@ proptest! {
             indicators: v.indicators.iter().map(|x| if x.is_some() { None } else { Some(Decimal::ONE) }).collect(),
             inputs: v.inputs.iter().rev().copied().collect(),
         };
-        let slots = |v: &GValues| score::Slots::from_measurements(&card, &v.measurements(&g));
+        let slots = |v: &GValues| v.measurements(&g).slots(&card);
         let mut reused = score::Scores::default();
         for (first, second) in [(&other, &v), (&v, &other)] {
             score::score_slots_into(&card, &prepared, &slots(first), &mut reused);

@@ -24,11 +24,11 @@ pub fn stdout_color() -> bool {
 use std::path::{Path, PathBuf};
 
 use crate::cli::Exit;
+use crate::data::measurements::{self, Loaded, Measurements};
+use crate::data::period::{Plan, cmp_periods};
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::evaluator::Evaluator;
-use crate::measure::{self, Loaded, Measurements};
 use crate::model::Scorecard;
-use crate::portfolio::period::{Plan, cmp_periods};
 use crate::source::Source;
 
 /// Loads a scorecard and its measurements files for `evaluate` and
@@ -85,7 +85,7 @@ fn read_card(
             return Ok(None);
         }
     };
-    let Some(mark) = measure::measurements_marker(&src) else {
+    let Some(mark) = measurements::measurements_marker(&src) else {
         return Ok(crate::check_scorecard(&src, diags));
     };
     // Which of the other arguments is the scorecard, to show the order.
@@ -93,7 +93,7 @@ fn read_card(
         read(m)
             .ok()
             .and_then(Result::ok)
-            .is_some_and(|s| measure::scorecard_marker(&s).is_some())
+            .is_some_and(|s| measurements::scorecard_marker(&s).is_some())
     });
     let hint = match card {
         Some(c) => format!(
@@ -156,7 +156,7 @@ fn read_measurements(
                 continue;
             }
         };
-        if let Some(mark) = measure::scorecard_marker(&src) {
+        if let Some(mark) = measurements::scorecard_marker(&src) {
             diags.push(
                 Diagnostic::error(
                     "E069",
@@ -168,7 +168,7 @@ fn read_measurements(
             );
             continue;
         }
-        if let Some(l) = measure::load_file(&src, card, period, diags) {
+        if let Some(l) = measurements::load_file(&src, card, period, diags) {
             loaded.push(l);
         }
     }
@@ -352,7 +352,7 @@ pub fn evaluate_files(
     // The files are cut at the evaluated period: it is the last.
     let plan = Plan::last_of(periods.iter().map(|m| m.period.clone()).collect())
         .ok_or_else(|| Exit::Usage("no measurements given".into()))?;
-    let block = measure::observations(&card, &periods, &plan);
+    let block = measurements::observations(&card, &periods, &plan);
     let unit = periods.last().and_then(|m| m.unit.as_deref());
     let evaluator = Evaluator::new(&card, &plan);
     let evaluation = evaluator

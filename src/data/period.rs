@@ -1,4 +1,4 @@
-//! Which periods a portfolio run evaluates: the order of period labels,
+//! Which periods a run evaluates: the order of period labels,
 //! the evaluated span (one period or a roll-up) and the span before it
 //! that supplies trends.
 

@@ -1,5 +1,8 @@
-//! Measurements (SPEC §3): one period's actual values, from TOML or CSV,
-//! read exactly and checked against the validated scorecard.
+//! Measurements files (SPEC §3): one period's actual values, notes,
+//! targets and baselines, from TOML (`[values]`, `[notes]`, `[targets]`,
+//! `[baselines]`) or short CSV (`id,value[,note][,target][,baseline]`),
+//! read exactly and checked against the validated scorecard. The files of
+//! a run, ordered by period, are one unit's [`observations`].
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -8,12 +11,13 @@ use std::path::Path;
 use rust_decimal::Decimal;
 use toml::de::DeValue;
 
+use super::UnitBlock;
+use super::period::Plan;
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::{self, Walker};
 use crate::model::{Goal, Rule, Scorecard, ValueRef, pair_problem};
-use crate::portfolio::data::UnitBlock;
-use crate::portfolio::period::Plan;
 use crate::raw;
+use crate::score::Slots;
 use crate::source::Source;
 
 /// One period's values for one scorecard.
@@ -31,6 +35,23 @@ pub struct Measurements {
     /// id: they override the card's plan and declared values.
     pub targets: HashMap<String, Goal>,
     pub baselines: HashMap<String, Decimal>,
+}
+
+impl Measurements {
+    /// This period's values by slot, as scoring takes them.
+    pub fn slots(&self, card: &Scorecard) -> Slots {
+        let values = card
+            .indicators
+            .iter()
+            .map(|i| &i.id)
+            .chain(card.inputs.iter().map(|i| &i.id))
+            .map(|id| self.values.get(id).copied())
+            .collect();
+        Slots {
+            values,
+            reasons: Vec::new(),
+        }
+    }
 }
 
 /// A measurements file read, with where its period and unit were stated,
