@@ -130,7 +130,7 @@ pub fn load(
     load_file(src, card, period, diags).map(|l| l.measurements)
 }
 
-/// [`load`], keeping where the period and unit were stated.
+/// [`load()`], keeping where the period and unit were stated.
 pub fn load_file(
     src: &Source,
     card: &Scorecard,
