@@ -224,3 +224,75 @@ impl<'a> Evaluator<'a> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::period::Selection;
+
+    fn card() -> Scorecard {
+        let text = "[scorecard]\nid = \"c\"\nname = \"C\"\n\
+             [[perspectives]]\nid = \"financial\"\n\
+             [[indicators]]\nid = \"revenue\"\nperspective = \"financial\"\n\
+             baseline = 0\ntarget = 100\n\
+             [indicators.targets]\n\"2026-Q3\" = 120\n\
+             [[indicators]]\nid = \"cac\"\nperspective = \"financial\"\n\
+             baseline = 300\ntarget = 150\n";
+        let src = crate::source::SourceFile::new(std::path::Path::new("c.toml"), text.into());
+        let mut diags = crate::diag::Diagnostics::default();
+        let card = crate::check_scorecard(&src, &mut diags);
+        card.unwrap_or_else(|| panic!("valid card: {diags:?}"))
+    }
+
+    fn file(period: &str, revenue: &str, cac: &str) -> Measurements {
+        Measurements {
+            period: period.into(),
+            unit: Some("east".into()),
+            values: [("revenue", revenue), ("cac", cac)]
+                .into_iter()
+                .map(|(id, v)| (id.into(), v.parse().unwrap()))
+                .collect(),
+            ..Measurements::default()
+        }
+    }
+
+    /// Files of one unit and a long CSV of the same rows score alike:
+    /// the plan's target for Q3, the data's own target, and the trend.
+    #[test]
+    fn files_and_long_data_are_one_evaluation() {
+        let card = card();
+        let q2 = file("2026-Q2", "90", "200");
+        let mut q3 = file("2026-Q3", "110", "180");
+        q3.targets
+            .insert("cac".into(), Goal::Value("170".parse().unwrap()));
+        q3.notes.insert("revenue".into(), "a good quarter".into());
+        let from_files = evaluate(&card, &q3, Some(&q2)).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.csv");
+        std::fs::write(
+            &path,
+            "period,unit,id,value,note,target\n\
+             2026-Q2,east,revenue,90,,\n2026-Q2,east,cac,200,,\n\
+             2026-Q3,east,revenue,110,a good quarter,\n2026-Q3,east,cac,180,,170\n",
+        )
+        .unwrap();
+        let (_, units) = crate::portfolio::evaluations(&card, &path, Selection::Latest).unwrap();
+        fn json(e: &impl serde::Serialize) -> String {
+            serde_json::to_string(e).unwrap()
+        }
+        assert_eq!(json(&from_files), json(&units[0].evaluation));
+        let revenue = json(&from_files.indicators[0]);
+        assert!(revenue.contains("\"target\":120"), "the plan's: {revenue}");
+        let cac = &from_files.indicators[1];
+        assert_eq!(json(cac), json(&units[0].evaluation.indicators[1]));
+        assert!(json(cac).contains("\"target\":170"), "{}", json(cac));
+        assert!(cac.previous_score.is_some());
+
+        // The CLI's notes come from the store as --data's do.
+        let plan = Plan::last_of(vec!["2026-Q2".into(), "2026-Q3".into()]).unwrap();
+        let block = measurements::observations(&card, [&q2, &q3], &plan);
+        let notes = Evaluator::new(&card, &plan).notes(&block);
+        assert_eq!(notes, units[0].notes);
+    }
+}
