@@ -7,7 +7,7 @@
 //! over inputs and other indicators) with two periods of measurements in
 //! memory, then times
 //!   (a) load + validate of the scorecard text (`bsc::check_scorecard`),
-//!   (b) `score::evaluate` of one period, and with a previous period,
+//!   (b) `evaluator::evaluate` of one period, and with a previous period,
 //! printing the median and mean per iteration in microseconds; and finally
 //! `bsc validate scorecards/crm.toml` end to end (spawning the release
 //! binary 200 times), printing the median in milliseconds.
@@ -73,7 +73,7 @@ fn main() {
         .count();
     let q2 = measurements(shape, 7, "2026-Q2");
     let q3 = measurements(shape, 11, "2026-Q3");
-    let check = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize never fails");
+    let check = bsc::evaluator::evaluate(&card, &q3, Some(&q2)).expect("renormalize never fails");
     let missing = check.indicators.iter().filter(|i| i.missing).count();
     println!(
         "generated scorecard: {} perspectives, {} objectives, {} indicators ({} computed), {} inputs; {} KiB of TOML, {} diagnostics",
@@ -103,19 +103,19 @@ fn main() {
     report(
         "(b) evaluate, one period",
         n,
-        &time(n, || bsc::score::evaluate(&card, &q3, None)),
+        &time(n, || bsc::evaluator::evaluate(&card, &q3, None)),
     );
     report(
         "(b) evaluate, with previous period",
         n,
-        &time(n, || bsc::score::evaluate(&card, &q3, Some(&q2))),
+        &time(n, || bsc::evaluator::evaluate(&card, &q3, Some(&q2))),
     );
     let n = iters(500);
     report(
         "    evaluate + JSON (serde_json, pretty)",
         n,
         &time(n, || {
-            let e = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
+            let e = bsc::evaluator::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
             serde_json::to_string_pretty(&e).expect("serialises")
         }),
     );
@@ -123,7 +123,7 @@ fn main() {
         "    evaluate + terminal table",
         n,
         &time(n, || {
-            let e = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
+            let e = bsc::evaluator::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
             bsc::table::render(&card, &e, false)
         }),
     );

@@ -103,7 +103,7 @@ fn main() {
     };
 
     let mut parse = || {
-        bsc::portfolio::csv::parse_only(&a.data).expect("parse");
+        bsc::data::long_csv::parse_only(&a.data).expect("parse");
     };
     let wanted = |name: &str| a.only.is_empty() || a.only.iter().any(|o| o == name);
     let mut parsed = false;
@@ -150,7 +150,7 @@ fn main() {
 /// `parse+decode`: the parse, plus UTF-8 checks of the key fields and the
 /// exact decimal of every value.
 fn decode(data: &std::path::Path) {
-    let mut rdr = bsc::portfolio::csv::reader_builder()
+    let mut rdr = bsc::data::long_csv::reader_builder()
         .from_path(data)
         .expect("open");
     let mut rec = csv::ByteRecord::new();
@@ -160,7 +160,7 @@ fn decode(data: &std::path::Path) {
             n += std::str::from_utf8(&rec[f]).map_or(0, |s| s.trim().len());
         }
         if let Ok(v) = std::str::from_utf8(&rec[3]) {
-            n += bsc::portfolio::data::decimal_text(v).map_or(0, |d| d.scale() as usize);
+            n += bsc::data::rows::decimal_text(v).map_or(0, |d| d.scale() as usize);
         }
     }
     std::hint::black_box(n);

@@ -30,7 +30,7 @@ fn main() {
     let card = bsc::check_scorecard(&src, &mut diags).expect("generated scorecard is valid");
     let q2 = measurements(shape, 7, "2026-Q2");
     let q3 = measurements(shape, 11, "2026-Q3");
-    let eval = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("renormalize never fails");
+    let eval = bsc::evaluator::evaluate(&card, &q3, Some(&q2)).expect("renormalize never fails");
     println!(
         "scorecard: {} indicators, {} objectives",
         card.indicators.len(),
@@ -52,7 +52,7 @@ fn main() {
         });
         report(&format!("render {name} ({} KiB)", bytes / 1024), iters, &s);
         let s = time(iters, || {
-            let e = bsc::score::evaluate(&card, &q3, Some(&q2)).expect("evaluates");
+            let e = bsc::evaluator::evaluate(&card, &q3, Some(&q2)).expect("evaluates");
             black_box(
                 bsc::report::render(&card, &e, &q3.notes, Some(&q2.period), &opts)
                     .expect("renders"),

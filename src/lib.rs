@@ -2,8 +2,10 @@
 //!
 //! Data flows one way: [`load`] reads files into format types keeping
 //! spans, [`validate`] turns them into a [`model::Scorecard`] (collecting
-//! every diagnostic), [`measure`] reads a period's values, [`score`]
-//! computes exact decimal scores, and `report` renders them.
+//! every diagnostic), [`data`] reads what was measured (measurements
+//! files, long CSV, workbooks) into one store, [`score`] computes exact
+//! decimal scores ([`evaluator`] scores a unit's data over a run's
+//! periods, [`portfolio`] many units), and `report` renders them.
 
 // Diagnostics and notes on stderr that never panic: std's `eprint!` and
 // `eprintln!` panic when stderr is a full disk or a closed pipe, and a run
@@ -25,12 +27,13 @@ macro_rules! eprintln {
 pub mod ahp;
 pub mod cli;
 pub mod commands;
+pub mod data;
 pub mod diag;
+pub mod evaluator;
 pub mod format;
 pub mod formula;
 pub mod load;
 pub mod markdown;
-pub mod measure;
 pub mod model;
 pub mod output;
 pub mod portfolio;

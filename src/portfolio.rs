@@ -14,18 +14,13 @@
 //!
 //! The usual large file, grouped by unit, skips the first pass: the periods
 //! of its first and last rows are taken for all of them and the file is
-//! cut where units begin ([`csv::guess`]); reading checks the guess row by
+//! cut where units begin ([`long_csv::guess`]); reading checks the guess row by
 //! row, and where it fails the run starts over with the first pass. Output order is deterministic either way:
 //! units in the order of their first row, rankings by composite then name.
 
-pub mod csv;
-pub mod data;
 pub mod output;
-pub mod period;
-pub mod rollup;
-pub mod xlsx;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,14 +29,15 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::diag::Diagnostic;
-use crate::model::{Goal, Scorecard};
+use crate::model::Scorecard;
 use crate::score::{self, MissingData};
 use crate::source::SourceFile;
 
-use data::{At, Collector, Errors, UnitBlock};
+pub use crate::data::period::{Plan, Selection};
+use crate::data::rows::{self, At, Collector, Errors};
+use crate::data::{UnitBlock, long_csv, workbook};
+use crate::evaluator::Evaluator;
 use output::Summary;
-pub use period::{Plan, Selection};
-use rollup::Roller;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +105,7 @@ pub struct Done {
     /// Whether units were scored while the file was still being read.
     pub streamed: bool,
     /// Whether the file was read once, on a guess at its periods that held
-    /// (no first pass; see [`csv::guess`]).
+    /// (no first pass; see [`long_csv::guess`]).
     pub one_pass: bool,
     /// With [`Options::keep`]: every unit's evaluation, in input order.
     pub evaluations: Vec<UnitEvaluation>,
@@ -135,7 +131,7 @@ pub fn evaluate(
     match ext.as_str() {
         "csv" => evaluate_csv(card, path, opts, out),
         "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => {
-            let book = match xlsx::open(path).map_err(io_fail)? {
+            let book = match workbook::open(path).map_err(io_fail)? {
                 Ok(b) => b,
                 Err(errs) => {
                     return Err(invalid(
@@ -175,7 +171,7 @@ fn collector<'a>(card: &'a Scorecard, plan: &Plan, grouped: bool) -> Collector<'
 
 fn plan(periods: Vec<String>, sel: &Selection, path: &Path) -> Result<Plan, Failure> {
     if periods.is_empty() {
-        let e = data::DataError {
+        let e = rows::DataError {
             at: At::File,
             code: "E036",
             message: "the file has no data rows".into(),
@@ -206,7 +202,7 @@ pub fn evaluate_csv(
     out: &mut dyn Write,
 ) -> Result<Done, Failure> {
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
-    let header = match csv::header(path).map_err(io_fail)? {
+    let header = match long_csv::header(path).map_err(io_fail)? {
         Ok(x) => x,
         Err(errs) => return Err(invalid(path, errs.into_iter().collect(), Source::Csv(None))),
     };
@@ -217,7 +213,7 @@ pub fn evaluate_csv(
     // guess costs the reading done so far, and the first pass follows.
     // (JSON Lines streams on one reader thread: it takes the first pass.)
     if opts.format != Format::Jsonl
-        && let Some(guess) = csv::guess(path, &header, PARTS * threads).map_err(io_fail)?
+        && let Some(guess) = long_csv::guess(path, &header, PARTS * threads).map_err(io_fail)?
         && let Ok(plan) = Plan::new(guess.periods, &opts.selection)
     {
         let progress = Progress::new(opts.progress);
@@ -243,8 +239,8 @@ pub fn evaluate_csv(
         }
         progress.clear();
     }
-    let scan = csv::scan(path, &header, PARTS * threads).map_err(io_fail)?;
-    let whole = csv::Part {
+    let scan = long_csv::scan(path, &header, PARTS * threads).map_err(io_fail)?;
+    let whole = long_csv::Part {
         start: header.start,
         end: scan.parts.last().map_or(header.start, |p| p.end),
         line: header.line,
@@ -252,7 +248,8 @@ pub fn evaluate_csv(
     if scan.periods.is_empty() {
         // Rows without a period (or none at all): report what is wrong with them.
         let mut c = Collector::new(card, &[], 0..0, 0..0, false);
-        csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|_| {}).map_err(io_fail)?;
+        long_csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|_| {})
+            .map_err(io_fail)?;
         let (_, errors) = c.finish();
         if !errors.is_empty() {
             return Err(invalid(path, errors, Source::Csv(Some(layout))));
@@ -265,7 +262,7 @@ pub fn evaluate_csv(
     if !scan.grouped {
         // Units interleave: keep the needed values of every unit to the end.
         let mut c = collector(card, &plan, false);
-        csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|b| {
+        long_csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|b| {
             progress.add(b)
         })
         .map_err(io_fail)?;
@@ -299,7 +296,7 @@ pub fn evaluate_csv(
                         let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                     }
                 };
-                let r = csv::read(path, layout, whole, &mut c, &mut on_unit, &|b| {
+                let r = long_csv::read(path, layout, whole, &mut c, &mut on_unit, &|b| {
                     progress.add(b)
                 });
                 let (rest, errors) = c.finish();
@@ -344,16 +341,16 @@ pub fn evaluate_csv(
 /// output once the whole file is known good. A ranking needs only the
 /// scores, so units are scored as their rows end; JSON keeps the values.
 ///
-/// `speculative`: the plan and the parts come from a [`csv::guess`], not a
+/// `speculative`: the plan and the parts come from a [`long_csv::guess`], not a
 /// first pass; parts number their lines from 1. `None` (and nothing
 /// written) when reading shows the guess wrong.
 #[allow(clippy::too_many_arguments)]
 fn read_grouped(
     card: &Scorecard,
     path: &Path,
-    header: &csv::Header,
+    header: &long_csv::Header,
     plan: &Plan,
-    parts: &[csv::Part],
+    parts: &[long_csv::Part],
     opts: &Options,
     out: &mut dyn Write,
     progress: &Progress,
@@ -382,7 +379,7 @@ fn read_grouped(
                     outs.push(scorer.unit(&b, &mut scratch));
                 }
             };
-            let lines = csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| {
+            let lines = long_csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| {
                 progress.add(b)
             })?;
             let spoiled = c.spoiled();
@@ -412,7 +409,7 @@ fn read_grouped(
     // Each part's results stay in their own vector, handed to the sink in
     // order: not copied into one.
     let (mut outs, mut blocks) = (Vec::with_capacity(read.len()), Vec::new());
-    let mut units = data::UnitHashes::default();
+    let mut units = rows::UnitHashes::default();
     units.reserve(read.iter().flatten().map(|p| p.units.len()).sum());
     // Speculative parts count lines from 1: where each begins in the file.
     let mut line = header.line - 1;
@@ -432,7 +429,7 @@ fn read_grouped(
             .items
             .extend(p.errors.items.into_iter().take(room).map(|d| {
                 if speculative {
-                    csv::relocate(d, line, 0)
+                    long_csv::relocate(d, line, 0)
                 } else {
                     d
                 }
@@ -464,7 +461,7 @@ struct PartResult {
     blocks: Vec<UnitBlock>,
     errors: Errors,
     lines: u64,
-    units: data::UnitHashes,
+    units: rows::UnitHashes,
     spoiled: bool,
 }
 
@@ -545,44 +542,20 @@ impl From<Vec<UnitOut>> for Outs {
     }
 }
 
-/// Everything needed to score a unit; shared by the worker threads.
+/// A run's [`Evaluator`] with how its results are written; shared by the
+/// worker threads.
 struct Scorer<'a> {
-    card: &'a Scorecard,
-    /// Weights and the rules in force over the current span, and over the
-    /// previous one (each span has its own targets, SPEC §10).
-    weights: score::Prepared,
-    previous_weights: score::Prepared,
-    /// Labels of the kept periods (position 0 = the first), for a unit's
-    /// own targets over a span.
-    labels: Vec<String>,
+    eval: Evaluator<'a>,
     format: Format,
-    roller: Roller,
-    current: std::ops::Range<usize>,
-    previous: Option<std::ops::Range<usize>>,
-    label: String,
     /// Keep evaluations instead of printing them.
     keep: bool,
 }
 
 impl<'a> Scorer<'a> {
     fn new(card: &'a Scorecard, plan: &Plan, format: Format) -> Scorer<'a> {
-        let needed = plan.needed();
-        let rel = |r: &std::ops::Range<usize>| r.start - needed.start..r.end - needed.start;
-        let labels = |r: &std::ops::Range<usize>| &plan.periods[r.clone()];
-        let weights = score::Prepared::for_periods(card, labels(&plan.current));
         Scorer {
-            card,
-            previous_weights: match &plan.previous {
-                Some(p) => score::Prepared::for_periods(card, labels(p)),
-                None => weights.clone(),
-            },
-            weights,
-            labels: plan.periods[needed.clone()].to_vec(),
+            eval: Evaluator::new(card, plan),
             format,
-            roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
-            current: rel(&plan.current),
-            previous: plan.previous.as_ref().map(rel),
-            label: plan.label(&plan.current),
             keep: false,
         }
     }
@@ -599,15 +572,7 @@ impl<'a> Scorer<'a> {
         if !b.in_current {
             return None;
         }
-        let grid = self.roller.grid(b);
-        let cur = self.roller.slots(&grid, self.current.clone());
-        let own = self.unit_weights(b, &self.current, &self.weights);
-        score::check_missing(
-            self.card,
-            &score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur),
-        )
-        .err()
-        .map(|m| (b.name.clone(), m))
+        self.eval.check(b).err().map(|m| (b.name.clone(), m))
     }
 
     /// One unit's result; `scratch` holds the calling thread's buffers.
@@ -615,108 +580,41 @@ impl<'a> Scorer<'a> {
         if !b.in_current {
             return UnitOut::Skipped(b.name.clone());
         }
-        // A unit whose rows give targets or baselines scores with its own.
-        let own = self.unit_weights(b, &self.current, &self.weights);
-        let weights = own.as_ref().unwrap_or(&self.weights);
-        let own_previous = self
-            .previous
-            .as_ref()
-            .and_then(|p| self.unit_weights(b, p, &self.previous_weights));
-        let previous_weights = own_previous.as_ref().unwrap_or(&self.previous_weights);
+        let card = self.eval.card;
+        let rules = self.eval.rules(b);
         let ranking = matches!(self.format, Format::Table | Format::Csv);
-        if ranking
-            && self.previous.is_none()
-            && self.current.len() == 1
-            && self.roller.periods() == 1
-        {
+        if ranking && self.eval.one_period() {
             // One period and no trend (the usual ranking): the grid is the
             // slots, and no buffer is allocated per unit.
-            self.roller.grid_into(b, &mut scratch.slots.values);
-            score::score_slots_into(self.card, weights, &scratch.slots, &mut scratch.scores);
+            self.eval
+                .score_one_period(b, &rules, &mut scratch.slots, &mut scratch.scores);
             return self.summary(b, &scratch.scores, None);
         }
-        let grid = self.roller.grid(b);
-        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
-        let cur = self.roller.slots(&grid, self.current.clone());
+        let (cur, prev) = self.eval.spans(b);
         match self.format {
             Format::Table | Format::Csv => {
-                let s = score::score_slots_with(self.card, weights, &cur);
-                let p = prev.map(|p| score::score_slots_with(self.card, previous_weights, &p));
+                let s = score::score_slots_with(card, &rules.current, &cur);
+                let p = prev.map(|p| score::score_slots_with(card, &rules.previous, &p));
                 self.summary(b, &s, p.as_ref())
             }
-            Format::Json | Format::Jsonl => match score::evaluate_slots_with(
-                self.card,
-                weights,
-                &cur,
-                prev.as_ref().map(|p| (previous_weights, p)),
-                &self.label,
-                Some(&b.name),
-            ) {
-                Ok(e) if self.keep => {
-                    let previous_composite = prev
-                        .as_ref()
-                        .map(|p| score::score_slots_with(self.card, previous_weights, p).composite);
-                    UnitOut::Kept(Box::new(UnitEvaluation {
-                        evaluation: e,
-                        previous_composite,
-                        notes: self.roller.notes(self.card, b),
-                    }))
+            Format::Json | Format::Jsonl => {
+                match self.eval.dress(&rules, &cur, prev.as_ref(), Some(&b.name)) {
+                    Ok(e) if self.keep => {
+                        let previous_composite = prev
+                            .as_ref()
+                            .map(|p| score::score_slots_with(card, &rules.previous, p).composite);
+                        UnitOut::Kept(Box::new(UnitEvaluation {
+                            evaluation: e,
+                            previous_composite,
+                            notes: self.eval.notes(b),
+                        }))
+                    }
+                    Ok(e) if self.format == Format::Json => UnitOut::Json(output::json_element(&e)),
+                    Ok(e) => UnitOut::Json(output::json_line(&e)),
+                    Err(m) => UnitOut::Missing(b.name.clone(), m),
                 }
-                Ok(e) if self.format == Format::Json => UnitOut::Json(output::json_element(&e)),
-                Ok(e) => UnitOut::Json(output::json_line(&e)),
-                Err(m) => UnitOut::Missing(b.name.clone(), m),
-            },
+            }
         }
-    }
-
-    /// `base` with the targets and baselines that unit `b`'s rows give
-    /// for the periods of `span` (SPEC §10: data over plan over declared);
-    /// `None` when they give none there.
-    fn unit_weights(
-        &self,
-        b: &UnitBlock,
-        span: &std::ops::Range<usize>,
-        base: &score::Prepared,
-    ) -> Option<score::Prepared> {
-        if b.targets.is_empty() && b.baselines.is_empty() {
-            return None;
-        }
-        let n = score::slot_count(self.card) as u32;
-        let within = |key: u32| {
-            let (pos, slot) = ((key / n) as usize, (key % n) as usize);
-            span.contains(&pos).then(|| (slot, pos - span.start))
-        };
-        let targets: HashMap<(usize, usize), Goal> = b
-            .targets
-            .iter()
-            .filter_map(|(k, g)| within(*k).map(|at| (at, *g)))
-            .collect();
-        let baselines: HashMap<(usize, usize), rust_decimal::Decimal> = b
-            .baselines
-            .iter()
-            .filter_map(|(k, v)| within(*k).map(|at| (at, *v)))
-            .collect();
-        let mut indicators: Vec<usize> = targets
-            .keys()
-            .chain(baselines.keys())
-            .map(|(i, _)| *i)
-            .collect();
-        if indicators.is_empty() {
-            return None;
-        }
-        indicators.sort_unstable();
-        indicators.dedup();
-        Some(base.with_data(
-            self.card,
-            &self.labels[span.clone()],
-            &indicators,
-            &|i, k| {
-                (
-                    targets.get(&(i, k)).copied(),
-                    baselines.get(&(i, k)).copied(),
-                )
-            },
-        ))
     }
 
     /// A ranking's line for a unit scored `s` (and `previous`).
@@ -726,7 +624,8 @@ impl<'a> Scorer<'a> {
         s: &score::Scores,
         previous: Option<&score::Scores>,
     ) -> UnitOut {
-        if let Err(m) = score::check_missing(self.card, s) {
+        let card = self.eval.card;
+        if let Err(m) = score::check_missing(card, s) {
             return UnitOut::Missing(b.name.clone(), m);
         }
         let style = if self.format == Format::Csv {
@@ -734,7 +633,7 @@ impl<'a> Scorer<'a> {
         } else {
             output::Style::Rounded
         };
-        UnitOut::Summary(Summary::new(self.card, &b.name, s, previous, style))
+        UnitOut::Summary(Summary::new(card, &b.name, s, previous, style))
     }
 }
 
@@ -892,8 +791,8 @@ impl<'o> Sink<'o> {
 /// Where a data file's problems are looked up when they are reported.
 enum Source<'a> {
     /// A CSV file (re-read only now, to show the offending lines).
-    Csv(Option<&'a data::Layout>),
-    Workbook(Option<&'a xlsx::Book>),
+    Csv(Option<&'a rows::Layout>),
+    Workbook(Option<&'a workbook::Book>),
 }
 
 /// The run's problems as diagnostics, each naming the file and the row and
@@ -915,10 +814,12 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
     if !keys.is_empty() {
         let first: std::collections::HashMap<(String, String, String), String> =
             match (&source, src.text.is_empty()) {
-                (Source::Csv(Some(layout)), false) => csv::first_rows(&src.text, layout, &keys)
-                    .into_iter()
-                    .map(|(k, byte)| (k, format!("row {}", row_at(byte))))
-                    .collect(),
+                (Source::Csv(Some(layout)), false) => {
+                    long_csv::first_rows(&src.text, layout, &keys)
+                        .into_iter()
+                        .map(|(k, byte)| (k, format!("row {}", row_at(byte))))
+                        .collect()
+                }
                 (Source::Workbook(Some(book)), _) => book
                     .first_rows(&keys)
                     .into_iter()
@@ -950,7 +851,7 @@ fn invalid(path: &Path, mut errors: Errors, source: Source) -> Failure {
             match e.at {
                 At::Csv { byte, field, .. } if !src.text.is_empty() => d.at(
                     &src,
-                    crate::measure::csv_field_span(&src.text, byte as usize, field),
+                    crate::data::measurements::csv_field_span(&src.text, byte as usize, field),
                 ),
                 _ => d.in_file(&src),
             }

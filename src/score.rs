@@ -5,7 +5,6 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::measure::Measurements;
 use crate::model::{
     Aggregate, Direction, Goal, Indicator, MissingPolicy, Node, PairProblem, Rule, Scorecard,
     Thresholds, ValueRef, pair_in_force,
@@ -485,21 +484,6 @@ impl Slots {
         }
     }
 
-    /// The slots of a measurements file's values.
-    pub fn from_measurements(card: &Scorecard, m: &Measurements) -> Slots {
-        let values = card
-            .indicators
-            .iter()
-            .map(|i| &i.id)
-            .chain(card.inputs.iter().map(|i| &i.id))
-            .map(|id| m.values.get(id).copied())
-            .collect();
-        Slots {
-            values,
-            reasons: Vec::new(),
-        }
-    }
-
     fn reason(&self, slot: usize) -> String {
         self.reasons
             .iter()
@@ -886,28 +870,6 @@ impl Prepared {
         p
     }
 
-    /// [`Prepared::for_periods`] of one period, with the targets and
-    /// baselines given with its data on top (SPEC §10: data over plan over
-    /// declared). The loader checked every override.
-    pub fn for_measurements(card: &Scorecard, m: &Measurements) -> Prepared {
-        let mut p = Prepared::for_periods(card, std::slice::from_ref(&m.period));
-        if m.targets.is_empty() && m.baselines.is_empty() {
-            return p;
-        }
-        for (i, ind) in card.indicators.iter().enumerate() {
-            let (goal, base) = (m.targets.get(&ind.id), m.baselines.get(&ind.id));
-            if goal.is_none() && base.is_none() {
-                continue;
-            }
-            let rule = ind
-                .rule_for(&m.period)
-                .in_force(goal.copied(), base.copied());
-            p.rules[i] = FastRule::of(&rule, ind.cap);
-            p.in_force[i] = rule;
-        }
-        p
-    }
-
     /// This [`Prepared`] (of a span's `periods`) with one unit's own
     /// targets and baselines from the data for `indicators`; `data(i, k)`
     /// is what it gives for indicator `i` in the `k`-th period.
@@ -1130,34 +1092,9 @@ pub fn check_missing(card: &Scorecard, s: &Scores) -> Result<(), MissingData> {
     }
 }
 
-/// Evaluates the last period; `previous` supplies trend values. Each
-/// period is scored with its own targets in force.
-pub fn evaluate(
-    card: &Scorecard,
-    current: &Measurements,
-    previous: Option<&Measurements>,
-) -> Result<Evaluation, MissingData> {
-    let cur = Slots::from_measurements(card, current);
-    let now = Prepared::for_measurements(card, current);
-    let prev = previous.map(|p| {
-        (
-            Prepared::for_measurements(card, p),
-            Slots::from_measurements(card, p),
-        )
-    });
-    evaluate_slots_with(
-        card,
-        &now,
-        &cur,
-        prev.as_ref().map(|(p, s)| (p, s)),
-        &current.period,
-        current.unit.as_deref(),
-    )
-}
-
-/// [`evaluate`] over slot values, with each period's [`Prepared`]
-/// computed once: the portfolio's entry point, where a period may be a
-/// roll-up and the unit comes from the data file.
+/// One unit's evaluation of slot values, with each period's [`Prepared`]
+/// computed once: what [`crate::evaluator::Evaluator`] dresses, where a
+/// period may be a roll-up.
 pub fn evaluate_slots_with(
     card: &Scorecard,
     prepared: &Prepared,

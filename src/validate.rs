@@ -1128,7 +1128,7 @@ fn percent_warnings(cx: &mut Ctx, ind: &raw::Indicator, whose: &str) {
         );
     }
     for (what, v, span) in values {
-        if crate::measure::percent_suspect(Some("%"), v) {
+        if crate::data::measurements::percent_suspect(Some("%"), v) {
             let fraction = (v / HUNDRED).normalize();
             cx.warning(
                 "W012",

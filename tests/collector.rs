@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use bsc::portfolio::data::{At, Cell, Collector, Layout, Row, UnitBlock};
+use bsc::data::UnitBlock;
+use bsc::data::rows::{At, Cell, Collector, Layout, Row};
 use proptest::prelude::*;
 
 fn card() -> bsc::model::Scorecard {

@@ -116,7 +116,7 @@ fn every_example_validates_without_any_diagnostic() {
             continue;
         };
         let mut diags = Diagnostics::default();
-        let m = bsc::measure::load(src, card, None, &mut diags);
+        let m = bsc::data::measurements::load(src, card, None, &mut diags);
         clean_or_report(&diags, &src.name, &mut failures);
         if let Some(m) = m {
             assert!(!m.values.is_empty(), "{}: no values", src.name);

@@ -1,7 +1,7 @@
 //! Property tests of the evaluator (SPEC §4–6) over randomly generated
 //! valid scorecards. Each case builds the scorecard as TOML text, loads it
 //! through the real loader and validator, builds `Measurements` directly,
-//! and checks an invariant of `score::evaluate`.
+//! and checks an invariant of `evaluator::evaluate`.
 //!
 //! Generated cards mix linear (both directions), band, curve, step and binary
 //! indicators, objectives and direct indicators, zero weights, caps above
@@ -17,7 +17,8 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use rust_decimal::Decimal;
 
-use bsc::measure::Measurements;
+use bsc::data::measurements::Measurements;
+use bsc::evaluator;
 use bsc::model::Scorecard;
 use bsc::score::{self, Evaluation};
 
@@ -524,7 +525,7 @@ fn card_and_complete_values() -> impl Strategy<Value = (GCard, GValues)> {
 }
 
 fn eval(card: &Scorecard, m: &Measurements) -> Evaluation {
-    score::evaluate(card, m, None).expect("only missing = \"error\" fails")
+    evaluator::evaluate(card, m, None).expect("only missing = \"error\" fails")
 }
 
 fn all_scores(e: &Evaluation) -> Vec<Option<Decimal>> {
@@ -682,7 +683,7 @@ proptest! {
         prop_assert!(e.composite.score.is_some());
         // Under `error` nothing is missing either.
         let strict = g.load("error");
-        prop_assert!(score::evaluate(&strict, &v.measurements(&g), None).is_ok());
+        prop_assert!(evaluator::evaluate(&strict, &v.measurements(&g), None).is_ok());
     }
 
     #[test]
@@ -702,7 +703,7 @@ proptest! {
             prop_assert!(e.composite.coverage < Decimal::ONE || card.indicators.iter().zip(&e.indicators).all(|(i, r)| r.score.is_some() || i.effective_weight.is_zero()));
             // Under `error` the run fails and names exactly the missing ids.
             let strict = g.load("error");
-            let err = score::evaluate(&strict, &v.measurements(&g), None).unwrap_err();
+            let err = evaluator::evaluate(&strict, &v.measurements(&g), None).unwrap_err();
             let named: Vec<&str> = err.missing.iter().map(|(id, _)| id.as_str()).collect();
             let missing: Vec<&str> = e.indicators.iter().filter(|r| r.score.is_none()).map(|r| r.id.as_str()).collect();
             prop_assert_eq!(named, missing);
@@ -752,7 +753,7 @@ proptest! {
             indicators: v.indicators.iter().map(|x| if x.is_some() { None } else { Some(Decimal::ONE) }).collect(),
             inputs: v.inputs.iter().rev().copied().collect(),
         };
-        let slots = |v: &GValues| score::Slots::from_measurements(&card, &v.measurements(&g));
+        let slots = |v: &GValues| v.measurements(&g).slots(&card);
         let mut reused = score::Scores::default();
         for (first, second) in [(&other, &v), (&v, &other)] {
             score::score_slots_into(&card, &prepared, &slots(first), &mut reused);

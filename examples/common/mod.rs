@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 
-use bsc::measure::Measurements;
+use bsc::data::measurements::Measurements;
 
 pub const PERSPECTIVES: [&str; 4] = [
     "financial",

@@ -38,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
     for ind in &card.indicators[1..3] {
         notes.insert(ind.id.clone(), text.clone());
     }
-    let e = bsc::score::evaluate(&card, values, None).expect("the example scores");
+    let e = bsc::evaluator::evaluate(&card, values, None).expect("the example scores");
     let plain = without_markdown(&card);
     let none = HashMap::new();
     for format in [Format::Html, Format::Markdown] {

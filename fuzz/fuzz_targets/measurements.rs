@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         let src = source(name, data);
         for period in [None, Some("2026-Q4")] {
             let mut diags = Diagnostics::default();
-            let m = bsc::measure::load(&src, card, period, &mut diags);
+            let m = bsc::data::measurements::load(&src, card, period, &mut diags);
             assert_eq!(
                 m.is_some(),
                 !diags.has_errors(),

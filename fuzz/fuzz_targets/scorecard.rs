@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(card) = check("card.toml", data) else {
         return;
     };
-    let empty = bsc::measure::Measurements {
+    let empty = bsc::data::measurements::Measurements {
         period: "2026-Q1".into(),
         ..Default::default()
     };

@@ -10,8 +10,9 @@
 
 use std::io::{Cursor, Write};
 
-use bsc::portfolio::data::Collector;
-use bsc::portfolio::{Plan, Selection, xlsx};
+use bsc::data::rows::Collector;
+use bsc::data::workbook;
+use bsc::portfolio::{Plan, Selection};
 use bsc_fuzz::{branch, mem_file};
 use libfuzzer_sys::fuzz_target;
 use zip::write::SimpleFileOptions;
@@ -55,7 +56,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let file = mem_file(&bytes);
     let card = branch();
-    let book = match xlsx::open(&file.path) {
+    let book = match workbook::open(&file.path) {
         Ok(Ok(book)) => book,
         Ok(Err(errors)) => {
             assert!(!errors.is_empty(), "a rejected workbook names a problem");

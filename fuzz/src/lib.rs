@@ -12,8 +12,8 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use bsc::data::measurements::Measurements;
 use bsc::diag::{self, Diagnostics};
-use bsc::measure::Measurements;
 use bsc::model::Scorecard;
 use bsc::portfolio::output::{self, Style, Summary};
 use bsc::report;
@@ -84,7 +84,8 @@ pub fn crm_q3() -> &'static Measurements {
     M.get_or_init(|| {
         let mut diags = Diagnostics::default();
         let src = source("crm-2026-Q3.toml", CRM_Q3.as_bytes());
-        bsc::measure::load(&src, crm(), None, &mut diags).expect("the embedded values are valid")
+        bsc::data::measurements::load(&src, crm(), None, &mut diags)
+            .expect("the embedded values are valid")
     })
 }
 
@@ -140,7 +141,7 @@ pub fn evaluate_and_print(
     reports: bool,
 ) {
     // `missing = "error"` with a gap is an expected refusal, not a bug.
-    let Ok(e) = bsc::score::evaluate(card, current, previous) else {
+    let Ok(e) = bsc::evaluator::evaluate(card, current, previous) else {
         return;
     };
     print_evaluation(card, &e);

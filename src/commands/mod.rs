@@ -24,10 +24,11 @@ pub fn stdout_color() -> bool {
 use std::path::{Path, PathBuf};
 
 use crate::cli::Exit;
+use crate::data::measurements::{self, Loaded, Measurements};
+use crate::data::period::{Plan, cmp_periods};
 use crate::diag::{self, Diagnostic, Diagnostics};
-use crate::measure::{self, Loaded, Measurements};
+use crate::evaluator::Evaluator;
 use crate::model::Scorecard;
-use crate::portfolio::period::cmp_periods;
 use crate::source::Source;
 
 /// Loads a scorecard and its measurements files for `evaluate` and
@@ -84,7 +85,7 @@ fn read_card(
             return Ok(None);
         }
     };
-    let Some(mark) = measure::measurements_marker(&src) else {
+    let Some(mark) = measurements::measurements_marker(&src) else {
         return Ok(crate::check_scorecard(&src, diags));
     };
     // Which of the other arguments is the scorecard, to show the order.
@@ -92,7 +93,7 @@ fn read_card(
         read(m)
             .ok()
             .and_then(Result::ok)
-            .is_some_and(|s| measure::scorecard_marker(&s).is_some())
+            .is_some_and(|s| measurements::scorecard_marker(&s).is_some())
     });
     let hint = match card {
         Some(c) => format!(
@@ -155,7 +156,7 @@ fn read_measurements(
                 continue;
             }
         };
-        if let Some(mark) = measure::scorecard_marker(&src) {
+        if let Some(mark) = measurements::scorecard_marker(&src) {
             diags.push(
                 Diagnostic::error(
                     "E069",
@@ -167,7 +168,7 @@ fn read_measurements(
             );
             continue;
         }
-        if let Some(l) = measure::load_file(&src, card, period, diags) {
+        if let Some(l) = measurements::load_file(&src, card, period, diags) {
             loaded.push(l);
         }
     }
@@ -332,28 +333,36 @@ pub fn report_missing(m: &crate::score::MissingData) -> Exit {
 /// the one before it for trends.
 pub struct FileRun {
     pub card: Scorecard,
-    pub current: Measurements,
-    pub previous: Option<Measurements>,
+    /// The files' periods in order, up to the evaluated one.
+    pub plan: Plan,
+    /// Notes of the evaluated period by id.
+    pub notes: std::collections::HashMap<String, String>,
     pub evaluation: crate::score::Evaluation,
 }
 
-/// Loads, checks and evaluates, for `evaluate` and `report`.
+/// Loads, checks and evaluates, for `evaluate` and `report`: the files
+/// become one unit's observations, scored by the evaluator that scores
+/// each unit of long data.
 pub fn evaluate_files(
     scorecard: &Path,
     measurements: &[PathBuf],
     period: Option<&str>,
 ) -> Result<FileRun, Exit> {
-    let (card, mut periods) = load_run(scorecard, measurements, period)?;
-    let current = periods
-        .pop()
+    let (card, periods) = load_run(scorecard, measurements, period)?;
+    // The files are cut at the evaluated period: it is the last.
+    let plan = Plan::last_of(periods.iter().map(|m| m.period.clone()).collect())
         .ok_or_else(|| Exit::Usage("no measurements given".into()))?;
-    let previous = periods.pop();
-    let evaluation = crate::score::evaluate(&card, &current, previous.as_ref())
+    let block = measurements::observations(&card, &periods, &plan);
+    let unit = periods.last().and_then(|m| m.unit.as_deref());
+    let evaluator = Evaluator::new(&card, &plan);
+    let evaluation = evaluator
+        .evaluate(&block, unit)
         .map_err(|m| report_missing(&m))?;
+    let notes = evaluator.notes(&block);
     Ok(FileRun {
         card,
-        current,
-        previous,
+        plan,
+        notes,
         evaluation,
     })
 }

@@ -74,12 +74,12 @@ fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
         &args.inputs.measurements,
         args.inputs.period.as_deref(),
     )?;
-    let previous = run.previous.as_ref().map(|m| m.period.as_str());
+    let previous = run.plan.previous.as_ref().map(|p| run.plan.label(p));
     Ok(report::render(
         &run.card,
         &run.evaluation,
-        &run.current.notes,
-        previous,
+        &run.notes,
+        previous.as_deref(),
         opts,
     ))
 }

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{DiagFormat, Exit, ValidateArgs};
+use crate::data::measurements;
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::load;
-use crate::measure;
 use crate::model::Scorecard;
 use crate::source::Source;
 
@@ -146,7 +146,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
         // A CSV file can only be measurements: parsed as TOML it would give
         // an error per line. It is paired with the scorecard like a TOML
         // measurements file that does not name its card.
-        if measure::is_csv(&src.name) {
+        if measurements::is_csv(&src.name) {
             n_files += 1;
             pending.push((src.clone(), None, *explicit));
             continue;
@@ -234,7 +234,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
         for src in &sources {
             n_files += 1;
             if let Some(card) = &cards[0].1 {
-                measure::load(src, card, None, &mut diags);
+                measurements::load(src, card, None, &mut diags);
             }
         }
     }
@@ -276,11 +276,11 @@ pub fn run(args: &ValidateArgs) -> Exit {
         };
         match card {
             Some(card) => {
-                measure::load(src, card, None, &mut diags);
+                measurements::load(src, card, None, &mut diags);
             }
             // Its scorecard is invalid and already reported; nothing more to say.
             None if invalid_cards > 0 => {}
-            None if measure::is_csv(&src.name) => {
+            None if measurements::is_csv(&src.name) => {
                 diags.push(
                     Diagnostic::error(
                         "E070",

@@ -606,7 +606,7 @@ fn plan_text(ind: &crate::model::Indicator, precision: u32) -> String {
         .keys()
         .chain(ind.plan.baselines.keys())
         .collect();
-    periods.sort_by(|a, b| crate::portfolio::period::cmp_periods(a, b));
+    periods.sort_by(|a, b| crate::data::period::cmp_periods(a, b));
     periods.dedup();
     periods
         .into_iter()

@@ -1,4 +1,4 @@
-//! Which periods a portfolio run evaluates: the order of period labels,
+//! Which periods a run evaluates: the order of period labels,
 //! the evaluated span (one period or a roll-up) and the span before it
 //! that supplies trends.
 
@@ -131,6 +131,19 @@ impl Plan {
             periods,
             current,
             previous,
+        })
+    }
+
+    /// The last of `periods` evaluated, the one before it for trends:
+    /// periods taken in the order given (measurements files, which were
+    /// ordered and checked for duplicates as they were loaded). `None`
+    /// when there are none.
+    pub fn last_of(periods: Vec<String>) -> Option<Plan> {
+        let n = periods.len();
+        (n > 0).then(|| Plan {
+            periods,
+            current: n - 1..n,
+            previous: (n > 1).then(|| n - 2..n - 1),
         })
     }
 

@@ -1,17 +1,18 @@
-//! Long-format CSV, read as a stream: the file is never held in memory.
+//! Long-format CSV (`period,unit,id,value[,note][,target][,baseline]`),
+//! read as a stream: the file is never held in memory.
 //!
 //! A first, cheap pass ([`scan`]) lists the periods and tells whether each
 //! unit's rows are together; the second pass ([`read`]) parses every row
-//! with the `csv` crate and feeds the [`Collector`].
+//! with the `csv` crate and feeds the [`Collector`], which fills the
+//! store (a [`UnitBlock`] per unit).
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::data::{
-    At, Cell, Collector, DataError, Layout, Row, UnitBlock, UnitHashes, hash_of, same,
-};
+use super::UnitBlock;
+use super::rows::{At, Cell, Collector, DataError, Layout, Row, UnitHashes, hash_of, same};
 
 /// The reader every pass uses (and the parse-only benchmark measures).
 pub fn reader_builder() -> csv::ReaderBuilder {

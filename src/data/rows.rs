@@ -1,6 +1,7 @@
 //! Long-format measurements of many units and periods: the header layout,
 //! row checks, and the grouping of rows into one block of values per unit.
-//! The readers (`csv`, `xlsx`) feed rows in; the [`Collector`] checks each
+//! The readers ([`long_csv`](super::long_csv), [`workbook`](super::workbook))
+//! feed rows in; the [`Collector`] checks each
 //! row against the scorecard, keeps the values of the periods a run needs,
 //! and hands out a [`UnitBlock`] per unit.
 //!
@@ -17,6 +18,9 @@ use rust_decimal::Decimal;
 use crate::diag::did_you_mean;
 use crate::load::{self, NumError};
 use crate::model::{Goal, Scorecard};
+
+use super::UnitBlock;
+use super::measurements::{Problem, override_goal, override_index, override_rule};
 
 /// Columns of the long layout.
 pub const COLUMNS: [&str; 7] = [
@@ -405,23 +409,6 @@ pub fn decimal_of_double(f: f64) -> Result<Decimal, &'static str> {
     })
 }
 
-/// The values one unit gave for the periods a run keeps.
-#[derive(Debug, Clone, Default)]
-pub struct UnitBlock {
-    pub name: String,
-    /// `(position * slots + slot, value)`, position counted from the first
-    /// kept period. Empty values are not stored.
-    pub entries: Vec<(u32, Decimal)>,
-    /// Notes of rows in the evaluated span, keyed like `entries`.
-    pub notes: Vec<(u32, String)>,
-    /// Targets and baselines the unit's rows give (SPEC §10), keyed like
-    /// `entries` (a computed indicator by its own slot).
-    pub targets: Vec<(u32, Goal)>,
-    pub baselines: Vec<(u32, Decimal)>,
-    /// Whether any row (even one with an empty value) is in the evaluated span.
-    pub in_current: bool,
-}
-
 /// What an id in the data may be.
 #[derive(Clone, Copy)]
 enum IdKind {
@@ -715,7 +702,7 @@ impl<'a> Collector<'a> {
                 } else {
                     "target"
                 };
-                match crate::measure::override_index(self.card, id, what) {
+                match override_index(self.card, id, what) {
                     Ok(i) => Some(i as u32),
                     Err(p) => {
                         let col = if p.0 == "E031" {
@@ -877,7 +864,7 @@ impl<'a> Collector<'a> {
             } else {
                 "baseline"
             };
-            if let Err(p) = crate::measure::override_index(card, id, what) {
+            if let Err(p) = override_index(card, id, what) {
                 self.problem((row.at)(col), col_name(layout, col), p);
             }
             return (None, None);
@@ -887,8 +874,8 @@ impl<'a> Collector<'a> {
             match number_or_band(&row.target) {
                 Ok(None) => {}
                 Ok(Some((v, band))) => {
-                    match crate::measure::override_index(card, id, "target")
-                        .and_then(|i| crate::measure::override_goal(card, i, v, band))
+                    match override_index(card, id, "target")
+                        .and_then(|i| override_goal(card, i, v, band))
                     {
                         Ok(g) => goal = Some(g),
                         Err(p) => self.problem((row.at)(col), "target", p),
@@ -908,7 +895,7 @@ impl<'a> Collector<'a> {
         if let Some(col) = layout.baseline {
             match number(&row.baseline) {
                 Ok(None) => {}
-                Ok(Some(b)) => match crate::measure::override_index(card, id, "baseline") {
+                Ok(Some(b)) => match override_index(card, id, "baseline") {
                     Ok(_) => base = Some(b),
                     Err(p) => self.problem((row.at)(col), "baseline", p),
                 },
@@ -923,7 +910,7 @@ impl<'a> Collector<'a> {
             }
         }
         if let (Some(p), true) = (period, goal.is_some() || base.is_some()) {
-            let (_, problem) = crate::measure::override_rule(card, slot, p, goal, base);
+            let (_, problem) = override_rule(card, slot, p, goal, base);
             // The long format has no warning channel yet: a pair against
             // the implied direction (W025) scores as given, unreported.
             if let Some(problem) = problem.filter(|p| !p.0.starts_with('W')) {
@@ -938,8 +925,8 @@ impl<'a> Collector<'a> {
         (goal, base)
     }
 
-    /// A [`crate::measure::Problem`] found at `at`.
-    fn problem(&mut self, at: At, column: &str, p: crate::measure::Problem) {
+    /// A [`Problem`] found at `at`.
+    fn problem(&mut self, at: At, column: &str, p: Problem) {
         let (code, what, label, hint) = p;
         self.error(at, column, code, what, &label, Some(hint));
     }

@@ -1,5 +1,8 @@
-//! Measurements (SPEC §3): one period's actual values, from TOML or CSV,
-//! read exactly and checked against the validated scorecard.
+//! Measurements files (SPEC §3): one period's actual values, notes,
+//! targets and baselines, from TOML (`[values]`, `[notes]`, `[targets]`,
+//! `[baselines]`) or short CSV (`id,value[,note][,target][,baseline]`),
+//! read exactly and checked against the validated scorecard. The files of
+//! a run, ordered by period, are one unit's [`observations`].
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -8,10 +11,13 @@ use std::path::Path;
 use rust_decimal::Decimal;
 use toml::de::DeValue;
 
+use super::UnitBlock;
+use super::period::Plan;
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::{self, Walker};
 use crate::model::{Goal, Rule, Scorecard, ValueRef, pair_problem};
 use crate::raw;
+use crate::score::Slots;
 use crate::source::Source;
 
 /// One period's values for one scorecard.
@@ -31,6 +37,23 @@ pub struct Measurements {
     pub baselines: HashMap<String, Decimal>,
 }
 
+impl Measurements {
+    /// This period's values by slot, as scoring takes them.
+    pub fn slots(&self, card: &Scorecard) -> Slots {
+        let values = card
+            .indicators
+            .iter()
+            .map(|i| &i.id)
+            .chain(card.inputs.iter().map(|i| &i.id))
+            .map(|id| self.values.get(id).copied())
+            .collect();
+        Slots {
+            values,
+            reasons: Vec::new(),
+        }
+    }
+}
+
 /// A measurements file read, with where its period and unit were stated,
 /// so that checks across files (same period twice, mixed units) can point
 /// at them.
@@ -46,6 +69,55 @@ pub struct Loaded {
     pub unit_span: Option<Range<usize>>,
 }
 
+/// A run's measurements files, ordered by period (those of
+/// `plan.periods`), as one unit's
+/// observations: what a long-format file gives for one unit, keyed by
+/// position among `plan.needed()` and slot, so that both are scored by the
+/// same [`Evaluator`](crate::evaluator::Evaluator). As the long-format
+/// reader does, only the evaluated span's notes are kept.
+pub fn observations<'m>(
+    card: &Scorecard,
+    files: impl IntoIterator<Item = &'m Measurements>,
+    plan: &Plan,
+) -> UnitBlock {
+    let needed = plan.needed();
+    let slots = crate::score::slot_count(card);
+    let mut block = UnitBlock {
+        in_current: true,
+        ..UnitBlock::default()
+    };
+    let kept = files.into_iter().skip(needed.start).take(needed.len());
+    for (pos, m) in kept.enumerate() {
+        let key =
+            |id: &str| crate::score::slot_of(card, id).map(|slot| (pos * slots + slot) as u32);
+        // Only indicators have targets and baselines; inputs are values.
+        let indicator = |id: &str| matches!(card.ids.get(id), Some(ValueRef::Indicator(_)));
+        block
+            .entries
+            .extend(m.values.iter().filter_map(|(id, v)| Some((key(id)?, *v))));
+        block.targets.extend(
+            m.targets
+                .iter()
+                .filter(|(id, _)| indicator(id))
+                .filter_map(|(id, g)| Some((key(id)?, *g))),
+        );
+        block.baselines.extend(
+            m.baselines
+                .iter()
+                .filter(|(id, _)| indicator(id))
+                .filter_map(|(id, b)| Some((key(id)?, *b))),
+        );
+        if plan.current.contains(&(needed.start + pos)) {
+            block.notes.extend(
+                m.notes
+                    .iter()
+                    .filter_map(|(id, n)| Some((key(id)?, n.clone()))),
+            );
+        }
+    }
+    block
+}
+
 /// Loads a TOML or CSV measurements file (by extension) against a card.
 /// `period` labels a file that states none (a TOML file without
 /// `period`, a CSV whose name holds no period label).
@@ -58,7 +130,7 @@ pub fn load(
     load_file(src, card, period, diags).map(|l| l.measurements)
 }
 
-/// [`load`], keeping where the period and unit were stated.
+/// [`load()`], keeping where the period and unit were stated.
 pub fn load_file(
     src: &Source,
     card: &Scorecard,

@@ -1,8 +1,8 @@
 //! Workbooks (`.xlsx`, also `.xlsm`, `.xlsb`, `.xls`, `.ods`) in the long
 //! layout: every sheet has a header row `period,unit,id,value[,note]`, or
 //! `unit,id,value[,note]` when the sheet's name is its period (a sheet per
-//! period). Workbooks are read whole (calamine); problems name the sheet
-//! and cell.
+//! period). Workbooks are read whole (calamine) and feed the same
+//! [`Collector`] as long CSV; problems name the sheet and cell.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use calamine::{Data, Range, Reader};
 
-use super::data::{At, Cell, Collector, DataError, Layout, Row};
+use super::rows::{At, Cell, Collector, DataError, Layout, Row};
 
 /// One sheet with its header read.
 pub struct Sheet {
@@ -394,7 +394,7 @@ fn read_sheet(
         u64::from(hi.0 - lo.0 + 1) * u64::from(hi.1 - lo.1 + 1)
     };
     if span > MAX_CELLS {
-        let corner = |(r, c): (u32, u32)| super::data::cell_name(r, c);
+        let corner = |(r, c): (u32, u32)| super::rows::cell_name(r, c);
         return Ok(Err(DataError {
             at: At::Sheet(Arc::from(name)),
             code: "E080",

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::model::{Aggregate, Scorecard};
 use crate::score::Slots;
 
-use super::data::UnitBlock;
+use super::UnitBlock;
 
 /// How a run combines the periods of one unit.
 pub struct Roller {

@@ -1,0 +1,298 @@
+//! The one evaluator: a unit's observations over a run's periods, scored
+//! for the evaluated span with the span before it for trends. Measurements
+//! files (one unit, a file per period) and long data (many units) both end
+//! in a [`UnitBlock`] and a [`Plan`], and both are scored here, so previous
+//! periods, targets in force (SPEC §10) and roll-ups mean the same whatever
+//! the data came as.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rust_decimal::Decimal;
+
+use crate::data::UnitBlock;
+use crate::data::measurements::{self, Measurements};
+use crate::data::period::Plan;
+use crate::data::rollup::Roller;
+use crate::model::{Goal, Scorecard};
+use crate::score::{self, Evaluation, MissingData, Prepared, Scores, Slots};
+
+/// One period's measurements, with the one before it for trends, scored
+/// as `bsc evaluate` scores the files of a run (for the benchmarks, fuzz
+/// targets and property tests).
+pub fn evaluate(
+    card: &Scorecard,
+    current: &Measurements,
+    previous: Option<&Measurements>,
+) -> Result<Evaluation, MissingData> {
+    let labels = previous
+        .into_iter()
+        .chain([current])
+        .map(|m| m.period.clone())
+        .collect();
+    let plan = Plan::last_of(labels).expect("one period at least");
+    let block = measurements::observations(card, previous.into_iter().chain([current]), &plan);
+    Evaluator::new(card, &plan).evaluate(&block, current.unit.as_deref())
+}
+
+/// Everything needed to score a unit over one plan, worked out once and
+/// shared by every unit (and thread) of a run.
+pub struct Evaluator<'a> {
+    pub card: &'a Scorecard,
+    /// Weights and the rules in force over the current span, and over the
+    /// previous one (each span has its own targets, SPEC §10).
+    weights: Prepared,
+    previous_weights: Prepared,
+    /// Labels of the kept periods (position 0 = the first), for a unit's
+    /// own targets over a span.
+    labels: Vec<String>,
+    roller: Roller,
+    /// The evaluated span and the one before it, as kept positions.
+    current: Range<usize>,
+    previous: Option<Range<usize>>,
+    /// `2026-Q3`, or `2026-Q1..2026-Q3` for a roll-up.
+    label: String,
+}
+
+/// The rules a unit is scored by over the current and the previous span:
+/// the run's, borrowed, unless its own data gives targets or baselines.
+pub struct Rules<'e> {
+    pub current: Cow<'e, Prepared>,
+    pub previous: Cow<'e, Prepared>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Blocks scored by this evaluator are keyed by position among
+    /// `plan.needed()`: the previous span and the current one.
+    pub fn new(card: &'a Scorecard, plan: &Plan) -> Evaluator<'a> {
+        let needed = plan.needed();
+        let rel = |r: &Range<usize>| r.start - needed.start..r.end - needed.start;
+        let labels = |r: &Range<usize>| &plan.periods[r.clone()];
+        let weights = Prepared::for_periods(card, labels(&plan.current));
+        Evaluator {
+            card,
+            previous_weights: match &plan.previous {
+                Some(p) => Prepared::for_periods(card, labels(p)),
+                None => weights.clone(),
+            },
+            weights,
+            labels: plan.periods[needed.clone()].to_vec(),
+            roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
+            current: rel(&plan.current),
+            previous: plan.previous.as_ref().map(rel),
+            label: plan.label(&plan.current),
+        }
+    }
+
+    /// One period kept and no trend: a block's grid is then its slots.
+    pub fn one_period(&self) -> bool {
+        self.previous.is_none() && self.current.len() == 1 && self.roller.periods() == 1
+    }
+
+    /// Whether the run has a span before the evaluated one.
+    pub fn has_previous(&self) -> bool {
+        self.previous.is_some()
+    }
+
+    /// The rules in force for `b`: a unit whose rows give targets or
+    /// baselines scores with its own (SPEC §10: data over plan over
+    /// declared). Nothing is allocated for a unit that gives none.
+    pub fn rules(&self, b: &UnitBlock) -> Rules<'_> {
+        let own = self.unit_weights(b, &self.current, &self.weights);
+        let own_previous = self
+            .previous
+            .as_ref()
+            .and_then(|p| self.unit_weights(b, p, &self.previous_weights));
+        Rules {
+            current: own.map_or(Cow::Borrowed(&self.weights), Cow::Owned),
+            previous: own_previous.map_or(Cow::Borrowed(&self.previous_weights), Cow::Owned),
+        }
+    }
+
+    /// The block's values of the current span, and of the previous one,
+    /// each rolled up by the indicators' `aggregate`.
+    pub fn spans(&self, b: &UnitBlock) -> (Slots, Option<Slots>) {
+        let grid = self.roller.grid(b);
+        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+        (self.roller.slots(&grid, self.current.clone()), prev)
+    }
+
+    /// [`Evaluator::one_period`]'s fast path: scores `b` into `scores`,
+    /// reusing `slots` and `scores`, so nothing is allocated per unit.
+    pub fn score_one_period(
+        &self,
+        b: &UnitBlock,
+        rules: &Rules,
+        slots: &mut Slots,
+        scores: &mut Scores,
+    ) {
+        debug_assert!(self.one_period());
+        self.roller.grid_into(b, &mut slots.values);
+        score::score_slots_into(self.card, &rules.current, slots, scores);
+    }
+
+    /// The SPEC §8 evaluation of `b`'s spans, named `unit`; `Err` under
+    /// `missing = "error"` when an indicator has no score.
+    pub fn dress(
+        &self,
+        rules: &Rules,
+        current: &Slots,
+        previous: Option<&Slots>,
+        unit: Option<&str>,
+    ) -> Result<Evaluation, MissingData> {
+        score::evaluate_slots_with(
+            self.card,
+            &rules.current,
+            current,
+            previous.map(|p| (rules.previous.as_ref(), p)),
+            &self.label,
+            unit,
+        )
+    }
+
+    /// [`Evaluator::dress`] of the block's own rules and spans.
+    pub fn evaluate(&self, b: &UnitBlock, unit: Option<&str>) -> Result<Evaluation, MissingData> {
+        let rules = self.rules(b);
+        let (cur, prev) = self.spans(b);
+        self.dress(&rules, &cur, prev.as_ref(), unit)
+    }
+
+    /// `missing = "error"`: the block's missing indicators, if any.
+    pub fn check(&self, b: &UnitBlock) -> Result<(), MissingData> {
+        let grid = self.roller.grid(b);
+        let cur = self.roller.slots(&grid, self.current.clone());
+        let own = self.unit_weights(b, &self.current, &self.weights);
+        score::check_missing(
+            self.card,
+            &score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur),
+        )
+    }
+
+    /// The block's notes by id: in a roll-up, each id's latest.
+    pub fn notes(&self, b: &UnitBlock) -> HashMap<String, String> {
+        self.roller.notes(self.card, b)
+    }
+
+    /// `base` with the targets and baselines that unit `b`'s rows give
+    /// for the periods of `span` (SPEC §10: data over plan over declared);
+    /// `None` when they give none there.
+    fn unit_weights(
+        &self,
+        b: &UnitBlock,
+        span: &Range<usize>,
+        base: &Prepared,
+    ) -> Option<Prepared> {
+        if b.targets.is_empty() && b.baselines.is_empty() {
+            return None;
+        }
+        let n = score::slot_count(self.card) as u32;
+        let within = |key: u32| {
+            let (pos, slot) = ((key / n) as usize, (key % n) as usize);
+            span.contains(&pos).then(|| (slot, pos - span.start))
+        };
+        let targets: HashMap<(usize, usize), Goal> = b
+            .targets
+            .iter()
+            .filter_map(|(k, g)| within(*k).map(|at| (at, *g)))
+            .collect();
+        let baselines: HashMap<(usize, usize), Decimal> = b
+            .baselines
+            .iter()
+            .filter_map(|(k, v)| within(*k).map(|at| (at, *v)))
+            .collect();
+        let mut indicators: Vec<usize> = targets
+            .keys()
+            .chain(baselines.keys())
+            .map(|(i, _)| *i)
+            .collect();
+        if indicators.is_empty() {
+            return None;
+        }
+        indicators.sort_unstable();
+        indicators.dedup();
+        Some(base.with_data(
+            self.card,
+            &self.labels[span.clone()],
+            &indicators,
+            &|i, k| {
+                (
+                    targets.get(&(i, k)).copied(),
+                    baselines.get(&(i, k)).copied(),
+                )
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::period::Selection;
+
+    fn card() -> Scorecard {
+        let text = "[scorecard]\nid = \"c\"\nname = \"C\"\n\
+             [[perspectives]]\nid = \"financial\"\n\
+             [[indicators]]\nid = \"revenue\"\nperspective = \"financial\"\n\
+             baseline = 0\ntarget = 100\n\
+             [indicators.targets]\n\"2026-Q3\" = 120\n\
+             [[indicators]]\nid = \"cac\"\nperspective = \"financial\"\n\
+             baseline = 300\ntarget = 150\n";
+        let src = crate::source::SourceFile::new(std::path::Path::new("c.toml"), text.into());
+        let mut diags = crate::diag::Diagnostics::default();
+        let card = crate::check_scorecard(&src, &mut diags);
+        card.unwrap_or_else(|| panic!("valid card: {diags:?}"))
+    }
+
+    fn file(period: &str, revenue: &str, cac: &str) -> Measurements {
+        Measurements {
+            period: period.into(),
+            unit: Some("east".into()),
+            values: [("revenue", revenue), ("cac", cac)]
+                .into_iter()
+                .map(|(id, v)| (id.into(), v.parse().unwrap()))
+                .collect(),
+            ..Measurements::default()
+        }
+    }
+
+    /// Files of one unit and a long CSV of the same rows score alike:
+    /// the plan's target for Q3, the data's own target, and the trend.
+    #[test]
+    fn files_and_long_data_are_one_evaluation() {
+        let card = card();
+        let q2 = file("2026-Q2", "90", "200");
+        let mut q3 = file("2026-Q3", "110", "180");
+        q3.targets
+            .insert("cac".into(), Goal::Value("170".parse().unwrap()));
+        q3.notes.insert("revenue".into(), "a good quarter".into());
+        let from_files = evaluate(&card, &q3, Some(&q2)).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.csv");
+        std::fs::write(
+            &path,
+            "period,unit,id,value,note,target\n\
+             2026-Q2,east,revenue,90,,\n2026-Q2,east,cac,200,,\n\
+             2026-Q3,east,revenue,110,a good quarter,\n2026-Q3,east,cac,180,,170\n",
+        )
+        .unwrap();
+        let (_, units) = crate::portfolio::evaluations(&card, &path, Selection::Latest).unwrap();
+        fn json(e: &impl serde::Serialize) -> String {
+            serde_json::to_string(e).unwrap()
+        }
+        assert_eq!(json(&from_files), json(&units[0].evaluation));
+        let revenue = json(&from_files.indicators[0]);
+        assert!(revenue.contains("\"target\":120"), "the plan's: {revenue}");
+        let cac = &from_files.indicators[1];
+        assert_eq!(json(cac), json(&units[0].evaluation.indicators[1]));
+        assert!(json(cac).contains("\"target\":170"), "{}", json(cac));
+        assert!(cac.previous_score.is_some());
+
+        // The CLI's notes come from the store as --data's do.
+        let plan = Plan::last_of(vec!["2026-Q2".into(), "2026-Q3".into()]).unwrap();
+        let block = measurements::observations(&card, [&q2, &q3], &plan);
+        let notes = Evaluator::new(&card, &plan).notes(&block);
+        assert_eq!(notes, units[0].notes);
+    }
+}
