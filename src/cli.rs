@@ -98,12 +98,13 @@ pub struct Inputs {
     /// CSV files whose names hold no period.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     pub period: Option<String>,
-    /// With --data: roll up the periods from this one (default: the first)
-    /// to --to, combining values by each indicator's `aggregate`.
-    #[arg(long, requires = "data", value_name = "PERIOD")]
+    /// Roll up the periods from this one (default: the first) to --to,
+    /// combining values and targets by each indicator's `aggregate`; the
+    /// periods of --data, or of the measurements files given.
+    #[arg(long, value_name = "PERIOD")]
     pub from: Option<String>,
-    /// With --data: roll up to this period (default: the latest).
-    #[arg(long, requires = "data", value_name = "PERIOD")]
+    /// Roll up to this period (default: the latest).
+    #[arg(long, value_name = "PERIOD")]
     pub to: Option<String>,
 }
 

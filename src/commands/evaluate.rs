@@ -19,7 +19,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
     let run = match super::evaluate_files(
         &args.inputs.scorecard,
         &args.inputs.measurements,
-        args.inputs.period.as_deref(),
+        &args.inputs.selection(),
     ) {
         Ok(r) => r,
         Err(e) => return e,

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::Exit;
 use crate::data::measurements::{self, Loaded, Measurements};
-use crate::data::period::{Plan, cmp_periods};
+use crate::data::period::{Plan, Selection, cmp_periods};
 use crate::diag::{self, Diagnostic, Diagnostics};
 use crate::evaluator::Evaluator;
 use crate::model::Scorecard;
@@ -290,26 +290,16 @@ fn order_periods(
     files.into_iter().map(|f| f.measurements).collect()
 }
 
-/// `--from`, `--to` and `--unit` choose among the periods and units of a
-/// long-format data file; given without `--data` they would silently do
-/// nothing, so they are a usage error.
+/// `--unit` chooses among the units of a long-format data file; given
+/// without `--data` it would silently do nothing, so it is a usage error.
+/// (`--from`/`--to` roll up measurements files as they do long data.)
 pub fn data_only_flags(inputs: &crate::cli::Inputs, unit: Option<&str>) -> Result<(), Exit> {
-    if inputs.data.is_some() {
-        return Ok(());
+    if inputs.data.is_none() && unit.is_some() {
+        return Err(Exit::Usage(
+            "--unit works only with --data (a long-format file of many units); measurements files are one unit: remove --unit, or pass the data with --data FILE".into(),
+        ));
     }
-    let flag = [
-        ("--from", inputs.from.is_some()),
-        ("--to", inputs.to.is_some()),
-        ("--unit", unit.is_some()),
-    ]
-    .into_iter()
-    .find_map(|(f, given)| given.then_some(f));
-    match flag {
-        Some(f) => Err(Exit::Usage(format!(
-            "{f} works only with --data (a long-format file of many periods and units); measurements files are evaluated as given: remove {f}, or pass the data with --data FILE"
-        ))),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Prints the ids that `missing = "error"` found without a score.
@@ -346,12 +336,21 @@ pub struct FileRun {
 pub fn evaluate_files(
     scorecard: &Path,
     measurements: &[PathBuf],
-    period: Option<&str>,
+    selection: &Selection,
 ) -> Result<FileRun, Exit> {
+    let period = match selection {
+        Selection::Period(p) => Some(p.as_str()),
+        _ => None,
+    };
     let (card, periods) = load_run(scorecard, measurements, period)?;
-    // The files are cut at the evaluated period: it is the last.
-    let plan = Plan::last_of(periods.iter().map(|m| m.period.clone()).collect())
-        .ok_or_else(|| Exit::Usage("no measurements given".into()))?;
+    let labels: Vec<String> = periods.iter().map(|m| m.period.clone()).collect();
+    let plan = match selection {
+        // A roll-up of the files' periods, as of long data's (SPEC §10).
+        Selection::Span { .. } => Plan::new(labels, selection)
+            .map_err(|m| Exit::Usage(m.replace("the data", "the measurements files")))?,
+        // The files are cut at the evaluated period: it is the last.
+        _ => Plan::last_of(labels).ok_or_else(|| Exit::Usage("no measurements given".into()))?,
+    };
     let block = measurements::observations(&card, &periods, &plan);
     let unit = periods.last().and_then(|m| m.unit.as_deref());
     let evaluator = Evaluator::new(&card, &plan);

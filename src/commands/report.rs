@@ -72,7 +72,7 @@ fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
     let run = super::evaluate_files(
         &args.inputs.scorecard,
         &args.inputs.measurements,
-        args.inputs.period.as_deref(),
+        &args.inputs.selection(),
     )?;
     let previous = run.plan.previous.as_ref().map(|p| run.plan.label(p));
     Ok(report::render(
