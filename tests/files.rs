@@ -570,6 +570,14 @@ fn a_cell_reference_beyond_xfd_is_refused_not_wrapped() {
             "row",
             Box::new(|x: &str| x.replacen(" r=\"D2\"", " r=\"D99999999999\"", 1)),
         ),
+        // Also from the fuzzer: 58 letters, an `=`, more letters, a row.
+        (
+            "mixed",
+            Box::new(|x: &str| {
+                let long = format!(" r=\"C{}ing={}1\"", "O".repeat(57), "O".repeat(50));
+                x.replacen(" r=\"D2\"", &long, 1)
+            }),
+        ),
         // Also from the fuzzer: a dimension that ends before it starts.
         (
             "reversed",

@@ -251,10 +251,9 @@ impl RefScan {
                     }
                 } else if v.len() < 64 {
                     v.push(b);
-                } else if !v.iter().all(|c| c.is_ascii_alphanumeric() || *c == b':') {
-                    // Not a reference after all (text in some other `r`).
-                    self.value = None;
                 } else {
+                    // No reference of a worksheet is this long, whatever it
+                    // holds: the reader would still add its letters up.
                     v.push(b);
                     let cell = String::from_utf8_lossy(&v[..24]).into_owned();
                     self.value = None;
