@@ -578,6 +578,16 @@ fn a_cell_reference_beyond_xfd_is_refused_not_wrapped() {
                 x.replacen(" r=\"D2\"", &long, 1)
             }),
         ),
+        // Also from the fuzzer: no space before the attribute; and single
+        // quotes with spaces around `=`, which XML allows too.
+        (
+            "unspaced",
+            Box::new(|x: &str| x.replacen(" r=\"D2\"", " t=\"n\"r=\"C6666666666666666\"", 1)),
+        ),
+        (
+            "quoted",
+            Box::new(|x: &str| x.replacen(" r=\"D2\"", " r = 'D99999999999'", 1)),
+        ),
         // Also from the fuzzer: a dimension that ends before it starts.
         (
             "reversed",

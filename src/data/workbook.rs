@@ -208,72 +208,119 @@ fn inflation(path: &Path) -> Option<DataError> {
 }
 
 /// Finds a cell reference (`r="..."`, `ref="A1:XFD9"`) that names no cell
-/// of a worksheet: more than 3 column letters or 7 row digits. The
-/// workbook reader adds such digits up in 32 bits, so a long one would
-/// wrap around and put a value in some other cell (or, with overflow
-/// checks, abort); it is refused before the reader sees it. Fed the part
-/// in chunks; an attribute may straddle two.
+/// of a worksheet: more than 3 column letters or 7 row digits, longer than
+/// any reference, or a range that ends before it starts. The workbook
+/// reader adds such digits up in 32 bits and subtracts corners unchecked,
+/// so one would wrap around and put a value in some other cell (or, with
+/// overflow checks, abort); it is refused before the reader sees it.
+///
+/// A small tokenizer, fed the part in chunks (a tag may straddle two):
+/// attributes are read only inside tags, quoted either way, with or
+/// without spaces around `=` and between attributes, so text that merely
+/// looks like `r="..."` is not taken for one, and no reference slips by.
 #[derive(Default)]
 struct RefScan {
-    /// The last bytes before the current one (`r=`, `ref=`).
-    tail: [u8; 6],
-    /// Inside a reference attribute's value: the text so far.
+    /// Inside `<...>` (not a comment, declaration or CDATA).
+    in_tag: bool,
+    /// Inside `<!...>` or `<?...>`: skipped to its `>`.
+    special: bool,
+    /// Just after `<`: the next byte tells a tag from a special one.
+    opened: bool,
+    /// Inside an attribute value: its quote.
+    quote: Option<u8>,
+    /// The attribute name being read (its first bytes), and whether the
+    /// next name byte starts a new one.
+    name: Vec<u8>,
+    fresh: bool,
+    /// `r=` or `ref=` seen: the coming value is a reference.
+    is_ref: bool,
+    /// A reference value being read.
     value: Option<Vec<u8>>,
 }
 
 impl RefScan {
     fn feed(&mut self, chunk: &[u8]) -> Option<String> {
         for &b in chunk {
-            if let Some(v) = &mut self.value {
-                if b == b'"' {
-                    let too_long = |cell: &[u8]| {
-                        let letters = cell.iter().take_while(|c| c.is_ascii_alphabetic()).count();
-                        let digits = cell[letters..]
-                            .iter()
-                            .take_while(|c| c.is_ascii_digit())
-                            .count();
-                        letters > 3 || digits > 7
-                    };
-                    let cells: Vec<&[u8]> = v.split(|&c| c == b':').collect();
-                    let shown = |cell: &[u8]| {
-                        String::from_utf8_lossy(&cell[..cell.len().min(24)]).into_owned()
-                    };
-                    let bad = match cells.iter().copied().find(|c| too_long(c)) {
-                        Some(cell) => Some(shown(cell)),
-                        // A range whose end comes before its start (`A9:E7`):
-                        // the reader subtracts the corners unchecked.
-                        None if cells.len() == 2 && reversed(cells[0], cells[1]) => Some(shown(v)),
-                        None => None,
-                    };
-                    self.value = None;
-                    if bad.is_some() {
-                        return bad;
+            if let Some(q) = self.quote {
+                if b == q {
+                    self.quote = None;
+                    self.fresh = true;
+                    if let Some(v) = self.value.take()
+                        && let Some(bad) = bad_reference(&v)
+                    {
+                        return Some(bad);
                     }
-                } else if v.len() < 64 {
+                } else if let Some(v) = &mut self.value {
                     v.push(b);
-                } else {
-                    // No reference of a worksheet is this long, whatever it
-                    // holds: the reader would still add its letters up.
-                    v.push(b);
-                    let cell = String::from_utf8_lossy(&v[..24]).into_owned();
-                    self.value = None;
-                    return Some(format!("{cell}…"));
+                    if v.len() > 64 {
+                        // No reference of a worksheet is this long,
+                        // whatever it holds: the reader would add it up.
+                        let cell = String::from_utf8_lossy(&v[..24]).into_owned();
+                        self.value = None;
+                        return Some(format!("{cell}…"));
+                    }
                 }
-            } else if b == b'"' {
-                let t = &self.tail;
-                let attr = |name: &[u8]| {
-                    t.ends_with(&[name, b"="].concat())
-                        && t.len() > name.len() + 1
-                        && matches!(t[t.len() - name.len() - 2], b' ' | b'\t' | b'\n' | b'\r')
-                };
-                if attr(b"r") || attr(b"ref") {
-                    self.value = Some(Vec::new());
+                continue;
+            }
+            if !self.in_tag {
+                if b == b'<' {
+                    (self.in_tag, self.opened, self.special) = (true, true, false);
+                    (self.is_ref, self.fresh) = (false, true);
+                    self.name.clear();
+                }
+                continue;
+            }
+            if std::mem::take(&mut self.opened) && matches!(b, b'!' | b'?') {
+                self.special = true;
+            }
+            if self.special {
+                self.in_tag = b != b'>';
+                continue;
+            }
+            match b {
+                b'>' => self.in_tag = false,
+                b'"' | b'\'' => {
+                    self.quote = Some(b);
+                    self.value = std::mem::take(&mut self.is_ref).then(Vec::new);
+                }
+                b'=' => {
+                    self.is_ref = self.name == b"r" || self.name == b"ref";
+                    self.fresh = true;
+                }
+                b' ' | b'\t' | b'\n' | b'\r' => self.fresh = true,
+                _ => {
+                    if std::mem::take(&mut self.fresh) {
+                        self.name.clear();
+                        self.is_ref = false;
+                    }
+                    if self.name.len() < 8 {
+                        self.name.push(b);
+                    }
                 }
             }
-            self.tail.rotate_left(1);
-            self.tail[5] = b;
         }
         None
+    }
+}
+
+/// What is wrong with a reference value (`A1`, `A1:D9`), if anything.
+fn bad_reference(v: &[u8]) -> Option<String> {
+    let too_long = |cell: &[u8]| {
+        let letters = cell.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        let digits = cell[letters..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        letters > 3 || digits > 7
+    };
+    let cells: Vec<&[u8]> = v.split(|&c| c == b':').collect();
+    let shown = |cell: &[u8]| String::from_utf8_lossy(&cell[..cell.len().min(24)]).into_owned();
+    match cells.iter().copied().find(|c| too_long(c)) {
+        Some(cell) => Some(shown(cell)),
+        // A range whose end comes before its start (`A9:E7`): the reader
+        // subtracts the corners unchecked.
+        None if cells.len() == 2 && reversed(cells[0], cells[1]) => Some(shown(v)),
+        None => None,
     }
 }
 
