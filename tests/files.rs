@@ -619,6 +619,46 @@ fn a_cell_reference_beyond_xfd_is_refused_not_wrapped() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
+/// Found by the `xlsx` fuzz target: shared strings declaring 20 billion
+/// strings made the workbook reader reserve 480 GB and abort. Refused
+/// (E081) from the part's size; a true count still reads.
+#[test]
+fn a_shared_string_count_the_part_cannot_hold_is_refused() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("count.xlsx");
+    let with_count = |count: &str| {
+        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(small_workbook(None))).unwrap();
+        let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..zin.len() {
+            let mut part = zin.by_index(i).unwrap();
+            let name = part.name().unwrap().to_string();
+            let mut xml = String::new();
+            part.read_to_string(&mut xml).unwrap();
+            zout.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+                .unwrap();
+            if name.ends_with("sharedStrings.xml") {
+                let start = xml.find("uniqueCount=\"").unwrap() + 13;
+                let end = start + xml[start..].find('"').unwrap();
+                xml = format!("{}{count}{}", &xml[..start], &xml[end..]);
+            }
+            zout.write_all(xml.as_bytes()).unwrap();
+        }
+        zout.finish().unwrap().into_inner()
+    };
+    fs::write(&path, with_count("20000000000")).unwrap();
+    let out = evaluate_workbook(&path);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("E081") && err.contains("declares 20000000000 strings"),
+        "{err}"
+    );
+    fs::write(&path, with_count("7")).unwrap();
+    let out = evaluate_workbook(&path);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
 #[test]
 fn diagnostics_to_a_full_stderr_keep_the_exit_code() {
     let dir = tempfile::tempdir().unwrap();

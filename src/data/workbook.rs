@@ -203,6 +203,25 @@ fn inflation(path: &Path) -> Option<DataError> {
                 });
             }
         }
+        // The reader reserves room for as many shared strings as the part
+        // declares (`uniqueCount`) before reading one: a declared count
+        // the part cannot hold (each string takes at least `<si/>`, 5
+        // bytes) would have it ask for gigabytes and abort.
+        if let Some(declared) = refs.as_ref().and_then(|r| r.count)
+            && declared > u128::from(n / 5 + 64)
+        {
+            let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
+            return Some(DataError {
+                at: At::File,
+                code: "E081",
+                message: format!(
+                    "the part `{name}` declares {declared} strings but holds {n} bytes: it cannot be read as declared"
+                ),
+                label: "too large".into(),
+                hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
+                duplicate: None,
+            });
+        }
     }
     None
 }
@@ -236,12 +255,29 @@ struct RefScan {
     is_ref: bool,
     /// A reference value being read.
     value: Option<Vec<u8>>,
+    /// `uniqueCount=` seen, its value being read, and the largest such
+    /// count of the part (see [`inflation`]).
+    is_count: bool,
+    count_text: Option<Vec<u8>>,
+    count: Option<u128>,
 }
 
 impl RefScan {
     fn feed(&mut self, chunk: &[u8]) -> Option<String> {
         for &b in chunk {
             if let Some(q) = self.quote {
+                if let Some(t) = &mut self.count_text {
+                    if b == q {
+                        // Digits only, as the reader parses it; what does
+                        // not parse reserves nothing.
+                        if let Some(c) = std::str::from_utf8(t).ok().and_then(|t| t.parse().ok()) {
+                            self.count = self.count.max(Some(c));
+                        }
+                        self.count_text = None;
+                    } else if t.len() < 40 {
+                        t.push(b);
+                    }
+                }
                 if b == q {
                     self.quote = None;
                     self.fresh = true;
@@ -282,9 +318,11 @@ impl RefScan {
                 b'"' | b'\'' => {
                     self.quote = Some(b);
                     self.value = std::mem::take(&mut self.is_ref).then(Vec::new);
+                    self.count_text = std::mem::take(&mut self.is_count).then(Vec::new);
                 }
                 b'=' => {
                     self.is_ref = self.name == b"r" || self.name == b"ref";
+                    self.is_count = self.name == b"uniqueCount";
                     self.fresh = true;
                 }
                 b' ' | b'\t' | b'\n' | b'\r' => self.fresh = true,
@@ -292,8 +330,9 @@ impl RefScan {
                     if std::mem::take(&mut self.fresh) {
                         self.name.clear();
                         self.is_ref = false;
+                        self.is_count = false;
                     }
-                    if self.name.len() < 8 {
+                    if self.name.len() < 12 {
                         self.name.push(b);
                     }
                 }
