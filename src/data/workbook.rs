@@ -42,7 +42,7 @@ fn error(at: At, message: String, label: &str, hint: Option<String>) -> DataErro
 /// not a workbook, or a sheet without a proper header, is a data error.
 pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
     std::fs::File::open(path)?;
-    if let Some(e) = inflation(path) {
+    if let Some(e) = inflation(path).or_else(|| parsed_refs(path)) {
         return Ok(Err(vec![e]));
     }
     let mut wb = match calamine::open_workbook_auto(path) {
@@ -340,6 +340,66 @@ impl RefScan {
         }
         None
     }
+}
+
+/// [`RefScan`]'s check once more, on the attributes as the XML parser
+/// that the workbook reader uses reads them: malformed markup (a stray
+/// quote) can pair quotes differently from any hand-written scan, and
+/// the reader then meets a reference the scan never saw. Run after
+/// [`inflation`], so every part is known to be of a sane size.
+fn parsed_refs(path: &Path) -> Option<DataError> {
+    use quick_xml::events::Event;
+    let f = std::fs::File::open(path).ok()?;
+    let mut zip = zip::ZipArchive::new(io::BufReader::new(f)).ok()?;
+    let names: Vec<String> = zip
+        .file_names()
+        .flatten()
+        .filter(|n| n.contains("worksheets/") && n.ends_with(".xml"))
+        .map(|n| n.into_owned())
+        .collect();
+    for name in names {
+        let Ok(part) = zip.by_name(&name) else {
+            continue;
+        };
+        let mut reader = quick_xml::Reader::from_reader(io::BufReader::new(part));
+        let mut buf = Vec::new();
+        let bad = loop {
+            buf.clear();
+            match reader.read_event_into(&mut buf) {
+                Ok(Event::Start(e) | Event::Empty(e)) => {
+                    let found = e.attributes().with_checks(false).flatten().find_map(|a| {
+                        // Exactly `r` and `ref`: `xmlns:r` is a namespace.
+                        matches!(a.key.as_ref(), "r" | "ref")
+                            .then(|| bad_reference(a.value.as_bytes()))
+                            .flatten()
+                    });
+                    if found.is_some() {
+                        break found;
+                    }
+                }
+                Ok(Event::Eof) | Err(_) => break None,
+                Ok(_) => {}
+            }
+        };
+        drop(reader);
+        if let Some(bad) = bad {
+            let what = match sheet_of_part(&mut zip, &name) {
+                Some(sheet) => format!("sheet `{sheet}`"),
+                None => format!("the part `{name}`"),
+            };
+            return Some(DataError {
+                at: At::File,
+                code: "E080",
+                message: format!(
+                    "{what} refers to cell `{bad}`, beyond the last column XFD or row 1048576, or to a range that ends before it starts"
+                ),
+                label: "no such cell".into(),
+                hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
+                duplicate: None,
+            });
+        }
+    }
+    None
 }
 
 /// What is wrong with a reference value (`A1`, `A1:D9`), if anything.
