@@ -354,18 +354,45 @@ fn parsed_refs(path: &Path) -> Option<DataError> {
     let names: Vec<String> = zip
         .file_names()
         .flatten()
-        .filter(|n| n.contains("worksheets/") && n.ends_with(".xml"))
+        .filter(|n| {
+            (n.contains("worksheets/") && n.ends_with(".xml")) || n.ends_with("sharedStrings.xml")
+        })
         .map(|n| n.into_owned())
         .collect();
     for name in names {
+        if name.ends_with("sharedStrings.xml")
+            && let Some(e) = impossible_count(&mut zip, &name)
+        {
+            return Some(e);
+        }
         let Ok(part) = zip.by_name(&name) else {
             continue;
         };
         let mut reader = quick_xml::Reader::from_reader(io::BufReader::new(part));
         let mut buf = Vec::new();
+        let mut declared: Option<u128> = None;
         let bad = loop {
             buf.clear();
             match reader.read_event_into(&mut buf) {
+                Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "sst" => {
+                    // The reader reserves this many strings up front.
+                    declared = e
+                        .attributes()
+                        .with_checks(false)
+                        .flatten()
+                        .find(|a| a.key.as_ref() == "uniqueCount")
+                        .map(|a| {
+                            // Its leading digits, as the reader parses them.
+                            a.value
+                                .as_bytes()
+                                .trim_ascii()
+                                .iter()
+                                .take_while(|c| c.is_ascii_digit())
+                                .fold(0u128, |n, c| {
+                                    n.saturating_mul(10).saturating_add(u128::from(c - b'0'))
+                                })
+                        });
+                }
                 Ok(Event::Start(e) | Event::Empty(e)) => {
                     let found = e.attributes().with_checks(false).flatten().find_map(|a| {
                         // Exactly `r` and `ref`: `xmlns:r` is a namespace.
@@ -381,7 +408,20 @@ fn parsed_refs(path: &Path) -> Option<DataError> {
                 Ok(_) => {}
             }
         };
+        let size = u128::from(reader.buffer_position());
         drop(reader);
+        if let Some(n) = declared.filter(|n| *n > size / 5 + 64) {
+            return Some(DataError {
+                at: At::File,
+                code: "E081",
+                message: format!(
+                    "the part `{name}` declares {n} strings but holds {size} bytes: it cannot be read as declared"
+                ),
+                label: "too large".into(),
+                hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
+                duplicate: None,
+            });
+        }
         if let Some(bad) = bad {
             let what = match sheet_of_part(&mut zip, &name) {
                 Some(sheet) => format!("sheet `{sheet}`"),
@@ -400,6 +440,58 @@ fn parsed_refs(path: &Path) -> Option<DataError> {
         }
     }
     None
+}
+
+/// The shared-strings part declares more strings (`uniqueCount`) than it
+/// can hold: the reader reserves room for them all before reading one.
+/// Read off the raw bytes of its first megabyte (where `<sst>` opens),
+/// every `uniqueCount="<digits>` counted whatever markup surrounds it, so
+/// that no pairing of stray quotes can hide one.
+fn impossible_count<R: io::Read + io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+) -> Option<DataError> {
+    let mut part = zip.by_name(name).ok()?;
+    let mut head = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(&mut part, 1 << 20), &mut head).ok()?;
+    let rest = io::copy(&mut part, &mut io::sink()).ok()?;
+    let size = head.len() as u128 + u128::from(rest);
+    let key = b"uniqueCount";
+    let mut declared = 0u128;
+    let mut at = 0;
+    while let Some(k) = head[at..].windows(key.len()).position(|w| w == key) {
+        at += k + key.len();
+        let tail = &head[at..];
+        let skip_space = |t: &[u8]| t.iter().take_while(|c| c.is_ascii_whitespace()).count();
+        let mut i = skip_space(tail);
+        if tail.get(i) != Some(&b'=') {
+            continue;
+        }
+        i += 1;
+        i += skip_space(&tail[i..]);
+        if !matches!(tail.get(i), Some(b'"' | b'\'')) {
+            continue;
+        }
+        i += 1;
+        i += skip_space(&tail[i..]);
+        let n = tail[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .fold(0u128, |n, c| {
+                n.saturating_mul(10).saturating_add(u128::from(c - b'0'))
+            });
+        declared = declared.max(n);
+    }
+    (declared > size / 5 + 64).then(|| DataError {
+        at: At::File,
+        code: "E081",
+        message: format!(
+            "the part `{name}` declares {declared} strings but holds {size} bytes: it cannot be read as declared"
+        ),
+        label: "too large".into(),
+        hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
+        duplicate: None,
+    })
 }
 
 /// What is wrong with a reference value (`A1`, `A1:D9`), if anything.
