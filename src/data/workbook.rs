@@ -167,16 +167,7 @@ fn inflation(path: &Path) -> Option<DataError> {
                     Some(sheet) => format!("sheet `{sheet}`"),
                     None => format!("the part `{name}`"),
                 };
-                return Some(DataError {
-                    at: At::File,
-                    code: "E080",
-                    message: format!(
-                        "{what} refers to cell `{bad}`, beyond the last column XFD or row 1048576, or to a range that ends before it starts"
-                    ),
-                    label: "no such cell".into(),
-                    hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
-                    duplicate: None,
-                });
+                return Some(no_such_cell(&what, &bad));
             }
             n += k as u64;
             if n > limit {
@@ -202,25 +193,6 @@ fn inflation(path: &Path) -> Option<DataError> {
                     duplicate: None,
                 });
             }
-        }
-        // The reader reserves room for as many shared strings as the part
-        // declares (`uniqueCount`) before reading one: a declared count
-        // the part cannot hold (each string takes at least `<si/>`, 5
-        // bytes) would have it ask for gigabytes and abort.
-        if let Some(declared) = refs.as_ref().and_then(|r| r.count)
-            && declared > u128::from(n / 5 + 64)
-        {
-            let name = part.name().map(|n| n.into_owned()).unwrap_or_default();
-            return Some(DataError {
-                at: At::File,
-                code: "E081",
-                message: format!(
-                    "the part `{name}` declares {declared} strings but holds {n} bytes: it cannot be read as declared"
-                ),
-                label: "too large".into(),
-                hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
-                duplicate: None,
-            });
         }
     }
     None
@@ -255,29 +227,12 @@ struct RefScan {
     is_ref: bool,
     /// A reference value being read.
     value: Option<Vec<u8>>,
-    /// `uniqueCount=` seen, its value being read, and the largest such
-    /// count of the part (see [`inflation`]).
-    is_count: bool,
-    count_text: Option<Vec<u8>>,
-    count: Option<u128>,
 }
 
 impl RefScan {
     fn feed(&mut self, chunk: &[u8]) -> Option<String> {
         for &b in chunk {
             if let Some(q) = self.quote {
-                if let Some(t) = &mut self.count_text {
-                    if b == q {
-                        // Digits only, as the reader parses it; what does
-                        // not parse reserves nothing.
-                        if let Some(c) = std::str::from_utf8(t).ok().and_then(|t| t.parse().ok()) {
-                            self.count = self.count.max(Some(c));
-                        }
-                        self.count_text = None;
-                    } else if t.len() < 40 {
-                        t.push(b);
-                    }
-                }
                 if b == q {
                     self.quote = None;
                     self.fresh = true;
@@ -318,11 +273,9 @@ impl RefScan {
                 b'"' | b'\'' => {
                     self.quote = Some(b);
                     self.value = std::mem::take(&mut self.is_ref).then(Vec::new);
-                    self.count_text = std::mem::take(&mut self.is_count).then(Vec::new);
                 }
                 b'=' => {
                     self.is_ref = self.name == b"r" || self.name == b"ref";
-                    self.is_count = self.name == b"uniqueCount";
                     self.fresh = true;
                 }
                 b' ' | b'\t' | b'\n' | b'\r' => self.fresh = true,
@@ -330,7 +283,6 @@ impl RefScan {
                     if std::mem::take(&mut self.fresh) {
                         self.name.clear();
                         self.is_ref = false;
-                        self.is_count = false;
                     }
                     if self.name.len() < 12 {
                         self.name.push(b);
@@ -370,29 +322,9 @@ fn parsed_refs(path: &Path) -> Option<DataError> {
         };
         let mut reader = quick_xml::Reader::from_reader(io::BufReader::new(part));
         let mut buf = Vec::new();
-        let mut declared: Option<u128> = None;
         let bad = loop {
             buf.clear();
             match reader.read_event_into(&mut buf) {
-                Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "sst" => {
-                    // The reader reserves this many strings up front.
-                    declared = e
-                        .attributes()
-                        .with_checks(false)
-                        .flatten()
-                        .find(|a| a.key.as_ref() == "uniqueCount")
-                        .map(|a| {
-                            // Its leading digits, as the reader parses them.
-                            a.value
-                                .as_bytes()
-                                .trim_ascii()
-                                .iter()
-                                .take_while(|c| c.is_ascii_digit())
-                                .fold(0u128, |n, c| {
-                                    n.saturating_mul(10).saturating_add(u128::from(c - b'0'))
-                                })
-                        });
-                }
                 Ok(Event::Start(e) | Event::Empty(e)) => {
                     let found = e.attributes().with_checks(false).flatten().find_map(|a| {
                         // Exactly `r` and `ref`: `xmlns:r` is a namespace.
@@ -408,38 +340,32 @@ fn parsed_refs(path: &Path) -> Option<DataError> {
                 Ok(_) => {}
             }
         };
-        let size = u128::from(reader.buffer_position());
         drop(reader);
-        if let Some(n) = declared.filter(|n| *n > size / 5 + 64) {
-            return Some(DataError {
-                at: At::File,
-                code: "E081",
-                message: format!(
-                    "the part `{name}` declares {n} strings but holds {size} bytes: it cannot be read as declared"
-                ),
-                label: "too large".into(),
-                hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
-                duplicate: None,
-            });
-        }
         if let Some(bad) = bad {
             let what = match sheet_of_part(&mut zip, &name) {
                 Some(sheet) => format!("sheet `{sheet}`"),
                 None => format!("the part `{name}`"),
             };
-            return Some(DataError {
-                at: At::File,
-                code: "E080",
-                message: format!(
-                    "{what} refers to cell `{bad}`, beyond the last column XFD or row 1048576, or to a range that ends before it starts"
-                ),
-                label: "no such cell".into(),
-                hint: Some("save the workbook again from a spreadsheet program, or export the sheet as CSV".into()),
-                duplicate: None,
-            });
+            return Some(no_such_cell(&what, &bad));
         }
     }
     None
+}
+
+/// E080 for a reference `bad` in `what` (a sheet, or a part) that names no cell.
+fn no_such_cell(what: &str, bad: &str) -> DataError {
+    DataError {
+        at: At::File,
+        code: "E080",
+        message: format!(
+            "{what} refers to cell `{bad}`, beyond the last column XFD or row 1048576, or to a range that ends before it starts"
+        ),
+        label: "no such cell".into(),
+        hint: Some(
+            "save the workbook again from a spreadsheet program, or export the sheet as CSV".into(),
+        ),
+        duplicate: None,
+    }
 }
 
 /// The shared-strings part declares more strings (`uniqueCount`) than it
