@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use reference::generate::{self, Features, Tape};
 use reference::write;
-use reference::{CURRENT, Card, Evaluation, PREVIOUS, Q, Values};
+use reference::{CURRENT, Card, EARLIER, Evaluation, PREVIOUS, Q, Run};
 
 /// Cases per run: sized for about a minute on a 2-core debug build.
 const SINGLE_CASES: u32 = 3000;
@@ -401,15 +401,9 @@ fn placeholder_weights(card: &Card) -> BTreeMap<String, Q> {
 
 /// The reference on the weights bsc reported when the card has an
 /// inconsistent AHP group, else the evaluation already made.
-fn final_reference(
-    card: &Card,
-    cur: &Values,
-    prev: Option<&Values>,
-    pre: Evaluation,
-    got: &Value,
-) -> Evaluation {
+fn final_reference(card: &Card, run: &Run, pre: Evaluation, got: &Value) -> Evaluation {
     if needs_given(card) {
-        reference::evaluate(card, cur, prev, &given_weights(got))
+        reference::evaluate(card, run, &given_weights(got))
     } else {
         pre
     }
@@ -454,26 +448,25 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 
 fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let mut t = Tape::new(tape);
-    let (card, cur, prev) = generate::case(&mut t, f);
+    let (card, run) = generate::case(&mut t, f);
     let dir = tempfile::tempdir().unwrap();
     let card_text = write::card_toml(&card);
-    let cur_text = write::measurements_toml(&card, CURRENT, &cur);
     let mut files = vec![("card.toml".to_string(), card_text.clone())];
     let card_path = write(dir.path(), "card.toml", &card_text);
     let mut args = vec!["evaluate".into(), card_path.clone().into_os_string()];
-    if let Some(p) = &prev {
-        let text = write::measurements_toml(&card, PREVIOUS, p);
-        args.push(write(dir.path(), "prev.toml", &text).into_os_string());
-        files.push(("prev.toml".into(), text));
+    // One file per period, named so that only the period labels order them.
+    for (k, (period, values)) in run.iter().enumerate() {
+        let name = format!("m{}.toml", run.len() - k);
+        let text = write::measurements_toml(&card, period, values);
+        args.push(write(dir.path(), &name, &text).into_os_string());
+        files.push((name, text));
     }
-    args.push(write(dir.path(), "cur.toml", &cur_text).into_os_string());
-    files.push(("cur.toml".into(), cur_text));
     args.push("--format".into());
     args.push("json".into());
     let shown = Shown { files };
 
     // The reference first, for the exit code it implies.
-    let pre = reference::evaluate(&card, &cur, prev.as_ref(), &placeholder_weights(&card));
+    let pre = reference::evaluate(&card, &run, &placeholder_weights(&card));
     prop_assume!(pre.in_contract);
     let arg_refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let out = bsc(&arg_refs);
@@ -486,7 +479,7 @@ fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let Some(got) = check_run(&shown, &out, &missing)? else {
         return Ok(());
     };
-    let want = final_reference(&card, &cur, prev.as_ref(), pre, &got);
+    let want = final_reference(&card, &run, pre, &got);
     compare(&shown, &card, &got, &want)
 }
 
@@ -498,36 +491,45 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let card = generate::card(&mut t, f);
     prop_assume!(!write::value_ids(&card).is_empty());
     let with_previous = f.previous && t.chance(50);
-    // Each unit with its own targets from the data (its card's `data`).
-    let units: Vec<(String, Values, Option<Values>, Card)> = (0..UNITS)
+    let with_earlier = with_previous && f.formulas2 && t.chance(40);
+    let mut periods: Vec<&str> = Vec::new();
+    if with_earlier {
+        periods.push(EARLIER);
+    }
+    if with_previous {
+        periods.push(PREVIOUS);
+    }
+    periods.push(CURRENT);
+    // Each unit with its own values and its own targets from the data
+    // (its card's `data`). The tape is read as before `formulas2`:
+    // current, previous, then the earlier period.
+    let units: Vec<(String, Run, Card)> = (0..UNITS)
         .map(|u| {
             let cur = generate::values(&mut t, f, &card);
             let prev = with_previous.then(|| generate::values(&mut t, f, &card));
+            let earlier = with_earlier.then(|| generate::values(&mut t, f, &card));
             let mut own = card.clone();
-            let periods: &[&str] = if with_previous {
-                &[PREVIOUS, CURRENT]
-            } else {
-                &[CURRENT]
-            };
-            generate::data_overrides(&mut t, f, &mut own, periods);
-            (format!("unit-{u}"), cur, prev, own)
+            generate::data_overrides(&mut t, f, &mut own, &periods);
+            let run: Run = [earlier.map(|v| (EARLIER, v)), prev.map(|v| (PREVIOUS, v))]
+                .into_iter()
+                .flatten()
+                .chain([(CURRENT, cur)])
+                .map(|(l, v)| (l.to_string(), v))
+                .collect();
+            (format!("unit-{u}"), run, own)
         })
         .collect();
     let mut by_unit = String::from(write::CSV_HEADER);
-    for (name, cur, prev, own) in &units {
-        if let Some(p) = prev {
-            write::csv_rows(own, PREVIOUS, name, p, &mut by_unit);
+    for (name, run, own) in &units {
+        for (period, values) in run {
+            write::csv_rows(own, period, name, values, &mut by_unit);
         }
-        write::csv_rows(own, CURRENT, name, cur, &mut by_unit);
     }
     let mut by_period = String::from(write::CSV_HEADER);
-    for (period, pick_prev) in [(PREVIOUS, true), (CURRENT, false)] {
-        for (name, cur, prev, own) in &units {
-            match (pick_prev, prev) {
-                (true, Some(p)) => write::csv_rows(own, period, name, p, &mut by_period),
-                (false, _) => write::csv_rows(own, period, name, cur, &mut by_period),
-                (true, None) => {}
-            }
+    for period in &periods {
+        for (name, run, own) in &units {
+            let values = &run.iter().find(|(l, _)| l == period).unwrap().1;
+            write::csv_rows(own, period, name, values, &mut by_period);
         }
     }
     let dir = tempfile::tempdir().unwrap();
@@ -536,7 +538,7 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let placeholder = placeholder_weights(&card);
     let pre: Vec<Evaluation> = units
         .iter()
-        .map(|(_, cur, prev, own)| reference::evaluate(own, cur, prev.as_ref(), &placeholder))
+        .map(|(_, run, own)| reference::evaluate(own, run, &placeholder))
         .collect();
     prop_assume!(pre.iter().all(|e| e.in_contract));
     let mut missing: Vec<&str> = Vec::new();
@@ -571,11 +573,11 @@ fn data_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
                 results.len()
             )));
         }
-        for (((name, cur, prev, own), r), pre) in units.iter().zip(&results).zip(&pre) {
+        for (((name, run, own), r), pre) in units.iter().zip(&results).zip(&pre) {
             if r["unit"].as_str() != Some(name.as_str()) {
                 return Err(shown.fail(format!("unit order: got {}, expected {name}", r["unit"])));
             }
-            let want = final_reference(own, cur, prev.as_ref(), pre.clone(), r);
+            let want = final_reference(own, run, pre.clone(), r);
             compare(&shown, &card, r, &want).map_err(|e| match e {
                 TestCaseError::Fail(m) => TestCaseError::fail(format!("unit {name}: {m}")),
                 other => other,
@@ -784,6 +786,7 @@ mod reference_by_hand {
             inputs: ["aov", "opy", "life", "gm", "cac"]
                 .map(String::from)
                 .to_vec(),
+            constants: vec![],
             ahp: vec![],
             data: BTreeMap::new(),
         }
@@ -791,6 +794,19 @@ mod reference_by_hand {
 
     fn vals(pairs: &[(&str, &str)]) -> Values {
         pairs.iter().map(|(k, v)| (k.to_string(), n(v))).collect()
+    }
+
+    /// A run of the current period alone.
+    fn one(v: &Values) -> Run {
+        vec![(CURRENT.to_string(), v.clone())]
+    }
+
+    /// A run of the previous and the current period.
+    fn two(prev: &Values, cur: &Values) -> Run {
+        vec![
+            (PREVIOUS.to_string(), prev.clone()),
+            (CURRENT.to_string(), cur.clone()),
+        ]
     }
 
     #[test]
@@ -805,7 +821,7 @@ mod reference_by_hand {
             ("margin", "0.5"),
             ("csat", "4"),
         ]);
-        let e = evaluate(&card, &v, None, &BTreeMap::new());
+        let e = evaluate(&card, &one(&v), &BTreeMap::new());
         assert!(e.in_contract);
         assert_eq!(e.indicators[0].actual, Some(q(1240)));
         // clv: 100 * 240 / 600 = 40; objective 40; financial (3*40 + 1*50)/4.
@@ -841,7 +857,7 @@ mod reference_by_hand {
             ("gm", "0"),
             ("margin", "0.5"),
         ]);
-        let e = evaluate(&clv_card(None), &v, None, &BTreeMap::new());
+        let e = evaluate(&clv_card(None), &one(&v), &BTreeMap::new());
         assert_eq!(
             e.indicators[0].reason.as_ref().unwrap().text(),
             "needs life, cac"
@@ -851,10 +867,10 @@ mod reference_by_hand {
         assert_eq!(e.perspectives[1].score, None);
         assert_eq!(e.composite, Some(q(50)));
         assert_eq!(e.coverage, Q::new(3.into(), 16.into()));
-        let z = evaluate(&clv_card(Some(Policy::Zero)), &v, None, &BTreeMap::new());
+        let z = evaluate(&clv_card(Some(Policy::Zero)), &one(&v), &BTreeMap::new());
         assert_eq!(z.perspectives[0].score, Some(Q::new(50.into(), 4.into())));
         assert_eq!(z.composite, Some(Q::new(75.into(), 8.into())));
-        let x = evaluate(&clv_card(Some(Policy::Error)), &v, None, &BTreeMap::new());
+        let x = evaluate(&clv_card(Some(Policy::Error)), &one(&v), &BTreeMap::new());
         assert_eq!(
             x.missing_error,
             Some(vec!["clv".to_string(), "csat".to_string()])
@@ -872,7 +888,7 @@ mod reference_by_hand {
             Box::new(Expr::Var("aov".into())),
             Box::new(Expr::Var("cac".into())),
         ));
-        let e = evaluate(&card, &d, Some(&v), &BTreeMap::new());
+        let e = evaluate(&card, &two(&v, &d), &BTreeMap::new());
         assert_eq!(e.indicators[0].reason, Some(Reason::DivisionByZero));
         let (pa, ps) = e.indicators[1].previous.clone().unwrap();
         assert_eq!((pa, ps), (Some(qs("0.5")), Some(q(50))));

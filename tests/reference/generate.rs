@@ -36,10 +36,15 @@ pub struct Features {
     pub binary: bool,
     /// SPEC §11 status thresholds on perspectives, objectives, indicators.
     pub thresholds: bool,
+    /// SPEC §13 formula language v2: comparisons, logic, `if`, `pow`,
+    /// `sqrt`, `ln`, `exp`, `round`, `floor`, `ceil`, `coalesce`,
+    /// `target` / `baseline`, `prev` / `lag`, `[constants]`, and a third
+    /// (earlier) period for the lags to read.
+    pub formulas2: bool,
 }
 
 impl Features {
-    pub const NAMES: [&str; 21] = [
+    pub const NAMES: [&str; 22] = [
         "ahp",
         "inconsistent",
         "repeating",
@@ -61,6 +66,7 @@ impl Features {
         "step",
         "binary",
         "thresholds",
+        "formulas2",
     ];
 
     fn flag(&mut self, name: &str) -> &mut bool {
@@ -86,6 +92,7 @@ impl Features {
             "step" => &mut self.step,
             "binary" => &mut self.binary,
             "thresholds" => &mut self.thresholds,
+            "formulas2" => &mut self.formulas2,
             other => panic!(
                 "BSC_REF_FEATURES: unknown feature `{other}`; known: {}",
                 Self::NAMES.join(", ")
@@ -116,6 +123,7 @@ impl Features {
             step: on,
             binary: on,
             thresholds: on,
+            formulas2: on,
         }
     }
 
@@ -346,7 +354,12 @@ fn rule(t: &mut Tape, f: &Features, cap: &Q) -> Rule {
 /// that flips it.
 fn plan(t: &mut Tape, f: &Features, rule: &Rule) -> BTreeMap<String, Rule> {
     let mut plan = BTreeMap::new();
-    for period in [PREVIOUS, CURRENT, "2026-Q4"] {
+    for period in [PREVIOUS, CURRENT, "2026-Q4", EARLIER] {
+        // A plan for the period before the first one given: what
+        // `target(id)` inside `prev` reads there.
+        if period == EARLIER && !f.formulas2 {
+            break;
+        }
         if !t.chance(60) {
             continue;
         }
@@ -492,19 +505,39 @@ fn input_value(t: &mut Tape, f: &Features) -> Option<Num> {
     }
 }
 
-fn expr(t: &mut Tape, f: &Features, vars: &[String], depth: u32) -> Expr {
+/// What a formula may read: never itself nor a later formula, not even
+/// inside `prev` (the brief's cycle rule).
+pub struct Scope {
+    /// Inputs, plain indicators, earlier formula indicators, constants.
+    pub vars: Vec<String>,
+    /// Indicators with a target (linear, binary), itself included.
+    pub targets: Vec<String>,
+    /// Indicators with a baseline (linear).
+    pub baselines: Vec<String>,
+    pub constants: Vec<String>,
+}
+
+fn literal(t: &mut Tape, f: &Features) -> Expr {
+    if f.divzero && t.chance(15) {
+        return Expr::Lit(dec(0, 0));
+    }
+    let scale = if f.decimal { t.below(3) as i32 } else { 0 };
+    Expr::Lit(dec(1 + t.below(1000) as i64, scale))
+}
+
+fn expr(t: &mut Tape, f: &Features, s: &Scope, depth: u32) -> Expr {
+    if f.formulas2 {
+        return expr2(t, f, s, depth);
+    }
+    let vars = &s.vars;
     let leaf = depth == 0 || t.below(3) == 0;
     if leaf {
         if !vars.is_empty() && !t.chance(25) {
             return Expr::Var(t.pick(vars));
         }
-        if f.divzero && t.chance(15) {
-            return Expr::Lit(dec(0, 0));
-        }
-        let scale = if f.decimal { t.below(3) as i32 } else { 0 };
-        return Expr::Lit(dec(1 + t.below(1000) as i64, scale));
+        return literal(t, f);
     }
-    let sub = |t: &mut Tape| expr(t, f, vars, depth - 1);
+    let sub = |t: &mut Tape| expr(t, f, s, depth - 1);
     match t.below(8) {
         0 => Expr::Neg(Box::new(sub(t))),
         1 => {
@@ -517,6 +550,171 @@ fn expr(t: &mut Tape, f: &Features, vars: &[String], depth: u32) -> Expr {
             let op = [Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Div][(k - 3) as usize];
             Expr::Bin(op, Box::new(sub(t)), Box::new(sub(t)))
         }
+    }
+}
+
+/// A leaf of a v2 formula: an id (a constant among them), `target(id)`,
+/// `baseline(id)`, a literal.
+fn leaf2(t: &mut Tape, f: &Features, s: &Scope) -> Expr {
+    match t.below(10) {
+        0..=6 if !s.vars.is_empty() => Expr::Var(t.pick(&s.vars)),
+        7 if !s.targets.is_empty() => Expr::Target(t.pick(&s.targets)),
+        8 if !s.baselines.is_empty() => Expr::Baseline(t.pick(&s.baselines)),
+        _ => literal(t, f),
+    }
+}
+
+fn lit(m: i64, scale: i32) -> Expr {
+    if m < 0 {
+        Expr::Neg(Box::new(Expr::Lit(dec(-m, scale))))
+    } else {
+        Expr::Lit(dec(m, scale))
+    }
+}
+
+/// A number-valued v2 formula; truth values only as `if` conditions.
+fn expr2(t: &mut Tape, f: &Features, s: &Scope, depth: u32) -> Expr {
+    if depth == 0 || t.below(3) == 0 {
+        return leaf2(t, f, s);
+    }
+    let d = depth - 1;
+    let sub = |t: &mut Tape| expr2(t, f, s, d);
+    let call = |func: Func, args: Vec<Expr>| Expr::Call(func, args);
+    match t.below(20) {
+        0 => Expr::Neg(Box::new(sub(t))),
+        1 => {
+            let func = t.pick(&[Func::Min, Func::Max]);
+            let n = 1 + t.below(3);
+            call(func, (0..n).map(|_| sub(t)).collect())
+        }
+        2 => call(Func::Abs, vec![sub(t)]),
+        3..=6 => {
+            let op = [Op::Add, Op::Sub, Op::Mul, Op::Div][t.below(4) as usize];
+            Expr::Bin(op, Box::new(sub(t)), Box::new(sub(t)))
+        }
+        7 | 8 => {
+            let c = cond(t, f, s, d);
+            call(Func::If, vec![c, sub(t), sub(t)])
+        }
+        9 => {
+            let x = sub(t);
+            let y = match t.below(10) {
+                0..=3 => lit(t.below(5) as i64, 0),
+                4 => lit(-(1 + t.below(3) as i64), 0),
+                // Integers beyond 64: the approximation.
+                5 => lit(t.pick(&[64, 65, 100, -65, 7, 12]), 0),
+                6 => lit(t.pick(&[5, 15, 25, 25, 1]), 1),
+                7 => lit(t.pick(&[-5, -15, 25]), 1),
+                _ => sub(t),
+            };
+            call(Func::Pow, vec![x, y])
+        }
+        10 | 11 => {
+            let func = t.pick(&[Func::Sqrt, Func::Ln]);
+            let x = sub(t);
+            let x = if t.chance(50) {
+                call(Func::Abs, vec![x])
+            } else {
+                x
+            };
+            call(func, vec![x])
+        }
+        12 => {
+            // Mostly brought within exp's range.
+            let x = sub(t);
+            let x = match t.below(4) {
+                0 => x,
+                k => Expr::Bin(
+                    Op::Div,
+                    Box::new(x),
+                    Box::new(Expr::Lit(dec(1, -2 * k as i32))),
+                ),
+            };
+            call(Func::Exp, vec![x])
+        }
+        13 | 14 => {
+            let (places, n) = match t.below(8) {
+                0..=4 => {
+                    let n = t.below(5) as i64;
+                    (lit(n, 0), n)
+                }
+                5 => {
+                    let n = t.below(29) as i64;
+                    (lit(n, 0), n)
+                }
+                6 if !s.constants.is_empty() => (Expr::Var(t.pick(&s.constants)), 2),
+                _ => (lit(2, 0), 2),
+            };
+            // Sometimes an exact half at those places: half away from zero.
+            let x = if n <= 6 && t.chance(30) {
+                let m = 10 * t.below(1000) as i64 + 5;
+                lit(signed(t, m), n as i32 + 1)
+            } else {
+                sub(t)
+            };
+            call(Func::Round, vec![x, places])
+        }
+        15 => {
+            let func = t.pick(&[Func::Floor, Func::Ceil]);
+            call(func, vec![sub(t)])
+        }
+        16 => {
+            let n = 2 + t.below(2);
+            call(Func::Coalesce, (0..n).map(|_| sub(t)).collect())
+        }
+        17 | 18 => {
+            let k = match t.below(10) {
+                0..=5 => 1,
+                6 | 7 => 2,
+                8 => 3,
+                _ => 1 + t.below(1000),
+            };
+            Expr::Lag {
+                x: Box::new(sub(t)),
+                k,
+                prev: k == 1 && t.chance(50),
+            }
+        }
+        _ => leaf2(t, f, s),
+    }
+}
+
+/// A truth value: comparisons of numbers, `and`, `or`, `not`.
+fn cond(t: &mut Tape, f: &Features, s: &Scope, depth: u32) -> Expr {
+    if depth > 0 && t.chance(40) {
+        let sub = |t: &mut Tape| Box::new(cond(t, f, s, depth - 1));
+        return match t.below(3) {
+            0 => Expr::And(sub(t), sub(t)),
+            1 => Expr::Or(sub(t), sub(t)),
+            _ => Expr::Not(sub(t)),
+        };
+    }
+    let op = t.pick(&[Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne]);
+    let a = expr2(t, f, s, depth.saturating_sub(1));
+    // The same operand on both sides now and then: equality comes up.
+    let b = if t.chance(15) {
+        a.clone()
+    } else {
+        expr2(t, f, s, depth.saturating_sub(1))
+    };
+    Expr::Cmp(op, Box::new(a), Box::new(b))
+}
+
+/// A `[constants]` entry: small integers (places for `round`, some out
+/// of range), decimals; some written as strings.
+fn constant(t: &mut Tape, f: &Features, c: usize) -> Constant {
+    let value = match t.below(4) {
+        0 => dec(t.below(31) as i64, 0),
+        1 => {
+            let m = 1 + t.below(999) as i64;
+            dec(signed(t, m), 1 + t.below(3) as i32)
+        }
+        _ => moderate(t, f),
+    };
+    Constant {
+        id: format!("c{c}"),
+        value,
+        string: t.chance(30),
     }
 }
 
@@ -674,6 +872,14 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
     let mut indicators: Vec<Indicator> = Vec::new();
     let n_inputs = if f.formulas { t.below(4) as usize } else { 0 };
     let inputs: Vec<String> = (0..n_inputs).map(|i| format!("x{i}")).collect();
+    let constants: Vec<Constant> = if f.formulas && f.formulas2 {
+        (0..t.below(3) as usize)
+            .map(|c| constant(t, f, c))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let constant_ids: Vec<String> = constants.iter().map(|c| c.id.clone()).collect();
     let plain_count = parents.len();
     let formula_flags: Vec<bool> = (0..plain_count)
         .map(|_| f.formulas && t.chance(25))
@@ -706,8 +912,33 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
                     .filter(|&k| formula_flags[k])
                     .map(|k| format!("i{k}")),
             );
+            vars.extend(constant_ids.iter().cloned());
+            // Targets of earlier indicators and of itself (reading a
+            // target is no dependency).
+            let own_id = format!("i{i}");
+            let rules = indicators
+                .iter()
+                .map(|ind| (&ind.node.id, &ind.rule))
+                .chain([(&own_id, &rule)]);
+            let (mut targets, mut baselines) = (Vec::new(), Vec::new());
+            for (id, r) in rules {
+                match r {
+                    Rule::Linear { .. } => {
+                        targets.push(id.clone());
+                        baselines.push(id.clone());
+                    }
+                    Rule::Binary { .. } => targets.push(id.clone()),
+                    _ => {}
+                }
+            }
+            let scope = Scope {
+                vars,
+                targets,
+                baselines,
+                constants: constant_ids.clone(),
+            };
             let depth = 1 + t.below(3);
-            expr(t, f, &vars, depth)
+            expr(t, f, &scope, depth)
         });
         indicators.push(Indicator {
             node: Node {
@@ -764,6 +995,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
         objectives,
         indicators,
         inputs,
+        constants,
         ahp: Vec::new(),
         data: BTreeMap::new(),
     };
@@ -824,16 +1056,22 @@ pub fn values(t: &mut Tape, f: &Features, card: &Card) -> Values {
     v
 }
 
-/// A whole case: card, current values and (maybe) previous values.
-pub fn case(t: &mut Tape, f: &Features) -> (Card, Values, Option<Values>) {
+/// A whole case: the card and its run, oldest period first: (maybe) an
+/// earlier period for the lags, (maybe) the previous one, the current one.
+pub fn case(t: &mut Tape, f: &Features) -> (Card, Run) {
     let mut c = card(t, f);
     let cur = values(t, f, &c);
     let prev = (f.previous && t.chance(50)).then(|| values(t, f, &c));
-    let periods: &[&str] = if prev.is_some() {
-        &[PREVIOUS, CURRENT]
-    } else {
-        &[CURRENT]
-    };
-    data_overrides(t, f, &mut c, periods);
-    (c, cur, prev)
+    let earlier = (prev.is_some() && f.formulas2 && t.chance(40)).then(|| values(t, f, &c));
+    let mut run = Run::new();
+    if let Some(e) = earlier {
+        run.push((EARLIER.to_string(), e));
+    }
+    if let Some(p) = prev {
+        run.push((PREVIOUS.to_string(), p));
+    }
+    run.push((CURRENT.to_string(), cur));
+    let periods: Vec<&str> = run.iter().map(|(l, _)| l.as_str()).collect();
+    data_overrides(t, f, &mut c, &periods);
+    (c, run)
 }

@@ -17,12 +17,27 @@ fn toml_num(n: &Num) -> String {
     }
 }
 
+/// Binding strength, loosest first (the brief): `or` < `and` < `not` <
+/// comparison < `+ -` < `* /` < unary minus < atoms.
 fn prec(e: &Expr) -> u8 {
     match e {
-        Expr::Bin(Op::Add | Op::Sub, ..) => 1,
-        Expr::Bin(Op::Mul | Op::Div, ..) => 2,
-        Expr::Neg(_) => 3,
-        _ => 4,
+        Expr::Or(..) => 0,
+        Expr::And(..) => 1,
+        Expr::Not(_) => 2,
+        Expr::Cmp(..) => 3,
+        Expr::Bin(Op::Add | Op::Sub, ..) => 4,
+        Expr::Bin(Op::Mul | Op::Div, ..) => 5,
+        Expr::Neg(_) => 6,
+        _ => 7,
+    }
+}
+
+/// `x` in parentheses when it binds looser than `min`.
+fn operand(x: &Expr, min: u8) -> String {
+    if prec(x) < min {
+        format!("({})", formula(x))
+    } else {
+        formula(x)
     }
 }
 
@@ -30,6 +45,7 @@ fn prec(e: &Expr) -> u8 {
 /// operand of equal precedence is parenthesised (`a - (b - c)`), so the
 /// text parses back to this very tree.
 pub fn formula(e: &Expr) -> String {
+    let p = prec(e);
     match e {
         Expr::Lit(n) => {
             if n.q.is_negative() {
@@ -39,41 +55,38 @@ pub fn formula(e: &Expr) -> String {
             }
         }
         Expr::Var(v) => v.clone(),
-        Expr::Neg(x) => {
-            if prec(x) >= 3 {
-                format!("-{}", formula(x))
-            } else {
-                format!("-({})", formula(x))
-            }
-        }
+        Expr::Neg(x) => format!("-{}", operand(x, p)),
+        Expr::Not(x) => format!("not {}", operand(x, p)),
         Expr::Bin(op, a, b) => {
-            let p = prec(e);
             let sym = match op {
                 Op::Add => "+",
                 Op::Sub => "-",
                 Op::Mul => "*",
                 Op::Div => "/",
             };
-            let l = if prec(a) < p {
-                format!("({})", formula(a))
-            } else {
-                formula(a)
-            };
-            let r = if prec(b) <= p {
-                format!("({})", formula(b))
-            } else {
-                formula(b)
-            };
-            format!("{l} {sym} {r}")
+            format!("{} {sym} {}", operand(a, p), operand(b, p + 1))
         }
+        // Comparisons do not chain: both operands bind tighter.
+        Expr::Cmp(op, a, b) => format!(
+            "{} {} {}",
+            operand(a, p + 1),
+            op.symbol(),
+            operand(b, p + 1)
+        ),
+        Expr::And(a, b) => format!("{} and {}", operand(a, p), operand(b, p + 1)),
+        Expr::Or(a, b) => format!("{} or {}", operand(a, p), operand(b, p + 1)),
         Expr::Call(f, args) => {
-            let name = match f {
-                Func::Min => "min",
-                Func::Max => "max",
-                Func::Abs => "abs",
-            };
             let args: Vec<String> = args.iter().map(formula).collect();
-            format!("{name}({})", args.join(", "))
+            format!("{}({})", f.name(), args.join(", "))
+        }
+        Expr::Target(id) => format!("target({id})"),
+        Expr::Baseline(id) => format!("baseline({id})"),
+        Expr::Lag { x, k, prev } => {
+            if *prev {
+                format!("prev({})", formula(x))
+            } else {
+                format!("lag({}, {k})", formula(x))
+            }
         }
     }
 }
@@ -125,6 +138,16 @@ pub fn card_toml(card: &Card) -> String {
             toml_num(a)
         )
         .unwrap();
+    }
+    if !card.constants.is_empty() {
+        s.push_str("\n[constants]\n");
+        for c in &card.constants {
+            if c.string {
+                writeln!(s, "{} = \"{}\"", c.id, c.value.text).unwrap();
+            } else {
+                writeln!(s, "{} = {}", c.id, toml_num(&c.value)).unwrap();
+            }
+        }
     }
     for p in &card.perspectives {
         writeln!(s, "\n[[perspectives]]\nid = \"{}\"", p.id).unwrap();
