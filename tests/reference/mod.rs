@@ -1045,10 +1045,7 @@ impl FormulaEval<'_> {
         match op {
             Op::Add => self.rounded(&a.q + &b.q, ea + eb),
             Op::Sub => self.rounded(&a.q - &b.q, ea + eb),
-            Op::Mul => self.rounded(
-                &a.q * &b.q,
-                a.q.abs() * eb + b.q.abs() * ea + ea * eb,
-            ),
+            Op::Mul => self.rounded(&a.q * &b.q, a.q.abs() * eb + b.q.abs() * ea + ea * eb),
             Op::Div => {
                 let bb = b.q.abs();
                 if bb <= *eb && !b.is_exact() {
@@ -1195,11 +1192,7 @@ impl FormulaEval<'_> {
         if *t > q(67) {
             return Err(Fail::Error(Reason::Overflow));
         }
-        let r = if *t < q(-300) {
-            Q::zero()
-        } else {
-            exp_q(t)
-        };
+        let r = if *t < q(-300) { Q::zero() } else { exp_q(t) };
         // exp(t + d) - exp(t) = exp(t) (exp(d) - 1), |exp(d) - 1| <= 2 |d|.
         let err = &r * q(2) * dt + approx_ulp(&r);
         let r = if negative { -r } else { r };
@@ -1271,11 +1264,7 @@ impl FormulaEval<'_> {
         let ln_a = ln_q(a);
         let t = y * &ln_a;
         // How far bsc's y ln a may be: |y| |d ln a| + |ln a| |dy|.
-        let d_ln = if a > ea {
-            ea / (a - ea)
-        } else {
-            Q::zero()
-        };
+        let d_ln = if a > ea { ea / (a - ea) } else { Q::zero() };
         let dt = y.abs() * d_ln + ln_a.abs() * ey + (&t).abs() * ten_to(-90);
         if t.abs() > q(400) {
             // Far out of range: overflow or a tiny result (0).
@@ -1645,8 +1634,8 @@ pub fn evaluate(card: &Card, run: &Run, given: &BTreeMap<String, Q>) -> Evaluati
     let last = run.len() - 1;
     let label = run[last].0.as_str();
     let now = period_scores(card, &pv[last], label, &mut in_contract);
-    let before = (last >= 1)
-        .then(|| period_scores(card, &pv[last - 1], &run[last - 1].0, &mut in_contract));
+    let before =
+        (last >= 1).then(|| period_scores(card, &pv[last - 1], &run[last - 1].0, &mut in_contract));
     let scores: Vec<Option<Q>> = now.iter().map(|x| x.1.clone()).collect();
     let agg = aggregate(card, &t, &scores);
     let prev_agg = before.as_ref().map(|b| {
