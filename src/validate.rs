@@ -622,7 +622,8 @@ pub fn validate(
             match known {
                 Some(ValueRef::Input(j)) => {
                     let what = if j == usize::MAX { "constant" } else { "input" };
-                    if let Some(call) = reads(&format!("{what} `{name}`")) {
+                    if op.kind != Kind::Value {
+                        let call = reads(&format!("{what} `{name}`")).expect("not a value");
                         formula_ok = false;
                         cx.error(
                             "E064",

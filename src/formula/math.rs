@@ -243,7 +243,7 @@ pub fn pow(x: Decimal, y: Decimal) -> Result<Decimal, Fail> {
     // x^y = e^(y ln |x|).
     let t = fmul(&fixed(y), &fln(&fixed(x.abs())));
     let r = exp_fixed(&t)?;
-    Ok(if negative { -r } else { r })
+    Ok(if negative { canonical(-r) } else { r })
 }
 
 /// `x^n` for `|n| <= 64`, taken exactly and rounded once.
@@ -447,6 +447,52 @@ mod tests {
                 ((back - x) / x).abs() < d("1e-20") || s == "1e20",
                 "{s}: {back}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Every function takes every decimal without a panic, and what it
+        /// returns is canonical (normalized, no `-0`).
+        #[test]
+        fn total_on_every_decimal(
+            m in proptest::prelude::any::<i128>(),
+            s in 0u32..=28,
+            n in proptest::prelude::any::<i128>(),
+            t in 0u32..=28,
+        ) {
+            let bound = 1i128 << 96;
+            let x = Decimal::from_i128_with_scale(m % bound, s);
+            let y = Decimal::from_i128_with_scale(n % bound, t);
+            let small = Decimal::from_i128_with_scale(n % 100_000, t.min(4));
+            for r in [
+                ln(x), exp(x), sqrt(x), pow(x, y), pow(x, small), pow(small, x),
+                round(x, small), round(x, Decimal::from(t)),
+                Ok(floor(x)), Ok(ceil(x)),
+            ] {
+                if let Ok(v) = r {
+                    proptest::prop_assert_eq!(v, canonical(v));
+                    proptest::prop_assert!(!(v.is_zero() && v.is_sign_negative()));
+                }
+            }
+        }
+
+        /// Integer powers are the exact power rounded once: checked against
+        /// repeated exact multiplication in big integers.
+        #[test]
+        fn integer_powers_are_exact(m in -100_000i64..100_000, s in 0u32..=6, e in -12i64..=12) {
+            let x = Decimal::new(m, s);
+            let got = pow(x, Decimal::from(e));
+            let (num, den) = (BigInt::from(m).pow(e.unsigned_abs() as u32), ten_pow(s * e.unsigned_abs() as u32));
+            let (num, den) = if e < 0 { (den, num) } else { (num, den) };
+            let (num, den) = if den.is_negative() { (-num, -den) } else { (num, den) };
+            if den.is_zero() {
+                proptest::prop_assert_eq!(got, Err(Fail::DivisionByZero));
+            } else {
+                let want = crate::score::wide::quotient(&num, &den).map(canonical).ok_or(Fail::Overflow);
+                proptest::prop_assert_eq!(got, want);
+            }
         }
     }
 }

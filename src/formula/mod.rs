@@ -150,7 +150,7 @@ pub struct Operand {
 impl Operand {
     /// How a reason names the operand: `revenue`, `target(revenue)`, with
     /// `in 2026-Q2` when it is read in an earlier period.
-    fn describe(&self, back: &dyn Fn(u32) -> String) -> String {
+    pub fn describe(&self, back: &dyn Fn(u32) -> String) -> String {
         let name = match self.kind {
             Kind::Value => self.id.clone(),
             Kind::Target => format!("target({})", self.id),
@@ -274,10 +274,12 @@ pub fn periods_back(k: u32) -> String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A token; an identifier's name is the text of its span (nothing is
+/// allocated per token).
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Tok {
     Num(Decimal),
-    Ident(String),
+    Ident,
     Op(char),
     Cmp(CmpOp),
 }
@@ -323,7 +325,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, Range<usize>)>, ParseError> {
             while i < text.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
-            out.push((Tok::Ident(text[start..i].to_string()), start..i));
+            out.push((Tok::Ident, start..i));
         } else if "+-*/(),".contains(c) {
             i += 1;
             out.push((Tok::Op(c), start..i));
@@ -443,13 +445,22 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
             span: e.span,
         });
     }
+    p.operands.shrink_to_fit();
     Ok(Expr {
         root: e.node,
         operands: p.operands,
     })
 }
 
-impl Parser<'_> {
+impl<'t> Parser<'t> {
+    /// The current token's name, when it is an identifier.
+    fn word(&self) -> Option<&'t str> {
+        match self.toks.get(self.pos) {
+            Some((Tok::Ident, span)) => Some(&self.text[span.clone()]),
+            _ => None,
+        }
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.pos).map(|(t, _)| t)
     }
@@ -476,7 +487,7 @@ impl Parser<'_> {
     }
 
     fn eat_word(&mut self, w: &str) -> bool {
-        if matches!(self.peek(), Some(Tok::Ident(i)) if i == w) {
+        if self.word() == Some(w) {
             self.pos += 1;
             true
         } else {
@@ -544,7 +555,7 @@ impl Parser<'_> {
         build: fn(Vec<Node>) -> Node,
     ) -> Result<Piece, ParseError> {
         let first = operand(self)?;
-        if !matches!(self.peek(), Some(Tok::Ident(w)) if w == word) {
+        if self.word() != Some(word) {
             return Ok(first);
         }
         let start = first.span.start;
@@ -557,6 +568,7 @@ impl Parser<'_> {
             items.push(next.node);
             at = self.here();
         }
+        items.shrink_to_fit();
         Ok(Piece {
             node: build(items),
             ty: Ty::Truth,
@@ -568,7 +580,7 @@ impl Parser<'_> {
     /// A run of `not` is read in a loop, each one a level.
     fn not(&mut self) -> Result<Piece, ParseError> {
         let mut nots = Vec::new();
-        while matches!(self.peek(), Some(Tok::Ident(w)) if w == "not") {
+        while self.word() == Some("not") {
             let at = self.here();
             self.enter(at.clone())?;
             self.pos += 1;
@@ -590,7 +602,7 @@ impl Parser<'_> {
 
     fn comparison(&mut self) -> Result<Piece, ParseError> {
         let left = self.sum()?;
-        let Some(Tok::Cmp(op)) = self.peek().cloned() else {
+        let Some(Tok::Cmp(op)) = self.peek().copied() else {
             return Ok(left);
         };
         let at = self.here();
@@ -638,15 +650,16 @@ impl Parser<'_> {
             let Some(&(c, op)) = ops.iter().find(|(c, _)| self.eat(*c)) else {
                 break;
             };
-            let sym = c.to_string();
+            let sym = if c == '+' { "+" } else if c == '-' { "-" } else if c == '*' { "*" } else { "/" };
             if rest.is_empty() {
-                self.expect(&first, Ty::Number, &sym, at.clone())?;
+                self.expect(&first, Ty::Number, sym, at.clone())?;
             }
             let next = operand(self)?;
-            self.expect(&next, Ty::Number, &sym, at)?;
+            self.expect(&next, Ty::Number, sym, at)?;
             end = next.span.end;
             rest.push((op, next.node));
         }
+        rest.shrink_to_fit();
         Ok(if rest.is_empty() {
             first
         } else {
@@ -689,7 +702,7 @@ impl Parser<'_> {
 
     fn atom(&mut self) -> Result<Piece, ParseError> {
         let span = self.here();
-        let Some((tok, _)) = self.toks.get(self.pos).cloned() else {
+        let Some(&(tok, _)) = self.toks.get(self.pos) else {
             return Err(syntax(
                 "formula ends where a value was expected",
                 Some("complete the expression"),
@@ -704,19 +717,19 @@ impl Parser<'_> {
                 span,
                 literal: Some(n),
             }),
-            Tok::Ident(name) if self.peek() == Some(&Tok::Op('(')) => {
+            Tok::Ident if self.peek() == Some(&Tok::Op('(')) => {
                 self.pos += 1;
                 self.enter(span.clone())?;
-                let call = self.call(&name, span)?;
+                let call = self.call(&self.text[span.clone()], span)?;
                 self.depth -= 1;
                 Ok(call)
             }
-            Tok::Ident(name) if ["and", "or", "not"].contains(&name.as_str()) => Err(syntax(
-                format!("expected a value, found `{name}`"),
+            Tok::Ident if ["and", "or", "not"].contains(&&self.text[span.clone()]) => Err(syntax(
+                format!("expected a value, found `{}`", &self.text[span.clone()]),
                 Some("`and`, `or` and `not` join truth values"),
                 span,
             )),
-            Tok::Ident(name) => Ok(self.operand(name, span, Kind::Value)),
+            Tok::Ident => Ok(self.operand(self.text[span.clone()].to_string(), span, Kind::Value)),
             Tok::Op('(') => {
                 self.enter(span.clone())?;
                 let e = self.or()?;
@@ -853,8 +866,12 @@ impl Parser<'_> {
         let Callee::Func(func) = callee else {
             unreachable!("reads returned above")
         };
+        // Not collected in place: that would keep the arguments' (larger)
+        // buffer for the life of the card.
+        let mut nodes = Vec::with_capacity(args.len());
+        nodes.extend(args.into_iter().map(|a| a.node));
         Ok(Piece {
-            node: Node::Call(func, args.into_iter().map(|a| a.node).collect()),
+            node: Node::Call(func, nodes),
             ty: Ty::Number,
             span: whole,
             literal: None,
@@ -885,10 +902,10 @@ impl Parser<'_> {
     fn read(&mut self, name: &str, kind: Kind, span: Range<usize>) -> Result<Piece, ParseError> {
         let arg = self.here();
         let id = match self.toks.get(self.pos) {
-            Some((Tok::Ident(id), _))
+            Some((Tok::Ident, s))
                 if self.toks.get(self.pos + 1).map(|t| &t.0) == Some(&Tok::Op(')')) =>
             {
-                id.clone()
+                self.text[s.clone()].to_string()
             }
             Some((Tok::Op(')'), _)) => {
                 return Err(ParseError {
@@ -1327,6 +1344,13 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn nodes_stay_small() {
+        // Every formula of a card lives as long as the card: a node is at
+        // most a decimal or two words and a tag.
+        assert!(std::mem::size_of::<Node>() <= 40, "{}", std::mem::size_of::<Node>());
     }
 
     #[test]
