@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
@@ -16,7 +17,7 @@ use crate::data::measurements::{self, Measurements};
 use crate::data::period::Plan;
 use crate::data::rollup::Roller;
 use crate::model::{Goal, Scorecard};
-use crate::score::{self, Evaluation, MissingData, Prepared, Scores, Slots};
+use crate::score::{self, Evaluation, MissingData, Past, Prepared, Scores, Slots};
 
 /// One period's measurements, with the one before it for trends, scored
 /// as `bsc evaluate` scores the files of a run (for the benchmarks, fuzz
@@ -31,7 +32,9 @@ pub fn evaluate(
         .chain([current])
         .map(|m| m.period.clone())
         .collect();
-    let plan = Plan::last_of(labels).expect("one period at least");
+    let plan = Plan::last_of(labels)
+        .expect("one period at least")
+        .looking_back(card.max_lag);
     let block = measurements::observations(card, previous.into_iter().chain([current]), &plan);
     Evaluator::new(card, &plan).evaluate(&block, current.unit.as_deref())
 }
@@ -44,6 +47,9 @@ pub struct Evaluator<'a> {
     /// previous one (each span has its own targets, SPEC §10).
     weights: Prepared,
     previous_weights: Prepared,
+    /// Spans further back that formulas read (`lag`, SPEC §13), the one
+    /// two spans back first, each with its rules; as kept positions.
+    older: Vec<(Range<usize>, Prepared)>,
     /// Labels of the kept periods (position 0 = the first), for a unit's
     /// own targets over a span.
     labels: Vec<String>,
@@ -60,6 +66,8 @@ pub struct Evaluator<'a> {
 pub struct Rules<'e> {
     pub current: Cow<'e, Prepared>,
     pub previous: Cow<'e, Prepared>,
+    /// Of [`Evaluator`]'s `older` spans, in its order.
+    pub older: Vec<Cow<'e, Prepared>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -69,13 +77,32 @@ impl<'a> Evaluator<'a> {
         let needed = plan.needed();
         let rel = |r: &Range<usize>| r.start - needed.start..r.end - needed.start;
         let labels = |r: &Range<usize>| &plan.periods[r.clone()];
-        let weights = Prepared::for_periods(card, labels(&plan.current));
+        // The rules of the span `k` back, which names the spans before it
+        // in its formulas' reasons.
+        let lags = card.max_lag as usize;
+        let prepared = |k: usize, span: &Range<usize>| {
+            let p = Prepared::for_periods(card, labels(span));
+            if lags == 0 {
+                return p;
+            }
+            p.with_back((1..=lags).map(|d| plan.name_back(k + d)).collect())
+        };
+        let weights = prepared(0, &plan.current);
+        let older = (2..)
+            .map_while(|k| {
+                plan.span_back(k)
+                    .filter(|s| s.start >= needed.start)
+                    .map(|s| (k, s))
+            })
+            .map(|(k, s)| (rel(&s), prepared(k, &s)))
+            .collect();
         Evaluator {
             card,
             previous_weights: match &plan.previous {
-                Some(p) => Prepared::for_periods(card, labels(p)),
+                Some(p) => prepared(1, p),
                 None => weights.clone(),
             },
+            older,
             weights,
             labels: plan.periods[needed.clone()].to_vec(),
             roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
@@ -107,15 +134,58 @@ impl<'a> Evaluator<'a> {
         Rules {
             current: own.map_or(Cow::Borrowed(&self.weights), Cow::Owned),
             previous: own_previous.map_or(Cow::Borrowed(&self.previous_weights), Cow::Owned),
+            older: self
+                .older
+                .iter()
+                .map(|(span, base)| {
+                    self.unit_weights(b, span, base)
+                        .map_or(Cow::Borrowed(base), Cow::Owned)
+                })
+                .collect(),
         }
     }
 
     /// The block's values of the current span, and of the previous one,
-    /// each rolled up by the indicators' `aggregate`.
-    pub fn spans(&self, b: &UnitBlock) -> (Slots, Option<Slots>) {
+    /// each rolled up by the indicators' `aggregate`; with what their
+    /// formulas read of the spans before them (`rules` is [`Evaluator::rules`]).
+    pub fn spans(&self, b: &UnitBlock, rules: &Rules) -> (Slots, Option<Slots>) {
         let grid = self.roller.grid(b);
-        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
-        (self.roller.slots(&grid, self.current.clone()), prev)
+        let lags = self.card.max_lag as usize;
+        if lags == 0 {
+            let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+            return (self.roller.slots(&grid, self.current.clone()), prev);
+        }
+        // Every kept span, `k` back at `k`, scored oldest first: a span's
+        // formulas read the ones before it, computed indicators included.
+        let spans: Vec<(Range<usize>, &Prepared)> = [
+            Some((self.current.clone(), rules.current.as_ref())),
+            self.previous.clone().map(|p| (p, rules.previous.as_ref())),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(
+            self.older
+                .iter()
+                .zip(&rules.older)
+                .map(|((s, _), p)| (s.clone(), p.as_ref())),
+        )
+        .collect();
+        let mut past: Vec<Option<Arc<Past>>> = vec![None; spans.len()];
+        let mut kept: Vec<Slots> = Vec::new();
+        for (k, (span, prepared)) in spans.iter().enumerate().rev() {
+            let mut slots = self.roller.slots(&grid, span.clone());
+            slots.past = (1..=lags)
+                .map(|d| past.get(k + d).cloned().flatten())
+                .collect();
+            if k >= 1 {
+                past[k] = Some(Arc::new(score::past_of(self.card, prepared, &slots)));
+            }
+            if k <= 1 {
+                kept.push(slots);
+            }
+        }
+        let current = kept.pop().expect("the current span");
+        (current, kept.pop())
     }
 
     /// [`Evaluator::one_period`]'s fast path: scores `b` into `scores`,
@@ -154,18 +224,17 @@ impl<'a> Evaluator<'a> {
     /// [`Evaluator::dress`] of the block's own rules and spans.
     pub fn evaluate(&self, b: &UnitBlock, unit: Option<&str>) -> Result<Evaluation, MissingData> {
         let rules = self.rules(b);
-        let (cur, prev) = self.spans(b);
+        let (cur, prev) = self.spans(b, &rules);
         self.dress(&rules, &cur, prev.as_ref(), unit)
     }
 
     /// `missing = "error"`: the block's missing indicators, if any.
     pub fn check(&self, b: &UnitBlock) -> Result<(), MissingData> {
-        let grid = self.roller.grid(b);
-        let cur = self.roller.slots(&grid, self.current.clone());
-        let own = self.unit_weights(b, &self.current, &self.weights);
+        let rules = self.rules(b);
+        let (cur, _) = self.spans(b, &rules);
         score::check_missing(
             self.card,
-            &score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur),
+            &score::score_slots_with(self.card, &rules.current, &cur),
         )
     }
 

@@ -36,6 +36,12 @@ pub struct Scorecard {
     pub formula_order: Vec<usize>,
     /// Indicator and input ids -> what they are.
     pub ids: HashMap<String, ValueRef>,
+    /// `[constants]`: named numbers formulas read (SPEC §13). Not in `ids`:
+    /// data cannot give them a value.
+    pub constants: HashMap<String, Decimal>,
+    /// Periods back the formulas read at most (`prev`, `lag`); 0 when none
+    /// does. A run keeps that many spans before the previous one.
+    pub max_lag: u32,
 }
 
 /// A node's own status thresholds (SPEC §11), each key it leaves out

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::ahp::{self, AhpError};
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
-use crate::formula::{self, MAX_DEPTH, ParseErrorKind};
+use crate::formula::{self, Kind, MAX_DEPTH, ParseErrorKind};
 use crate::load;
 use crate::model::*;
 use crate::raw::{self, Num, Sp};
@@ -527,9 +527,29 @@ pub fn validate(
         });
     }
 
+    // --- constants (SPEC §13): named numbers in the id namespace ---------
+    let mut constants: HashMap<String, Decimal> = HashMap::new();
+    for (id, value) in &file.constants {
+        if !check_id(&mut cx, id, "constant") {
+            continue;
+        }
+        if ids.contains_key(&id.value) || constants.contains_key(&id.value) {
+            cx.error("E005", &id.span, format!("duplicate id `{}`", id.value))
+                .with(
+                    "defined again here",
+                    Some(
+                        "constants share one namespace with indicators and inputs; rename one"
+                            .into(),
+                    ),
+                );
+            continue;
+        }
+        constants.insert(id.value.clone(), value.value.0);
+    }
+
     // --- formulas -------------------------------------------------------
     let all_ids: Vec<String> = {
-        let mut v: Vec<String> = ids.keys().cloned().collect();
+        let mut v: Vec<String> = ids.keys().chain(constants.keys()).cloned().collect();
         v.sort();
         v
     };
@@ -544,48 +564,106 @@ pub fn validate(
         let map = |r: Range<usize>| formula_span(src, &f.span, &f.value, r);
         let expr = match formula::parse(&f.value) {
             Ok(e) => e,
-            Err(e) if e.kind == ParseErrorKind::TooDeep => {
-                formula_ok = false;
-                cx.error(
-                    "E060",
-                    &map(e.span.clone()),
-                    format!(
-                        "formula of indicator `{}` nests deeper than {MAX_DEPTH} levels",
-                        ind.id.value
-                    ),
-                )
-                .with(
-                    &format!("level {} opens here", MAX_DEPTH + 1),
-                    e.hint.clone(),
-                );
-                continue;
-            }
             Err(e) => {
                 formula_ok = false;
-                cx.error(
-                    "E017",
-                    &map(e.span.clone()),
-                    format!(
-                        "formula of indicator `{}` does not parse: {}",
-                        ind.id.value, e.message
+                let (code, message, label) = match e.kind {
+                    ParseErrorKind::TooDeep => (
+                        "E060",
+                        format!(
+                            "formula of indicator `{}` nests deeper than {MAX_DEPTH} levels",
+                            ind.id.value
+                        ),
+                        format!("level {} opens here", MAX_DEPTH + 1),
                     ),
-                )
-                .with("here", e.hint.clone());
+                    kind => (
+                        match kind {
+                            ParseErrorKind::Arity => "E061",
+                            ParseErrorKind::Type => "E062",
+                            ParseErrorKind::Literal => "E063",
+                            ParseErrorKind::Read => "E064",
+                            _ => "E017",
+                        },
+                        format!(
+                            "formula of indicator `{}` {}: {}",
+                            ind.id.value,
+                            if kind == ParseErrorKind::Syntax {
+                                "does not parse"
+                            } else {
+                                "is not valid"
+                            },
+                            e.message
+                        ),
+                        "here".to_string(),
+                    ),
+                };
+                cx.error(code, &map(e.span.clone()), message)
+                    .with(&label, e.hint.clone());
                 continue;
             }
         };
         // End of a hyphenated id already reported, whose pieces are not
         // reported again as unknown ids.
         let mut reported_to = 0;
-        for (name, span) in expr.vars() {
+        for op in expr.vars() {
+            let (name, span) = (op.id.as_str(), op.span.clone());
             if span.start < reported_to {
                 continue;
             }
-            match ids.get(name) {
-                Some(ValueRef::Input(_)) => {
-                    used_inputs.insert(name.to_string());
+            let reads = |what: &str| match op.kind {
+                Kind::Value => None,
+                Kind::Target => Some(format!("`target` of {what}")),
+                Kind::Baseline => Some(format!("`baseline` of {what}")),
+            };
+            let known = ids.get(name).copied().or_else(|| {
+                constants
+                    .contains_key(name)
+                    .then_some(ValueRef::Input(usize::MAX))
+            });
+            match known {
+                Some(ValueRef::Input(j)) => {
+                    let what = if j == usize::MAX { "constant" } else { "input" };
+                    if op.kind != Kind::Value {
+                        let call = reads(&format!("{what} `{name}`")).expect("not a value");
+                        formula_ok = false;
+                        cx.error(
+                            "E064",
+                            &map(span),
+                            format!("formula of indicator `{}` reads {call}", ind.id.value),
+                        )
+                        .with(
+                            &format!("an {what} has no target or baseline")
+                                .replace("an constant", "a constant"),
+                            Some("`target()` and `baseline()` read an indicator's".into()),
+                        );
+                    } else if j != usize::MAX {
+                        used_inputs.insert(name.to_string());
+                    }
                 }
-                Some(ValueRef::Indicator(j)) => deps[idx].push((*j, span)),
+                Some(ValueRef::Indicator(j)) => match op.kind {
+                    Kind::Value => deps[idx].push((j, span)),
+                    kind => {
+                        if let Some(why) = unreadable(&indicators[j], kind) {
+                            formula_ok = false;
+                            cx.error(
+                                "E064",
+                                &map(span),
+                                format!(
+                                    "formula of indicator `{}` reads {}",
+                                    ind.id.value,
+                                    reads(&format!("indicator `{name}`")).expect("not a value")
+                                ),
+                            )
+                            .with(
+                                &why,
+                                Some(
+                                    "`target()` reads a linear or binary indicator's target, \
+                                 `baseline()` a linear one's baseline"
+                                        .into(),
+                                ),
+                            );
+                        }
+                    }
+                },
                 None => {
                     formula_ok = false;
                     let hyphenated = hyphenated_ids.iter().find(|id| {
@@ -631,6 +709,12 @@ pub fn validate(
         });
     }
     let formula_order = formula_cycles(&mut cx, &indicators, &deps, &ind_raw);
+    let max_lag = indicators
+        .iter()
+        .filter_map(|i| i.formula.as_ref())
+        .map(|f| f.expr.max_lag())
+        .max()
+        .unwrap_or(0);
     for (i, raw_i) in inputs.iter().zip(&input_raw) {
         // A broken formula may be what was meant to use the input.
         if formula_ok && !used_inputs.contains(&i.id) {
@@ -769,6 +853,8 @@ pub fn validate(
         ahp: ahp_groups,
         formula_order,
         ids,
+        constants,
+        max_lag,
     })
 }
 
@@ -1019,6 +1105,21 @@ fn formula_span(
 
 /// Finds cycles among computed indicators (naming each one) and returns an
 /// evaluation order in which every formula comes after what it reads.
+/// Why `target()` (or `baseline()`) cannot read `ind`, if it cannot: only
+/// a linear or binary indicator has one target, only a linear one a
+/// baseline (SPEC §13).
+fn unreadable(ind: &Indicator, kind: Kind) -> Option<String> {
+    let shape = match &ind.rule {
+        Rule::Linear { .. } => return None,
+        Rule::Binary { .. } if kind == Kind::Target => return None,
+        Rule::Binary { .. } => "binary: it has a target, no baseline",
+        Rule::Band { .. } => "a band: its target is two numbers",
+        Rule::Curve { .. } => "scored by a curve: it has no target",
+        Rule::Step { .. } => "scored by steps: it has no target",
+    };
+    Some(format!("`{}` is {shape}", ind.id))
+}
+
 fn formula_cycles(
     cx: &mut Ctx,
     indicators: &[Indicator],
@@ -1068,7 +1169,7 @@ fn formula_cycles(
                                 .as_ref()
                                 .map_or_else(|| raw[first].id.span.clone(), |f| f.span.clone());
                             cx.error("E019", &span, format!("formulas form a cycle: {}", names.join(" -> ")))
-                                .with("part of a cycle", Some("a computed indicator cannot depend on itself, directly or through others; break the cycle with an input".into()));
+                                .with("part of a cycle", Some("a computed indicator cannot depend on itself, directly or through others, nor read itself in an earlier period (`prev`, `lag`: the first period would have nothing to start from); break the cycle with an input".into()));
                         }
                     }
                     Mark::Done => {}
