@@ -1456,9 +1456,15 @@ mod formulas_v2_by_hand {
             ],
             &[],
         );
-        let r = run(&[("2026-Q2", &[])]);
+        let r = run(&[("2026-Q1", &[]), ("2026-Q2", &[])]);
         assert_eq!(eval_in(&c, &r, 0).0, Ok(q(10)));
         assert_eq!(eval_in(&c, &r, 1).0, Ok(q(20)));
+        // Before the run there is no target in force either.
+        let r1 = run(&[("2026-Q2", &[])]);
+        assert_eq!(
+            eval_in(&c, &r1, 1).0,
+            Err("needs target(p) in 2026-Q1, baseline(p) in 2026-Q1".into())
+        );
         assert_eq!(eval_in(&c, &r, 2).0, Ok(q(105)));
         // The data's target wins in its period.
         let mut c = c;

@@ -41,10 +41,13 @@ pub struct Features {
     /// `target` / `baseline`, `prev` / `lag`, `[constants]`, and a third
     /// (earlier) period for the lags to read.
     pub formulas2: bool,
+    /// `[constants]` values written as strings holding a decimal (the
+    /// brief allows them; `-strconst` leaves them out while that fails).
+    pub strconst: bool,
 }
 
 impl Features {
-    pub const NAMES: [&str; 22] = [
+    pub const NAMES: [&str; 23] = [
         "ahp",
         "inconsistent",
         "repeating",
@@ -67,6 +70,7 @@ impl Features {
         "binary",
         "thresholds",
         "formulas2",
+        "strconst",
     ];
 
     fn flag(&mut self, name: &str) -> &mut bool {
@@ -93,6 +97,7 @@ impl Features {
             "binary" => &mut self.binary,
             "thresholds" => &mut self.thresholds,
             "formulas2" => &mut self.formulas2,
+            "strconst" => &mut self.strconst,
             other => panic!(
                 "BSC_REF_FEATURES: unknown feature `{other}`; known: {}",
                 Self::NAMES.join(", ")
@@ -124,6 +129,7 @@ impl Features {
             binary: on,
             thresholds: on,
             formulas2: on,
+            strconst: on,
         }
     }
 
@@ -714,7 +720,7 @@ fn constant(t: &mut Tape, f: &Features, c: usize) -> Constant {
     Constant {
         id: format!("c{c}"),
         value,
-        string: t.chance(30),
+        string: t.chance(30) && f.strconst,
     }
 }
 

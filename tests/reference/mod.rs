@@ -886,9 +886,7 @@ impl FormulaEval<'_> {
             .iter()
             .position(|ind| ind.node.id == id)
             .unwrap_or_else(|| panic!("target of an unknown indicator {id}"));
-        // A period without a calendar label outside the run: its plan
-        // cannot be named, the declared rule is in force.
-        let label = self.label_at(back).unwrap_or_default();
+        let label = self.label_at(back).expect("a period of the run");
         let n = match (self.card.rule_in(i, &label), baseline) {
             (Rule::Linear { baseline, .. }, true) => baseline,
             (Rule::Linear { target, .. }, false) => target,
@@ -936,6 +934,18 @@ impl FormulaEval<'_> {
                 Some(x) => Ok(V::N(x)),
                 None => Err(Fail::Needs(vec![self.name(v, back)])),
             },
+            // A period before the run has no values, targets included (the
+            // brief says so only of constants; bsc reads it this way, and
+            // names the operand `target(id)`): only literals and constants
+            // keep their value there.
+            Expr::Target(id) | Expr::Baseline(id) if back as usize > self.before.len() => {
+                let f = if matches!(e, Expr::Target(_)) {
+                    "target"
+                } else {
+                    "baseline"
+                };
+                Err(Fail::Needs(vec![self.name(&format!("{f}({id})"), back)]))
+            }
             Expr::Target(id) => Ok(V::N(self.in_force(id, back, false))),
             Expr::Baseline(id) => Ok(V::N(self.in_force(id, back, true))),
             Expr::Lag { x, k, .. } => self.go(x, back + k),
