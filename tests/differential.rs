@@ -449,25 +449,28 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let mut t = Tape::new(tape);
     let (card, run) = generate::case(&mut t, f);
+    let pre = reference::evaluate(&card, &run, &placeholder_weights(&card));
+    prop_assume!(pre.in_contract);
+    files_case(&card, &run, pre)
+}
+
+/// bsc on one file per period of `run` against the reference's `pre`.
+fn files_case(card: &Card, run: &Run, pre: Evaluation) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
-    let card_text = write::card_toml(&card);
+    let card_text = write::card_toml(card);
     let mut files = vec![("card.toml".to_string(), card_text.clone())];
     let card_path = write(dir.path(), "card.toml", &card_text);
     let mut args = vec!["evaluate".into(), card_path.clone().into_os_string()];
     // One file per period, named so that only the period labels order them.
     for (k, (period, values)) in run.iter().enumerate() {
         let name = format!("m{}.toml", run.len() - k);
-        let text = write::measurements_toml(&card, period, values);
+        let text = write::measurements_toml(card, period, values);
         args.push(write(dir.path(), &name, &text).into_os_string());
         files.push((name, text));
     }
     args.push("--format".into());
     args.push("json".into());
     let shown = Shown { files };
-
-    // The reference first, for the exit code it implies.
-    let pre = reference::evaluate(&card, &run, &placeholder_weights(&card));
-    prop_assume!(pre.in_contract);
     let arg_refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let out = bsc(&arg_refs);
     let missing: Vec<&str> = pre
@@ -479,8 +482,8 @@ fn single_file_case(tape: &[u32], f: &Features) -> Result<(), TestCaseError> {
     let Some(got) = check_run(&shown, &out, &missing)? else {
         return Ok(());
     };
-    let want = final_reference(&card, &run, pre, &got);
-    compare(&shown, &card, &got, &want)
+    let want = final_reference(card, run, pre, &got);
+    compare(&shown, card, &got, &want)
 }
 
 /// The same card for several units through `--data` long CSV, written
@@ -1518,6 +1521,110 @@ mod formulas_v2_by_hand {
             target: Num::parse("5"),
         };
         assert!(!eval_in(&c, &run(&[("2026-Q2", &[])]), 0).1);
+    }
+
+    /// The brief's edge cases, through bsc: one card with every formula,
+    /// in runs of one period, of three, and with labels of no calendar form.
+    #[test]
+    fn bsc_agrees_on_the_briefs_edges() {
+        let formulas = [
+            "round(2.5, 0)",
+            "round(-2.5, 0)",
+            "round(0.125, 2)",
+            "round(-0.125, 2)",
+            "round(x0 / 8, 2)",
+            "round(1 / 3, 27)",
+            "round(7, c30)",
+            "round(7, half)",
+            "round(7, c0 - 3)",
+            "floor(-0.5)",
+            "ceil(-0.5)",
+            "-0 * x0",
+            "if(x0 > 2, x0, x1)",
+            "if(x0 < 2, 1 / 0, 7)",
+            "if(x0 < 2, 7, x1 + x2)",
+            "if(x1 > 2, 1, 2)",
+            "if(1 / 0 > 2, 1, 2)",
+            "if(0.1 + 0.2 == 0.3, 1, 2)",
+            "if(1.0 == 1 and not 1 != 1, 1, 2)",
+            "if(x0 < 0 and x1 > 0, 1, 2)",
+            "if(x0 > 0 or x1 > 0, 1, 2)",
+            "if(x1 > 0 or x0 > 0, 1, 2)",
+            "if(not x0 < 0 and x0 > 0 or 1 / 0 > 1, 1, 2)",
+            "coalesce(x1, 1 / 0, x0)",
+            "coalesce(x1, 1 / 0, x2)",
+            "coalesce(1 / 0, sqrt(-1))",
+            "coalesce(ln(0), 1 / 0)",
+            "x1 + x2 * x1 / x3",
+            "1 / 0 + x1",
+            "sqrt(-1) + 1 / 0",
+            "max(x2, pow(0, -1), x1)",
+            "x2 + prev(x2)",
+            "pow(0, 0)",
+            "pow(2, -2)",
+            "pow(-2, 3)",
+            "pow(1.1, 2)",
+            "pow(4, 0.5)",
+            "pow(0.25, 0.5)",
+            "pow(0, 2.5)",
+            "pow(0, -1)",
+            "pow(0, -0.5)",
+            "pow(-8, 0.5)",
+            "pow(10, 29)",
+            "pow(x0, c0 + 1)",
+            "pow(-1.01, 65)",
+            "pow(2, 100)",
+            "pow(2, 0.5)",
+            "pow(x0, -1.5)",
+            "pow(1.5, 64)",
+            "pow(3, 1 / 3)",
+            "sqrt(0.25)",
+            "sqrt(2)",
+            "sqrt(x0)",
+            "sqrt(0.0000000004)",
+            "ln(1)",
+            "ln(2)",
+            "ln(0.001)",
+            "ln(79228162514264337593543950335)",
+            "exp(0)",
+            "exp(1)",
+            "exp(-1)",
+            "exp(66)",
+            "exp(67)",
+            "exp(-1000)",
+            "sqrt(-1)",
+            "ln(0)",
+            "ln(-x0)",
+            "prev(x0)",
+            "lag(x0 + x1, 2)",
+            "prev(lag(x0, 2))",
+            "prev(c0) + prev(3)",
+            "prev(target(p))",
+            "target(p) + baseline(p)",
+            "target(b)",
+            "target(f0)",
+            "lag(x0, 1000)",
+            "prev(f5) + f5",
+        ];
+        let c = card(&formulas, &[("c0", "2"), ("c30", "30"), ("half", "2.5")]);
+        let runs = [
+            run(&[("2026-Q3", &[("x0", "3"), ("p", "4"), ("b", "6")])]),
+            run(&[
+                ("2025-Q4", &[("x0", "10"), ("x1", "1")]),
+                ("2026-Q1", &[("x0", "20"), ("b", "1")]),
+                ("2026-Q2", &[("x0", "30"), ("p", "4")]),
+            ]),
+            run(&[("P1", &[("x0", "10")]), ("P2", &[("x0", "30")])]),
+        ];
+        for r in &runs {
+            let pre = evaluate(&c, r, &BTreeMap::new());
+            // Tiny inexact results (2^-65, exp(-60)) are outside SPEC
+            // §16's zone: not here.
+            assert!(pre.in_contract);
+            if let Err(e) = super::files_case(&c, r, pre) {
+                panic!("{e}");
+            }
+        }
     }
 
     #[test]
