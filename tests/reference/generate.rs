@@ -888,7 +888,7 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
     let constant_ids: Vec<String> = constants.iter().map(|c| c.id.clone()).collect();
     let plain_count = parents.len();
     let formula_flags: Vec<bool> = (0..plain_count)
-        .map(|_| f.formulas && t.chance(25))
+        .map(|_| f.formulas && t.chance(if f.formulas2 { 35 } else { 25 }))
         .collect();
     let plain_ids: Vec<String> = (0..plain_count)
         .filter(|&i| !formula_flags[i])
@@ -943,7 +943,9 @@ pub fn card(t: &mut Tape, f: &Features) -> Card {
                 baselines,
                 constants: constant_ids.clone(),
             };
-            let depth = 1 + t.below(3);
+            // v2 formulas nest deeper: the cases bsc got right at depth
+            // 3 are no news.
+            let depth = 1 + t.below(if f.formulas2 { 5 } else { 3 });
             expr(t, f, &scope, depth)
         });
         indicators.push(Indicator {
