@@ -4,10 +4,20 @@
 //! into the files bsc reads; `evaluate` computes every number of SPEC §8
 //! from the model alone, the slow and obvious way.
 //!
+//! Formulas follow SPEC §5 and §13 as the v2 brief (formula-v2-brief.md)
+//! spells them out. sqrt, ln, exp and fractional powers cannot be exact:
+//! they are computed here to about 90 digits by textbook methods of this
+//! file's own (Newton, atanh series, Taylor after halving).
+//!
 //! Beyond the exact value, the evaluator tracks what the SPEC promises
 //! about decimal arithmetic (§16): results agree with exact maths to 1e-20
 //! relative only while values and intermediates stay clear of 1e-8 and of
-//! the decimal range. A formula that leaves that zone marks the case
+//! the decimal range. Every formula value also carries a bound on how far
+//! bsc's decimal may be from it (each step rounded to 28 places or 96
+//! bits, approximations to 28 digits), so cancellation and what is
+//! computed from it show. A formula that leaves the zone, whose bound
+//! exceeds the test's tolerance, or whose comparison, floor, round, branch
+//! or score could go either way within the bound marks the case
 //! `in_contract = false`, and the differential test draws another one.
 
 #![allow(dead_code)]
