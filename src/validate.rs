@@ -709,12 +709,7 @@ pub fn validate(
         });
     }
     let formula_order = formula_cycles(&mut cx, &indicators, &deps, &ind_raw);
-    let max_lag = indicators
-        .iter()
-        .filter_map(|i| i.formula.as_ref())
-        .map(|f| f.expr.max_lag())
-        .max()
-        .unwrap_or(0);
+    let max_lag = reach(&indicators, &formula_order, &ids);
     for (i, raw_i) in inputs.iter().zip(&input_raw) {
         // A broken formula may be what was meant to use the input.
         if formula_ok && !used_inputs.contains(&i.id) {
@@ -1105,6 +1100,31 @@ fn formula_span(
 
 /// Finds cycles among computed indicators (naming each one) and returns an
 /// evaluation order in which every formula comes after what it reads.
+/// How many spans back the formulas reach (`prev`, `lag`), through the
+/// computed indicators they read: `yoy = revenue / lag(revenue, 4) - 1`
+/// reaches 4, `yoy_change = yoy - lag(yoy, 4)` 8, since the `yoy` of four
+/// quarters ago reads revenue four quarters before that. A run keeps that
+/// many spans before the previous one. `order` puts each computed
+/// indicator after those it reads.
+fn reach(indicators: &[Indicator], order: &[usize], ids: &HashMap<String, ValueRef>) -> u32 {
+    let mut reach = vec![0u32; indicators.len()];
+    for &i in order {
+        let Some(f) = &indicators[i].formula else {
+            continue;
+        };
+        reach[i] = f
+            .expr
+            .vars()
+            .map(|o| match (o.kind, ids.get(&o.id)) {
+                (Kind::Value, Some(ValueRef::Indicator(j))) => o.lag.saturating_add(reach[*j]),
+                _ => o.lag,
+            })
+            .max()
+            .unwrap_or(0);
+    }
+    reach.into_iter().max().unwrap_or(0)
+}
+
 /// Why `target()` (or `baseline()`) cannot read `ind`, if it cannot: only
 /// a linear or binary indicator has one target, only a linear one a
 /// baseline (SPEC §13).
