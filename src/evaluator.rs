@@ -227,12 +227,18 @@ impl<'a> Evaluator<'a> {
 
     /// `missing = "error"`: the block's missing indicators, if any.
     pub fn check(&self, b: &UnitBlock) -> Result<(), MissingData> {
-        let rules = self.rules(b);
-        let (cur, _) = self.spans(b, &rules);
-        score::check_missing(
-            self.card,
-            &score::score_slots_with(self.card, &rules.current, &cur),
-        )
+        let scores = if self.card.max_lag == 0 {
+            // Only the current span matters: nothing of the others is built.
+            let grid = self.roller.grid(b);
+            let cur = self.roller.slots(&grid, self.current.clone());
+            let own = self.unit_weights(b, &self.current, &self.weights);
+            score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur)
+        } else {
+            let rules = self.rules(b);
+            let (cur, _) = self.spans(b, &rules);
+            score::score_slots_with(self.card, &rules.current, &cur)
+        };
+        score::check_missing(self.card, &scores)
     }
 
     /// The block's notes by id: in a roll-up, each id's latest.
