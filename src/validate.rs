@@ -609,61 +609,65 @@ pub fn validate(
             if span.start < reported_to {
                 continue;
             }
-            let reads = |what: &str| match op.kind {
-                Kind::Value => None,
-                Kind::Target => Some(format!("`target` of {what}")),
-                Kind::Baseline => Some(format!("`baseline` of {what}")),
+            // What the operand names, if the card knows it.
+            enum Known {
+                Input,
+                Constant,
+                Indicator(usize),
+            }
+            let known = match ids.get(name) {
+                Some(ValueRef::Input(_)) => Some(Known::Input),
+                Some(ValueRef::Indicator(j)) => Some(Known::Indicator(*j)),
+                None => constants.contains_key(name).then_some(Known::Constant),
             };
-            let known = ids.get(name).copied().or_else(|| {
-                constants
-                    .contains_key(name)
-                    .then_some(ValueRef::Input(usize::MAX))
-            });
+            let call = match op.kind {
+                Kind::Value => "",
+                Kind::Target => "target",
+                Kind::Baseline => "baseline",
+            };
+            // `target()` / `baseline()` of what has none: why, and what it is.
+            let unread = match (&known, op.kind) {
+                (_, Kind::Value) | (None, _) => None,
+                (Some(Known::Input), _) => Some((
+                    format!("input `{name}`"),
+                    "an input has no target or baseline".to_string(),
+                )),
+                (Some(Known::Constant), _) => Some((
+                    format!("constant `{name}`"),
+                    "a constant has no target or baseline".to_string(),
+                )),
+                (Some(Known::Indicator(j)), kind) => unreadable(&indicators[*j], kind)
+                    .map(|why| (format!("indicator `{name}`"), why)),
+            };
+            if let Some((what, why)) = unread {
+                formula_ok = false;
+                cx.error(
+                    "E064",
+                    &map(span),
+                    format!(
+                        "formula of indicator `{}` reads `{call}` of {what}",
+                        ind.id.value
+                    ),
+                )
+                .with(
+                    &why,
+                    Some(
+                        "`target()` reads a linear or binary indicator's target, \
+                         `baseline()` a linear one's baseline"
+                            .into(),
+                    ),
+                );
+                continue;
+            }
             match known {
-                Some(ValueRef::Input(j)) => {
-                    let what = if j == usize::MAX { "constant" } else { "input" };
-                    if op.kind != Kind::Value {
-                        let call = reads(&format!("{what} `{name}`")).expect("not a value");
-                        formula_ok = false;
-                        cx.error(
-                            "E064",
-                            &map(span),
-                            format!("formula of indicator `{}` reads {call}", ind.id.value),
-                        )
-                        .with(
-                            &format!("an {what} has no target or baseline")
-                                .replace("an constant", "a constant"),
-                            Some("`target()` and `baseline()` read an indicator's".into()),
-                        );
-                    } else if j != usize::MAX {
-                        used_inputs.insert(name.to_string());
-                    }
+                Some(Known::Input) => {
+                    used_inputs.insert(name.to_string());
                 }
-                Some(ValueRef::Indicator(j)) => match op.kind {
-                    Kind::Value => deps[idx].push((j, span)),
-                    kind => {
-                        if let Some(why) = unreadable(&indicators[j], kind) {
-                            formula_ok = false;
-                            cx.error(
-                                "E064",
-                                &map(span),
-                                format!(
-                                    "formula of indicator `{}` reads {}",
-                                    ind.id.value,
-                                    reads(&format!("indicator `{name}`")).expect("not a value")
-                                ),
-                            )
-                            .with(
-                                &why,
-                                Some(
-                                    "`target()` reads a linear or binary indicator's target, \
-                                 `baseline()` a linear one's baseline"
-                                        .into(),
-                                ),
-                            );
-                        }
-                    }
-                },
+                Some(Known::Constant) => {}
+                // A target or baseline in force is not the indicator's
+                // value: reading it adds no dependency.
+                Some(Known::Indicator(j)) if op.kind == Kind::Value => deps[idx].push((j, span)),
+                Some(Known::Indicator(_)) => {}
                 None => {
                     formula_ok = false;
                     let hyphenated = hyphenated_ids.iter().find(|id| {
@@ -1098,8 +1102,6 @@ fn formula_span(
     }
 }
 
-/// Finds cycles among computed indicators (naming each one) and returns an
-/// evaluation order in which every formula comes after what it reads.
 /// How many spans back the formulas reach (`prev`, `lag`), through the
 /// computed indicators they read: `yoy = revenue / lag(revenue, 4) - 1`
 /// reaches 4, `yoy_change = yoy - lag(yoy, 4)` 8, since the `yoy` of four
@@ -1140,6 +1142,8 @@ fn unreadable(ind: &Indicator, kind: Kind) -> Option<String> {
     Some(format!("`{}` is {shape}", ind.id))
 }
 
+/// Finds cycles among computed indicators (naming each one) and returns an
+/// evaluation order in which every formula comes after what it reads.
 fn formula_cycles(
     cx: &mut Ctx,
     indicators: &[Indicator],
