@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 mod common;
-use common::{Shape, measurements, report, scorecard_text, time, us};
+use common::{Shape, long_formula_card_text, measurements, report, scorecard_text, time, us};
 
 /// The release `bsc` binary next to this example (target/release/bsc),
 /// built first so the figure is for the current sources.
@@ -99,6 +99,33 @@ fn main() {
 
     let n = iters(200);
     report("(a) load + validate (1,000 indicators)", n, &time(n, load));
+    // The same card with long formulas (SPEC §13) in its 300 computed indicators.
+    let long = long_formula_card_text(shape);
+    let load_long = || {
+        let src = bsc::source::SourceFile::new(path, long.clone());
+        let mut diags = bsc::diag::Diagnostics::default();
+        let card = bsc::check_scorecard(&src, &mut diags);
+        (card, diags)
+    };
+    let (long_card, long_diags) = load_long();
+    let Some(long_card) = long_card else {
+        eprint!("{}", bsc::diag::render_human(&long_diags.items, false));
+        panic!("the generated long-formula scorecard does not validate");
+    };
+    let long_formulas: Vec<usize> = long_card
+        .indicators
+        .iter()
+        .filter_map(|i| i.formula.as_ref().map(|f| f.text.len()))
+        .collect();
+    report(
+        &format!(
+            "(a) load + validate, {} long formulas ({} KiB)",
+            long_formulas.len(),
+            long.len() / 1024
+        ),
+        n,
+        &time(n, load_long),
+    );
     let n = iters(2000);
     report(
         "(b) evaluate, one period",
@@ -127,6 +154,27 @@ fn main() {
             bsc::table::render(&card, &e, false)
         }),
     );
+
+    let n = iters(500);
+    report(
+        "(b) evaluate, long formulas, with previous",
+        n,
+        &time(n, || bsc::evaluator::evaluate(&long_card, &q3, Some(&q2))),
+    );
+
+    // The long-formula card as a file, for timing `bsc validate` end to end.
+    let dir = std::env::temp_dir();
+    let (plain_path, long_path) = (
+        dir.join("bsc-bench-card.toml"),
+        dir.join("bsc-bench-long-formulas.toml"),
+    );
+    if std::fs::write(&plain_path, &text).is_ok() && std::fs::write(&long_path, &long).is_ok() {
+        println!(
+            "wrote {} and {} (time `bsc validate` on them)",
+            plain_path.display(),
+            long_path.display()
+        );
+    }
 
     println!();
     let crm = Path::new(env!("CARGO_MANIFEST_DIR")).join("scorecards/crm.toml");

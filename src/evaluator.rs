@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
@@ -16,7 +17,7 @@ use crate::data::measurements::{self, Measurements};
 use crate::data::period::Plan;
 use crate::data::rollup::Roller;
 use crate::model::{Goal, Scorecard};
-use crate::score::{self, Evaluation, MissingData, Prepared, Scores, Slots};
+use crate::score::{self, Evaluation, MissingData, Past, Prepared, Scores, Slots};
 
 /// One period's measurements, with the one before it for trends, scored
 /// as `bsc evaluate` scores the files of a run (for the benchmarks, fuzz
@@ -31,7 +32,9 @@ pub fn evaluate(
         .chain([current])
         .map(|m| m.period.clone())
         .collect();
-    let plan = Plan::last_of(labels).expect("one period at least");
+    let plan = Plan::last_of(labels)
+        .expect("one period at least")
+        .looking_back(card.max_lag);
     let block = measurements::observations(card, previous.into_iter().chain([current]), &plan);
     Evaluator::new(card, &plan).evaluate(&block, current.unit.as_deref())
 }
@@ -44,6 +47,9 @@ pub struct Evaluator<'a> {
     /// previous one (each span has its own targets, SPEC §10).
     weights: Prepared,
     previous_weights: Prepared,
+    /// Spans further back that formulas read (`lag`, SPEC §13), the one
+    /// two spans back first, each with its rules; as kept positions.
+    older: Vec<(Range<usize>, Prepared)>,
     /// Labels of the kept periods (position 0 = the first), for a unit's
     /// own targets over a span.
     labels: Vec<String>,
@@ -60,6 +66,8 @@ pub struct Evaluator<'a> {
 pub struct Rules<'e> {
     pub current: Cow<'e, Prepared>,
     pub previous: Cow<'e, Prepared>,
+    /// Of [`Evaluator`]'s `older` spans, in its order.
+    pub older: Vec<Cow<'e, Prepared>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -69,13 +77,32 @@ impl<'a> Evaluator<'a> {
         let needed = plan.needed();
         let rel = |r: &Range<usize>| r.start - needed.start..r.end - needed.start;
         let labels = |r: &Range<usize>| &plan.periods[r.clone()];
-        let weights = Prepared::for_periods(card, labels(&plan.current));
+        // The rules of the span `k` back, which names the spans before it
+        // in its formulas' reasons.
+        let shared = Arc::new(plan.clone());
+        let prepared = |k: usize, span: &Range<usize>| {
+            let p = Prepared::for_periods(card, labels(span));
+            if card.max_lag == 0 {
+                return p;
+            }
+            p.with_back(shared.clone(), k)
+        };
+        let weights = prepared(0, &plan.current);
+        let older = (2..)
+            .map_while(|k| {
+                plan.span_back(k)
+                    .filter(|s| s.start >= needed.start)
+                    .map(|s| (k, s))
+            })
+            .map(|(k, s)| (rel(&s), prepared(k, &s)))
+            .collect();
         Evaluator {
             card,
             previous_weights: match &plan.previous {
-                Some(p) => Prepared::for_periods(card, labels(p)),
+                Some(p) => prepared(1, p),
                 None => weights.clone(),
             },
+            older,
             weights,
             labels: plan.periods[needed.clone()].to_vec(),
             roller: Roller::new(card, plan.periods[needed.clone()].to_vec()),
@@ -107,15 +134,55 @@ impl<'a> Evaluator<'a> {
         Rules {
             current: own.map_or(Cow::Borrowed(&self.weights), Cow::Owned),
             previous: own_previous.map_or(Cow::Borrowed(&self.previous_weights), Cow::Owned),
+            older: self
+                .older
+                .iter()
+                .map(|(span, base)| {
+                    self.unit_weights(b, span, base)
+                        .map_or(Cow::Borrowed(base), Cow::Owned)
+                })
+                .collect(),
         }
     }
 
     /// The block's values of the current span, and of the previous one,
-    /// each rolled up by the indicators' `aggregate`.
-    pub fn spans(&self, b: &UnitBlock) -> (Slots, Option<Slots>) {
+    /// each rolled up by the indicators' `aggregate`; with what their
+    /// formulas read of the spans before them (`rules` is [`Evaluator::rules`]).
+    pub fn spans(&self, b: &UnitBlock, rules: &Rules) -> (Slots, Option<Slots>) {
         let grid = self.roller.grid(b);
-        let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
-        (self.roller.slots(&grid, self.current.clone()), prev)
+        if self.card.max_lag == 0 {
+            let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
+            return (self.roller.slots(&grid, self.current.clone()), prev);
+        }
+        // Every kept span, `k` back at `k`, scored oldest first: a span's
+        // formulas read the ones before it, computed indicators included.
+        let spans: Vec<(Range<usize>, &Prepared)> = [
+            Some((self.current.clone(), rules.current.as_ref())),
+            self.previous.clone().map(|p| (p, rules.previous.as_ref())),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(
+            self.older
+                .iter()
+                .zip(&rules.older)
+                .map(|((s, _), p)| (s.clone(), p.as_ref())),
+        )
+        .collect();
+        let mut past: Vec<Option<Arc<Past>>> = vec![None; spans.len()];
+        let mut kept: Vec<Slots> = Vec::new();
+        for (k, (span, prepared)) in spans.iter().enumerate().rev() {
+            let mut slots = self.roller.slots(&grid, span.clone());
+            slots.past = past[k + 1..].to_vec();
+            if k >= 1 {
+                past[k] = Some(Arc::new(score::past_of(self.card, prepared, &slots)));
+            }
+            if k <= 1 {
+                kept.push(slots);
+            }
+        }
+        let current = kept.pop().expect("the current span");
+        (current, kept.pop())
     }
 
     /// [`Evaluator::one_period`]'s fast path: scores `b` into `scores`,
@@ -154,19 +221,24 @@ impl<'a> Evaluator<'a> {
     /// [`Evaluator::dress`] of the block's own rules and spans.
     pub fn evaluate(&self, b: &UnitBlock, unit: Option<&str>) -> Result<Evaluation, MissingData> {
         let rules = self.rules(b);
-        let (cur, prev) = self.spans(b);
+        let (cur, prev) = self.spans(b, &rules);
         self.dress(&rules, &cur, prev.as_ref(), unit)
     }
 
     /// `missing = "error"`: the block's missing indicators, if any.
     pub fn check(&self, b: &UnitBlock) -> Result<(), MissingData> {
-        let grid = self.roller.grid(b);
-        let cur = self.roller.slots(&grid, self.current.clone());
-        let own = self.unit_weights(b, &self.current, &self.weights);
-        score::check_missing(
-            self.card,
-            &score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur),
-        )
+        let scores = if self.card.max_lag == 0 {
+            // Only the current span matters: nothing of the others is built.
+            let grid = self.roller.grid(b);
+            let cur = self.roller.slots(&grid, self.current.clone());
+            let own = self.unit_weights(b, &self.current, &self.weights);
+            score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur)
+        } else {
+            let rules = self.rules(b);
+            let (cur, _) = self.spans(b, &rules);
+            score::score_slots_with(self.card, &rules.current, &cur)
+        };
+        score::check_missing(self.card, &scores)
     }
 
     /// The block's notes by id: in a roll-up, each id's latest.
@@ -294,5 +366,68 @@ mod tests {
         let block = measurements::observations(&card, [&q2, &q3], &plan);
         let notes = Evaluator::new(&card, &plan).notes(&block);
         assert_eq!(notes, units[0].notes);
+    }
+
+    /// A formula reading a computed indicator of an earlier period reads
+    /// what that indicator read in its own past: the run keeps every span
+    /// the chain reaches (here 4 + 4 quarters back).
+    #[test]
+    fn look_back_reaches_through_computed_indicators() {
+        let text = "[scorecard]\nid = \"c\"\nname = \"C\"\n\
+             [[perspectives]]\nid = \"financial\"\n\
+             [[indicators]]\nid = \"revenue\"\nperspective = \"financial\"\nbaseline = 0\ntarget = 100\n\
+             [[indicators]]\nid = \"yoy\"\nperspective = \"financial\"\n\
+             formula = \"revenue / lag(revenue, 4) - 1\"\nbaseline = 0\ntarget = 1\n\
+             [[indicators]]\nid = \"yoy_change\"\nperspective = \"financial\"\n\
+             formula = \"yoy - lag(yoy, 4)\"\nbaseline = -1\ntarget = 1\n";
+        let src = crate::source::SourceFile::new(std::path::Path::new("c.toml"), text.into());
+        let mut diags = crate::diag::Diagnostics::default();
+        let card = crate::check_scorecard(&src, &mut diags).expect("valid card");
+        assert_eq!(card.max_lag, 8);
+        let labels = [
+            "2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2",
+            "2026-Q3",
+        ];
+        let revenue = [
+            "100", "110", "120", "130", "150", "160", "170", "180", "200",
+        ];
+        let files: Vec<Measurements> = labels
+            .iter()
+            .zip(revenue)
+            .map(|(p, v)| Measurements {
+                period: p.to_string(),
+                values: [("revenue".to_string(), v.parse().unwrap())].into(),
+                ..Measurements::default()
+            })
+            .collect();
+        let plan = Plan::last_of(labels.iter().map(|l| l.to_string()).collect())
+            .unwrap()
+            .looking_back(card.max_lag);
+        assert_eq!(plan.needed(), 0..9);
+        let block = measurements::observations(&card, files.iter(), &plan);
+        let e = Evaluator::new(&card, &plan).evaluate(&block, None).unwrap();
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // 200 / 150 - 1 now, 150 / 100 - 1 four quarters ago.
+        assert_eq!(
+            e.indicators[1].actual,
+            Some(d("0.3333333333333333333333333333"))
+        );
+        assert_eq!(
+            e.indicators[2].actual,
+            Some(d("-0.1666666666666666666666666667"))
+        );
+        // The previous quarter's yoy_change needs a yoy of 2025-Q2, which
+        // needs revenue of 2024-Q2: before the data.
+        assert_eq!(e.indicators[2].previous_actual, Some(None));
+        let plan = Plan::last_of(labels[1..].iter().map(|l| l.to_string()).collect())
+            .unwrap()
+            .looking_back(card.max_lag);
+        let block = measurements::observations(&card, files[1..].iter(), &plan);
+        let e = Evaluator::new(&card, &plan).evaluate(&block, None).unwrap();
+        assert_eq!(e.indicators[2].actual, None);
+        assert_eq!(
+            e.indicators[2].reason.as_deref(),
+            Some("needs yoy in 2025-Q3")
+        );
     }
 }

@@ -488,6 +488,14 @@ pub fn scorecard_from_toml(root: &Spanned<DeTable>, w: &mut Walker) -> Option<ra
     let ahp = w
         .table(top, "ahp", "the scorecard file")
         .map(|(t, _)| ahp(t, w));
+    // A constant whose value is reported as bad keeps its name (and a 0
+    // that is never used: the card has an error), so that formulas
+    // reading it do not also report an unknown id.
+    let constants = plan_table(top, "constants", "the scorecard file", w, |v, what, w| {
+        w.number_value(v, what)
+            .or_else(|| Some(Sp::new(raw::Num(Decimal::ZERO), v.span())))
+    })
+    .map_or_else(Vec::new, |c| c.value);
 
     Some(raw::ScorecardFile {
         scorecard: settings?,
@@ -496,6 +504,7 @@ pub fn scorecard_from_toml(root: &Spanned<DeTable>, w: &mut Walker) -> Option<ra
         indicators,
         inputs,
         ahp,
+        constants,
     })
 }
 

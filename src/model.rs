@@ -36,6 +36,13 @@ pub struct Scorecard {
     pub formula_order: Vec<usize>,
     /// Indicator and input ids -> what they are.
     pub ids: HashMap<String, ValueRef>,
+    /// `[constants]`: named numbers formulas read (SPEC §13). Not in `ids`:
+    /// data cannot give them a value.
+    pub constants: HashMap<String, Decimal>,
+    /// Periods back the formulas reach at most (`prev`, `lag`), through
+    /// the computed indicators they read; 0 when none looks back. A run
+    /// keeps that many spans before the previous one.
+    pub max_lag: u32,
 }
 
 /// A node's own status thresholds (SPEC §11), each key it leaves out

@@ -141,7 +141,7 @@ pub fn evaluate(
                     ));
                 }
             };
-            let plan = plan(book.periods(), &opts.selection, path)?;
+            let plan = plan(card, book.periods(), &opts.selection, path)?;
             let mut collector = collector(card, &plan, false);
             book.read(&mut collector);
             let (blocks, errors) = collector.finish();
@@ -169,7 +169,14 @@ fn collector<'a>(card: &'a Scorecard, plan: &Plan, grouped: bool) -> Collector<'
     )
 }
 
-fn plan(periods: Vec<String>, sel: &Selection, path: &Path) -> Result<Plan, Failure> {
+/// The run's plan over the data's `periods`, keeping the spans `card`'s
+/// formulas read (`lag`).
+fn plan(
+    card: &Scorecard,
+    periods: Vec<String>,
+    sel: &Selection,
+    path: &Path,
+) -> Result<Plan, Failure> {
     if periods.is_empty() {
         let e = rows::DataError {
             at: At::File,
@@ -185,7 +192,9 @@ fn plan(periods: Vec<String>, sel: &Selection, path: &Path) -> Result<Plan, Fail
         };
         return Err(invalid(path, errors, Source::Workbook(None)));
     }
-    Plan::new(periods, sel).map_err(|m| Failure::Usage(format!("{}: {m}", path.display())))
+    Plan::new(periods, sel)
+        .map(|p| p.looking_back(card.max_lag))
+        .map_err(|m| Failure::Usage(format!("{}: {m}", path.display())))
 }
 
 /// Parts per core a file is read in. Parts that are left, not those still
@@ -214,7 +223,8 @@ pub fn evaluate_csv(
     // (JSON Lines streams on one reader thread: it takes the first pass.)
     if opts.format != Format::Jsonl
         && let Some(guess) = long_csv::guess(path, &header, PARTS * threads).map_err(io_fail)?
-        && let Ok(plan) = Plan::new(guess.periods, &opts.selection)
+        && let Ok(plan) =
+            Plan::new(guess.periods, &opts.selection).map(|p| p.looking_back(card.max_lag))
     {
         let progress = Progress::new(opts.progress);
         // A guess has parts, the last ending at the end of the file.
@@ -255,7 +265,7 @@ pub fn evaluate_csv(
             return Err(invalid(path, errors, Source::Csv(Some(layout))));
         }
     }
-    let plan = plan(scan.periods.clone(), &opts.selection, path)?;
+    let plan = plan(card, scan.periods.clone(), &opts.selection, path)?;
     let progress = Progress::new(opts.progress);
     progress.bytes(whole.end - whole.start);
 
@@ -590,7 +600,7 @@ impl<'a> Scorer<'a> {
                 .score_one_period(b, &rules, &mut scratch.slots, &mut scratch.scores);
             return self.summary(b, &scratch.scores, None);
         }
-        let (cur, prev) = self.eval.spans(b);
+        let (cur, prev) = self.eval.spans(b, &rules);
         match self.format {
             Format::Table | Format::Csv => {
                 let s = score::score_slots_with(card, &rules.current, &cur);

@@ -69,6 +69,10 @@ pub struct ScorecardFile {
     pub inputs: Vec<Input>,
     /// Weights from AHP pairwise-comparison matrices.
     pub ahp: Option<Ahp>,
+    /// Named numbers formulas may use (`discount_rate = 0.1`); their ids
+    /// share the namespace of inputs and indicators (SPEC §13).
+    #[schemars(default, with = "BTreeMap<String, f64>")]
+    pub constants: Vec<(Sp<String>, Sp<Num>)>,
 }
 
 #[derive(Debug, Clone, JsonSchema)]

@@ -2,8 +2,13 @@
 //! scorecard and one period's values; no I/O. Every operation that could
 //! overflow is checked, so a bad value becomes a reason, never a panic.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
+
+use crate::data::period::Plan;
+use crate::formula::{self, Kind};
 
 use crate::model::{
     Aggregate, Direction, Goal, Indicator, MissingPolicy, Node, PairProblem, Rule, Scorecard,
@@ -11,7 +16,7 @@ use crate::model::{
 };
 
 pub(crate) mod exact;
-mod wide;
+pub(crate) mod wide;
 use exact::{Divisor, Sum};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
@@ -473,6 +478,38 @@ pub struct Slots {
     /// Why a slot has no value when that is more than "no value" (a
     /// roll-up missing a period). Only consulted for missing slots.
     pub reasons: Vec<(usize, String)>,
+    /// What formulas read of earlier spans (`prev`, `lag`): entry `k` is
+    /// `k + 1` spans back, `None` where the run has no such span. Empty
+    /// unless the card's formulas look back.
+    pub past: Vec<Option<Arc<Past>>>,
+}
+
+/// One earlier span as formulas read it: its values, the actual values of
+/// its indicators (computed ones included) and the targets and baselines
+/// in force there.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Past {
+    pub values: Vec<Option<Decimal>>,
+    pub actual: Vec<Option<Decimal>>,
+    pub targets: Vec<Option<Decimal>>,
+    pub baselines: Vec<Option<Decimal>>,
+}
+
+/// `slots` of a span scored by `prepared` (with its own past already in
+/// `slots.past`), as the spans after it read it.
+pub fn past_of(card: &Scorecard, prepared: &Prepared, slots: &Slots) -> Past {
+    let (mut actual, mut reason) = (Vec::new(), Vec::new());
+    actuals(card, prepared, slots, &mut actual, &mut reason);
+    Past {
+        values: slots.values.clone(),
+        actual,
+        targets: (0..card.indicators.len())
+            .map(|i| prepared.target(i))
+            .collect(),
+        baselines: (0..card.indicators.len())
+            .map(|i| prepared.baseline(i))
+            .collect(),
+    }
 }
 
 impl Slots {
@@ -480,7 +517,7 @@ impl Slots {
     pub fn empty(card: &Scorecard) -> Slots {
         Slots {
             values: vec![None; slot_count(card)],
-            reasons: Vec::new(),
+            ..Slots::default()
         }
     }
 
@@ -520,20 +557,24 @@ pub struct Scores {
     pub coverage: Decimal,
 }
 
-/// Where a formula reads a variable: a slot of the values, or the actual
-/// value of an indicator (a computed one comes before its readers).
+/// Where a formula reads an operand: a slot of the values, the actual
+/// value of an indicator (a computed one comes before its readers), a
+/// constant, or a target or baseline in force.
 #[derive(Debug, Clone, Copy)]
 enum Source {
     Slot(usize),
     Actual(usize),
+    Const(Decimal),
+    Target(usize),
+    Baseline(usize),
     /// An id the card does not know: no value (validation rules it out).
     Unknown,
 }
 
-/// The variables of each formula of `card.formula_order`, in the order of
-/// [`crate::formula::Expr::vars`], resolved once instead of hashing ids for
-/// every unit.
-fn formula_sources(card: &Scorecard) -> Vec<Vec<Source>> {
+/// The operands of each formula of `card.formula_order`, in the order of
+/// [`crate::formula::Expr::operands`], each with how many spans back it
+/// is read: resolved once instead of hashing ids for every unit.
+fn formula_sources(card: &Scorecard) -> Vec<Vec<(Source, u32)>> {
     let n = card.indicators.len();
     card.formula_order
         .iter()
@@ -544,11 +585,19 @@ fn formula_sources(card: &Scorecard) -> Vec<Vec<Source>> {
                 .expect("formula_order holds computed indicators");
             f.expr
                 .vars()
-                .into_iter()
-                .map(|(id, _)| match card.ids.get(id) {
-                    Some(ValueRef::Input(j)) => Source::Slot(n + j),
-                    Some(ValueRef::Indicator(j)) => Source::Actual(*j),
-                    None => Source::Unknown,
+                .map(|o| {
+                    let source = match (card.ids.get(&o.id), o.kind) {
+                        (Some(ValueRef::Input(j)), Kind::Value) => Source::Slot(n + j),
+                        (Some(ValueRef::Indicator(j)), Kind::Value) => Source::Actual(*j),
+                        (Some(ValueRef::Indicator(j)), Kind::Target) => Source::Target(*j),
+                        (Some(ValueRef::Indicator(j)), Kind::Baseline) => Source::Baseline(*j),
+                        (None, Kind::Value) => card
+                            .constants
+                            .get(&o.id)
+                            .map_or(Source::Unknown, |c| Source::Const(*c)),
+                        _ => Source::Unknown,
+                    };
+                    (source, o.lag)
                 })
                 .collect()
         })
@@ -582,12 +631,30 @@ fn actuals(
             .as_ref()
             .expect("formula_order holds computed indicators");
         args.clear();
-        args.extend(sources.iter().map(|s| match *s {
-            Source::Slot(k) => slots.values[k],
-            Source::Actual(j) => value[j],
-            Source::Unknown => None,
+        args.extend(sources.iter().map(|&(s, lag)| {
+            if lag == 0 {
+                return match s {
+                    Source::Slot(k) => slots.values[k],
+                    Source::Actual(j) => value[j],
+                    Source::Const(c) => Some(c),
+                    Source::Target(j) => prepared.target(j),
+                    Source::Baseline(j) => prepared.baseline(j),
+                    Source::Unknown => None,
+                };
+            }
+            if let Source::Const(c) = s {
+                return Some(c);
+            }
+            let past = slots.past.get(lag as usize - 1)?.as_ref()?;
+            match s {
+                Source::Slot(k) => past.values[k],
+                Source::Actual(j) => past.actual[j],
+                Source::Target(j) => past.targets[j],
+                Source::Baseline(j) => past.baselines[j],
+                Source::Const(_) | Source::Unknown => None,
+            }
         }));
-        match f.expr.eval_values(&args) {
+        match f.expr.eval_values(&args, &|k| prepared.back(k)) {
             Ok(v) => {
                 value[i] = Some(v);
                 reason[i] = None;
@@ -801,8 +868,12 @@ pub struct Prepared {
     in_force: Vec<Rule>,
     /// Indicators whose target in force over a roll-up cannot score, with why.
     void: Vec<(usize, String)>,
-    /// Per computed indicator of `card.formula_order`: its variables.
-    formulas: Vec<Vec<Source>>,
+    /// Per computed indicator of `card.formula_order`: its operands.
+    formulas: Vec<Vec<(Source, u32)>>,
+    /// The run's plan and which span this is (`k` spans back), to name the
+    /// spans before it in reasons (`needs revenue in 2026-Q2`); without
+    /// one, [`formula::periods_back`].
+    back: Option<(Arc<Plan>, usize)>,
 }
 
 impl Prepared {
@@ -844,7 +915,45 @@ impl Prepared {
             in_force: card.indicators.iter().map(|i| i.rule.clone()).collect(),
             void: Vec::new(),
             formulas: formula_sources(card),
+            back: None,
         }
+    }
+
+    /// This [`Prepared`] as the rules of the span `k` spans before `plan`'s
+    /// current one, which names the spans before it in reasons such as
+    /// `needs revenue in 2026-Q2`.
+    pub fn with_back(mut self, plan: Arc<Plan>, k: usize) -> Prepared {
+        self.back = Some((plan, k));
+        self
+    }
+
+    /// "`k` spans back", as a reason says it.
+    fn back(&self, k: u32) -> String {
+        match &self.back {
+            Some((plan, at)) => plan.name_back(at + k as usize),
+            None => formula::periods_back(k),
+        }
+    }
+
+    /// The target in force of indicator `i` as `target(id)` reads it: a
+    /// linear or binary indicator's (SPEC §13); none over a span where it
+    /// could not be combined.
+    fn target(&self, i: usize) -> Option<Decimal> {
+        if self.void.iter().any(|(j, _)| *j == i) {
+            return None;
+        }
+        match self.in_force[i] {
+            Rule::Linear { target, .. } | Rule::Binary { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// The baseline in force of a linear indicator `i`.
+    fn baseline(&self, i: usize) -> Option<Decimal> {
+        if self.void.iter().any(|(j, _)| *j == i) {
+            return None;
+        }
+        self.in_force[i].baseline()
     }
 
     /// [`Prepared::of`] with the targets and baselines in force over

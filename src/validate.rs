@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::ahp::{self, AhpError};
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
-use crate::formula::{self, MAX_DEPTH, ParseErrorKind};
+use crate::formula::{self, Kind, MAX_DEPTH, ParseErrorKind};
 use crate::load;
 use crate::model::*;
 use crate::raw::{self, Num, Sp};
@@ -527,9 +527,29 @@ pub fn validate(
         });
     }
 
+    // --- constants (SPEC §13): named numbers in the id namespace ---------
+    let mut constants: HashMap<String, Decimal> = HashMap::new();
+    for (id, value) in &file.constants {
+        if !check_id(&mut cx, id, "constant") {
+            continue;
+        }
+        if ids.contains_key(&id.value) || constants.contains_key(&id.value) {
+            cx.error("E005", &id.span, format!("duplicate id `{}`", id.value))
+                .with(
+                    "defined again here",
+                    Some(
+                        "constants share one namespace with indicators and inputs; rename one"
+                            .into(),
+                    ),
+                );
+            continue;
+        }
+        constants.insert(id.value.clone(), value.value.0);
+    }
+
     // --- formulas -------------------------------------------------------
     let all_ids: Vec<String> = {
-        let mut v: Vec<String> = ids.keys().cloned().collect();
+        let mut v: Vec<String> = ids.keys().chain(constants.keys()).cloned().collect();
         v.sort();
         v
     };
@@ -544,48 +564,110 @@ pub fn validate(
         let map = |r: Range<usize>| formula_span(src, &f.span, &f.value, r);
         let expr = match formula::parse(&f.value) {
             Ok(e) => e,
-            Err(e) if e.kind == ParseErrorKind::TooDeep => {
-                formula_ok = false;
-                cx.error(
-                    "E060",
-                    &map(e.span.clone()),
-                    format!(
-                        "formula of indicator `{}` nests deeper than {MAX_DEPTH} levels",
-                        ind.id.value
-                    ),
-                )
-                .with(
-                    &format!("level {} opens here", MAX_DEPTH + 1),
-                    e.hint.clone(),
-                );
-                continue;
-            }
             Err(e) => {
                 formula_ok = false;
-                cx.error(
-                    "E017",
-                    &map(e.span.clone()),
-                    format!(
-                        "formula of indicator `{}` does not parse: {}",
-                        ind.id.value, e.message
+                let (code, message, label) = match e.kind {
+                    ParseErrorKind::TooDeep => (
+                        "E060",
+                        format!(
+                            "formula of indicator `{}` nests deeper than {MAX_DEPTH} levels",
+                            ind.id.value
+                        ),
+                        format!("level {} opens here", MAX_DEPTH + 1),
                     ),
-                )
-                .with("here", e.hint.clone());
+                    kind => (
+                        match kind {
+                            ParseErrorKind::Arity => "E061",
+                            ParseErrorKind::Type => "E062",
+                            ParseErrorKind::Literal => "E063",
+                            ParseErrorKind::Read => "E064",
+                            _ => "E017",
+                        },
+                        format!(
+                            "formula of indicator `{}` {}: {}",
+                            ind.id.value,
+                            if kind == ParseErrorKind::Syntax {
+                                "does not parse"
+                            } else {
+                                "is not valid"
+                            },
+                            e.message
+                        ),
+                        "here".to_string(),
+                    ),
+                };
+                cx.error(code, &map(e.span.clone()), message)
+                    .with(&label, e.hint.clone());
                 continue;
             }
         };
         // End of a hyphenated id already reported, whose pieces are not
         // reported again as unknown ids.
         let mut reported_to = 0;
-        for (name, span) in expr.vars() {
+        for op in expr.vars() {
+            let (name, span) = (op.id.as_str(), op.span.clone());
             if span.start < reported_to {
                 continue;
             }
-            match ids.get(name) {
-                Some(ValueRef::Input(_)) => {
+            // What the operand names, if the card knows it.
+            enum Known {
+                Input,
+                Constant,
+                Indicator(usize),
+            }
+            let known = match ids.get(name) {
+                Some(ValueRef::Input(_)) => Some(Known::Input),
+                Some(ValueRef::Indicator(j)) => Some(Known::Indicator(*j)),
+                None => constants.contains_key(name).then_some(Known::Constant),
+            };
+            let call = match op.kind {
+                Kind::Value => "",
+                Kind::Target => "target",
+                Kind::Baseline => "baseline",
+            };
+            // `target()` / `baseline()` of what has none: why, and what it is.
+            let unread = match (&known, op.kind) {
+                (_, Kind::Value) | (None, _) => None,
+                (Some(Known::Input), _) => Some((
+                    format!("input `{name}`"),
+                    "an input has no target or baseline".to_string(),
+                )),
+                (Some(Known::Constant), _) => Some((
+                    format!("constant `{name}`"),
+                    "a constant has no target or baseline".to_string(),
+                )),
+                (Some(Known::Indicator(j)), kind) => unreadable(&indicators[*j], kind)
+                    .map(|why| (format!("indicator `{name}`"), why)),
+            };
+            if let Some((what, why)) = unread {
+                formula_ok = false;
+                cx.error(
+                    "E064",
+                    &map(span),
+                    format!(
+                        "formula of indicator `{}` reads `{call}` of {what}",
+                        ind.id.value
+                    ),
+                )
+                .with(
+                    &why,
+                    Some(
+                        "`target()` reads a linear or binary indicator's target, \
+                         `baseline()` a linear one's baseline"
+                            .into(),
+                    ),
+                );
+                continue;
+            }
+            match known {
+                Some(Known::Input) => {
                     used_inputs.insert(name.to_string());
                 }
-                Some(ValueRef::Indicator(j)) => deps[idx].push((*j, span)),
+                Some(Known::Constant) => {}
+                // A target or baseline in force is not the indicator's
+                // value: reading it adds no dependency.
+                Some(Known::Indicator(j)) if op.kind == Kind::Value => deps[idx].push((j, span)),
+                Some(Known::Indicator(_)) => {}
                 None => {
                     formula_ok = false;
                     let hyphenated = hyphenated_ids.iter().find(|id| {
@@ -631,6 +713,7 @@ pub fn validate(
         });
     }
     let formula_order = formula_cycles(&mut cx, &indicators, &deps, &ind_raw);
+    let max_lag = reach(&indicators, &formula_order, &ids);
     for (i, raw_i) in inputs.iter().zip(&input_raw) {
         // A broken formula may be what was meant to use the input.
         if formula_ok && !used_inputs.contains(&i.id) {
@@ -769,6 +852,8 @@ pub fn validate(
         ahp: ahp_groups,
         formula_order,
         ids,
+        constants,
+        max_lag,
     })
 }
 
@@ -1017,6 +1102,46 @@ fn formula_span(
     }
 }
 
+/// How many spans back the formulas reach (`prev`, `lag`), through the
+/// computed indicators they read: `yoy = revenue / lag(revenue, 4) - 1`
+/// reaches 4, `yoy_change = yoy - lag(yoy, 4)` 8, since the `yoy` of four
+/// quarters ago reads revenue four quarters before that. A run keeps that
+/// many spans before the previous one. `order` puts each computed
+/// indicator after those it reads.
+fn reach(indicators: &[Indicator], order: &[usize], ids: &HashMap<String, ValueRef>) -> u32 {
+    let mut reach = vec![0u32; indicators.len()];
+    for &i in order {
+        let Some(f) = &indicators[i].formula else {
+            continue;
+        };
+        reach[i] = f
+            .expr
+            .vars()
+            .map(|o| match (o.kind, ids.get(&o.id)) {
+                (Kind::Value, Some(ValueRef::Indicator(j))) => o.lag.saturating_add(reach[*j]),
+                _ => o.lag,
+            })
+            .max()
+            .unwrap_or(0);
+    }
+    reach.into_iter().max().unwrap_or(0)
+}
+
+/// Why `target()` (or `baseline()`) cannot read `ind`, if it cannot: only
+/// a linear or binary indicator has one target, only a linear one a
+/// baseline (SPEC §13).
+fn unreadable(ind: &Indicator, kind: Kind) -> Option<String> {
+    let shape = match &ind.rule {
+        Rule::Linear { .. } => return None,
+        Rule::Binary { .. } if kind == Kind::Target => return None,
+        Rule::Binary { .. } => "binary: it has a target, no baseline",
+        Rule::Band { .. } => "a band: its target is two numbers",
+        Rule::Curve { .. } => "scored by a curve: it has no target",
+        Rule::Step { .. } => "scored by steps: it has no target",
+    };
+    Some(format!("`{}` is {shape}", ind.id))
+}
+
 /// Finds cycles among computed indicators (naming each one) and returns an
 /// evaluation order in which every formula comes after what it reads.
 fn formula_cycles(
@@ -1068,7 +1193,7 @@ fn formula_cycles(
                                 .as_ref()
                                 .map_or_else(|| raw[first].id.span.clone(), |f| f.span.clone());
                             cx.error("E019", &span, format!("formulas form a cycle: {}", names.join(" -> ")))
-                                .with("part of a cycle", Some("a computed indicator cannot depend on itself, directly or through others; break the cycle with an input".into()));
+                                .with("part of a cycle", Some("a computed indicator cannot depend on itself, directly or through others, nor read itself in an earlier period (`prev`, `lag`: the first period would have nothing to start from); break the cycle with an input".into()));
                         }
                     }
                     Mark::Done => {}

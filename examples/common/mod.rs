@@ -121,6 +121,52 @@ pub fn scorecard_text(shape: Shape) -> String {
     t
 }
 
+/// [`scorecard_text`] with its 300 computed indicators given long formulas
+/// of the v2 language (SPEC §13) instead of one-liners: `if`, `and`,
+/// `not`, comparisons, `pow`, `sqrt`, `ln`, `exp`, `round`, `floor`,
+/// `coalesce`, `target`, `baseline`, `prev`, `lag` and constants, about 250
+/// to 300 characters each: what validating a consultant's card with real
+/// KPI formulas costs.
+pub fn long_formula_card_text(shape: Shape) -> String {
+    let text = scorecard_text(shape);
+    let mut out = String::with_capacity(text.len() * 2);
+    out.push_str("[constants]\nmonths = 12\ndiscount_rate = 0.1\n\n");
+    for line in text.lines() {
+        let Some(old) = line.strip_prefix("formula = \"") else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        // `p{pi}_o{o}_a / ...`: the objective's prefix, then which formula.
+        let from = old.find('p').unwrap_or(0);
+        let b = old[from..].split('_').take(2).collect::<Vec<_>>().join("_");
+        let formula = if old.starts_with(&format!("{b}_a / ")) {
+            format!(
+                "if({b}_a > 0 and {b}_b > 0 and not {b}_c < 0, \
+                 1 - pow(1 - min(max({b}_a / ({b}_a + {b}_b), 0), 0.99), months), \
+                 coalesce(prev({b}_a) / prev({b}_b), lag({b}_a, 2) / lag({b}_b, 2), 0)) \
+                 + round(sqrt(abs({b}_c)) / 1000, 6) - ln(1 + abs({b}_c)) / 100000"
+            )
+        } else if old.starts_with(&format!("{b}_a * ")) {
+            format!(
+                "{b}_a * {b}_c * 0.4 * (1 - pow(1 - discount_rate, 3)) / discount_rate \
+                 - {b}_b + if({b}_k0 >= target({b}_k0), {b}_k0 / target({b}_k0), \
+                 ({b}_k0 - baseline({b}_k0)) / (target({b}_k0) - baseline({b}_k0))) \
+                 * exp(-abs({b}_c) / 1000) + floor(max({b}_k0 - prev({b}_k0), 0))"
+            )
+        } else {
+            format!(
+                "max({b}_k0, {b}_k1) + abs({b}_c - 50) / 10 \
+                 + if({b}_k0 > {b}_k1 or {b}_c == 0, min({b}_k0, {b}_k1, {b}_c) * 0.5, \
+                 coalesce(lag({b}_k1, 2), {b}_k1) / 2) + round(({b}_a + {b}_b + {b}_c) / 3, 2) \
+                 - ceil(abs({b}_k1 - {b}_k0) / 100) + pow({b}_c / 100, 2)"
+            )
+        };
+        out.push_str(&format!("formula = \"{formula}\"\n"));
+    }
+    out
+}
+
 /// One period's values; `seed` varies them. About 2% of measured
 /// indicators are left out so that renormalisation is exercised.
 pub fn measurements(shape: Shape, seed: i64, period: &str) -> Measurements {

@@ -350,7 +350,8 @@ pub fn evaluate_files(
             .map_err(|m| Exit::Usage(m.replace("the data", "the measurements files")))?,
         // The files are cut at the evaluated period: it is the last.
         _ => Plan::last_of(labels).ok_or_else(|| Exit::Usage("no measurements given".into()))?,
-    };
+    }
+    .looking_back(card.max_lag);
     let block = measurements::observations(&card, &periods, &plan);
     let unit = periods.last().and_then(|m| m.unit.as_deref());
     let evaluator = Evaluator::new(&card, &plan);

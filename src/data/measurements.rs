@@ -50,6 +50,7 @@ impl Measurements {
         Slots {
             values,
             reasons: Vec::new(),
+            past: Vec::new(),
         }
     }
 }

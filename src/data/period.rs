@@ -37,6 +37,49 @@ pub fn cmp_periods(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// `label` moved `steps` periods along the calendar, for the labels whose
+/// calendar is plain: `YYYY-Qn`, `YYYY-Hn`, `YYYY-MM` and `YYYY`.
+pub fn shift(label: &str, steps: i64) -> Option<String> {
+    let (year, rest) = match label.split_once('-') {
+        Some((y, r)) => (y, Some(r)),
+        None => (label, None),
+    };
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let year: i64 = year.parse().ok()?;
+    let (per_year, index, shape) = match rest {
+        None => (1, 0, 'Y'),
+        Some(r) if r.len() == 2 && (r.starts_with('Q') || r.starts_with('H')) => {
+            let shape = r.as_bytes()[0] as char;
+            let per = if shape == 'Q' { 4 } else { 2 };
+            let i = (r.as_bytes()[1] as char).to_digit(10)? as i64;
+            if !(1..=per).contains(&i) {
+                return None;
+            }
+            (per, i - 1, shape)
+        }
+        Some(r) if r.len() == 2 && r.bytes().all(|b| b.is_ascii_digit()) => {
+            let m: i64 = r.parse().ok()?;
+            if !(1..=12).contains(&m) {
+                return None;
+            }
+            (12, m - 1, 'M')
+        }
+        _ => return None,
+    };
+    let total = (year * per_year + index).checked_add(steps)?;
+    let (y, i) = (total.div_euclid(per_year), total.rem_euclid(per_year));
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    Some(match shape {
+        'Y' => format!("{y:04}"),
+        'M' => format!("{y:04}-{:02}", i + 1),
+        c => format!("{y:04}-{c}{}", i + 1),
+    })
+}
+
 fn digit_run(s: &[u8]) -> (&[u8], &[u8]) {
     let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
     s.split_at(n)
@@ -71,6 +114,9 @@ pub struct Plan {
     pub current: Range<usize>,
     /// As many periods immediately before `current`, when the data has them.
     pub previous: Option<Range<usize>>,
+    /// Spans kept before the previous one, for formulas that read further
+    /// back (`lag`, SPEC §13): the card's deepest look-back.
+    pub back: usize,
 }
 
 impl Plan {
@@ -131,6 +177,7 @@ impl Plan {
             periods,
             current,
             previous,
+            back: 0,
         })
     }
 
@@ -144,7 +191,50 @@ impl Plan {
             periods,
             current: n - 1..n,
             previous: (n > 1).then(|| n - 2..n - 1),
+            back: 0,
         })
+    }
+
+    /// This plan keeping the spans that formulas reading `lags` spans back
+    /// need: the previous span reads as far back as the current one.
+    pub fn looking_back(mut self, lags: u32) -> Plan {
+        self.back = lags as usize;
+        self
+    }
+
+    /// The span `k` spans before the current one (0: the current one),
+    /// when the data holds all of it.
+    pub fn span_back(&self, k: usize) -> Option<Range<usize>> {
+        let n = self.current.len();
+        let start = self.current.start.checked_sub(k.checked_mul(n)?)?;
+        Some(start..start + n)
+    }
+
+    /// How a reason names the span `k` spans back: `in 2026-Q2`, also when
+    /// the data does not reach it but the label says what it is called
+    /// (`2026-Q1` back 1 is `2025-Q4`).
+    pub fn name_back(&self, k: usize) -> String {
+        if let Some(span) = self.span_back(k) {
+            return format!("in {}", self.label(&span));
+        }
+        let n = self.current.len();
+        let first = &self.periods[self.current.start];
+        let last = &self.periods[self.current.end - 1];
+        let shifted = (|| {
+            let steps = i64::try_from(k.checked_mul(n)?).ok()?;
+            let a = shift(first, -steps)?;
+            Some(if n == 1 {
+                a
+            } else {
+                format!("{a}..{}", shift(last, -steps)?)
+            })
+        })();
+        match shifted {
+            Some(label) => format!("in {label}"),
+            None if k == 1 && n == 1 => format!("in the period before {first}"),
+            None if n == 1 => format!("{k} periods before {first}"),
+            None => format!("{k} spans before {}", self.label(&self.current)),
+        }
     }
 
     /// `2026-Q3`, or `2026-Q1..2026-Q3` for a roll-up.
@@ -158,12 +248,13 @@ impl Plan {
         }
     }
 
-    /// Every period whose values a run keeps: the previous span and the
-    /// current one, which are adjacent.
+    /// Every period whose values a run keeps: the spans formulas read
+    /// before the previous one, the previous span and the current one,
+    /// which are adjacent.
     pub fn needed(&self) -> Range<usize> {
-        self.previous
-            .as_ref()
-            .map_or(self.current.start, |p| p.start)..self.current.end
+        let n = self.current.len();
+        let spans = (1 + self.back).min(self.current.start / n);
+        self.current.start - spans * n..self.current.end
     }
 }
 
@@ -205,6 +296,46 @@ mod tests {
                 .unwrap_err()
                 .contains("2026-Q1")
         );
+    }
+
+    #[test]
+    fn calendar_shifts() {
+        assert_eq!(shift("2026-Q1", -1).as_deref(), Some("2025-Q4"));
+        assert_eq!(shift("2026-Q3", -4).as_deref(), Some("2025-Q3"));
+        assert_eq!(shift("2026-H1", -1).as_deref(), Some("2025-H2"));
+        assert_eq!(shift("2026-01", -1).as_deref(), Some("2025-12"));
+        assert_eq!(shift("2026-07", -12).as_deref(), Some("2025-07"));
+        assert_eq!(shift("2026", -2).as_deref(), Some("2024"));
+        assert_eq!(shift("2026-Q4", 1).as_deref(), Some("2027-Q1"));
+        for odd in [
+            "2026-Q5", "2026-13", "FY26", "2026-W01", "0000-Q1x", "26-Q1",
+        ] {
+            assert_eq!(shift(odd, -1), None, "{odd}");
+        }
+        assert_eq!(shift("0000-Q1", -1), None);
+    }
+
+    #[test]
+    fn spans_back_for_formulas() {
+        let ps = ["2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"];
+        let p = plan(&ps, Selection::Latest).unwrap();
+        assert_eq!(p.needed(), 2..4);
+        let p = p.looking_back(2);
+        assert_eq!(p.needed(), 0..4);
+        assert_eq!(p.name_back(1), "in 2026-Q2");
+        assert_eq!(p.name_back(3), "in 2025-Q4");
+        assert_eq!(p.name_back(4), "in 2025-Q3");
+        let p = plan(&["FY26"], Selection::Latest).unwrap();
+        assert_eq!(p.name_back(1), "in the period before FY26");
+        assert_eq!(p.name_back(2), "2 periods before FY26");
+        let span = Selection::Span {
+            from: Some("2026-Q2".into()),
+            to: None,
+        };
+        let p = plan(&ps, span).unwrap().looking_back(1);
+        assert_eq!(p.needed(), 0..4);
+        assert_eq!(p.name_back(1), "in 2025-Q4..2026-Q1");
+        assert_eq!(p.name_back(2), "in 2025-Q2..2025-Q3");
     }
 
     #[test]

@@ -97,11 +97,13 @@ impl Roller {
             return Slots {
                 values: grid[p * n..(p + 1) * n].to_vec(),
                 reasons: Vec::new(),
+                past: Vec::new(),
             };
         }
         let mut out = Slots {
             values: Vec::with_capacity(n),
             reasons: Vec::new(),
+            past: Vec::new(),
         };
         for (s, agg) in self.aggregates.iter().enumerate() {
             let series = span.clone().map(|p| (p, grid[p * n + s]));
