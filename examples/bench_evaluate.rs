@@ -164,7 +164,10 @@ fn main() {
 
     // The long-formula card as a file, for timing `bsc validate` end to end.
     let dir = std::env::temp_dir();
-    let (plain_path, long_path) = (dir.join("bsc-bench-card.toml"), dir.join("bsc-bench-long-formulas.toml"));
+    let (plain_path, long_path) = (
+        dir.join("bsc-bench-card.toml"),
+        dir.join("bsc-bench-long-formulas.toml"),
+    );
     if std::fs::write(&plain_path, &text).is_ok() && std::fs::write(&long_path, &long).is_ok() {
         println!(
             "wrote {} and {} (time `bsc validate` on them)",

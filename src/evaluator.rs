@@ -79,13 +79,13 @@ impl<'a> Evaluator<'a> {
         let labels = |r: &Range<usize>| &plan.periods[r.clone()];
         // The rules of the span `k` back, which names the spans before it
         // in its formulas' reasons.
-        let lags = card.max_lag as usize;
+        let shared = Arc::new(plan.clone());
         let prepared = |k: usize, span: &Range<usize>| {
             let p = Prepared::for_periods(card, labels(span));
-            if lags == 0 {
+            if card.max_lag == 0 {
                 return p;
             }
-            p.with_back((1..=lags).map(|d| plan.name_back(k + d)).collect())
+            p.with_back(shared.clone(), k)
         };
         let weights = prepared(0, &plan.current);
         let older = (2..)
@@ -150,8 +150,7 @@ impl<'a> Evaluator<'a> {
     /// formulas read of the spans before them (`rules` is [`Evaluator::rules`]).
     pub fn spans(&self, b: &UnitBlock, rules: &Rules) -> (Slots, Option<Slots>) {
         let grid = self.roller.grid(b);
-        let lags = self.card.max_lag as usize;
-        if lags == 0 {
+        if self.card.max_lag == 0 {
             let prev = self.previous.clone().map(|p| self.roller.slots(&grid, p));
             return (self.roller.slots(&grid, self.current.clone()), prev);
         }
@@ -174,9 +173,7 @@ impl<'a> Evaluator<'a> {
         let mut kept: Vec<Slots> = Vec::new();
         for (k, (span, prepared)) in spans.iter().enumerate().rev() {
             let mut slots = self.roller.slots(&grid, span.clone());
-            slots.past = (1..=lags)
-                .map(|d| past.get(k + d).cloned().flatten())
-                .collect();
+            slots.past = past[k + 1..].to_vec();
             if k >= 1 {
                 past[k] = Some(Arc::new(score::past_of(self.card, prepared, &slots)));
             }
@@ -230,12 +227,18 @@ impl<'a> Evaluator<'a> {
 
     /// `missing = "error"`: the block's missing indicators, if any.
     pub fn check(&self, b: &UnitBlock) -> Result<(), MissingData> {
-        let rules = self.rules(b);
-        let (cur, _) = self.spans(b, &rules);
-        score::check_missing(
-            self.card,
-            &score::score_slots_with(self.card, &rules.current, &cur),
-        )
+        let scores = if self.card.max_lag == 0 {
+            // Only the current span matters: nothing of the others is built.
+            let grid = self.roller.grid(b);
+            let cur = self.roller.slots(&grid, self.current.clone());
+            let own = self.unit_weights(b, &self.current, &self.weights);
+            score::score_slots_with(self.card, own.as_ref().unwrap_or(&self.weights), &cur)
+        } else {
+            let rules = self.rules(b);
+            let (cur, _) = self.spans(b, &rules);
+            score::score_slots_with(self.card, &rules.current, &cur)
+        };
+        score::check_missing(self.card, &scores)
     }
 
     /// The block's notes by id: in a roll-up, each id's latest.
@@ -363,5 +366,68 @@ mod tests {
         let block = measurements::observations(&card, [&q2, &q3], &plan);
         let notes = Evaluator::new(&card, &plan).notes(&block);
         assert_eq!(notes, units[0].notes);
+    }
+
+    /// A formula reading a computed indicator of an earlier period reads
+    /// what that indicator read in its own past: the run keeps every span
+    /// the chain reaches (here 4 + 4 quarters back).
+    #[test]
+    fn look_back_reaches_through_computed_indicators() {
+        let text = "[scorecard]\nid = \"c\"\nname = \"C\"\n\
+             [[perspectives]]\nid = \"financial\"\n\
+             [[indicators]]\nid = \"revenue\"\nperspective = \"financial\"\nbaseline = 0\ntarget = 100\n\
+             [[indicators]]\nid = \"yoy\"\nperspective = \"financial\"\n\
+             formula = \"revenue / lag(revenue, 4) - 1\"\nbaseline = 0\ntarget = 1\n\
+             [[indicators]]\nid = \"yoy_change\"\nperspective = \"financial\"\n\
+             formula = \"yoy - lag(yoy, 4)\"\nbaseline = -1\ntarget = 1\n";
+        let src = crate::source::SourceFile::new(std::path::Path::new("c.toml"), text.into());
+        let mut diags = crate::diag::Diagnostics::default();
+        let card = crate::check_scorecard(&src, &mut diags).expect("valid card");
+        assert_eq!(card.max_lag, 8);
+        let labels = [
+            "2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2",
+            "2026-Q3",
+        ];
+        let revenue = [
+            "100", "110", "120", "130", "150", "160", "170", "180", "200",
+        ];
+        let files: Vec<Measurements> = labels
+            .iter()
+            .zip(revenue)
+            .map(|(p, v)| Measurements {
+                period: p.to_string(),
+                values: [("revenue".to_string(), v.parse().unwrap())].into(),
+                ..Measurements::default()
+            })
+            .collect();
+        let plan = Plan::last_of(labels.iter().map(|l| l.to_string()).collect())
+            .unwrap()
+            .looking_back(card.max_lag);
+        assert_eq!(plan.needed(), 0..9);
+        let block = measurements::observations(&card, files.iter(), &plan);
+        let e = Evaluator::new(&card, &plan).evaluate(&block, None).unwrap();
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // 200 / 150 - 1 now, 150 / 100 - 1 four quarters ago.
+        assert_eq!(
+            e.indicators[1].actual,
+            Some(d("0.3333333333333333333333333333"))
+        );
+        assert_eq!(
+            e.indicators[2].actual,
+            Some(d("-0.1666666666666666666666666667"))
+        );
+        // The previous quarter's yoy_change needs a yoy of 2025-Q2, which
+        // needs revenue of 2024-Q2: before the data.
+        assert_eq!(e.indicators[2].previous_actual, Some(None));
+        let plan = Plan::last_of(labels[1..].iter().map(|l| l.to_string()).collect())
+            .unwrap()
+            .looking_back(card.max_lag);
+        let block = measurements::observations(&card, files[1..].iter(), &plan);
+        let e = Evaluator::new(&card, &plan).evaluate(&block, None).unwrap();
+        assert_eq!(e.indicators[2].actual, None);
+        assert_eq!(
+            e.indicators[2].reason.as_deref(),
+            Some("needs yoy in 2025-Q3")
+        );
     }
 }

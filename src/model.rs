@@ -39,8 +39,9 @@ pub struct Scorecard {
     /// `[constants]`: named numbers formulas read (SPEC §13). Not in `ids`:
     /// data cannot give them a value.
     pub constants: HashMap<String, Decimal>,
-    /// Periods back the formulas read at most (`prev`, `lag`); 0 when none
-    /// does. A run keeps that many spans before the previous one.
+    /// Periods back the formulas reach at most (`prev`, `lag`), through
+    /// the computed indicators they read; 0 when none looks back. A run
+    /// keeps that many spans before the previous one.
     pub max_lag: u32,
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::data::period::Plan;
 use crate::formula::{self, Kind};
 
 use crate::model::{
@@ -869,9 +870,10 @@ pub struct Prepared {
     void: Vec<(usize, String)>,
     /// Per computed indicator of `card.formula_order`: its operands.
     formulas: Vec<Vec<(Source, u32)>>,
-    /// How a reason names the span `k` spans back (`back[k - 1]`: `in
-    /// 2026-Q2`); past its end, [`formula::periods_back`].
-    back: Vec<String>,
+    /// The run's plan and which span this is (`k` spans back), to name the
+    /// spans before it in reasons (`needs revenue in 2026-Q2`); without
+    /// one, [`formula::periods_back`].
+    back: Option<(Arc<Plan>, usize)>,
 }
 
 impl Prepared {
@@ -913,23 +915,24 @@ impl Prepared {
             in_force: card.indicators.iter().map(|i| i.rule.clone()).collect(),
             void: Vec::new(),
             formulas: formula_sources(card),
-            back: Vec::new(),
+            back: None,
         }
     }
 
-    /// This [`Prepared`] with the names of the spans before it, nearest
-    /// first, for reasons such as `needs revenue in 2026-Q2`.
-    pub fn with_back(mut self, back: Vec<String>) -> Prepared {
-        self.back = back;
+    /// This [`Prepared`] as the rules of the span `k` spans before `plan`'s
+    /// current one, which names the spans before it in reasons such as
+    /// `needs revenue in 2026-Q2`.
+    pub fn with_back(mut self, plan: Arc<Plan>, k: usize) -> Prepared {
+        self.back = Some((plan, k));
         self
     }
 
     /// "`k` spans back", as a reason says it.
     fn back(&self, k: u32) -> String {
-        self.back
-            .get(k as usize - 1)
-            .cloned()
-            .unwrap_or_else(|| formula::periods_back(k))
+        match &self.back {
+            Some((plan, at)) => plan.name_back(at + k as usize),
+            None => formula::periods_back(k),
+        }
     }
 
     /// The target in force of indicator `i` as `target(id)` reads it: a

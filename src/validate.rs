@@ -609,61 +609,65 @@ pub fn validate(
             if span.start < reported_to {
                 continue;
             }
-            let reads = |what: &str| match op.kind {
-                Kind::Value => None,
-                Kind::Target => Some(format!("`target` of {what}")),
-                Kind::Baseline => Some(format!("`baseline` of {what}")),
+            // What the operand names, if the card knows it.
+            enum Known {
+                Input,
+                Constant,
+                Indicator(usize),
+            }
+            let known = match ids.get(name) {
+                Some(ValueRef::Input(_)) => Some(Known::Input),
+                Some(ValueRef::Indicator(j)) => Some(Known::Indicator(*j)),
+                None => constants.contains_key(name).then_some(Known::Constant),
             };
-            let known = ids.get(name).copied().or_else(|| {
-                constants
-                    .contains_key(name)
-                    .then_some(ValueRef::Input(usize::MAX))
-            });
+            let call = match op.kind {
+                Kind::Value => "",
+                Kind::Target => "target",
+                Kind::Baseline => "baseline",
+            };
+            // `target()` / `baseline()` of what has none: why, and what it is.
+            let unread = match (&known, op.kind) {
+                (_, Kind::Value) | (None, _) => None,
+                (Some(Known::Input), _) => Some((
+                    format!("input `{name}`"),
+                    "an input has no target or baseline".to_string(),
+                )),
+                (Some(Known::Constant), _) => Some((
+                    format!("constant `{name}`"),
+                    "a constant has no target or baseline".to_string(),
+                )),
+                (Some(Known::Indicator(j)), kind) => unreadable(&indicators[*j], kind)
+                    .map(|why| (format!("indicator `{name}`"), why)),
+            };
+            if let Some((what, why)) = unread {
+                formula_ok = false;
+                cx.error(
+                    "E064",
+                    &map(span),
+                    format!(
+                        "formula of indicator `{}` reads `{call}` of {what}",
+                        ind.id.value
+                    ),
+                )
+                .with(
+                    &why,
+                    Some(
+                        "`target()` reads a linear or binary indicator's target, \
+                         `baseline()` a linear one's baseline"
+                            .into(),
+                    ),
+                );
+                continue;
+            }
             match known {
-                Some(ValueRef::Input(j)) => {
-                    let what = if j == usize::MAX { "constant" } else { "input" };
-                    if op.kind != Kind::Value {
-                        let call = reads(&format!("{what} `{name}`")).expect("not a value");
-                        formula_ok = false;
-                        cx.error(
-                            "E064",
-                            &map(span),
-                            format!("formula of indicator `{}` reads {call}", ind.id.value),
-                        )
-                        .with(
-                            &format!("an {what} has no target or baseline")
-                                .replace("an constant", "a constant"),
-                            Some("`target()` and `baseline()` read an indicator's".into()),
-                        );
-                    } else if j != usize::MAX {
-                        used_inputs.insert(name.to_string());
-                    }
+                Some(Known::Input) => {
+                    used_inputs.insert(name.to_string());
                 }
-                Some(ValueRef::Indicator(j)) => match op.kind {
-                    Kind::Value => deps[idx].push((j, span)),
-                    kind => {
-                        if let Some(why) = unreadable(&indicators[j], kind) {
-                            formula_ok = false;
-                            cx.error(
-                                "E064",
-                                &map(span),
-                                format!(
-                                    "formula of indicator `{}` reads {}",
-                                    ind.id.value,
-                                    reads(&format!("indicator `{name}`")).expect("not a value")
-                                ),
-                            )
-                            .with(
-                                &why,
-                                Some(
-                                    "`target()` reads a linear or binary indicator's target, \
-                                 `baseline()` a linear one's baseline"
-                                        .into(),
-                                ),
-                            );
-                        }
-                    }
-                },
+                Some(Known::Constant) => {}
+                // A target or baseline in force is not the indicator's
+                // value: reading it adds no dependency.
+                Some(Known::Indicator(j)) if op.kind == Kind::Value => deps[idx].push((j, span)),
+                Some(Known::Indicator(_)) => {}
                 None => {
                     formula_ok = false;
                     let hyphenated = hyphenated_ids.iter().find(|id| {
@@ -709,12 +713,7 @@ pub fn validate(
         });
     }
     let formula_order = formula_cycles(&mut cx, &indicators, &deps, &ind_raw);
-    let max_lag = indicators
-        .iter()
-        .filter_map(|i| i.formula.as_ref())
-        .map(|f| f.expr.max_lag())
-        .max()
-        .unwrap_or(0);
+    let max_lag = reach(&indicators, &formula_order, &ids);
     for (i, raw_i) in inputs.iter().zip(&input_raw) {
         // A broken formula may be what was meant to use the input.
         if formula_ok && !used_inputs.contains(&i.id) {
@@ -1103,8 +1102,31 @@ fn formula_span(
     }
 }
 
-/// Finds cycles among computed indicators (naming each one) and returns an
-/// evaluation order in which every formula comes after what it reads.
+/// How many spans back the formulas reach (`prev`, `lag`), through the
+/// computed indicators they read: `yoy = revenue / lag(revenue, 4) - 1`
+/// reaches 4, `yoy_change = yoy - lag(yoy, 4)` 8, since the `yoy` of four
+/// quarters ago reads revenue four quarters before that. A run keeps that
+/// many spans before the previous one. `order` puts each computed
+/// indicator after those it reads.
+fn reach(indicators: &[Indicator], order: &[usize], ids: &HashMap<String, ValueRef>) -> u32 {
+    let mut reach = vec![0u32; indicators.len()];
+    for &i in order {
+        let Some(f) = &indicators[i].formula else {
+            continue;
+        };
+        reach[i] = f
+            .expr
+            .vars()
+            .map(|o| match (o.kind, ids.get(&o.id)) {
+                (Kind::Value, Some(ValueRef::Indicator(j))) => o.lag.saturating_add(reach[*j]),
+                _ => o.lag,
+            })
+            .max()
+            .unwrap_or(0);
+    }
+    reach.into_iter().max().unwrap_or(0)
+}
+
 /// Why `target()` (or `baseline()`) cannot read `ind`, if it cannot: only
 /// a linear or binary indicator has one target, only a linear one a
 /// baseline (SPEC §13).
@@ -1120,6 +1142,8 @@ fn unreadable(ind: &Indicator, kind: Kind) -> Option<String> {
     Some(format!("`{}` is {shape}", ind.id))
 }
 
+/// Finds cycles among computed indicators (naming each one) and returns an
+/// evaluation order in which every formula comes after what it reads.
 fn formula_cycles(
     cx: &mut Ctx,
     indicators: &[Indicator],

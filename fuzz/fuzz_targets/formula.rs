@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(expr) = formula::parse(text) else {
         return;
     };
-    let vars = expr.vars();
+    let vars: Vec<&formula::Operand> = expr.vars().collect();
     // A name's value depends on the name only, so repeats agree; every
     // fifth name has none.
     let of = |name: &str| {
@@ -40,17 +40,18 @@ fuzz_target!(|data: &[u8]| {
         (h % 5 != 4).then(|| value(h))
     };
     let by_name = expr.eval(&of);
-    let values: Vec<Option<Decimal>> = vars.iter().map(|(v, _)| of(v)).collect();
+    let back = formula::periods_back;
+    let values: Vec<Option<Decimal>> = vars.iter().map(|o| of(&o.describe(&back))).collect();
     assert_eq!(
         by_name,
-        expr.eval_values(&values),
+        expr.eval_values(&values, &back),
         "eval and eval_values differ"
     );
     let all: Vec<Option<Decimal>> = vars.iter().map(|_| Some(Decimal::ONE)).collect();
-    let _ = expr.eval_values(&all);
+    let _ = expr.eval_values(&all, &back);
 
     // The same formula in a card, over inputs named like its variables.
-    let mut names: Vec<&str> = vars.iter().map(|(v, _)| *v).collect();
+    let mut names: Vec<&str> = vars.iter().map(|o| o.id.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     let mut card = format!(

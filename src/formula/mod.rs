@@ -650,7 +650,15 @@ impl<'t> Parser<'t> {
             let Some(&(c, op)) = ops.iter().find(|(c, _)| self.eat(*c)) else {
                 break;
             };
-            let sym = if c == '+' { "+" } else if c == '-' { "-" } else if c == '*' { "*" } else { "/" };
+            let sym = if c == '+' {
+                "+"
+            } else if c == '-' {
+                "-"
+            } else if c == '*' {
+                "*"
+            } else {
+                "/"
+            };
             if rest.is_empty() {
                 self.expect(&first, Ty::Number, sym, at.clone())?;
             }
@@ -1350,7 +1358,11 @@ mod tests {
     fn nodes_stay_small() {
         // Every formula of a card lives as long as the card: a node is at
         // most a decimal or two words and a tag.
-        assert!(std::mem::size_of::<Node>() <= 40, "{}", std::mem::size_of::<Node>());
+        assert!(
+            std::mem::size_of::<Node>() <= 40,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
     }
 
     #[test]
