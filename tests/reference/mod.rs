@@ -1285,7 +1285,7 @@ impl FormulaEval<'_> {
         let t = y * &ln_a;
         // How far bsc's y ln a may be: |y| |d ln a| + |ln a| |dy|.
         let d_ln = if a > ea { ea / (a - ea) } else { Q::zero() };
-        let dt = y.abs() * d_ln + ln_a.abs() * ey + (&t).abs() * ten_to(-90);
+        let dt = y.abs() * d_ln + ln_a.abs() * ey + t.abs() * ten_to(-90);
         if t.abs() > q(400) {
             // Far out of range: overflow or a tiny result (0).
             if t.is_positive() {
