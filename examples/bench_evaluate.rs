@@ -40,6 +40,24 @@ fn release_binary() -> Option<PathBuf> {
     bin.exists().then_some(bin)
 }
 
+type Checked = (Option<bsc::model::Scorecard>, bsc::diag::Diagnostics);
+
+/// Loads and validates a scorecard's text, as `bsc validate` does.
+fn check_text(path: &Path, text: &str) -> Checked {
+    let src = bsc::source::SourceFile::new(path, text.to_string());
+    let mut diags = bsc::diag::Diagnostics::default();
+    let card = bsc::check_scorecard(&src, &mut diags);
+    (card, diags)
+}
+
+/// The card of a generated text, which must validate.
+fn valid((card, diags): Checked, what: &str) -> bsc::model::Scorecard {
+    card.unwrap_or_else(|| {
+        eprint!("{}", bsc::diag::render_human(&diags.items, false));
+        panic!("{what} does not validate");
+    })
+}
+
 fn main() {
     let scale: f64 = std::env::args()
         .nth(1)
@@ -55,17 +73,10 @@ fn main() {
     };
     let text = scorecard_text(shape);
     let path = Path::new("bench.toml");
-    let load = || {
-        let src = bsc::source::SourceFile::new(path, text.clone());
-        let mut diags = bsc::diag::Diagnostics::default();
-        let card = bsc::check_scorecard(&src, &mut diags);
-        (card, diags)
-    };
-    let (card, diags) = load();
-    let Some(card) = card else {
-        eprint!("{}", bsc::diag::render_human(&diags.items, false));
-        panic!("the generated scorecard does not validate");
-    };
+    let load = || check_text(path, &text);
+    let loaded = load();
+    let diagnostics = loaded.1.items.len();
+    let card = valid(loaded, "the generated scorecard");
     let formulas = card
         .indicators
         .iter()
@@ -83,7 +94,7 @@ fn main() {
         formulas,
         card.inputs.len(),
         text.len() / 1024,
-        diags.items.len()
+        diagnostics
     );
     println!(
         "measurements: {} values per period; composite {} (coverage {}), {} indicators missing",
@@ -101,17 +112,8 @@ fn main() {
     report("(a) load + validate (1,000 indicators)", n, &time(n, load));
     // The same card with long formulas (SPEC §13) in its 300 computed indicators.
     let long = long_formula_card_text(shape);
-    let load_long = || {
-        let src = bsc::source::SourceFile::new(path, long.clone());
-        let mut diags = bsc::diag::Diagnostics::default();
-        let card = bsc::check_scorecard(&src, &mut diags);
-        (card, diags)
-    };
-    let (long_card, long_diags) = load_long();
-    let Some(long_card) = long_card else {
-        eprint!("{}", bsc::diag::render_human(&long_diags.items, false));
-        panic!("the generated long-formula scorecard does not validate");
-    };
+    let load_long = || check_text(path, &long);
+    let long_card = valid(load_long(), "the generated long-formula scorecard");
     let long_formulas: Vec<usize> = long_card
         .indicators
         .iter()

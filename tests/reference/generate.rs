@@ -442,26 +442,15 @@ fn planned(t: &mut Tape, f: &Features, rule: &Rule) -> Option<Rule> {
     }
 }
 
-/// The values a rule cares about: where its score changes.
+/// The values a rule cares about: where its score bends or jumps, and for
+/// a binary rule one either side of the target too, so both sides (and
+/// equality) come up.
 fn landmarks(rule: &Rule) -> Vec<Q> {
     match rule {
-        Rule::Linear { baseline, target } => vec![baseline.q.clone(), target.q.clone()],
-        Rule::Band {
-            low,
-            high,
-            tolerance,
-        } => vec![
-            &low.q - &tolerance.q,
-            low.q.clone(),
-            high.q.clone(),
-            &high.q + &tolerance.q,
-        ],
-        Rule::Curve(p) => p.iter().map(|(v, _)| v.q.clone()).collect(),
-        Rule::Step { steps, .. } => steps.iter().map(|(v, _)| v.q.clone()).collect(),
-        // Around the target, so both sides (and equality) come up.
         Rule::Binary { target, .. } => {
             vec![&target.q - Q::one(), target.q.clone(), &target.q + Q::one()]
         }
+        _ => super::rule_landmarks(rule),
     }
 }
 

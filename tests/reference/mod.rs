@@ -1353,7 +1353,7 @@ fn run_values(card: &Card, run: &Run, in_contract: &mut bool) -> Vec<PeriodValue
 }
 
 /// Where a rule's score bends or jumps.
-fn rule_landmarks(rule: &Rule) -> Vec<Q> {
+pub fn rule_landmarks(rule: &Rule) -> Vec<Q> {
     match rule {
         Rule::Linear { baseline, target } => vec![baseline.q.clone(), target.q.clone()],
         Rule::Band {
