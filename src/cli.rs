@@ -106,6 +106,11 @@ pub struct Inputs {
     /// Roll up to this period (default: the latest).
     #[arg(long, value_name = "PERIOD")]
     pub to: Option<String>,
+    /// Treat warnings as errors (exit 1, nothing written): with
+    /// `require_note` in the card, CI fails on a red indicator that no
+    /// note or active initiative explains.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 impl Inputs {

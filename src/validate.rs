@@ -15,6 +15,9 @@ use crate::model::*;
 use crate::raw::{self, Num, Sp};
 use crate::source::Source;
 
+mod initiatives;
+pub use initiatives::progress_hint;
+
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
 
 struct Ctx<'a> {
@@ -227,6 +230,7 @@ pub fn validate(
                 .as_ref()
                 .map_or_else(|| title_case(&p.id.value), |n| n.value.clone()),
             description: p.description.as_ref().map(|d| d.value.clone()),
+            owner: p.owner.as_ref().map(|o| o.value.clone()),
             weight: weight(&mut cx, &p.weight, &format!("perspective `{}`", p.id.value)),
             share: Decimal::ZERO,
             children: Vec::new(),
@@ -301,6 +305,7 @@ pub fn validate(
                 .as_ref()
                 .map_or_else(|| o.id.value.clone(), |n| n.value.clone()),
             description: o.description.as_ref().map(|d| d.value.clone()),
+            owner: o.owner.as_ref().map(|o| o.value.clone()),
             perspective: p,
             weight: w,
             share: Decimal::ZERO,
@@ -508,6 +513,7 @@ pub fn validate(
                 .as_ref()
                 .map_or_else(|| ind.id.value.clone(), |n| n.value.clone()),
             description: ind.description.as_ref().map(|d| d.value.clone()),
+            owner: ind.owner.as_ref().map(|o| o.value.clone()),
             unit: ind.unit.as_ref().map(|u| u.value.clone()),
             perspective: p,
             objective: o,
@@ -827,6 +833,7 @@ pub fn validate(
         file,
     );
     aggregate_checks(&mut cx, file);
+    let initiatives = initiatives::initiatives(&mut cx, file, &objectives, &indicators);
 
     let has_errors = cx.diags.error_count() > errors_before;
     if has_errors {
@@ -854,6 +861,9 @@ pub fn validate(
         ids,
         constants,
         max_lag,
+        currency: s.currency.as_ref().map(|c| c.value.clone()),
+        require_note: s.require_note.as_ref().map(|r| r.value),
+        initiatives,
     })
 }
 

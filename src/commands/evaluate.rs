@@ -20,6 +20,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         &args.inputs.scorecard,
         &args.inputs.measurements,
         &args.inputs.selection(),
+        args.inputs.deny_warnings,
     ) {
         Ok(r) => r,
         Err(e) => return e,
@@ -52,7 +53,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
 }
 
 fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
-    let (card, _) = match super::load_run(&args.inputs.scorecard, &[], None) {
+    let (card, _) = match super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings) {
         Ok(x) => x,
         Err(e) => return e,
     };

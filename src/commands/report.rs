@@ -73,6 +73,7 @@ fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
         &args.inputs.scorecard,
         &args.inputs.measurements,
         &args.inputs.selection(),
+        args.inputs.deny_warnings,
     )?;
     let previous = run.plan.previous.as_ref().map(|p| run.plan.label(p));
     Ok(report::render(
@@ -85,7 +86,7 @@ fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
 }
 
 fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered {
-    let (card, _) = super::load_run(&args.inputs.scorecard, &[], None)?;
+    let (card, _) = super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings)?;
     let selection = args.inputs.selection();
     let (plan, units) = portfolio::evaluations(&card, data, selection)
         .map_err(|f| super::portfolio_failure(f, data))?;

@@ -2,6 +2,7 @@
 //! the evaluated span (one period or a roll-up) and the span before it
 //! that supplies trends.
 
+use crate::model::Date;
 use std::cmp::Ordering;
 use std::ops::Range;
 
@@ -37,9 +38,9 @@ pub fn cmp_periods(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// `label` moved `steps` periods along the calendar, for the labels whose
-/// calendar is plain: `YYYY-Qn`, `YYYY-Hn`, `YYYY-MM` and `YYYY`.
-pub fn shift(label: &str, steps: i64) -> Option<String> {
+/// A plain calendar label (`YYYY-Qn`, `YYYY-Hn`, `YYYY-MM`, `YYYY`) as
+/// (year, periods per year, index within the year from 0, shape letter).
+fn calendar(label: &str) -> Option<(i64, i64, i64, char)> {
     let (year, rest) = match label.split_once('-') {
         Some((y, r)) => (y, Some(r)),
         None => (label, None),
@@ -68,6 +69,13 @@ pub fn shift(label: &str, steps: i64) -> Option<String> {
         }
         _ => return None,
     };
+    Some((year, per_year, index, shape))
+}
+
+/// `label` moved `steps` periods along the calendar, for the labels whose
+/// calendar is plain: `YYYY-Qn`, `YYYY-Hn`, `YYYY-MM` and `YYYY`.
+pub fn shift(label: &str, steps: i64) -> Option<String> {
+    let (year, per_year, index, shape) = calendar(label)?;
     let total = (year * per_year + index).checked_add(steps)?;
     let (y, i) = (total.div_euclid(per_year), total.rem_euclid(per_year));
     if !(0..=9999).contains(&y) {
@@ -78,6 +86,31 @@ pub fn shift(label: &str, steps: i64) -> Option<String> {
         'M' => format!("{y:04}-{:02}", i + 1),
         c => format!("{y:04}-{c}{}", i + 1),
     })
+}
+
+/// The last day of a plain calendar period (`2026-Q3` ends on 2026-09-30,
+/// `2028-02` on 2028-02-29); `None` for other labels (`FY26`), whose end
+/// only a measurements file's `period_end` can give (SPEC §14).
+pub fn end_of(label: &str) -> Option<Date> {
+    let (year, per_year, index, _) = calendar(label)?;
+    let month = (index + 1) * (12 / per_year);
+    let year = u16::try_from(year).ok()?;
+    let month = u8::try_from(month).ok()?;
+    Some(Date {
+        year,
+        month,
+        day: days_in_month(year, month),
+    })
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn digit_run(s: &[u8]) -> (&[u8], &[u8]) {
