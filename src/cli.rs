@@ -134,6 +134,9 @@ pub struct EvaluateArgs {
     pub inputs: Inputs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: EvalFormat,
+    /// Extra columns of the terminal table, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
+    pub columns: Vec<crate::table::Column>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,6 +10,12 @@ use crate::cli::{EvalFormat, EvaluateArgs, Exit};
 use crate::portfolio::{self, output};
 
 pub fn run(args: &EvaluateArgs) -> Exit {
+    if !args.columns.is_empty() && (args.format != EvalFormat::Table || args.inputs.data.is_some())
+    {
+        return Exit::Usage(
+            "--columns chooses columns of the terminal table of one unit; JSON, JSONL and CSV always carry every field, and --data prints a ranking: remove --columns".into(),
+        );
+    }
     if let Some(data) = &args.inputs.data {
         return run_portfolio(args, data);
     }
@@ -47,7 +53,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
             .expect("writing to memory cannot fail");
             v
         }
-        EvalFormat::Table => crate::table::render(card, eval, super::stdout_color()).into_bytes(),
+        EvalFormat::Table => crate::table::render(card, eval, &args.columns, super::stdout_color()).into_bytes(),
     };
     crate::output::print(&bytes)
 }
