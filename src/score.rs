@@ -1760,6 +1760,7 @@ mod tests {
                 id: "x".into(),
                 name: "x".into(),
                 description: None,
+                owner: None,
                 unit: None,
                 perspective: 0,
                 objective: None,
