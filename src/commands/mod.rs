@@ -355,12 +355,16 @@ pub fn note_warnings(
             let through = ind.objective.map_or_else(String::new, |o| {
                 format!(" or its objective `{}`", card.objectives[o].id)
             });
+            let named = if ind.name == ind.id {
+                String::new()
+            } else {
+                format!(" ({})", ind.name)
+            };
             let d = Diagnostic::warning(
                 "W030",
                 format!(
-                    "indicator `{}` ({}) is {} in {} with no note and no active initiative",
+                    "indicator `{}`{named} is {} in {} with no note and no active initiative",
                     ind.id,
-                    ind.name,
                     r.status.as_str(),
                     e.period
                 ),

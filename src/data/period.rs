@@ -331,6 +331,47 @@ mod tests {
         );
     }
 
+    /// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm): an
+    /// independent calendar to check [`end_of`] against.
+    fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146097 + doe - 719468
+    }
+
+    #[test]
+    fn period_ends_are_the_day_before_the_next_period() {
+        for year in [1900i64, 2000, 2024, 2026, 2028, 2100, 2400] {
+            for (label, next_month) in (1..=12)
+                .map(|m| (format!("{year}-{m:02}"), m + 1))
+                .chain((1..=4).map(|q| (format!("{year}-Q{q}"), q * 3 + 1)))
+                .chain((1..=2).map(|h| (format!("{year}-H{h}"), h * 6 + 1)))
+                .chain([(format!("{year}"), 13)])
+            {
+                let end = end_of(&label).unwrap();
+                let (ny, nm) = if next_month == 13 {
+                    (year + 1, 1)
+                } else {
+                    (year, next_month)
+                };
+                assert_eq!(
+                    days_from_civil(end.year as i64, end.month as i64, end.day as i64) + 1,
+                    days_from_civil(ny, nm, 1),
+                    "{label} ends on {end}"
+                );
+            }
+        }
+        assert_eq!(end_of("2026-Q3").unwrap().to_string(), "2026-09-30");
+        assert_eq!(end_of("2028-02").unwrap().to_string(), "2028-02-29");
+        for odd in ["FY26", "2026-Q5", "2026-13", "26-Q1", "2026-W01"] {
+            assert_eq!(end_of(odd), None, "{odd}");
+        }
+    }
+
     #[test]
     fn calendar_shifts() {
         assert_eq!(shift("2026-Q1", -1).as_deref(), Some("2025-Q4"));

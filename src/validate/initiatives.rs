@@ -159,7 +159,7 @@ pub(super) fn initiatives(
                 &p.span,
                 format!(
                     "{whose} is done but its progress is {}",
-                    crate::format::share(pv)
+                    crate::format::setting_share(pv)
                 ),
             )
             .with(
@@ -261,7 +261,8 @@ fn progress(cx: &mut Ctx, p: Option<&Sp<Num>>, whose: &str) -> Option<Decimal> {
 
 /// How to write a progress that is out of range: a percent as a share.
 pub fn progress_hint(v: Decimal) -> String {
-    if v > Decimal::ONE && v <= Decimal::ONE_HUNDRED {
+    // 40 means 40%; 1.5 could be anything, so it gets the plain rule.
+    if v >= Decimal::TWO && v <= Decimal::ONE_HUNDRED {
         format!(
             "progress is a share of the work done: {v}% is `progress = {}`",
             (v / Decimal::ONE_HUNDRED).normalize()
