@@ -325,7 +325,7 @@ pub fn report_missing(m: &crate::score::MissingData) -> Exit {
 }
 
 /// `--deny-warnings` and there were warnings (already printed): exit 1.
-fn warnings_denied(n: usize) -> Exit {
+pub fn warnings_denied(n: usize) -> Exit {
     eprintln!(
         "failed: {n} warning{} (warnings denied by --deny-warnings)",
         if n == 1 { "" } else { "s" }
@@ -335,12 +335,14 @@ fn warnings_denied(n: usize) -> Exit {
 
 /// W030 (SPEC §14, `require_note`): an indicator at or below the card's
 /// level that neither a note nor an active initiative explains. Located in
-/// `file`, the evaluated period's measurements file, where the note goes.
+/// `file`, the evaluated period's measurements file, where the note goes;
+/// with long data, `data` names the file whose `note` column takes it.
 pub fn note_warnings(
     card: &Scorecard,
     e: &crate::score::Evaluation,
     notes: &std::collections::HashMap<String, String>,
     file: Option<&Source>,
+    data: Option<&Path>,
 ) -> Vec<Diagnostic> {
     use crate::score::follow_up::unexplained;
     let level = match card.require_note {
@@ -360,6 +362,21 @@ pub fn note_warnings(
             } else {
                 format!(" ({})", ind.name)
             };
+            let add = match (file, data) {
+                (_, Some(d)) => format!(
+                    "write why, and what is done, in the `note` column of `{}`'s row in `{}`",
+                    ind.id,
+                    d.display()
+                ),
+                (Some(f), _) if measurements::is_csv(&f.name) => format!(
+                    "write why, and what is done, in the `note` column of `{}`'s row",
+                    ind.id
+                ),
+                _ => format!(
+                    "add `{} = \"why, and what is done\"` under `[notes]`",
+                    ind.id
+                ),
+            };
             let d = Diagnostic::warning(
                 "W030",
                 format!(
@@ -370,8 +387,8 @@ pub fn note_warnings(
                 ),
             )
             .hint(format!(
-                "the card asks for one (`require_note = \"{level}\"`): add `{} = \"why, and what is done\"` under `[notes]`, or link an active initiative to `{}`{through}",
-                ind.id, ind.id
+                "the card asks for one (`require_note = \"{level}\"`): {add}, or link an active initiative to `{}`{through}",
+                ind.id
             ));
             match file {
                 Some(f) => d.in_file(f),
@@ -447,6 +464,7 @@ pub fn evaluate_files(
         &evaluation,
         &notes,
         last.and_then(|m| m.source.as_ref()),
+        None,
     );
     if !warnings.is_empty() {
         eprint!("{}", diag::render_human(&warnings, stderr_color()));

@@ -108,6 +108,19 @@ fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered 
                 data.display()
             )));
         };
+        // One unit's report: as with measurements files, a weak indicator
+        // nobody explained is a warning (SPEC §14). Long data carries no
+        // check-ins, so only the card's initiatives count.
+        let warnings = super::note_warnings(&card, &u.evaluation, &u.notes, None, Some(data));
+        if !warnings.is_empty() {
+            eprint!(
+                "{}",
+                crate::diag::render_human(&warnings, super::stderr_color())
+            );
+            if args.inputs.deny_warnings {
+                return Err(super::warnings_denied(warnings.len()));
+            }
+        }
         return Ok(report::render(
             &card,
             &u.evaluation,

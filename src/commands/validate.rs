@@ -378,7 +378,7 @@ fn follow_up_warnings(card: &Scorecard, m: &measurements::Measurements, diags: &
         .period_end
         .or_else(|| crate::data::period::end_of(&m.period));
     e.initiatives = crate::score::follow_up::follow_up(card, &[m.check_ins.as_slice()], 0, end);
-    for d in super::note_warnings(card, &e, &m.notes, m.source.as_ref()) {
+    for d in super::note_warnings(card, &e, &m.notes, m.source.as_ref(), None) {
         diags.push(d);
     }
 }
