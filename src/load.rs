@@ -324,10 +324,13 @@ impl<'a> Walker<'a> {
         let (_, v) = self.entry(t, key)?;
         let what = format!("`{key}` in {context}");
         let fail = |w: &mut Self, label: &str, hint: String| {
-            let d = Diagnostic::error("E002", format!("{what} must be a date, found {}", type_name(v.get_ref())))
-                .at(w.src, v.span())
-                .label(label.to_string())
-                .hint(hint);
+            let d = Diagnostic::error(
+                "E002",
+                format!("{what} must be a date, found {}", type_name(v.get_ref())),
+            )
+            .at(w.src, v.span())
+            .label(label.to_string())
+            .hint(hint);
             w.err(d);
             None
         };
@@ -608,7 +611,10 @@ fn settings(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Sett
             t,
             "require_note",
             ctx,
-            &[("red", raw::NoteLevel::Red), ("amber", raw::NoteLevel::Amber)],
+            &[
+                ("red", raw::NoteLevel::Red),
+                ("amber", raw::NoteLevel::Amber),
+            ],
         ),
     };
     Some(s)

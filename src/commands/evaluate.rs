@@ -53,16 +53,19 @@ pub fn run(args: &EvaluateArgs) -> Exit {
             .expect("writing to memory cannot fail");
             v
         }
-        EvalFormat::Table => crate::table::render(card, eval, &args.columns, super::stdout_color()).into_bytes(),
+        EvalFormat::Table => {
+            crate::table::render(card, eval, &args.columns, super::stdout_color()).into_bytes()
+        }
     };
     crate::output::print(&bytes)
 }
 
 fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
-    let (card, _) = match super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings) {
-        Ok(x) => x,
-        Err(e) => return e,
-    };
+    let (card, _) =
+        match super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings) {
+            Ok(x) => x,
+            Err(e) => return e,
+        };
     let selection = args.inputs.selection();
     let opts = portfolio::Options {
         selection,

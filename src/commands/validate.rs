@@ -233,10 +233,10 @@ pub fn run(args: &ValidateArgs) -> Exit {
         }
         for src in &sources {
             n_files += 1;
-            if let Some(card) = &cards[0].1 {
-                if let Some(m) = measurements::load(src, card, None, &mut diags) {
-                    follow_up_warnings(card, &m, &mut diags);
-                }
+            if let Some(card) = &cards[0].1
+                && let Some(m) = measurements::load(src, card, None, &mut diags)
+            {
+                follow_up_warnings(card, &m, &mut diags);
             }
         }
     }

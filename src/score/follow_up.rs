@@ -139,9 +139,7 @@ pub fn unexplained(
         .iter()
         .enumerate()
         .filter(|(i, r)| {
-            weak(r.status)
-                && notes.get(&r.id).is_none_or(|n| n.trim().is_empty())
-                && !active(*i)
+            weak(r.status) && notes.get(&r.id).is_none_or(|n| n.trim().is_empty()) && !active(*i)
         })
         .map(|(i, _)| i)
         .collect()

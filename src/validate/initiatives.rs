@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::{Ctx, Fluent, check_id};
 use crate::load;
-use crate::model::{Initiative, InitiativeStatus, Indicator, Objective};
+use crate::model::{Indicator, Initiative, InitiativeStatus, Objective};
 use crate::raw::{self, Num, Sp};
 
 /// The checked initiatives, in declaration order; one with errors is left
@@ -81,7 +81,8 @@ pub(super) fn initiatives(
                 other_key: "objectives",
             },
         );
-        let written = |l: &Option<Sp<Vec<Sp<String>>>>| l.as_ref().is_some_and(|l| !l.value.is_empty());
+        let written =
+            |l: &Option<Sp<Vec<Sp<String>>>>| l.as_ref().is_some_and(|l| !l.value.is_empty());
         if !written(&r.objectives) && !written(&r.indicators) {
             cx.error(
                 "E072",
@@ -198,12 +199,7 @@ struct Links<'a> {
     other_key: &'static str,
 }
 
-fn links(
-    cx: &mut Ctx,
-    list: &Option<Sp<Vec<Sp<String>>>>,
-    whose: &str,
-    l: Links,
-) -> Vec<usize> {
+fn links(cx: &mut Ctx, list: &Option<Sp<Vec<Sp<String>>>>, whose: &str, l: Links) -> Vec<usize> {
     let mut out: Vec<usize> = Vec::new();
     for name in list.iter().flat_map(|l| &l.value) {
         match l.index.get(name.value.as_str()) {
