@@ -111,6 +111,20 @@ fn check_id(cx: &mut Ctx, id: &Sp<String>, what: &str) -> bool {
     false
 }
 
+/// E005: `id` was declared before, at `first` (ids of one kind are unique).
+fn duplicate(cx: &mut Ctx, what: &str, id: &Sp<String>, first: &Range<usize>) {
+    let line = cx.line_of(first);
+    cx.error(
+        "E005",
+        &id.span,
+        format!("duplicate {what} id `{}`", id.value),
+    )
+    .with(
+        "defined again here",
+        Some(format!("first defined on line {line}; ids must be unique")),
+    );
+}
+
 /// A relative weight: finite and >= 0 (the loader already rejected nan/inf).
 fn weight(cx: &mut Ctx, w: &Option<Sp<Num>>, what: &str) -> Decimal {
     match w {
@@ -209,16 +223,7 @@ pub fn validate(
             continue;
         }
         if let Some(&first) = p_index.get(p.id.value.as_str()) {
-            let line = cx.line_of(&p_spans[first]);
-            cx.error(
-                "E005",
-                &p.id.span,
-                format!("duplicate perspective id `{}`", p.id.value),
-            )
-            .with(
-                "defined again here",
-                Some(format!("first defined on line {line}; ids must be unique")),
-            );
+            duplicate(&mut cx, "perspective", &p.id, &p_spans[first]);
             continue;
         }
         p_index.insert(&p.id.value, perspectives.len());
@@ -272,16 +277,7 @@ pub fn validate(
             continue;
         }
         if let Some(&first) = o_index.get(o.id.value.as_str()) {
-            let line = cx.line_of(&o_raw[first].id.span);
-            cx.error(
-                "E005",
-                &o.id.span,
-                format!("duplicate objective id `{}`", o.id.value),
-            )
-            .with(
-                "defined again here",
-                Some(format!("first defined on line {line}; ids must be unique")),
-            );
+            duplicate(&mut cx, "objective", &o.id, &o_raw[first].id.span);
             continue;
         }
         let w = weight(&mut cx, &o.weight, &format!("objective `{}`", o.id.value));

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use rust_decimal::Decimal;
 
-use super::{Ctx, Fluent, check_id};
+use super::{Ctx, Fluent, check_id, duplicate};
 use crate::load;
 use crate::model::{Indicator, Initiative, InitiativeStatus, Objective};
 use crate::raw::{self, Num, Sp};
@@ -40,16 +40,7 @@ pub(super) fn initiatives(
         let id_ok = check_id(cx, &r.id, "initiative");
         if id_ok {
             if let Some(span) = first.get(r.id.value.as_str()) {
-                let line = cx.line_of(span);
-                cx.error(
-                    "E005",
-                    &r.id.span,
-                    format!("duplicate initiative id `{}`", r.id.value),
-                )
-                .with(
-                    "defined again here",
-                    Some(format!("first defined on line {line}; ids must be unique")),
-                );
+                duplicate(cx, "initiative", &r.id, span);
             } else {
                 first.insert(&r.id.value, &r.id.span);
             }
