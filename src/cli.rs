@@ -106,6 +106,10 @@ pub struct Inputs {
     /// Roll up to this period (default: the latest).
     #[arg(long, value_name = "PERIOD")]
     pub to: Option<String>,
+    /// What the changes and trends compare with: the previous period, or
+    /// the same period a year earlier (`2026-Q3` with `2025-Q3`).
+    #[arg(long, value_enum, default_value = "previous")]
+    pub compare: Compare,
     /// Treat warnings as errors (exit 1, nothing written): with
     /// `require_note` in the card, CI fails on a red indicator that no
     /// note or active initiative explains.
@@ -126,6 +130,14 @@ impl Inputs {
             },
         }
     }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    /// The period (or span) just before.
+    Previous,
+    /// The same period (or span) one year earlier, for seasonal businesses.
+    YearAgo,
 }
 
 #[derive(clap::Args, Debug)]

@@ -237,6 +237,15 @@ impl<'a> Evaluator<'a> {
         self.dress(&rules, &cur, prev.as_ref(), unit)
     }
 
+    /// The block's current span scored, without previous span and without
+    /// the `missing = "error"` check: a period of a history or the one a
+    /// run compares with.
+    pub fn evaluate_unchecked(&self, b: &UnitBlock, unit: Option<&str>) -> Evaluation {
+        let rules = self.rules(b);
+        let (cur, _) = self.spans(b, &rules);
+        score::evaluate_slots_unchecked(self.card, &rules.current, &cur, &self.label, unit)
+    }
+
     /// `missing = "error"`: the block's missing indicators, if any.
     pub fn check(&self, b: &UnitBlock) -> Result<(), MissingData> {
         let scores = if self.card.max_lag == 0 {

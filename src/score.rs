@@ -58,6 +58,76 @@ pub struct Evaluation {
     pub indicators: Vec<IndicatorResult>,
     /// Initiatives as of the period (SPEC §14); `[]` when none.
     pub initiatives: Vec<follow_up::InitiativeResult>,
+    /// The last periods' scores, oldest first, the evaluated one last
+    /// (SPEC §8, §15): given only when more than two periods are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryPoint>,
+    /// The period (or span) the `previous_*` values are of, for tables and
+    /// reports (JSON readers know what they passed).
+    #[serde(skip)]
+    pub compared_with: Option<String>,
+}
+
+/// One period of a history: what JSON shows (the composite and each
+/// perspective's score), and what reports chart besides.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryPoint {
+    pub period: String,
+    pub composite: Option<Decimal>,
+    /// Perspective id -> score, in declaration order.
+    #[serde(serialize_with = "ordered_map")]
+    pub perspectives: Vec<(String, Option<Decimal>)>,
+    #[serde(skip)]
+    pub objectives: Vec<Option<Decimal>>,
+    #[serde(skip)]
+    pub indicators: Vec<Option<Decimal>>,
+}
+
+fn ordered_map<S: serde::Serializer>(
+    entries: &[(String, Option<Decimal>)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(entries.len()))?;
+    for (k, v) in entries {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
+}
+
+impl HistoryPoint {
+    /// The point of one evaluation.
+    pub fn of(e: &Evaluation) -> HistoryPoint {
+        HistoryPoint {
+            period: e.period.clone(),
+            composite: e.composite.score,
+            perspectives: e
+                .perspectives
+                .iter()
+                .map(|p| (p.id.clone(), p.score))
+                .collect(),
+            objectives: e.objectives.iter().map(|o| o.score).collect(),
+            indicators: e.indicators.iter().map(|i| i.score).collect(),
+        }
+    }
+}
+
+impl Evaluation {
+    /// Compares with `other` instead of the previous span (`--compare
+    /// year-ago`, SPEC §15): every `previous_*` key then holds `other`'s.
+    pub fn compare_with(&mut self, other: &Evaluation) {
+        self.composite.previous_score = Some(other.composite.score);
+        for (p, o) in self.perspectives.iter_mut().zip(&other.perspectives) {
+            p.previous_score = Some(o.score);
+        }
+        for (p, o) in self.objectives.iter_mut().zip(&other.objectives) {
+            p.previous_score = Some(o.score);
+        }
+        for (p, o) in self.indicators.iter_mut().zip(&other.indicators) {
+            p.previous_score = Some(o.score);
+            p.previous_actual = Some(o.actual);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +141,9 @@ pub struct Composite {
     pub score: Option<Decimal>,
     pub status: Status,
     pub coverage: Decimal,
+    /// Outer `None`: no previous period given (key omitted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_score: Option<Option<Decimal>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,15 +153,23 @@ pub struct PerspectiveResult {
     pub weight: Decimal,
     pub score: Option<Decimal>,
     pub status: Status,
+    /// The share of its own weight that has a score.
+    pub coverage: Decimal,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_score: Option<Option<Decimal>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ObjectiveResult {
     pub id: String,
+    pub name: String,
     pub perspective: String,
     pub weight: Decimal,
     pub score: Option<Decimal>,
     pub status: Status,
+    pub coverage: Decimal,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_score: Option<Option<Decimal>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -671,21 +752,7 @@ fn actuals(
     }
 }
 
-/// One number (or none) per indicator.
-type Column = Vec<Option<Decimal>>;
-
-/// Indicator scores, with the reason of each missing one.
-fn indicator_scores(
-    card: &Scorecard,
-    prepared: &Prepared,
-    slots: &Slots,
-) -> (Column, Vec<Option<String>>, Column) {
-    let mut s = Scores::default();
-    indicator_scores_into(card, prepared, slots, &mut s);
-    (s.actual, s.reason, s.score)
-}
-
-/// [`indicator_scores`] into `out`'s `actual`, `reason` and `score`.
+/// Each indicator's actual value, reason and score into `out`.
 fn indicator_scores_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, out: &mut Scores) {
     actuals(card, prepared, slots, &mut out.actual, &mut out.reason);
     let value = &out.actual;
@@ -1218,15 +1285,55 @@ pub fn evaluate_slots_with(
 ) -> Result<Evaluation, MissingData> {
     let s = score_slots_with(card, prepared, current);
     check_missing(card, &s)?;
-    let prev = previous.map(|(pp, p)| indicator_scores(card, pp, p));
-    Ok(dress(
-        card,
-        prepared,
-        &s,
-        prev.as_ref().map(|(a, _, sc)| (a, sc)),
-        period,
-        unit,
-    ))
+    let prev = previous.map(|(pp, p)| score_slots_with(card, pp, p));
+    Ok(dress(card, prepared, &s, prev.as_ref(), period, unit))
+}
+
+/// [`evaluate_slots_with`] without the `missing = "error"` check: the
+/// scores of a period that is shown (history, a comparison), not judged.
+pub fn evaluate_slots_unchecked(
+    card: &Scorecard,
+    prepared: &Prepared,
+    current: &Slots,
+    period: &str,
+    unit: Option<&str>,
+) -> Evaluation {
+    let s = score_slots_with(card, prepared, current);
+    dress(card, prepared, &s, None, period, unit)
+}
+
+/// The share of each perspective's and objective's nominal effective
+/// weight whose indicators have a score (SPEC §8 `coverage`), in one pass:
+/// exactly 1 when all do; a node of weight 0 counts as covered only when
+/// all of its indicators are scored.
+fn node_coverage(card: &Scorecard, score: &[Option<Decimal>]) -> (Vec<Decimal>, Vec<Decimal>) {
+    // (all, scored, every indicator scored) per node.
+    let mut p = vec![(Decimal::ZERO, Decimal::ZERO, true); card.perspectives.len()];
+    let mut o = vec![(Decimal::ZERO, Decimal::ZERO, true); card.objectives.len()];
+    for (ind, sc) in card.indicators.iter().zip(score) {
+        let nodes =
+            std::iter::once(&mut p[ind.perspective]).chain(ind.objective.map(|x| &mut o[x]));
+        for (all, scored, complete) in nodes {
+            *all += ind.effective_weight;
+            match sc {
+                Some(_) => *scored += ind.effective_weight,
+                None => *complete = false,
+            }
+        }
+    }
+    let share = |(all, scored, complete): (Decimal, Decimal, bool)| {
+        if complete {
+            Decimal::ONE
+        } else if all.is_zero() {
+            Decimal::ZERO
+        } else {
+            (scored / all).normalize()
+        }
+    };
+    (
+        p.into_iter().map(share).collect(),
+        o.into_iter().map(share).collect(),
+    )
 }
 
 /// Names the numbers of [`Scores`]: the SPEC §8 shape.
@@ -1234,10 +1341,11 @@ fn dress(
     card: &Scorecard,
     prepared: &Prepared,
     s: &Scores,
-    prev: Option<(&Column, &Column)>,
+    prev: Option<&Scores>,
     period: &str,
     unit: Option<&str>,
 ) -> Evaluation {
+    let (p_cov, o_cov) = node_coverage(card, &s.score);
     Evaluation {
         scorecard: CardRef {
             id: card.id.clone(),
@@ -1249,29 +1357,37 @@ fn dress(
             score: s.composite,
             status: composite_status(card, s.composite, s.coverage),
             coverage: s.coverage,
+            previous_score: prev.map(|p| p.composite),
         },
         perspectives: card
             .perspectives
             .iter()
             .zip(&s.perspectives)
-            .map(|(p, sc)| PerspectiveResult {
+            .enumerate()
+            .map(|(pi, (p, sc))| PerspectiveResult {
                 id: p.id.clone(),
                 name: p.name.clone(),
                 weight: p.share.normalize(),
                 score: *sc,
                 status: node_status(card, p.status, *sc),
+                coverage: p_cov[pi],
+                previous_score: prev.map(|p| p.perspectives[pi]),
             })
             .collect(),
         objectives: card
             .objectives
             .iter()
             .zip(&s.objectives)
-            .map(|(o, sc)| ObjectiveResult {
+            .enumerate()
+            .map(|(oi, (o, sc))| ObjectiveResult {
                 id: o.id.clone(),
+                name: o.name.clone(),
                 perspective: card.perspectives[o.perspective].id.clone(),
                 weight: o.share.normalize(),
                 score: *sc,
                 status: node_status(card, o.status, *sc),
+                coverage: o_cov[oi],
+                previous_score: prev.map(|p| p.objectives[oi]),
             })
             .collect(),
         indicators: card
@@ -1299,11 +1415,13 @@ fn dress(
                     Goal::Band(l, h) => TargetOut::Band([l.normalize(), h.normalize()]),
                 }),
                 rule: prepared.in_force[i].clone(),
-                previous_actual: prev.map(|(a, _)| a[i].map(|v| v.normalize())),
-                previous_score: prev.map(|(_, sc)| sc[i]),
+                previous_actual: prev.map(|p| p.actual[i].map(|v| v.normalize())),
+                previous_score: prev.map(|p| p.score[i]),
             })
             .collect(),
         initiatives: Vec::new(),
+        history: Vec::new(),
+        compared_with: None,
     }
 }
 

@@ -88,6 +88,15 @@ pub fn render(card: &Scorecard, e: &Evaluation, columns: &[Column], color: bool)
     let score_txt = |s: Option<rust_decimal::Decimal>| {
         s.map_or_else(|| "–".to_string(), |s| format::score(s, p))
     };
+    // `▲ +39.8`: the change since the period compared with.
+    let trend = |now: Option<rust_decimal::Decimal>,
+                 before: Option<Option<rust_decimal::Decimal>>| {
+        let change = format::change(now, before.flatten());
+        match (change, format::trend(change).1) {
+            (Some(d), arrow) => format!("{arrow} {}", format::delta(d, p)),
+            (None, _) => String::new(),
+        }
+    };
     let mut rows: Vec<Row> = Vec::new();
     for (pi, persp) in card.perspectives.iter().enumerate() {
         let pr = &e.perspectives[pi];
@@ -109,16 +118,11 @@ pub fn render(card: &Scorecard, e: &Evaluation, columns: &[Column], color: bool)
             target: String::new(),
             score: score_txt(pr.score),
             status: Some(pr.status),
-            trend: String::new(),
+            trend: trend(pr.score, pr.previous_score),
         });
         let indicator_row = |i: usize, depth: usize| {
             let ind = &card.indicators[i];
             let r = &e.indicators[i];
-            let change = format::change(r.score, r.previous_score.flatten());
-            let trend = match (change, format::trend(change).1) {
-                (Some(d), arrow) => format!("{arrow} {}", format::delta(d, p)),
-                (None, _) => String::new(),
-            };
             Row {
                 depth,
                 extra: extra(
@@ -134,7 +138,7 @@ pub fn render(card: &Scorecard, e: &Evaluation, columns: &[Column], color: bool)
                 target: format::target(&r.rule, ind.unit.as_deref(), p),
                 score: score_txt(r.score),
                 status: Some(r.status),
-                trend,
+                trend: trend(r.score, r.previous_score),
             }
         };
         for c in &persp.children {
@@ -150,7 +154,7 @@ pub fn render(card: &Scorecard, e: &Evaluation, columns: &[Column], color: bool)
                         target: String::new(),
                         score: score_txt(or.score),
                         status: Some(or.status),
-                        trend: String::new(),
+                        trend: trend(or.score, or.previous_score),
                     });
                     for &i in &obj.indicators {
                         rows.push(indicator_row(i, 2));
@@ -223,7 +227,11 @@ pub fn render(card: &Scorecard, e: &Evaluation, columns: &[Column], color: bool)
             format::share(comp.coverage)
         ),
     };
-    let _ = writeln!(out, "composite {} {verdict}", score_txt(comp.score));
+    let since = match (&e.compared_with, trend(comp.score, comp.previous_score)) {
+        (Some(label), t) if !t.is_empty() => format!("   {t} since {label}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "composite {} {verdict}{since}", score_txt(comp.score));
     let _ = writeln!(out);
     let header_extra: String = columns
         .iter()

@@ -22,12 +22,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
     if let Err(e) = super::data_only_flags(&args.inputs, None) {
         return e;
     }
-    let run = match super::evaluate_files(
-        &args.inputs.scorecard,
-        &args.inputs.measurements,
-        &args.inputs.selection(),
-        args.inputs.deny_warnings,
-    ) {
+    let run = match super::evaluate_files(&args.inputs) {
         Ok(r) => r,
         Err(e) => return e,
     };

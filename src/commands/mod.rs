@@ -425,22 +425,21 @@ pub struct FileRun {
     /// Notes of the evaluated period by id.
     pub notes: std::collections::HashMap<String, String>,
     pub evaluation: crate::score::Evaluation,
+    /// The period (or span) the `previous_*` values are of.
+    pub compared_with: Option<String>,
 }
 
 /// Loads, checks and evaluates, for `evaluate` and `report`: the files
 /// become one unit's observations, scored by the evaluator that scores
 /// each unit of long data.
-pub fn evaluate_files(
-    scorecard: &Path,
-    measurements: &[PathBuf],
-    selection: &Selection,
-    deny: bool,
-) -> Result<FileRun, Exit> {
+pub fn evaluate_files(inputs: &crate::cli::Inputs) -> Result<FileRun, Exit> {
+    let selection = &inputs.selection();
+    let deny = inputs.deny_warnings;
     let period = match selection {
         Selection::Period(p) => Some(p.as_str()),
         _ => None,
     };
-    let (card, periods) = load_run(scorecard, measurements, period, deny)?;
+    let (card, periods) = load_run(&inputs.scorecard, &inputs.measurements, period, deny)?;
     let labels: Vec<String> = periods.iter().map(|m| m.period.clone()).collect();
     let plan = match selection {
         // A roll-up of the files' periods, as of long data's (SPEC §10).
@@ -457,6 +456,16 @@ pub fn evaluate_files(
         .evaluate(&block, unit)
         .map_err(|m| report_missing(&m))?;
     let notes = evaluator.notes(&block);
+    let mut compared_with = plan.previous.as_ref().map(|p| plan.label(p));
+    if inputs.compare == crate::cli::Compare::YearAgo {
+        let (label, other) = year_ago(&card, &periods, &plan)?;
+        evaluation.compare_with(&other);
+        compared_with = Some(label);
+    }
+    evaluation.compared_with.clone_from(&compared_with);
+    if plan.current.len() == 1 {
+        evaluation.history = history(&card, &periods[..plan.current.end]);
+    }
     evaluation.initiatives = follow_up(&card, &periods, &plan);
     let last = periods.get(plan.current.end.saturating_sub(1));
     let warnings = note_warnings(
@@ -477,7 +486,81 @@ pub fn evaluate_files(
         plan,
         notes,
         evaluation,
+        compared_with,
     })
+}
+
+/// How many periods a history shows at most (SPEC §15).
+pub const HISTORY: usize = 8;
+
+/// The files' span `span` evaluated on its own (its formulas reading the
+/// files before it), for a history or a comparison.
+fn evaluate_span(
+    card: &Scorecard,
+    files: &[Measurements],
+    span: std::ops::Range<usize>,
+) -> crate::score::Evaluation {
+    let labels: Vec<String> = files[..span.end].iter().map(|m| m.period.clone()).collect();
+    let plan = Plan {
+        periods: labels,
+        current: span,
+        previous: None,
+        back: 0,
+    }
+    .looking_back(card.max_lag);
+    let block = measurements::observations(card, &files[..plan.current.end], &plan);
+    let unit = files.last().and_then(|m| m.unit.as_deref());
+    Evaluator::new(card, &plan).evaluate_unchecked(&block, unit)
+}
+
+/// The last [`HISTORY`] periods of `files` (the evaluated one last), when
+/// there are more than two (SPEC §8: a trend needs only two).
+fn history(card: &Scorecard, files: &[Measurements]) -> Vec<crate::score::HistoryPoint> {
+    if files.len() <= 2 {
+        return Vec::new();
+    }
+    let first = files.len().saturating_sub(HISTORY);
+    (first..files.len())
+        .map(|k| crate::score::HistoryPoint::of(&evaluate_span(card, files, k..k + 1)))
+        .collect()
+}
+
+/// `--compare year-ago`: the same span one year earlier (`2026-Q3` ->
+/// `2025-Q3`), evaluated on its own; a usage error naming the files when
+/// none of them is for it.
+fn year_ago(
+    card: &Scorecard,
+    files: &[Measurements],
+    plan: &Plan,
+) -> Result<(String, crate::score::Evaluation), Exit> {
+    use crate::data::period::year_ago;
+    let first = &plan.periods[plan.current.start];
+    let last = &plan.periods[plan.current.end - 1];
+    let wanted = (|| Some((year_ago(first)?, year_ago(last)?)))();
+    let Some((from, to)) = wanted else {
+        return Err(Exit::Usage(format!(
+            "--compare year-ago needs period labels with a calendar (YYYY-Qn, YYYY-Hn, YYYY-MM or YYYY), not `{first}`"
+        )));
+    };
+    let label = if from == to {
+        from.clone()
+    } else {
+        format!("{from}..{to}")
+    };
+    let at = |p: &str| files.iter().position(|m| m.period == p);
+    match (at(&from), at(&to)) {
+        (Some(a), Some(b)) if b + 1 - a == plan.current.len() => {
+            Ok((label, evaluate_span(card, files, a..b + 1)))
+        }
+        _ => {
+            let given: Vec<&str> = files.iter().map(|m| m.period.as_str()).collect();
+            Err(Exit::Usage(format!(
+                "--compare year-ago compares {} with {label}, but no measurements files cover it (periods given: {}); add the files of {label}, or drop --compare",
+                plan.label(&plan.current),
+                given.join(", ")
+            )))
+        }
+    }
 }
 
 /// Prints why a portfolio run failed and gives its exit code.

@@ -44,6 +44,7 @@ pub fn run(args: &ReportArgs) -> Exit {
         },
         templates: args.templates.as_deref(),
         generated_at: args.timestamp.then(crate::output::utc_now),
+        year_ago: args.inputs.compare == crate::cli::Compare::YearAgo,
     };
     let rendered = match &args.inputs.data {
         Some(data) => portfolio_report(args, data, &opts),
@@ -69,13 +70,8 @@ pub fn run(args: &ReportArgs) -> Exit {
 type Rendered = Result<Result<String, report::ReportError>, Exit>;
 
 fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
-    let run = super::evaluate_files(
-        &args.inputs.scorecard,
-        &args.inputs.measurements,
-        &args.inputs.selection(),
-        args.inputs.deny_warnings,
-    )?;
-    let previous = run.plan.previous.as_ref().map(|p| run.plan.label(p));
+    let run = super::evaluate_files(&args.inputs)?;
+    let previous = run.compared_with.clone();
     Ok(report::render(
         &run.card,
         &run.evaluation,

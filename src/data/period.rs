@@ -88,6 +88,14 @@ pub fn shift(label: &str, steps: i64) -> Option<String> {
     })
 }
 
+/// The same period a year earlier (`2026-Q3` -> `2025-Q3`, `2026-07` ->
+/// `2025-07`, `2026` -> `2025`), for `--compare year-ago` (SPEC §15);
+/// `None` for labels without a plain calendar.
+pub fn year_ago(label: &str) -> Option<String> {
+    let (_, per_year, _, _) = calendar(label)?;
+    shift(label, -per_year)
+}
+
 /// The last day of a plain calendar period (`2026-Q3` ends on 2026-09-30,
 /// `2028-02` on 2028-02-29); `None` for other labels (`FY26`), whose end
 /// only a measurements file's `period_end` can give (SPEC §14).
@@ -368,6 +376,11 @@ mod tests {
             }
         }
         assert_eq!(end_of("2026-Q3").unwrap().to_string(), "2026-09-30");
+        assert_eq!(year_ago("2026-Q3").as_deref(), Some("2025-Q3"));
+        assert_eq!(year_ago("2026-07").as_deref(), Some("2025-07"));
+        assert_eq!(year_ago("2026-H2").as_deref(), Some("2025-H2"));
+        assert_eq!(year_ago("2026").as_deref(), Some("2025"));
+        assert_eq!(year_ago("FY26"), None);
         assert_eq!(end_of("2028-02").unwrap().to_string(), "2028-02-29");
         for odd in ["FY26", "2026-Q5", "2026-13", "26-Q1", "2026-W01"] {
             assert_eq!(end_of(odd), None, "{odd}");

@@ -125,6 +125,9 @@ pub struct Options<'a> {
     pub templates: Option<&'a Path>,
     /// Shown in the footer only when asked for (keeps output reproducible).
     pub generated_at: Option<String>,
+    /// The comparison is with the same period a year earlier
+    /// (`--compare year-ago`), not the previous one: the report says so.
+    pub year_ago: bool,
 }
 
 /// A report failed to render: a template problem, named by file and line.
