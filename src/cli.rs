@@ -33,6 +33,24 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Write a starter scorecard and a measurements file that validate clean.
     Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish or PowerShell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `bsc man > bsc.1`.
+    Man,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: CompletionShell,
 }
 
 #[derive(clap::Args, Debug)]
@@ -214,6 +232,8 @@ pub fn run() -> i32 {
         Command::Report(a) => commands::report::run(&a),
         Command::Schema(a) => commands::schema::run(&a),
         Command::Init(a) => commands::init::run(&a),
+        Command::Completions(a) => commands::completions::run(&a),
+        Command::Man => commands::man::run(),
     };
     match exit {
         Exit::Ok => 0,

@@ -1,7 +1,9 @@
 //! One module per subcommand; each is a short function over the library.
 
+pub mod completions;
 pub mod evaluate;
 pub mod init;
+pub mod man;
 pub mod report;
 pub mod schema;
 pub mod validate;
