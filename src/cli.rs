@@ -63,9 +63,16 @@ pub struct SchemaArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiagFormat {
+    /// rustc-style, with the source line and a caret (on stderr).
     Human,
+    /// A JSON array, one object per diagnostic.
     Json,
+    /// GitHub Actions workflow commands (annotations on the pull request).
     Github,
+    /// A SARIF 2.1.0 log (code scanning, editors).
+    Sarif,
+    /// JUnit XML: a test case per file, a failure per error (CI test reports).
+    Junit,
 }
 
 #[derive(clap::Args, Debug)]

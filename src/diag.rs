@@ -12,6 +12,9 @@ use serde::Serialize;
 
 use crate::source::Source;
 
+pub mod junit;
+pub mod sarif;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -90,6 +93,14 @@ impl Diagnostic {
         let source = self.source.as_ref()?;
         let span = self.span.as_ref()?;
         Some(source.line_col(span.start))
+    }
+
+    /// 1-based (line, column) just past the span's last character (the
+    /// end is exclusive, as in SARIF); the start for an empty span.
+    pub fn end_line_col(&self) -> Option<(usize, usize)> {
+        let source = self.source.as_ref()?;
+        let span = self.span.as_ref()?;
+        Some(source.line_col(span.end.max(span.start)))
     }
 
     pub fn file_name(&self) -> Option<&str> {
@@ -578,6 +589,10 @@ struct JsonDiagnostic<'a> {
     file: Option<&'a str>,
     line: Option<usize>,
     column: Option<usize>,
+    /// Where the span ends: the line, and the column just past its last
+    /// character (exclusive).
+    end_line: Option<usize>,
+    end_column: Option<usize>,
     severity: Severity,
     code: &'a str,
     message: Cow<'a, str>,
@@ -590,10 +605,13 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
         .iter()
         .map(|d| {
             let lc = d.line_col();
+            let end = d.end_line_col();
             JsonDiagnostic {
                 file: d.file_name(),
                 line: lc.map(|x| x.0),
                 column: lc.map(|x| x.1),
+                end_line: end.map(|x| x.0),
+                end_column: end.map(|x| x.1),
                 severity: d.severity,
                 code: d.code,
                 message: shorten(&d.message),

@@ -132,13 +132,14 @@ pub fn run(args: &ValidateArgs) -> Exit {
     // their scorecard by id, so two cards with one id cannot be told apart.
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut pending: Vec<(Source, Option<Named>, bool)> = Vec::new();
-    let mut n_files = 0;
+    // The files checked, by name, in the order read (JUnit has a test case per file).
+    let mut checked: Vec<String> = Vec::new();
     for (path, explicit) in &files {
         let src = match load::read_source(path) {
             Err(e) => return Exit::Usage(e.to_string()),
             Ok(Err(d)) => {
+                checked.push(d.file_name().unwrap_or_default().to_string());
                 diags.push(d);
-                n_files += 1;
                 continue;
             }
             Ok(Ok(src)) => src,
@@ -147,20 +148,20 @@ pub fn run(args: &ValidateArgs) -> Exit {
         // an error per line. It is paired with the scorecard like a TOML
         // measurements file that does not name its card.
         if measurements::is_csv(&src.name) {
-            n_files += 1;
+            checked.push(src.name.clone());
             pending.push((src.clone(), None, *explicit));
             continue;
         }
         // Parsed once: a syntax error is reported here, and the file counts
         // as an invalid scorecard (its measurements are not checked).
         let Some(root) = load::parse_toml(&src, &mut diags) else {
-            n_files += 1;
+            checked.push(src.name.clone());
             cards.push((src.clone(), None));
             continue;
         };
         match classify(&root) {
             Kind::Scorecard => {
-                n_files += 1;
+                checked.push(src.name.clone());
                 let card = crate::check_parsed_scorecard(&src, &root, &mut diags);
                 if let Some(c) = &card
                     && let Some(first) = ids.get(&c.id)
@@ -184,11 +185,11 @@ pub fn run(args: &ValidateArgs) -> Exit {
                 cards.push((src.clone(), card));
             }
             Kind::Measurements(id) => {
-                n_files += 1;
+                checked.push(src.name.clone());
                 pending.push((src.clone(), id, *explicit));
             }
             Kind::Other if *explicit => {
-                n_files += 1;
+                checked.push(src.name.clone());
                 let what = if src.text.trim().is_empty() {
                     "file is empty"
                 } else {
@@ -210,7 +211,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
             match load::read_source(m) {
                 Err(e) => return Exit::Usage(e.to_string()),
                 Ok(Err(d)) => {
-                    n_files += 1;
+                    checked.push(d.file_name().unwrap_or_default().to_string());
                     diags.push(d);
                 }
                 // `--measurements` takes several values, so a scorecard
@@ -232,13 +233,14 @@ pub fn run(args: &ValidateArgs) -> Exit {
             ));
         }
         for src in &sources {
-            n_files += 1;
+            checked.push(src.name.clone());
             if let Some(card) = &cards[0].1 {
                 measurements::load(src, card, None, &mut diags);
             }
         }
     }
 
+    let n_files = checked.len();
     if n_files == 0 {
         let where_ = args
             .paths
@@ -342,11 +344,12 @@ pub fn run(args: &ValidateArgs) -> Exit {
                 );
             }
         }
-        DiagFormat::Json | DiagFormat::Github => {
-            let text = if args.format == DiagFormat::Json {
-                diag::render_json(&diags.items)
-            } else {
-                diags.render_github()
+        DiagFormat::Json | DiagFormat::Github | DiagFormat::Sarif | DiagFormat::Junit => {
+            let text = match args.format {
+                DiagFormat::Json => diag::render_json(&diags.items),
+                DiagFormat::Sarif => diag::sarif::render(&diags.items, &diags.hidden()),
+                DiagFormat::Junit => diag::junit::render(&checked, &diags.items, &diags.hidden()),
+                _ => diags.render_github(),
             };
             if let exit @ Exit::Output(_) = crate::output::print(text.as_bytes()) {
                 return exit;
