@@ -37,6 +37,14 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `bsc man > bsc.1`.
     Man,
+    /// Explain a diagnostic code: what triggers it and how to fix it.
+    ExplainCode(ExplainCodeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainCodeArgs {
+    /// A code such as E012 or W003, as printed in a diagnostic.
+    pub code: String,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +97,16 @@ pub struct ValidateArgs {
     /// Treat warnings as errors (exit 1).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Drop the warnings of this code (repeatable; errors cannot be allowed).
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Make the warnings of this code errors (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub deny: Vec<String>,
+    /// Skip paths matching this glob in directory walks (gitignore syntax,
+    /// relative to the directory walked; repeatable), e.g. `--exclude 'drafts/'`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,6 +259,7 @@ pub fn run() -> i32 {
         Command::Init(a) => commands::init::run(&a),
         Command::Completions(a) => commands::completions::run(&a),
         Command::Man => commands::man::run(),
+        Command::ExplainCode(a) => commands::explain::run(&a),
     };
     match exit {
         Exit::Ok => 0,

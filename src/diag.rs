@@ -130,6 +130,31 @@ pub struct Diagnostics {
     /// misspelt names and many ids, searching each name among all ids
     /// is quadratic, and the hints past the first few hundred are not shown.
     suggest_budget: Option<usize>,
+    /// `--allow` / `--deny`: which warnings to drop or make errors.
+    policy: Policy,
+    /// Where an allowed diagnostic goes: [`Diagnostics::push_mut`] hands
+    /// back the diagnostic for its caller to finish, dropped or not.
+    discarded: Option<Diagnostic>,
+}
+
+/// Per-code severity from `--allow CODE` and `--deny CODE`: an allowed
+/// warning is dropped, a denied one becomes an error. Errors cannot be
+/// allowed (the command refuses that before any file is read).
+#[derive(Debug, Default, Clone)]
+pub struct Policy {
+    pub allow: Vec<&'static str>,
+    pub deny: Vec<&'static str>,
+}
+
+impl Policy {
+    /// The severity a diagnostic is reported with, or `None` to drop it.
+    fn apply(&self, d: &Diagnostic) -> Option<Severity> {
+        match d.severity {
+            Severity::Warning if self.allow.contains(&d.code) => None,
+            Severity::Warning if self.deny.contains(&d.code) => Some(Severity::Error),
+            s => Some(s),
+        }
+    }
 }
 
 /// Candidate characters compared by [`Diagnostics::did_you_mean`] in one
@@ -167,6 +192,14 @@ impl Hidden {
 }
 
 impl Diagnostics {
+    /// An empty collection that reports by `policy`.
+    pub fn with_policy(policy: Policy) -> Self {
+        Diagnostics {
+            policy,
+            ..Diagnostics::default()
+        }
+    }
+
     pub fn push(&mut self, d: Diagnostic) {
         self.push_mut(d);
     }
@@ -203,7 +236,11 @@ impl Diagnostics {
     /// A file's kept diagnostics grow to twice the cap before the later
     /// ones are dropped, so keeping the first in source order costs a sort
     /// per [`MAX_PER_FILE`] pushes, not one per push.
-    pub fn push_mut(&mut self, d: Diagnostic) -> &mut Diagnostic {
+    pub fn push_mut(&mut self, mut d: Diagnostic) -> &mut Diagnostic {
+        match self.policy.apply(&d) {
+            Some(severity) => d.severity = severity,
+            None => return self.discarded.insert(d),
+        }
         if let Some(name) = d.file_name() {
             let i = match self.files.iter().rposition(|f| f.name == name) {
                 Some(i) => i,

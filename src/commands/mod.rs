@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod evaluate;
+pub mod explain;
 pub mod init;
 pub mod man;
 pub mod report;

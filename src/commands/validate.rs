@@ -51,29 +51,77 @@ fn has_scorecard_table(src: &Source) -> bool {
     })
 }
 
+/// The `--exclude` globs as ignore rules of a walk from `dir`: gitignore
+/// syntax relative to `dir` (`drafts/`, `*.draft.toml`, `/old/**`). An
+/// invalid glob is a usage error.
+fn excludes(dir: &Path, globs: &[String]) -> Result<ignore::overrides::Override, String> {
+    let mut b = ignore::overrides::OverrideBuilder::new(dir);
+    for g in globs {
+        // In an override, a glob selects; `!glob` ignores.
+        b.add(&format!("!{g}")).map_err(|e| {
+            let why = e.to_string().replace(&format!("'!{g}'"), &format!("'{g}'"));
+            format!("--exclude `{}` is not a valid glob: {why}", diag::echo(g))
+        })?;
+    }
+    b.build().map_err(|e| format!("--exclude: {e}"))
+}
+
 /// `*.toml` files under a directory, sorted so output is deterministic.
-/// Hidden directories and `target` are skipped. Symbolic links to
+/// Hidden directories and `target` are skipped, and so is whatever a
+/// `.gitignore`, `.ignore` or `.bscignore` file (gitignore syntax; in the
+/// directory or above it) or an `--exclude` glob names. Symbolic links to
 /// directories are not followed (they loop, or lead out of the tree; one
 /// inside it is walked anyway), and a `*.toml` that is not a regular file
 /// (a FIFO would block the read) is skipped: each with a W015 note.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) -> Result<(), load::IoError> {
+fn walk(
+    dir: &Path,
+    exclude: &[String],
+    out: &mut Vec<PathBuf>,
+    diags: &mut Diagnostics,
+) -> Result<(), String> {
     let skipped = |name: &std::ffi::OsStr| {
         let name = name.to_string_lossy();
         name.starts_with('.') || name == "target"
     };
-    let entries = walkdir::WalkDir::new(dir)
+    let entries = ignore::WalkBuilder::new(dir)
+        // Only the filters wanted: the user's global gitignore would make
+        // the result depend on the machine.
+        .standard_filters(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .ignore(true)
+        .parents(true)
+        .require_git(false)
+        .add_custom_ignore_filename(".bscignore")
+        .overrides(excludes(dir, exclude)?)
         .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !(e.file_type().is_dir() && skipped(e.file_name())));
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |e| {
+            e.depth() == 0 || !(e.file_type().is_some_and(|t| t.is_dir()) && skipped(e.file_name()))
+        })
+        .build();
     for entry in entries {
-        let entry = entry.map_err(|e| load::IoError {
-            path: e.path().unwrap_or(dir).display().to_string(),
-            error: e.into(),
+        let entry = entry.map_err(|e| {
+            let error = match e.io_error() {
+                Some(io) => std::io::Error::new(io.kind(), io.to_string()),
+                None => std::io::Error::other(e.to_string()),
+            };
+            load::IoError {
+                path: walk_error_path(&e).unwrap_or(dir).display().to_string(),
+                error,
+            }
+            .to_string()
         })?;
+        // A line of an ignore file that cannot be read as a glob: the
+        // rest of the file still applies; say which line was dropped.
+        if let Some(e) = entry.error() {
+            eprintln!("warning: {e}");
+        }
         let path = entry.path();
         let is_toml = path.extension().is_some_and(|e| e == "toml");
-        let kind = entry.file_type();
+        let Some(kind) = entry.file_type() else {
+            continue;
+        };
         // What a link points to; a dangling link is skipped like a FIFO.
         let target = if kind.is_symlink() {
             std::fs::metadata(path).ok().map(|m| m.file_type())
@@ -106,15 +154,61 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) -> Result<(
     Ok(())
 }
 
+/// The path an error of the walk is about, when it names one.
+fn walk_error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+/// `--allow` and `--deny` as a policy of known codes. An unknown code, an
+/// error allowed, or a code both allowed and denied is a usage error.
+fn policy(args: &ValidateArgs) -> Result<diag::Policy, String> {
+    let mut p = diag::Policy::default();
+    for (flag, codes, into) in [
+        ("--allow", &args.allow, &mut p.allow),
+        ("--deny", &args.deny, &mut p.deny),
+    ] {
+        for c in codes {
+            let e = crate::codes::resolve(c).map_err(|m| format!("{flag}: {m}"))?;
+            if flag == "--allow" && !crate::codes::is_warning(e.code) {
+                return Err(format!(
+                    "--allow {}: {} is an error ({}), and errors cannot be allowed: fix what it reports (only warnings, W codes, can be allowed)",
+                    e.code, e.code, e.title
+                ));
+            }
+            into.push(e.code);
+        }
+    }
+    if let Some(c) = p.allow.iter().find(|c| p.deny.contains(c)) {
+        return Err(format!(
+            "{c} is both allowed and denied: give it to one of --allow and --deny"
+        ));
+    }
+    Ok(p)
+}
+
 pub fn run(args: &ValidateArgs) -> Exit {
-    let mut diags = Diagnostics::default();
+    let mut diags = match policy(args) {
+        Ok(p) => Diagnostics::with_policy(p),
+        Err(m) => return Exit::Usage(m),
+    };
+    // A bad glob is a usage error even when no directory is walked.
+    if let Err(m) = excludes(Path::new("."), &args.exclude) {
+        return Exit::Usage(m);
+    }
     // (path, explicitly named?)
     let mut files: Vec<(PathBuf, bool)> = Vec::new();
     for p in &args.paths {
         if p.is_dir() {
             let mut found = Vec::new();
-            if let Err(e) = walk(p, &mut found, &mut diags) {
-                return Exit::Usage(e.to_string());
+            if let Err(e) = walk(p, &args.exclude, &mut found, &mut diags) {
+                return Exit::Usage(e);
             }
             files.extend(found.into_iter().map(|f| (f, false)));
         } else if p.exists() {

@@ -68,10 +68,17 @@ fn rule(code: &str) -> Value {
     } else {
         "error"
     };
-    json!({
+    let mut r = json!({
         "id": code,
         "defaultConfiguration": {"level": default},
-    })
+    });
+    // The explanation `bsc explain-code` prints: code scanning shows it
+    // as the rule's help.
+    if let Some(e) = crate::codes::get(code) {
+        r["shortDescription"] = json!({"text": e.title});
+        r["help"] = json!({"text": e.body, "markdown": e.body});
+    }
+    r
 }
 
 fn result(d: &Diagnostic, rule_index: usize, cwd: Option<&Path>) -> Value {
