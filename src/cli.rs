@@ -83,9 +83,27 @@ pub enum DiagFormat {
     Junit,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--color`, for the commands that print diagnostics or tables.
+#[derive(clap::Args, Debug)]
+pub struct ColorArgs {
+    /// When to colour diagnostics and tables.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
-    /// Files, or directories searched recursively for `*.toml`.
+    /// Files, or directories searched recursively for `*.toml`; `-` is
+    /// standard input (TOML).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Measurements files (TOML or CSV) to check against the one scorecard given.
@@ -107,6 +125,8 @@ pub struct ValidateArgs {
     /// relative to the directory walked; repeatable), e.g. `--exclude 'drafts/'`.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,10 +145,11 @@ pub enum EvalFormat {
 /// or with one long-format data file of many units and periods.
 #[derive(clap::Args, Debug)]
 pub struct Inputs {
-    /// The scorecard file.
+    /// The scorecard file (`-`: standard input).
     pub scorecard: PathBuf,
     /// Measurements files (TOML or CSV), in any order: they are ordered by
-    /// period, the latest is evaluated and the one before it gives trends.
+    /// period, the latest is evaluated and the one before it gives trends
+    /// (`-`: one TOML file from standard input).
     #[arg(required_unless_present = "data", conflicts_with = "data")]
     pub measurements: Vec<PathBuf>,
     /// Long-format data of many units and periods: CSV with header
@@ -172,6 +193,8 @@ pub struct EvaluateArgs {
     pub inputs: Inputs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: EvalFormat,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,6 +231,8 @@ pub struct ReportArgs {
     /// same inputs give byte-identical reports.
     #[arg(long)]
     pub timestamp: bool,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -251,6 +276,12 @@ pub fn run() -> i32 {
             return code;
         }
     };
+    commands::set_color(match &cli.command {
+        Command::Validate(a) => a.color.color,
+        Command::Evaluate(a) => a.color.color,
+        Command::Report(a) => a.color.color,
+        _ => ColorChoice::Auto,
+    });
     let exit = match cli.command {
         Command::Validate(a) => commands::validate::run(&a),
         Command::Evaluate(a) => commands::evaluate::run(&a),

@@ -205,7 +205,9 @@ pub fn run(args: &ValidateArgs) -> Exit {
     // (path, explicitly named?)
     let mut files: Vec<(PathBuf, bool)> = Vec::new();
     for p in &args.paths {
-        if p.is_dir() {
+        if crate::source::is_stdin(p) {
+            files.push((p.clone(), true));
+        } else if p.is_dir() {
             let mut found = Vec::new();
             if let Err(e) = walk(p, &args.exclude, &mut found, &mut diags) {
                 return Exit::Usage(e);

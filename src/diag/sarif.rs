@@ -94,7 +94,13 @@ fn result(d: &Diagnostic, rule_index: usize, cwd: Option<&Path>) -> Value {
         "message": {"text": text},
     });
     if let Some(src) = &d.source {
-        let mut physical = json!({"artifactLocation": {"uri": uri(&src.path, cwd)}});
+        // Standard input has no URI: the location says what it was.
+        let artifact = if src.name == crate::source::STDIN_NAME {
+            json!({"description": {"text": "standard input"}})
+        } else {
+            json!({"uri": uri(&src.path, cwd)})
+        };
+        let mut physical = json!({"artifactLocation": artifact});
         if let (Some((line, col)), Some((end_line, end_col))) = (d.line_col(), d.end_line_col()) {
             physical["region"] = json!({
                 "startLine": line,
