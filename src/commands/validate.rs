@@ -444,7 +444,9 @@ pub fn run(args: &ValidateArgs) -> Exit {
             let text = match args.format {
                 DiagFormat::Json => diag::render_json(&diags.items),
                 DiagFormat::Sarif => diag::sarif::render(&diags.items, &diags.hidden()),
-                DiagFormat::Junit => diag::junit::render(&checked, &diags.items, &diags.hidden()),
+                DiagFormat::Junit => {
+                    diag::junit::render(&checked, &diags.items, &diags.hidden(), args.deny_warnings)
+                }
                 _ => diags.render_github(),
             };
             if let exit @ Exit::Output(_) = crate::output::print(text.as_bytes()) {

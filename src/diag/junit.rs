@@ -9,8 +9,16 @@ use super::{Diagnostic, Hidden, shorten};
 
 /// `files`: every file checked, in the order read (a clean file is a
 /// passing case); a diagnostic of another file (one skipped by the walk)
-/// or of none adds a suite of its own.
-pub fn render(files: &[String], diags: &[Diagnostic], hidden: &[Hidden]) -> String {
+/// or of none adds a suite of its own. With `warnings_fail`
+/// (`--deny-warnings`, which makes the run fail on them) warnings are
+/// failures too, so the report agrees with the exit code.
+pub fn render(
+    files: &[String],
+    diags: &[Diagnostic],
+    hidden: &[Hidden],
+    warnings_fail: bool,
+) -> String {
+    let fails = |d: &Diagnostic| d.is_error() || warnings_fail;
     let mut names: Vec<&str> = files.iter().map(String::as_str).collect();
     for d in diags {
         let name = d.file_name().unwrap_or("bsc");
@@ -24,7 +32,7 @@ pub fn render(files: &[String], diags: &[Diagnostic], hidden: &[Hidden]) -> Stri
             .filter(|d| d.file_name().unwrap_or("bsc") == name)
             .collect()
     };
-    let total_failures = diags.iter().filter(|d| d.is_error()).count();
+    let total_failures = diags.iter().filter(|d| fails(d)).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -33,7 +41,7 @@ pub fn render(files: &[String], diags: &[Diagnostic], hidden: &[Hidden]) -> Stri
     );
     for name in names {
         let mine = of(name);
-        let failures = mine.iter().filter(|d| d.is_error()).count();
+        let failures = mine.iter().filter(|d| fails(d)).count();
         let file = xml(name);
         let _ = writeln!(
             out,
@@ -43,14 +51,14 @@ pub fn render(files: &[String], diags: &[Diagnostic], hidden: &[Hidden]) -> Stri
             out,
             "    <testcase name=\"{file}\" classname=\"bsc.validate\" file=\"{file}\""
         );
-        let warnings: Vec<&&Diagnostic> = mine.iter().filter(|d| !d.is_error()).collect();
+        let warnings: Vec<&&Diagnostic> = mine.iter().filter(|d| !fails(d)).collect();
         let note = hidden.iter().find(|h| h.file == name).map(Hidden::note);
         if mine.is_empty() && note.is_none() {
             out.push_str("/>\n  </testsuite>\n");
             continue;
         }
         out.push_str(">\n");
-        for d in mine.iter().filter(|d| d.is_error()) {
+        for d in mine.iter().filter(|d| fails(d)) {
             let _ = writeln!(
                 out,
                 "      <failure type=\"{}\" message=\"{}\">{}</failure>",
@@ -135,7 +143,7 @@ mod tests {
             Diagnostic::error("E002", "two").at(&src, 4..5),
             Diagnostic::warning("W001", "three").in_file(&src),
         ];
-        let out = render(&["good.toml".into(), "bad.toml".into()], &diags, &[]);
+        let out = render(&["good.toml".into(), "bad.toml".into()], &diags, &[], false);
         assert!(
             out.contains(
                 "<testcase name=\"good.toml\" classname=\"bsc.validate\" file=\"good.toml\"/>"
@@ -148,5 +156,9 @@ mod tests {
             out.contains("<system-out>bad.toml: warning[W001]: three\n</system-out>"),
             "{out}"
         );
+        // Denied warnings fail the case, as they fail the run.
+        let out = render(&["bad.toml".into()], &diags, &[], true);
+        assert_eq!(out.matches("<failure ").count(), 3, "{out}");
+        assert!(!out.contains("<system-out>"), "{out}");
     }
 }
