@@ -153,7 +153,7 @@ fn main() {
         n,
         &time(n, || {
             let e = bsc::evaluator::evaluate(&card, &q3, Some(&q2)).expect("renormalize");
-            bsc::table::render(&card, &e, false)
+            bsc::table::render(&card, &e, &[], false)
         }),
     );
 

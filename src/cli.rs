@@ -170,6 +170,11 @@ pub struct Inputs {
     /// Roll up to this period (default: the latest).
     #[arg(long, value_name = "PERIOD")]
     pub to: Option<String>,
+    /// Treat warnings as errors (exit 1, nothing written): with
+    /// `require_note` in the card, CI fails on a red indicator that no
+    /// note or active initiative explains.
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 impl Inputs {
@@ -193,6 +198,9 @@ pub struct EvaluateArgs {
     pub inputs: Inputs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: EvalFormat,
+    /// Extra columns of the terminal table, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
+    pub columns: Vec<crate::table::Column>,
     #[command(flatten)]
     pub color: ColorArgs,
 }

@@ -17,6 +17,7 @@ use crate::data::measurements::{self, Measurements};
 use crate::data::period::Plan;
 use crate::data::rollup::Roller;
 use crate::model::{Goal, Scorecard};
+use crate::score::follow_up::{self, InitiativeResult};
 use crate::score::{self, Evaluation, MissingData, Past, Prepared, Scores, Slots};
 
 /// One period's measurements, with the one before it for trends, scored
@@ -59,6 +60,9 @@ pub struct Evaluator<'a> {
     previous: Option<Range<usize>>,
     /// `2026-Q3`, or `2026-Q1..2026-Q3` for a roll-up.
     label: String,
+    /// The card's initiatives at the end of the evaluated span, by its
+    /// label (long data carries no check-ins); every unit shares them.
+    initiatives: Vec<InitiativeResult>,
 }
 
 /// The rules a unit is scored by over the current and the previous span:
@@ -109,6 +113,12 @@ impl<'a> Evaluator<'a> {
             current: rel(&plan.current),
             previous: plan.previous.as_ref().map(rel),
             label: plan.label(&plan.current),
+            initiatives: follow_up::follow_up(
+                card,
+                &[],
+                0,
+                crate::data::period::end_of(&plan.periods[plan.current.end - 1]),
+            ),
         }
     }
 
@@ -208,14 +218,16 @@ impl<'a> Evaluator<'a> {
         previous: Option<&Slots>,
         unit: Option<&str>,
     ) -> Result<Evaluation, MissingData> {
-        score::evaluate_slots_with(
+        let mut e = score::evaluate_slots_with(
             self.card,
             &rules.current,
             current,
             previous.map(|p| (rules.previous.as_ref(), p)),
             &self.label,
             unit,
-        )
+        )?;
+        e.initiatives.clone_from(&self.initiatives);
+        Ok(e)
     }
 
     /// [`Evaluator::dress`] of the block's own rules and spans.

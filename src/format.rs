@@ -307,6 +307,7 @@ mod tests {
             id: "x".into(),
             name: "x".into(),
             description: None,
+            owner: None,
             unit: unit.map(str::to_string),
             perspective: 0,
             objective: None,

@@ -321,6 +321,63 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// A TOML local date (`due = 2026-09-30`). A quoted date or one with a
+    /// time of day is reported with the spelling that works.
+    pub fn date(&mut self, t: &DeTable, key: &str, context: &str) -> Option<Sp<raw::Date>> {
+        let (_, v) = self.entry(t, key)?;
+        let what = format!("`{key}` in {context}");
+        let fail = |w: &mut Self, label: &str, hint: String| {
+            let d = Diagnostic::error(
+                "E002",
+                format!("{what} must be a date, found {}", type_name(v.get_ref())),
+            )
+            .at(w.src, v.span())
+            .label(label.to_string())
+            .hint(hint);
+            w.err(d);
+            None
+        };
+        match v.get_ref() {
+            DeValue::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
+                (Some(d), None, None) => Some(Sp::new(
+                    raw::Date {
+                        year: d.year,
+                        month: d.month,
+                        day: d.day,
+                    },
+                    v.span(),
+                )),
+                (Some(d), _, _) => fail(
+                    self,
+                    "a date and time",
+                    format!(
+                        "write the day only, without quotes: `{key} = {:04}-{:02}-{:02}`",
+                        d.year, d.month, d.day
+                    ),
+                ),
+                (None, _, _) => fail(
+                    self,
+                    "a time of day",
+                    format!("write a date without quotes: `{key} = 2026-09-30`"),
+                ),
+            },
+            DeValue::String(s) => {
+                let hint = match s.trim().parse::<toml::value::Datetime>() {
+                    Ok(dt) if dt.date.is_some() && dt.time.is_none() => {
+                        format!("remove the quotes: `{key} = {}`", s.trim())
+                    }
+                    _ => format!("write a date without quotes: `{key} = 2026-09-30`"),
+                };
+                fail(self, "expected a date", hint)
+            }
+            _ => fail(
+                self,
+                "expected a date",
+                format!("write a date without quotes: `{key} = 2026-09-30`"),
+            ),
+        }
+    }
+
     /// A string naming one of a fixed set of choices.
     pub fn choice<E: Copy>(
         &mut self,
@@ -488,6 +545,11 @@ pub fn scorecard_from_toml(root: &Spanned<DeTable>, w: &mut Walker) -> Option<ra
         .into_iter()
         .filter_map(|(t, span)| input(t, first_line(&src, span), w))
         .collect();
+    let initiatives = w
+        .tables(top, "initiatives")
+        .into_iter()
+        .filter_map(|(t, span)| initiative(t, first_line(&src, span), w))
+        .collect();
     let ahp = w
         .table(top, "ahp", "the scorecard file")
         .map(|(t, _)| ahp(t, w));
@@ -508,6 +570,7 @@ pub fn scorecard_from_toml(root: &Spanned<DeTable>, w: &mut Walker) -> Option<ra
         inputs,
         ahp,
         constants,
+        initiatives,
     })
 }
 
@@ -546,6 +609,16 @@ fn settings(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Sett
         precision: w.uint(t, "precision", ctx),
         min_coverage: w.number(t, "min_coverage", ctx),
         status,
+        currency: w.string(t, "currency", ctx),
+        require_note: w.choice(
+            t,
+            "require_note",
+            ctx,
+            &[
+                ("red", raw::NoteLevel::Red),
+                ("amber", raw::NoteLevel::Amber),
+            ],
+        ),
     };
     Some(s)
 }
@@ -600,6 +673,7 @@ fn perspective(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::P
         weight: w.number(t, "weight", ctx),
         description: w.string(t, "description", ctx),
         status: node_status(t, ctx, w),
+        owner: w.string(t, "owner", ctx),
     })
 }
 
@@ -616,6 +690,7 @@ fn objective(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Obj
         drives: w.string_array(t, "drives", ctx),
         description: w.string(t, "description", ctx),
         status: node_status(t, ctx, w),
+        owner: w.string(t, "owner", ctx),
     };
     Some(o)
 }
@@ -680,6 +755,7 @@ fn indicator(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Ind
         aggregate: w.choice(t, "aggregate", ctx, &AGGREGATES),
         description: w.string(t, "description", ctx),
         status: node_status(t, ctx, w),
+        owner: w.string(t, "owner", ctx),
     })
 }
 
@@ -771,6 +847,47 @@ fn input(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Input> 
         aggregate: w.choice(t, "aggregate", ctx, &AGGREGATES),
         description: w.string(t, "description", ctx),
     })
+}
+
+pub const INITIATIVE_STATUSES: [(&str, raw::InitiativeStatus); 6] = [
+    ("planned", raw::InitiativeStatus::Planned),
+    ("on_track", raw::InitiativeStatus::OnTrack),
+    ("at_risk", raw::InitiativeStatus::AtRisk),
+    ("late", raw::InitiativeStatus::Late),
+    ("done", raw::InitiativeStatus::Done),
+    ("cancelled", raw::InitiativeStatus::Cancelled),
+];
+
+fn initiative(t: &DeTable, span: Range<usize>, w: &mut Walker) -> Option<raw::Initiative> {
+    let ctx = &element_context("initiative", t);
+    w.unknown_keys(t, &raw::schema_keys::<raw::Initiative>(), ctx);
+    let id = required!(w, t, span, "id", ctx, string);
+    let name = required!(w, t, span, "name", ctx, string);
+    let i = raw::Initiative {
+        id: id.unwrap_or_else(|| placeholder(&span)),
+        name: name.unwrap_or_else(|| placeholder(&span)),
+        objectives: w.string_array(t, "objectives", ctx),
+        indicators: w.string_array(t, "indicators", ctx),
+        owner: w.string(t, "owner", ctx),
+        status: w.choice(t, "status", ctx, &INITIATIVE_STATUSES),
+        start: w.date(t, "start", ctx),
+        due: w.date(t, "due", ctx),
+        budget: w.number(t, "budget", ctx),
+        progress: w.number(t, "progress", ctx),
+        description: w.string(t, "description", ctx),
+        span,
+    };
+    Some(i)
+}
+
+/// A measurements file's `[initiatives.<id>]` check-in.
+pub fn check_in(t: &DeTable, ctx: &str, w: &mut Walker) -> raw::CheckIn {
+    w.unknown_keys(t, &raw::schema_keys::<raw::CheckIn>(), ctx);
+    raw::CheckIn {
+        status: w.choice(t, "status", ctx, &INITIATIVE_STATUSES),
+        progress: w.number(t, "progress", ctx),
+        note: w.string(t, "note", ctx),
+    }
 }
 
 fn ahp(t: &DeTable, w: &mut Walker) -> raw::Ahp {

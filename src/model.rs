@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::Decimal;
 
 use crate::formula::Expr;
-pub use crate::raw::{Aggregate, Direction, MissingPolicy};
+pub use crate::raw::{Aggregate, Date, Direction, InitiativeStatus, MissingPolicy, NoteLevel};
 
 #[derive(Debug, Clone)]
 pub struct Scorecard {
@@ -43,6 +43,49 @@ pub struct Scorecard {
     /// the computed indicators they read; 0 when none looks back. A run
     /// keeps that many spans before the previous one.
     pub max_lag: u32,
+    /// Names the unit of initiative budgets.
+    pub currency: Option<String>,
+    /// Indicators at or below this status need a note or an active
+    /// initiative (SPEC §14).
+    pub require_note: Option<NoteLevel>,
+    /// What is being done, in declaration order (SPEC §14).
+    pub initiatives: Vec<Initiative>,
+}
+
+/// An initiative as declared (SPEC §14); a measurements file's check-in
+/// updates its status and progress for a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Initiative {
+    pub id: String,
+    pub name: String,
+    pub objectives: Vec<usize>,
+    pub indicators: Vec<usize>,
+    pub owner: Option<String>,
+    pub status: InitiativeStatus,
+    pub start: Option<Date>,
+    pub due: Option<Date>,
+    pub budget: Option<Decimal>,
+    pub progress: Option<Decimal>,
+    pub description: Option<String>,
+}
+
+impl InitiativeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitiativeStatus::Planned => "planned",
+            InitiativeStatus::OnTrack => "on_track",
+            InitiativeStatus::AtRisk => "at_risk",
+            InitiativeStatus::Late => "late",
+            InitiativeStatus::Done => "done",
+            InitiativeStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Still being worked on: neither done nor cancelled. Only an active
+    /// initiative explains a red indicator or can be overdue.
+    pub fn active(self) -> bool {
+        !matches!(self, InitiativeStatus::Done | InitiativeStatus::Cancelled)
+    }
 }
 
 /// A node's own status thresholds (SPEC §11), each key it leaves out
@@ -70,6 +113,7 @@ pub struct Perspective {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    pub owner: Option<String>,
     /// Declared (or AHP-derived) relative weight.
     pub weight: Decimal,
     /// Weight normalised among the perspectives.
@@ -85,6 +129,7 @@ pub struct Objective {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    pub owner: Option<String>,
     pub perspective: usize,
     pub weight: Decimal,
     /// Weight normalised among the perspective's children.
@@ -264,6 +309,7 @@ pub struct Indicator {
     pub id: String,
     pub name: String,
     pub description: Option<String>,
+    pub owner: Option<String>,
     pub unit: Option<String>,
     pub perspective: usize,
     pub objective: Option<usize>,

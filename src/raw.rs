@@ -73,6 +73,9 @@ pub struct ScorecardFile {
     /// share the namespace of inputs and indicators (SPEC §13).
     #[schemars(default, with = "BTreeMap<String, f64>")]
     pub constants: Vec<(Sp<String>, Sp<Num>)>,
+    /// What is being done about the objectives and indicators (SPEC §14).
+    #[schemars(default)]
+    pub initiatives: Vec<Initiative>,
 }
 
 #[derive(Debug, Clone, JsonSchema)]
@@ -98,6 +101,21 @@ pub struct Settings {
     pub min_coverage: Option<Sp<Num>>,
     /// Status thresholds.
     pub status: Option<Status>,
+    /// Names the unit of initiative budgets (free text, e.g. "CNY").
+    pub currency: Option<Sp<String>>,
+    /// Indicators at or below this status need a note or an active
+    /// initiative (SPEC §14); a warning names those that have neither.
+    pub require_note: Option<Sp<NoteLevel>>,
+}
+
+/// `require_note`: the status at or below which an indicator must be explained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum NoteLevel {
+    /// Red indicators only.
+    Red,
+    /// Amber and red indicators.
+    Amber,
 }
 
 #[derive(Debug, Clone, JsonSchema)]
@@ -137,6 +155,8 @@ pub struct Perspective {
     pub description: Option<Sp<String>>,
     /// Own status thresholds, overriding `[scorecard.status]` for this node.
     pub status: Option<Status>,
+    /// Who answers for this perspective (free text).
+    pub owner: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone, JsonSchema)]
@@ -157,6 +177,8 @@ pub struct Objective {
     pub description: Option<Sp<String>>,
     /// Own status thresholds, overriding `[scorecard.status]` for this node.
     pub status: Option<Status>,
+    /// Who answers for this objective (free text).
+    pub owner: Option<Sp<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
@@ -259,6 +281,8 @@ pub struct Indicator {
     pub description: Option<Sp<String>>,
     /// Own status thresholds, overriding `[scorecard.status]` for this indicator.
     pub status: Option<Status>,
+    /// Who answers for this indicator (free text).
+    pub owner: Option<Sp<String>>,
     /// Every key the entry has, loaded or not: a key whose value failed to
     /// load was reported by the loader and must not also be called missing.
     #[schemars(skip)]
@@ -353,6 +377,94 @@ impl JsonSchema for AhpEntry {
     }
 }
 
+/// Where an initiative stands (SPEC §14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
+#[schemars(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum InitiativeStatus {
+    Planned,
+    OnTrack,
+    AtRisk,
+    Late,
+    Done,
+    Cancelled,
+}
+
+/// A TOML local date (`2026-09-30`, no quotes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl JsonSchema for Date {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Date".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        // TOML dates reach JSON tools as ISO 8601 strings.
+        json_schema!({"type": "string", "format": "date"})
+    }
+}
+
+/// An initiative: what is being done, by whom and by when, about
+/// objectives and indicators (SPEC §14).
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Initiative {
+    /// Unique among initiatives.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_-]*$"))]
+    pub id: Sp<String>,
+    /// Display name (any text).
+    pub name: Sp<String>,
+    /// Objective ids it serves (at least one of objectives / indicators).
+    pub objectives: Option<Sp<Vec<Sp<String>>>>,
+    /// Indicator ids it should move.
+    pub indicators: Option<Sp<Vec<Sp<String>>>>,
+    /// Who leads it (free text).
+    pub owner: Option<Sp<String>>,
+    /// Default `planned`.
+    pub status: Option<Sp<InitiativeStatus>>,
+    /// TOML local date; not after `due`.
+    pub start: Option<Sp<Date>>,
+    /// TOML local date; past it (before the period's end) and not done or
+    /// cancelled, the initiative is overdue.
+    pub due: Option<Sp<Date>>,
+    /// Decimal >= 0, in the card's `currency`.
+    #[schemars(range(min = 0))]
+    pub budget: Option<Sp<Num>>,
+    /// Share done, 0..1.
+    #[schemars(range(min = 0, max = 1))]
+    pub progress: Option<Sp<Num>>,
+    /// Markdown text.
+    pub description: Option<Sp<String>>,
+    /// Span of the `[[initiatives]]` header, for table-level diagnostics.
+    #[schemars(skip)]
+    pub span: Range<usize>,
+}
+
+/// A measurements file's update of one initiative for its period.
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct CheckIn {
+    pub status: Option<Sp<InitiativeStatus>>,
+    /// Share done, 0..1.
+    #[schemars(range(min = 0, max = 1))]
+    pub progress: Option<Sp<Num>>,
+    /// Markdown commentary for the period.
+    pub note: Option<Sp<String>>,
+}
+
 /// A measurements file (SPEC §3).
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields, title = "bsc measurements")]
@@ -376,6 +488,12 @@ pub struct MeasurementsFile {
     /// Baselines in force this period (and unit), by indicator id.
     #[schemars(default, with = "BTreeMap<String, f64>")]
     pub baselines: Vec<(Sp<String>, Sp<Num>)>,
+    /// The period's last day (TOML date), for overdue initiatives; default:
+    /// from the period label (`YYYY-Qn`, `YYYY-Hn`, `YYYY-MM`, `YYYY`).
+    pub period_end: Option<Sp<Date>>,
+    /// Check-ins of initiatives for this period, by initiative id (SPEC §14).
+    #[schemars(default, with = "BTreeMap<String, CheckIn>")]
+    pub initiatives: Vec<(Sp<String>, CheckIn)>,
 }
 
 /// A value: a number, or a string holding a decimal.

@@ -16,6 +16,7 @@ use crate::model::{
 };
 
 pub(crate) mod exact;
+pub mod follow_up;
 pub(crate) mod wide;
 use exact::{Divisor, Sum};
 
@@ -55,6 +56,8 @@ pub struct Evaluation {
     pub perspectives: Vec<PerspectiveResult>,
     pub objectives: Vec<ObjectiveResult>,
     pub indicators: Vec<IndicatorResult>,
+    /// Initiatives as of the period (SPEC §14); `[]` when none.
+    pub initiatives: Vec<follow_up::InitiativeResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,6 +102,7 @@ pub struct IndicatorResult {
     pub effective_weight: Decimal,
     pub missing: bool,
     pub reason: Option<String>,
+    pub owner: Option<String>,
     /// The baseline and target in force for the period and unit (SPEC §10).
     pub baseline: Option<Decimal>,
     pub target: Option<TargetOut>,
@@ -1288,6 +1292,7 @@ fn dress(
                 } else {
                     None
                 },
+                owner: ind.owner.clone(),
                 baseline: prepared.in_force[i].baseline().map(|b| b.normalize()),
                 target: prepared.in_force[i].goal().map(|g| match g {
                     Goal::Value(t) => TargetOut::Value(t.normalize()),
@@ -1298,6 +1303,7 @@ fn dress(
                 previous_score: prev.map(|(_, sc)| sc[i]),
             })
             .collect(),
+        initiatives: Vec::new(),
     }
 }
 
@@ -1754,6 +1760,7 @@ mod tests {
                 id: "x".into(),
                 name: "x".into(),
                 description: None,
+                owner: None,
                 unit: None,
                 perspective: 0,
                 objective: None,

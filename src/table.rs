@@ -6,12 +6,37 @@ use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthStr;
 
+use rust_decimal::Decimal;
+
 use crate::format;
 use crate::model::{Node, Scorecard};
 use crate::score::{Evaluation, Status};
 
+/// A column the table shows on request (`--columns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Column {
+    /// Who answers for the perspective, objective or indicator.
+    Owner,
+    /// The baseline in force.
+    Baseline,
+    /// The share of the composite the row carries when nothing is missing.
+    Weight,
+}
+
+impl Column {
+    fn header(self) -> &'static str {
+        match self {
+            Column::Owner => "owner",
+            Column::Baseline => "baseline",
+            Column::Weight => "weight",
+        }
+    }
+}
+
 struct Row {
     depth: usize,
+    /// The `--columns` cells, in the order asked for.
+    extra: Vec<String>,
     name: String,
     actual: String,
     target: String,
@@ -58,7 +83,7 @@ fn status_label(s: Status) -> &'static str {
     }
 }
 
-pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
+pub fn render(card: &Scorecard, e: &Evaluation, columns: &[Column], color: bool) -> String {
     let p = card.precision;
     let score_txt = |s: Option<rust_decimal::Decimal>| {
         s.map_or_else(|| "–".to_string(), |s| format::score(s, p))
@@ -66,8 +91,19 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
     let mut rows: Vec<Row> = Vec::new();
     for (pi, persp) in card.perspectives.iter().enumerate() {
         let pr = &e.perspectives[pi];
+        let extra = |owner: &Option<String>, baseline: String, weight: Decimal| -> Vec<String> {
+            columns
+                .iter()
+                .map(|c| match c {
+                    Column::Owner => owner.clone().unwrap_or_default(),
+                    Column::Baseline => baseline.clone(),
+                    Column::Weight => format::share(weight),
+                })
+                .collect()
+        };
         rows.push(Row {
             depth: 0,
+            extra: extra(&persp.owner, String::new(), persp.share),
             name: format!("{} ({})", persp.name, format::share(persp.share)),
             actual: String::new(),
             target: String::new(),
@@ -85,6 +121,11 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
             };
             Row {
                 depth,
+                extra: extra(
+                    &ind.owner,
+                    format::baseline(&r.rule, ind.unit.as_deref(), p).unwrap_or_default(),
+                    ind.effective_weight,
+                ),
                 name: ind.name.clone(),
                 actual: r.actual.map_or_else(
                     || r.reason.clone().unwrap_or_default(),
@@ -103,6 +144,7 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
                     let or = &e.objectives[*o];
                     rows.push(Row {
                         depth: 1,
+                        extra: extra(&obj.owner, String::new(), persp.share * obj.share),
                         name: format!("{} ({})", obj.name, format::share(obj.share)),
                         actual: String::new(),
                         target: String::new(),
@@ -137,6 +179,23 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
     let target_w = col(&|r| &r.target, headers[2]);
     let score_w = col(&|r| &r.score, headers[3]);
     let status_w = 9;
+    let trend_w = col(&|r| &r.trend, headers[5]);
+    let extra_w: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            rows.iter()
+                .map(|r| UnicodeWidthStr::width(r.extra[k].as_str()))
+                .chain([UnicodeWidthStr::width(c.header())])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    // Text columns (owner) read left-aligned, numbers right-aligned.
+    let cell = |c: Column, text: &str, w: usize| match c {
+        Column::Owner => pad_right(text, w),
+        _ => pad_left(text, w),
+    };
 
     let mut out = String::new();
     let comp = &e.composite;
@@ -166,16 +225,25 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
     };
     let _ = writeln!(out, "composite {} {verdict}", score_txt(comp.score));
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "{}  {}  {}  {}  {}  {}",
+    let header_extra: String = columns
+        .iter()
+        .zip(&extra_w)
+        .map(|(c, w)| format!("  {}", cell(*c, c.header(), *w)))
+        .collect();
+    let header = format!(
+        "{}  {}  {}  {}  {}  {}{header_extra}",
         pad_right("", name_w),
         pad_left(headers[1], actual_w),
         pad_left(headers[2], target_w),
         pad_left(headers[3], score_w),
         pad_right(headers[4], status_w),
-        headers[5]
+        if columns.is_empty() {
+            headers[5].to_string()
+        } else {
+            pad_right(headers[5], trend_w)
+        }
     );
+    let _ = writeln!(out, "{}", header.trim_end());
     for r in &rows {
         let name = format!("{}{}", "  ".repeat(r.depth), r.name);
         let status = r.status.map(status_label).unwrap_or("");
@@ -184,18 +252,80 @@ pub fn render(card: &Scorecard, e: &Evaluation, color: bool) -> String {
             Some(s) => paint(s, &status_cell, color),
             None => status_cell,
         };
+        let row_extra: String = columns
+            .iter()
+            .zip(&extra_w)
+            .zip(&r.extra)
+            .map(|((c, w), text)| format!("  {}", cell(*c, text, *w)))
+            .collect();
         let line = format!(
-            "{}  {}  {}  {}  {}  {}",
+            "{}  {}  {}  {}  {}  {}{row_extra}",
             pad_right(&name, name_w),
             pad_left(&r.actual, actual_w),
             pad_left(&r.target, target_w),
             pad_left(&r.score, score_w),
             status_cell,
-            r.trend
+            pad_right(&r.trend, if columns.is_empty() { 0 } else { trend_w })
         );
         let _ = writeln!(out, "{}", line.trim_end());
     }
+    initiatives(e, &mut out);
     out
+}
+
+/// The initiatives below the table: overdue ones first, each with its
+/// status in words and a shape, progress, due date and owner.
+fn initiatives(e: &Evaluation, out: &mut String) {
+    if e.initiatives.is_empty() {
+        return;
+    }
+    let mut list: Vec<&crate::score::follow_up::InitiativeResult> = e.initiatives.iter().collect();
+    // Stable: overdue first, then declaration order.
+    list.sort_by_key(|r| r.overdue != Some(true));
+    let _ = writeln!(out);
+    let _ = writeln!(out, "initiatives");
+    let name_w = list
+        .iter()
+        .map(|r| UnicodeWidthStr::width(r.name.as_str()))
+        .max()
+        .unwrap_or(0);
+    for r in list {
+        let mut facts: Vec<String> = Vec::new();
+        if let Some(p) = r.progress {
+            facts.push(format!("{} done", format::share(p)));
+        }
+        if let Some(d) = r.due {
+            facts.push(if r.overdue == Some(true) {
+                format!("OVERDUE, due {d}")
+            } else {
+                format!("due {d}")
+            });
+        }
+        if let Some(o) = &r.owner {
+            facts.push(o.clone());
+        }
+        let line = format!(
+            "  {}  {}  {}",
+            pad_right(&r.name, name_w),
+            pad_right(&initiative_status(r.status), 13),
+            facts.join(" · ")
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
+/// An initiative's status as a shape and words, never colour alone.
+pub(crate) fn initiative_status(s: crate::model::InitiativeStatus) -> String {
+    use crate::model::InitiativeStatus as S;
+    match s {
+        S::Planned => "○ planned",
+        S::OnTrack => "▶ on track",
+        S::AtRisk => "△ at risk",
+        S::Late => "▲ late",
+        S::Done => "✓ done",
+        S::Cancelled => "✕ cancelled",
+    }
+    .to_string()
 }
 
 #[cfg(test)]

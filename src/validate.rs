@@ -15,6 +15,9 @@ use crate::model::*;
 use crate::raw::{self, Num, Sp};
 use crate::source::Source;
 
+mod initiatives;
+pub use initiatives::progress_hint;
+
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
 
 struct Ctx<'a> {
@@ -106,6 +109,20 @@ fn check_id(cx: &mut Ctx, id: &Sp<String>, what: &str) -> bool {
     )
     .with("not a valid id", Some(id_hint(&id.value)));
     false
+}
+
+/// E005: `id` was declared before, at `first` (ids of one kind are unique).
+fn duplicate(cx: &mut Ctx, what: &str, id: &Sp<String>, first: &Range<usize>) {
+    let line = cx.line_of(first);
+    cx.error(
+        "E005",
+        &id.span,
+        format!("duplicate {what} id `{}`", id.value),
+    )
+    .with(
+        "defined again here",
+        Some(format!("first defined on line {line}; ids must be unique")),
+    );
 }
 
 /// A relative weight: finite and >= 0 (the loader already rejected nan/inf).
@@ -206,16 +223,7 @@ pub fn validate(
             continue;
         }
         if let Some(&first) = p_index.get(p.id.value.as_str()) {
-            let line = cx.line_of(&p_spans[first]);
-            cx.error(
-                "E005",
-                &p.id.span,
-                format!("duplicate perspective id `{}`", p.id.value),
-            )
-            .with(
-                "defined again here",
-                Some(format!("first defined on line {line}; ids must be unique")),
-            );
+            duplicate(&mut cx, "perspective", &p.id, &p_spans[first]);
             continue;
         }
         p_index.insert(&p.id.value, perspectives.len());
@@ -227,6 +235,7 @@ pub fn validate(
                 .as_ref()
                 .map_or_else(|| title_case(&p.id.value), |n| n.value.clone()),
             description: p.description.as_ref().map(|d| d.value.clone()),
+            owner: p.owner.as_ref().map(|o| o.value.clone()),
             weight: weight(&mut cx, &p.weight, &format!("perspective `{}`", p.id.value)),
             share: Decimal::ZERO,
             children: Vec::new(),
@@ -268,16 +277,7 @@ pub fn validate(
             continue;
         }
         if let Some(&first) = o_index.get(o.id.value.as_str()) {
-            let line = cx.line_of(&o_raw[first].id.span);
-            cx.error(
-                "E005",
-                &o.id.span,
-                format!("duplicate objective id `{}`", o.id.value),
-            )
-            .with(
-                "defined again here",
-                Some(format!("first defined on line {line}; ids must be unique")),
-            );
+            duplicate(&mut cx, "objective", &o.id, &o_raw[first].id.span);
             continue;
         }
         let w = weight(&mut cx, &o.weight, &format!("objective `{}`", o.id.value));
@@ -301,6 +301,7 @@ pub fn validate(
                 .as_ref()
                 .map_or_else(|| o.id.value.clone(), |n| n.value.clone()),
             description: o.description.as_ref().map(|d| d.value.clone()),
+            owner: o.owner.as_ref().map(|o| o.value.clone()),
             perspective: p,
             weight: w,
             share: Decimal::ZERO,
@@ -508,6 +509,7 @@ pub fn validate(
                 .as_ref()
                 .map_or_else(|| ind.id.value.clone(), |n| n.value.clone()),
             description: ind.description.as_ref().map(|d| d.value.clone()),
+            owner: ind.owner.as_ref().map(|o| o.value.clone()),
             unit: ind.unit.as_ref().map(|u| u.value.clone()),
             perspective: p,
             objective: o,
@@ -827,6 +829,7 @@ pub fn validate(
         file,
     );
     aggregate_checks(&mut cx, file);
+    let initiatives = initiatives::initiatives(&mut cx, file, &objectives, &indicators);
 
     let has_errors = cx.diags.error_count() > errors_before;
     if has_errors {
@@ -854,6 +857,9 @@ pub fn validate(
         ids,
         constants,
         max_lag,
+        currency: s.currency.as_ref().map(|c| c.value.clone()),
+        require_note: s.require_note.as_ref().map(|r| r.value),
+        initiatives,
     })
 }
 

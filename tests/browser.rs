@@ -119,16 +119,35 @@ fn html_report_loads_in_chromium_with_no_failed_requests() {
         eprintln!("note: chromium not installed; browser test skipped");
         return;
     };
-    let out = Command::new(env!("CARGO_BIN_EXE_bsc"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "report",
+    // English and Chinese: owners, initiatives (an overdue one) and CJK
+    // text in both layouts.
+    for (lang, card, q2, q3) in [
+        (
+            "en",
             "scorecards/crm.toml",
             "scorecards/crm-2026-Q2.toml",
             "scorecards/crm-2026-Q3.toml",
-            "--format",
-            "html",
-        ])
+        ),
+        (
+            "zh",
+            "scorecards/crm.zh.toml",
+            "scorecards/crm.zh-2026-Q2.toml",
+            "scorecards/crm.zh-2026-Q3.toml",
+        ),
+    ] {
+        report_in_chromium(&chrome, lang, &[card, q2, q3]);
+    }
+}
+
+/// Renders one report, serves it and screenshots it at laptop and phone
+/// widths (`report-<lang>-laptop.png`), checking that nothing but the
+/// report itself is requested.
+fn report_in_chromium(chrome: &Path, lang: &str, files: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_bsc"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("report")
+        .args(files)
+        .args(["--format", "html", "--lang", lang])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -141,14 +160,15 @@ fn html_report_loads_in_chromium_with_no_failed_requests() {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let work = tempfile::tempdir().unwrap();
     for (name, size) in [
-        ("report-laptop.png", "1280,2600"),
-        ("report-phone.png", "390,2600"),
+        (format!("report-{lang}-laptop.png"), "1280,2600"),
+        (format!("report-{lang}-phone.png"), "390,2600"),
     ] {
+        let name = name.as_str();
         let shot = tmp.join(name);
         let _ = std::fs::remove_file(&shot);
         let netlog = work.path().join(format!("{name}.netlog.json"));
         screenshot(
-            &chrome,
+            chrome,
             &url,
             &shot,
             size,

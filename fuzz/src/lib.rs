@@ -141,9 +141,21 @@ pub fn evaluate_and_print(
     reports: bool,
 ) {
     // `missing = "error"` with a gap is an expected refusal, not a bug.
-    let Ok(e) = bsc::evaluator::evaluate(card, current, previous) else {
+    let Ok(mut e) = bsc::evaluator::evaluate(card, current, previous) else {
         return;
     };
+    // Where the initiatives stand after the files' check-ins (SPEC §14),
+    // and the require_note warnings, as `evaluate` works them out.
+    let files: Vec<&[bsc::data::measurements::CheckIn]> = previous
+        .into_iter()
+        .chain([current])
+        .map(|m| m.check_ins.as_slice())
+        .collect();
+    let end = current
+        .period_end
+        .or_else(|| bsc::data::period::end_of(&current.period));
+    e.initiatives = bsc::score::follow_up::follow_up(card, &files, files.len() - 1, end);
+    let _ = bsc::commands::note_warnings(card, &e, &current.notes, current.source.as_ref(), None);
     print_evaluation(card, &e);
     if reports {
         let plain = without_markdown(card);
@@ -169,8 +181,8 @@ pub fn print_evaluation(card: &Scorecard, e: &Evaluation) {
         &mut csv,
     )
     .expect("writing to memory cannot fail");
-    let _ = bsc::table::render(card, e, false);
-    let _ = bsc::table::render(card, e, true);
+    let _ = bsc::table::render(card, e, &[bsc::table::Column::Owner], false);
+    let _ = bsc::table::render(card, e, &[], true);
 }
 
 /// `bsc report` of one evaluation with the built-in templates.

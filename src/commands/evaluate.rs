@@ -10,6 +10,12 @@ use crate::cli::{EvalFormat, EvaluateArgs, Exit};
 use crate::portfolio::{self, output};
 
 pub fn run(args: &EvaluateArgs) -> Exit {
+    if !args.columns.is_empty() && (args.format != EvalFormat::Table || args.inputs.data.is_some())
+    {
+        return Exit::Usage(
+            "--columns chooses columns of the terminal table of one unit; JSON, JSONL and CSV always carry every field, and --data prints a ranking: remove --columns".into(),
+        );
+    }
     if let Some(data) = &args.inputs.data {
         return run_portfolio(args, data);
     }
@@ -20,6 +26,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         &args.inputs.scorecard,
         &args.inputs.measurements,
         &args.inputs.selection(),
+        args.inputs.deny_warnings,
     ) {
         Ok(r) => r,
         Err(e) => return e,
@@ -46,16 +53,19 @@ pub fn run(args: &EvaluateArgs) -> Exit {
             .expect("writing to memory cannot fail");
             v
         }
-        EvalFormat::Table => crate::table::render(card, eval, super::stdout_color()).into_bytes(),
+        EvalFormat::Table => {
+            crate::table::render(card, eval, &args.columns, super::stdout_color()).into_bytes()
+        }
     };
     crate::output::print(&bytes)
 }
 
 fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
-    let (card, _) = match super::load_run(&args.inputs.scorecard, &[], None) {
-        Ok(x) => x,
-        Err(e) => return e,
-    };
+    let (card, _) =
+        match super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings) {
+            Ok(x) => x,
+            Err(e) => return e,
+        };
     let selection = args.inputs.selection();
     let opts = portfolio::Options {
         selection,

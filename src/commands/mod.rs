@@ -81,11 +81,13 @@ use crate::source::Source;
 /// `report`, ordered by period (SPEC §3) and cut at the evaluated one:
 /// `--period` when given, else the latest. Diagnostics (errors and
 /// warnings) go to stderr; any error ends the command with exit 1, an
-/// unreadable file with exit 2.
+/// unreadable file with exit 2, and so does any warning under
+/// `--deny-warnings` (`deny`).
 pub fn load_run(
     scorecard: &Path,
     measurements: &[PathBuf],
     period: Option<&str>,
+    deny: bool,
 ) -> Result<(Scorecard, Vec<Measurements>), Exit> {
     let mut diags = Diagnostics::default();
     let card = read_card(scorecard, measurements, &mut diags)?;
@@ -101,6 +103,9 @@ pub fn load_run(
         eprint!("{}", diags.render_human(stderr_color()));
     }
     match card {
+        Some(_) if deny && !diags.has_errors() && diags.warning_count() > 0 => {
+            Err(warnings_denied(diags.warning_count()))
+        }
         Some(card) if !diags.has_errors() => Ok((card, periods)),
         _ => {
             eprintln!(
@@ -365,6 +370,98 @@ pub fn report_missing(m: &crate::score::MissingData) -> Exit {
     Exit::Invalid
 }
 
+/// `--deny-warnings` and there were warnings (already printed): exit 1.
+pub fn warnings_denied(n: usize) -> Exit {
+    eprintln!(
+        "failed: {n} warning{} (warnings denied by --deny-warnings)",
+        if n == 1 { "" } else { "s" }
+    );
+    Exit::Invalid
+}
+
+/// W030 (SPEC §14, `require_note`): an indicator at or below the card's
+/// level that neither a note nor an active initiative explains. Located in
+/// `file`, the evaluated period's measurements file, where the note goes;
+/// with long data, `data` names the file whose `note` column takes it.
+pub fn note_warnings(
+    card: &Scorecard,
+    e: &crate::score::Evaluation,
+    notes: &std::collections::HashMap<String, String>,
+    file: Option<&Source>,
+    data: Option<&Path>,
+) -> Vec<Diagnostic> {
+    use crate::score::follow_up::unexplained;
+    let level = match card.require_note {
+        Some(crate::model::NoteLevel::Amber) => "amber",
+        _ => "red",
+    };
+    unexplained(card, e, notes)
+        .into_iter()
+        .map(|i| {
+            let ind = &card.indicators[i];
+            let r = &e.indicators[i];
+            let through = ind.objective.map_or_else(String::new, |o| {
+                format!(" or its objective `{}`", card.objectives[o].id)
+            });
+            let named = if ind.name == ind.id {
+                String::new()
+            } else {
+                format!(" ({})", ind.name)
+            };
+            let add = match (file, data) {
+                (_, Some(d)) => format!(
+                    "write why, and what is done, in the `note` column of `{}`'s row in `{}`",
+                    ind.id,
+                    d.display()
+                ),
+                (Some(f), _) if measurements::is_csv(&f.name) => format!(
+                    "write why, and what is done, in the `note` column of `{}`'s row",
+                    ind.id
+                ),
+                _ => format!(
+                    "add `{} = \"why, and what is done\"` under `[notes]`",
+                    ind.id
+                ),
+            };
+            let d = Diagnostic::warning(
+                "W030",
+                format!(
+                    "indicator `{}`{named} is {} in {} with no note and no active initiative",
+                    ind.id,
+                    r.status.as_str(),
+                    e.period
+                ),
+            )
+            .hint(format!(
+                "the card asks for one (`require_note = \"{level}\"`): {add}, or link an active initiative to `{}`{through}",
+                ind.id
+            ));
+            match file {
+                Some(f) => d.in_file(f),
+                None => d,
+            }
+        })
+        .collect()
+}
+
+/// The card's initiatives after the check-ins of `files` (ordered by
+/// period, those of `plan`), at the end of the evaluated span: its last
+/// file's `period_end`, else the end its label names.
+pub fn follow_up(
+    card: &Scorecard,
+    files: &[Measurements],
+    plan: &Plan,
+) -> Vec<crate::score::follow_up::InitiativeResult> {
+    let upto = &files[..plan.current.end.min(files.len())];
+    let end = upto.last().and_then(|m| {
+        m.period_end
+            .or_else(|| crate::data::period::end_of(&m.period))
+    });
+    let check_ins: Vec<&[crate::data::measurements::CheckIn]> =
+        upto.iter().map(|m| m.check_ins.as_slice()).collect();
+    crate::score::follow_up::follow_up(card, &check_ins, plan.current.start, end)
+}
+
 /// A scorecard with its measurements evaluated: the evaluated period, and
 /// the one before it for trends.
 pub struct FileRun {
@@ -383,12 +480,13 @@ pub fn evaluate_files(
     scorecard: &Path,
     measurements: &[PathBuf],
     selection: &Selection,
+    deny: bool,
 ) -> Result<FileRun, Exit> {
     let period = match selection {
         Selection::Period(p) => Some(p.as_str()),
         _ => None,
     };
-    let (card, periods) = load_run(scorecard, measurements, period)?;
+    let (card, periods) = load_run(scorecard, measurements, period, deny)?;
     let labels: Vec<String> = periods.iter().map(|m| m.period.clone()).collect();
     let plan = match selection {
         // A roll-up of the files' periods, as of long data's (SPEC §10).
@@ -401,10 +499,25 @@ pub fn evaluate_files(
     let block = measurements::observations(&card, &periods, &plan);
     let unit = periods.last().and_then(|m| m.unit.as_deref());
     let evaluator = Evaluator::new(&card, &plan);
-    let evaluation = evaluator
+    let mut evaluation = evaluator
         .evaluate(&block, unit)
         .map_err(|m| report_missing(&m))?;
     let notes = evaluator.notes(&block);
+    evaluation.initiatives = follow_up(&card, &periods, &plan);
+    let last = periods.get(plan.current.end.saturating_sub(1));
+    let warnings = note_warnings(
+        &card,
+        &evaluation,
+        &notes,
+        last.and_then(|m| m.source.as_ref()),
+        None,
+    );
+    if !warnings.is_empty() {
+        eprint!("{}", diag::render_human(&warnings, stderr_color()));
+        if deny {
+            return Err(warnings_denied(warnings.len()));
+        }
+    }
     Ok(FileRun {
         card,
         plan,

@@ -73,6 +73,7 @@ fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
         &args.inputs.scorecard,
         &args.inputs.measurements,
         &args.inputs.selection(),
+        args.inputs.deny_warnings,
     )?;
     let previous = run.plan.previous.as_ref().map(|p| run.plan.label(p));
     Ok(report::render(
@@ -85,7 +86,7 @@ fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
 }
 
 fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered {
-    let (card, _) = super::load_run(&args.inputs.scorecard, &[], None)?;
+    let (card, _) = super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings)?;
     let selection = args.inputs.selection();
     let (plan, units) = portfolio::evaluations(&card, data, selection)
         .map_err(|f| super::portfolio_failure(f, data))?;
@@ -107,6 +108,19 @@ fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered 
                 data.display()
             )));
         };
+        // One unit's report: as with measurements files, a weak indicator
+        // nobody explained is a warning (SPEC §14). Long data carries no
+        // check-ins, so only the card's initiatives count.
+        let warnings = super::note_warnings(&card, &u.evaluation, &u.notes, None, Some(data));
+        if !warnings.is_empty() {
+            eprint!(
+                "{}",
+                crate::diag::render_human(&warnings, super::stderr_color())
+            );
+            if args.inputs.deny_warnings {
+                return Err(super::warnings_denied(warnings.len()));
+            }
+        }
         return Ok(report::render(
             &card,
             &u.evaluation,

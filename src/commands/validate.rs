@@ -330,8 +330,10 @@ pub fn run(args: &ValidateArgs) -> Exit {
         }
         for src in &sources {
             checked.push(src.name.clone());
-            if let Some(card) = &cards[0].1 {
-                measurements::load(src, card, None, &mut diags);
+            if let Some(card) = &cards[0].1
+                && let Some(m) = measurements::load(src, card, None, &mut diags)
+            {
+                follow_up_warnings(card, &m, &mut diags);
             }
         }
     }
@@ -374,7 +376,9 @@ pub fn run(args: &ValidateArgs) -> Exit {
         };
         match card {
             Some(card) => {
-                measurements::load(src, card, None, &mut diags);
+                if let Some(m) = measurements::load(src, card, None, &mut diags) {
+                    follow_up_warnings(card, &m, &mut diags);
+                }
             }
             // Its scorecard is invalid and already reported; nothing more to say.
             None if invalid_cards > 0 => {}
@@ -458,5 +462,24 @@ pub fn run(args: &ValidateArgs) -> Exit {
         Exit::Invalid
     } else {
         Exit::Ok
+    }
+}
+
+/// `require_note` (SPEC §14) for one measurements file, evaluated on its
+/// own: its notes and check-ins are all a lone file has to explain itself.
+fn follow_up_warnings(card: &Scorecard, m: &measurements::Measurements, diags: &mut Diagnostics) {
+    if card.require_note.is_none() {
+        return;
+    }
+    let Ok(mut e) = crate::evaluator::evaluate(card, m, None) else {
+        // `missing = "error"` with values missing: `evaluate` says so.
+        return;
+    };
+    let end = m
+        .period_end
+        .or_else(|| crate::data::period::end_of(&m.period));
+    e.initiatives = crate::score::follow_up::follow_up(card, &[m.check_ins.as_slice()], 0, end);
+    for d in super::note_warnings(card, &e, &m.notes, m.source.as_ref(), None) {
+        diags.push(d);
     }
 }

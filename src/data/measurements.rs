@@ -15,7 +15,7 @@ use super::UnitBlock;
 use super::period::Plan;
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::{self, Walker};
-use crate::model::{Goal, Rule, Scorecard, ValueRef, pair_problem};
+use crate::model::{Date, Goal, InitiativeStatus, Rule, Scorecard, ValueRef, pair_problem};
 use crate::raw;
 use crate::score::Slots;
 use crate::source::Source;
@@ -25,6 +25,8 @@ use crate::source::Source;
 pub struct Measurements {
     /// Where the values came from (file name), for messages.
     pub origin: String,
+    /// The file itself, for diagnostics about the period as a whole.
+    pub source: Option<Source>,
     pub period: String,
     pub unit: Option<String>,
     /// Indicator and input ids -> actual values.
@@ -35,6 +37,22 @@ pub struct Measurements {
     /// id: they override the card's plan and declared values.
     pub targets: HashMap<String, Goal>,
     pub baselines: HashMap<String, Decimal>,
+    /// The period's last day when the file states it (`period_end`), for
+    /// overdue initiatives; else it comes from the label.
+    pub period_end: Option<Date>,
+    /// Check-ins of initiatives (SPEC §14), in file order.
+    pub check_ins: Vec<CheckIn>,
+}
+
+/// A measurements file's update of one initiative for its period: what it
+/// leaves out stays as the card (or an earlier check-in) has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckIn {
+    /// Index into the card's initiatives.
+    pub initiative: usize,
+    pub status: Option<InitiativeStatus>,
+    pub progress: Option<Decimal>,
+    pub note: Option<String>,
 }
 
 impl Measurements {
@@ -319,6 +337,7 @@ fn from_toml(
     w.unknown_keys(top, &raw::schema_keys::<raw::MeasurementsFile>(), ctx);
     let mut m = Measurements {
         origin: src.name.clone(),
+        source: Some(src.clone()),
         ..Default::default()
     };
     if let Some(sc) = w.string(top, "scorecard", ctx)
@@ -402,6 +421,8 @@ fn from_toml(
             }
         }
     }
+    m.period_end = w.date(top, "period_end", ctx).map(|d| d.value);
+    check_ins_from_toml(top, card, &mut m, &mut w);
     Some(Loaded {
         measurements: m,
         source: src.clone(),
@@ -409,6 +430,86 @@ fn from_toml(
         period_span,
         unit_span,
     })
+}
+
+/// `[initiatives.<id>]`: each check-in names a declared initiative and
+/// keeps its progress within 0..1.
+fn check_ins_from_toml(
+    top: &toml::de::DeTable,
+    card: &Scorecard,
+    m: &mut Measurements,
+    w: &mut Walker,
+) {
+    let Some((table, _)) = w.table(top, "initiatives", "the measurements file") else {
+        return;
+    };
+    for (k, v) in table.iter() {
+        let id: &str = k.get_ref();
+        let ctx = format!("`[initiatives.{id}]`");
+        let DeValue::Table(t) = v.get_ref() else {
+            w.type_error(&ctx, "a table of `status`, `progress` and `note`", v);
+            continue;
+        };
+        let c = load::check_in(t, &ctx, w);
+        let index = card.initiatives.iter().position(|i| i.id == id);
+        if index.is_none() {
+            let hint = w
+                .diags
+                .did_you_mean(id, card.initiatives.iter().map(|i| i.id.as_str()))
+                .unwrap_or_else(|| {
+                    if card.initiatives.is_empty() {
+                        "the scorecard declares no `[[initiatives]]`".to_string()
+                    } else {
+                        format!(
+                            "declared initiatives: {}",
+                            card.initiatives
+                                .iter()
+                                .map(|i| i.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                });
+            w.diags.push(
+                Diagnostic::error(
+                    "E076",
+                    format!(
+                        "check-in for `{id}`, which is not an initiative of scorecard `{}`",
+                        card.id
+                    ),
+                )
+                .at(w.src, k.span())
+                .label("unknown initiative")
+                .hint(hint),
+            );
+        }
+        let progress = match &c.progress {
+            Some(p) if p.value.0 < Decimal::ZERO || p.value.0 > Decimal::ONE => {
+                w.diags.push(
+                    Diagnostic::error(
+                        "E074",
+                        format!(
+                            "progress of initiative `{id}` ({}) is outside 0..1",
+                            p.value.0
+                        ),
+                    )
+                    .at(w.src, p.span.clone())
+                    .label("must be 0..1")
+                    .hint(crate::validate::progress_hint(p.value.0)),
+                );
+                None
+            }
+            p => p.as_ref().map(|p| p.value.0),
+        };
+        if let Some(initiative) = index {
+            m.check_ins.push(CheckIn {
+                initiative,
+                status: c.status.map(|s| s.value),
+                progress,
+                note: c.note.map(|n| n.value),
+            });
+        }
+    }
 }
 
 /// A problem with a target or baseline given with the data: code,
@@ -676,6 +777,7 @@ fn from_csv(
     let period_stated = named.is_some();
     let mut m = Measurements {
         origin: src.name.clone(),
+        source: Some(src.clone()),
         period: named
             .or_else(|| period.map(str::to_string))
             .unwrap_or_else(|| period_from_file_name(&src.name)),

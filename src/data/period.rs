@@ -2,6 +2,7 @@
 //! the evaluated span (one period or a roll-up) and the span before it
 //! that supplies trends.
 
+use crate::model::Date;
 use std::cmp::Ordering;
 use std::ops::Range;
 
@@ -37,9 +38,9 @@ pub fn cmp_periods(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// `label` moved `steps` periods along the calendar, for the labels whose
-/// calendar is plain: `YYYY-Qn`, `YYYY-Hn`, `YYYY-MM` and `YYYY`.
-pub fn shift(label: &str, steps: i64) -> Option<String> {
+/// A plain calendar label (`YYYY-Qn`, `YYYY-Hn`, `YYYY-MM`, `YYYY`) as
+/// (year, periods per year, index within the year from 0, shape letter).
+fn calendar(label: &str) -> Option<(i64, i64, i64, char)> {
     let (year, rest) = match label.split_once('-') {
         Some((y, r)) => (y, Some(r)),
         None => (label, None),
@@ -68,6 +69,13 @@ pub fn shift(label: &str, steps: i64) -> Option<String> {
         }
         _ => return None,
     };
+    Some((year, per_year, index, shape))
+}
+
+/// `label` moved `steps` periods along the calendar, for the labels whose
+/// calendar is plain: `YYYY-Qn`, `YYYY-Hn`, `YYYY-MM` and `YYYY`.
+pub fn shift(label: &str, steps: i64) -> Option<String> {
+    let (year, per_year, index, shape) = calendar(label)?;
     let total = (year * per_year + index).checked_add(steps)?;
     let (y, i) = (total.div_euclid(per_year), total.rem_euclid(per_year));
     if !(0..=9999).contains(&y) {
@@ -78,6 +86,33 @@ pub fn shift(label: &str, steps: i64) -> Option<String> {
         'M' => format!("{y:04}-{:02}", i + 1),
         c => format!("{y:04}-{c}{}", i + 1),
     })
+}
+
+/// The last day of a plain calendar period (`2026-Q3` ends on 2026-09-30,
+/// `2028-02` on 2028-02-29); `None` for other labels (`FY26`), whose end
+/// only a measurements file's `period_end` can give (SPEC §14).
+pub fn end_of(label: &str) -> Option<Date> {
+    let (year, per_year, index, _) = calendar(label)?;
+    let month = (index + 1) * (12 / per_year);
+    let year = u16::try_from(year).ok()?;
+    let month = u8::try_from(month).ok()?;
+    Some(Date {
+        year,
+        month,
+        day: days_in_month(year, month),
+    })
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn digit_run(s: &[u8]) -> (&[u8], &[u8]) {
@@ -296,6 +331,47 @@ mod tests {
                 .unwrap_err()
                 .contains("2026-Q1")
         );
+    }
+
+    /// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm): an
+    /// independent calendar to check [`end_of`] against.
+    fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146097 + doe - 719468
+    }
+
+    #[test]
+    fn period_ends_are_the_day_before_the_next_period() {
+        for year in [1900i64, 2000, 2024, 2026, 2028, 2100, 2400] {
+            for (label, next_month) in (1..=12)
+                .map(|m| (format!("{year}-{m:02}"), m + 1))
+                .chain((1..=4).map(|q| (format!("{year}-Q{q}"), q * 3 + 1)))
+                .chain((1..=2).map(|h| (format!("{year}-H{h}"), h * 6 + 1)))
+                .chain([(format!("{year}"), 13)])
+            {
+                let end = end_of(&label).unwrap();
+                let (ny, nm) = if next_month == 13 {
+                    (year + 1, 1)
+                } else {
+                    (year, next_month)
+                };
+                assert_eq!(
+                    days_from_civil(end.year as i64, end.month as i64, end.day as i64) + 1,
+                    days_from_civil(ny, nm, 1),
+                    "{label} ends on {end}"
+                );
+            }
+        }
+        assert_eq!(end_of("2026-Q3").unwrap().to_string(), "2026-09-30");
+        assert_eq!(end_of("2028-02").unwrap().to_string(), "2028-02-29");
+        for odd in ["FY26", "2026-Q5", "2026-13", "26-Q1", "2026-W01"] {
+            assert_eq!(end_of(odd), None, "{odd}");
+        }
     }
 
     #[test]

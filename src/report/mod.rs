@@ -15,6 +15,7 @@ use crate::markdown;
 use crate::model::{Direction, Node, Rule, Scorecard};
 use crate::score::{Evaluation, IndicatorResult, Status};
 
+mod initiatives;
 pub mod portfolio;
 
 /// Built-in templates, embedded so `bsc` works from any directory.
@@ -42,6 +43,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "_perspective.html",
         include_str!("../../report_templates/_perspective.html"),
+    ),
+    (
+        "_initiatives.html",
+        include_str!("../../report_templates/_initiatives.html"),
+    ),
+    (
+        "_initiatives_summary.html",
+        include_str!("../../report_templates/_initiatives_summary.html"),
+    ),
+    (
+        "_initiatives.md",
+        include_str!("../../report_templates/_initiatives.md"),
     ),
     (
         "_strategy_map.html",
@@ -158,6 +171,12 @@ struct Ctx {
     thresholds_intro: String,
     ahp: Vec<AhpCtx>,
     missing_policy: String,
+    /// Whether any indicator names an owner: the tables then have an owner column.
+    has_owners: bool,
+    /// Whether the card has owners or initiatives: "Where to act" then
+    /// says who acts and how.
+    follow_up: bool,
+    initiatives: initiatives::Summary,
 }
 
 /// A score as every part of a report shows it: the number, the status,
@@ -203,6 +222,8 @@ struct ActCtx {
     weight: String,
     /// Composite points available: effective weight × (100 − score).
     gain: String,
+    /// Who owns it and what is being done about it.
+    follow: initiatives::ActFollowUp,
 }
 
 #[derive(Serialize)]
@@ -225,9 +246,12 @@ struct PerspectiveCtx {
     badge: Badge,
     description_html: String,
     description_md: String,
+    owner: String,
     objectives: Vec<ObjectiveCtx>,
     /// Indicators directly under the perspective.
     indicators: Vec<IndicatorCtx>,
+    /// Initiatives serving the direct indicators.
+    initiatives: Vec<initiatives::InitiativeCtx>,
 }
 
 #[derive(Serialize)]
@@ -238,13 +262,17 @@ struct ObjectiveCtx {
     #[serde(flatten)]
     badge: Badge,
     description_html: String,
+    owner: String,
     indicators: Vec<IndicatorCtx>,
+    /// Initiatives serving the objective or one of its indicators.
+    initiatives: Vec<initiatives::InitiativeCtx>,
 }
 
 #[derive(Serialize)]
 struct IndicatorCtx {
     id: String,
     name: String,
+    owner: String,
     unit: String,
     actual: String,
     baseline: String,
@@ -691,6 +719,7 @@ fn build(
         IndicatorCtx {
             id: ind.id.clone(),
             name: ind.name.clone(),
+            owner: ind.owner.clone().unwrap_or_default(),
             unit: ind.unit.clone().unwrap_or_default(),
             actual: r
                 .actual
@@ -739,6 +768,7 @@ fn build(
         }
     }
 
+    let follow = initiatives::Builder::new(card, e, &l);
     // Where to act: largest weighted shortfall, ties by declaration order.
     let mut act: Vec<(Decimal, usize)> = e
         .indicators
@@ -763,6 +793,7 @@ fn build(
                 badge: badge(r.score, r.status),
                 weight: format::share(ind.effective_weight),
                 gain: format::score(gain, p),
+                follow: follow.act(i),
             }
         })
         .collect();
@@ -817,12 +848,22 @@ fn build(
                                 .as_deref()
                                 .map(markdown::to_html)
                                 .unwrap_or_default(),
+                            owner: obj.owner.clone().unwrap_or_default(),
                             indicators: obj.indicators.iter().map(|&i| indicator_ctx(i)).collect(),
+                            initiatives: follow.of_objective(*o),
                         });
                     }
                     Node::Indicator(i) => direct.push(indicator_ctx(*i)),
                 }
             }
+            let direct_ids: Vec<usize> = persp
+                .children
+                .iter()
+                .filter_map(|c| match c {
+                    Node::Indicator(i) => Some(*i),
+                    Node::Objective(_) => None,
+                })
+                .collect();
             PerspectiveCtx {
                 id: persp.id.clone(),
                 name: persp.name.clone(),
@@ -838,8 +879,10 @@ fn build(
                     .as_deref()
                     .map(markdown::to_markdown)
                     .unwrap_or_default(),
+                owner: persp.owner.clone().unwrap_or_default(),
                 objectives,
                 indicators: direct,
+                initiatives: follow.of_indicators(&direct_ids),
             }
         })
         .collect();
@@ -1000,6 +1043,7 @@ fn build(
         },
         minimum: format::setting_share(card.min_coverage),
     };
+    let initiatives = follow.summary();
     Ok(Ctx {
         lang: opts.lang.code(),
         missing_policy: l
@@ -1038,6 +1082,10 @@ fn build(
         thresholds,
         thresholds_intro,
         ahp,
+        has_owners: card.indicators.iter().any(|i| i.owner.is_some()),
+        follow_up: card.indicators.iter().any(|i| i.owner.is_some())
+            || !card.initiatives.is_empty(),
+        initiatives,
     })
 }
 
