@@ -33,6 +33,32 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Write a starter scorecard and a measurements file that validate clean.
     Init(InitArgs),
+    /// Print a shell completion script (bash, zsh, fish or PowerShell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `bsc man > bsc.1`.
+    Man,
+    /// Explain a diagnostic code: what triggers it and how to fix it.
+    ExplainCode(ExplainCodeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainCodeArgs {
+    /// A code such as E012 or W003, as printed in a diagnostic.
+    pub code: String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: CompletionShell,
 }
 
 #[derive(clap::Args, Debug)]
@@ -45,14 +71,39 @@ pub struct SchemaArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiagFormat {
+    /// rustc-style, with the source line and a caret (on stderr).
     Human,
+    /// A JSON array, one object per diagnostic.
     Json,
+    /// GitHub Actions workflow commands (annotations on the pull request).
     Github,
+    /// A SARIF 2.1.0 log (code scanning, editors).
+    Sarif,
+    /// JUnit XML: a test case per file, a failure per error (CI test reports).
+    Junit,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces it.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--color`, for the commands that print diagnostics or tables.
+#[derive(clap::Args, Debug)]
+pub struct ColorArgs {
+    /// When to colour diagnostics and tables.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
-    /// Files, or directories searched recursively for `*.toml`.
+    /// Files, or directories searched recursively for `*.toml`; `-` is
+    /// standard input (TOML).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Measurements files (TOML or CSV) to check against the one scorecard given.
@@ -64,6 +115,18 @@ pub struct ValidateArgs {
     /// Treat warnings as errors (exit 1).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Drop the warnings of this code (repeatable; errors cannot be allowed).
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+    /// Make the warnings of this code errors (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub deny: Vec<String>,
+    /// Skip paths matching this glob in directory walks (gitignore syntax,
+    /// relative to the directory walked; repeatable), e.g. `--exclude 'drafts/'`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,10 +145,11 @@ pub enum EvalFormat {
 /// or with one long-format data file of many units and periods.
 #[derive(clap::Args, Debug)]
 pub struct Inputs {
-    /// The scorecard file.
+    /// The scorecard file (`-`: standard input).
     pub scorecard: PathBuf,
     /// Measurements files (TOML or CSV), in any order: they are ordered by
-    /// period, the latest is evaluated and the one before it gives trends.
+    /// period, the latest is evaluated and the one before it gives trends
+    /// (`-`: one TOML file from standard input).
     #[arg(required_unless_present = "data", conflicts_with = "data")]
     pub measurements: Vec<PathBuf>,
     /// Long-format data of many units and periods: CSV with header
@@ -149,6 +213,8 @@ pub struct EvaluateArgs {
     /// Extra columns of the terminal table, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
     pub columns: Vec<crate::table::Column>,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +251,8 @@ pub struct ReportArgs {
     /// same inputs give byte-identical reports.
     #[arg(long)]
     pub timestamp: bool,
+    #[command(flatten)]
+    pub color: ColorArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,12 +296,21 @@ pub fn run() -> i32 {
             return code;
         }
     };
+    commands::set_color(match &cli.command {
+        Command::Validate(a) => a.color.color,
+        Command::Evaluate(a) => a.color.color,
+        Command::Report(a) => a.color.color,
+        _ => ColorChoice::Auto,
+    });
     let exit = match cli.command {
         Command::Validate(a) => commands::validate::run(&a),
         Command::Evaluate(a) => commands::evaluate::run(&a),
         Command::Report(a) => commands::report::run(&a),
         Command::Schema(a) => commands::schema::run(&a),
         Command::Init(a) => commands::init::run(&a),
+        Command::Completions(a) => commands::completions::run(&a),
+        Command::Man => commands::man::run(),
+        Command::ExplainCode(a) => commands::explain::run(&a),
     };
     match exit {
         Exit::Ok => 0,

@@ -12,6 +12,9 @@ use serde::Serialize;
 
 use crate::source::Source;
 
+pub mod junit;
+pub mod sarif;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -92,6 +95,14 @@ impl Diagnostic {
         Some(source.line_col(span.start))
     }
 
+    /// 1-based (line, column) just past the span's last character (the
+    /// end is exclusive, as in SARIF); the start for an empty span.
+    pub fn end_line_col(&self) -> Option<(usize, usize)> {
+        let source = self.source.as_ref()?;
+        let span = self.span.as_ref()?;
+        Some(source.line_col(span.end.max(span.start)))
+    }
+
     pub fn file_name(&self) -> Option<&str> {
         self.source.as_ref().map(|s| s.name.as_str())
     }
@@ -119,6 +130,31 @@ pub struct Diagnostics {
     /// misspelt names and many ids, searching each name among all ids
     /// is quadratic, and the hints past the first few hundred are not shown.
     suggest_budget: Option<usize>,
+    /// `--allow` / `--deny`: which warnings to drop or make errors.
+    policy: Policy,
+    /// Where an allowed diagnostic goes: [`Diagnostics::push_mut`] hands
+    /// back the diagnostic for its caller to finish, dropped or not.
+    discarded: Option<Diagnostic>,
+}
+
+/// Per-code severity from `--allow CODE` and `--deny CODE`: an allowed
+/// warning is dropped, a denied one becomes an error. Errors cannot be
+/// allowed (the command refuses that before any file is read).
+#[derive(Debug, Default, Clone)]
+pub struct Policy {
+    pub allow: Vec<&'static str>,
+    pub deny: Vec<&'static str>,
+}
+
+impl Policy {
+    /// The severity a diagnostic is reported with, or `None` to drop it.
+    fn apply(&self, d: &Diagnostic) -> Option<Severity> {
+        match d.severity {
+            Severity::Warning if self.allow.contains(&d.code) => None,
+            Severity::Warning if self.deny.contains(&d.code) => Some(Severity::Error),
+            s => Some(s),
+        }
+    }
 }
 
 /// Candidate characters compared by [`Diagnostics::did_you_mean`] in one
@@ -156,6 +192,14 @@ impl Hidden {
 }
 
 impl Diagnostics {
+    /// An empty collection that reports by `policy`.
+    pub fn with_policy(policy: Policy) -> Self {
+        Diagnostics {
+            policy,
+            ..Diagnostics::default()
+        }
+    }
+
     pub fn push(&mut self, d: Diagnostic) {
         self.push_mut(d);
     }
@@ -192,7 +236,11 @@ impl Diagnostics {
     /// A file's kept diagnostics grow to twice the cap before the later
     /// ones are dropped, so keeping the first in source order costs a sort
     /// per [`MAX_PER_FILE`] pushes, not one per push.
-    pub fn push_mut(&mut self, d: Diagnostic) -> &mut Diagnostic {
+    pub fn push_mut(&mut self, mut d: Diagnostic) -> &mut Diagnostic {
+        match self.policy.apply(&d) {
+            Some(severity) => d.severity = severity,
+            None => return self.discarded.insert(d),
+        }
         if let Some(name) = d.file_name() {
             let i = match self.files.iter().rposition(|f| f.name == name) {
                 Some(i) => i,
@@ -578,6 +626,10 @@ struct JsonDiagnostic<'a> {
     file: Option<&'a str>,
     line: Option<usize>,
     column: Option<usize>,
+    /// Where the span ends: the line, and the column just past its last
+    /// character (exclusive).
+    end_line: Option<usize>,
+    end_column: Option<usize>,
     severity: Severity,
     code: &'a str,
     message: Cow<'a, str>,
@@ -590,10 +642,13 @@ pub fn render_json(diags: &[Diagnostic]) -> String {
         .iter()
         .map(|d| {
             let lc = d.line_col();
+            let end = d.end_line_col();
             JsonDiagnostic {
                 file: d.file_name(),
                 line: lc.map(|x| x.0),
                 column: lc.map(|x| x.1),
+                end_line: end.map(|x| x.0),
+                end_column: end.map(|x| x.1),
                 severity: d.severity,
                 code: d.code,
                 message: shorten(&d.message),

@@ -26,6 +26,7 @@ macro_rules! eprintln {
 
 pub mod ahp;
 pub mod cli;
+pub mod codes;
 pub mod commands;
 pub mod data;
 pub mod diag;

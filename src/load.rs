@@ -64,12 +64,15 @@ pub fn kind_name(kind: std::fs::FileType) -> &'static str {
 /// Reads a file as UTF-8. Invalid UTF-8 is a diagnostic (exit 1) pointing at
 /// the first bad byte, not an I/O error: the file was read, its content is bad.
 pub fn read_source(path: &Path) -> Result<Result<Source, Diagnostic>, IoError> {
-    let bytes = regular_file(path)
-        .and_then(|()| std::fs::read(path))
-        .map_err(|error| IoError {
-            path: path.display().to_string(),
-            error,
-        })?;
+    let bytes = if crate::source::is_stdin(path) {
+        crate::source::stdin_bytes()
+    } else {
+        regular_file(path).and_then(|()| std::fs::read(path))
+    }
+    .map_err(|error| IoError {
+        path: SourceFile::new(path, String::new()).name.clone(),
+        error,
+    })?;
     Ok(match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(path, text)),
         Err(e) => {

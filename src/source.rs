@@ -22,8 +22,13 @@ pub type Source = Arc<SourceFile>;
 impl SourceFile {
     pub fn new(path: &Path, text: String) -> Source {
         let line_starts = line_starts(&text);
+        let name = if is_stdin(path) {
+            STDIN_NAME.to_string()
+        } else {
+            path.display().to_string()
+        };
         Arc::new(SourceFile {
-            name: path.display().to_string(),
+            name,
             path: path.to_path_buf(),
             text,
             line_starts,
@@ -86,6 +91,34 @@ fn line_starts(text: &str) -> Vec<usize> {
         starts.push(i + 1);
     }
     starts
+}
+
+/// How standard input is named in diagnostics.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Whether a path given on the command line means standard input (`-`).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// All of standard input, read on first use and kept: a command may look
+/// at a file twice (to tell a scorecard from measurements), and `-` named
+/// twice is the same text twice, not an empty second read.
+pub fn stdin_bytes() -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    static STDIN: std::sync::OnceLock<Result<Vec<u8>, (std::io::ErrorKind, String)>> =
+        std::sync::OnceLock::new();
+    STDIN
+        .get_or_init(|| {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut buf)
+                .map(|_| buf)
+                .map_err(|e| (e.kind(), e.to_string()))
+        })
+        .clone()
+        .map_err(|(kind, msg)| std::io::Error::new(kind, msg))
 }
 
 /// The largest character boundary at or before `i`.

@@ -680,3 +680,37 @@ fn diagnostics_to_a_full_stderr_keep_the_exit_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A walk honours `.gitignore` files, in a git repository or not: the
+/// one of the walked directory, one below it, and one above it.
+#[test]
+fn validate_walks_honour_gitignore_files() {
+    let dir = tree_with_loops(0);
+    let root = dir.path();
+    let broken = "[scorecard]\nid = \"broken\"\nname = 1\n";
+    fs::create_dir_all(root.join("cards/drafts")).unwrap();
+    fs::write(root.join("cards/drafts/a.toml"), broken).unwrap();
+    fs::write(root.join("cards/old.toml"), broken).unwrap();
+    fs::write(root.join("cards/scratch.toml"), broken).unwrap();
+    fs::write(root.join(".gitignore"), "drafts/\n").unwrap();
+    fs::write(root.join("cards/.gitignore"), "old.toml\n").unwrap();
+    // Broken files make the run fail until every one is ignored.
+    let run = |path: &Path| {
+        let out = run_within(bsc().arg("validate").arg(path), 20);
+        (out.status.code(), text(&out.stderr))
+    };
+    let (code, err) = run(root);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("scratch.toml") && !err.contains("old.toml") && !err.contains("drafts"),
+        "{err}"
+    );
+    fs::write(root.join("cards/.gitignore"), "old.toml\nscratch.toml\n").unwrap();
+    let (code, err) = run(root);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("2 files checked"), "{err}");
+    // Walking the subdirectory: the parent's rule still drops drafts/.
+    let (code, err) = run(&root.join("cards"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("2 files checked"), "{err}");
+}

@@ -1,16 +1,62 @@
 //! One module per subcommand; each is a short function over the library.
 
+pub mod completions;
 pub mod evaluate;
+pub mod explain;
 pub mod init;
+pub mod man;
 pub mod report;
 pub mod schema;
 pub mod validate;
 
 use std::io::IsTerminal;
 
-/// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+/// The run's `--color` (set once by `cli::run`, read where output is drawn).
+static COLOR: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+pub fn set_color(choice: crate::cli::ColorChoice) {
+    use crate::cli::ColorChoice;
+    let n = match choice {
+        ColorChoice::Auto => 0,
+        ColorChoice::Always => 1,
+        ColorChoice::Never => 2,
+    };
+    COLOR.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether to colour a stream: `--color always` / `never` decide;
+/// `auto` colours a terminal, never when NO_COLOR is set (no-color.org),
+/// always when CLICOLOR_FORCE is (and NO_COLOR is not), and not when
+/// CLICOLOR=0 (bixense.com/clicolors).
 pub fn use_color(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    use crate::cli::ColorChoice;
+    let choice = match COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => ColorChoice::Always,
+        2 => ColorChoice::Never,
+        _ => ColorChoice::Auto,
+    };
+    decide(choice, stream_is_terminal, |k| std::env::var_os(k))
+}
+
+fn decide(
+    choice: crate::cli::ColorChoice,
+    terminal: bool,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> bool {
+    use crate::cli::ColorChoice;
+    let set = |k: &str| env(k).is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR") => false,
+        ColorChoice::Auto
+            if set("CLICOLOR_FORCE") && env("CLICOLOR_FORCE").is_some_and(|v| v != "0") =>
+        {
+            true
+        }
+        ColorChoice::Auto if env("CLICOLOR").is_some_and(|v| v == "0") => false,
+        ColorChoice::Auto => terminal,
+    }
 }
 
 pub fn stderr_color() -> bool {
@@ -601,5 +647,34 @@ pub fn portfolio_failure(f: crate::portfolio::Failure, data: &Path) -> Exit {
             }
             Exit::Invalid
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decide;
+    use crate::cli::ColorChoice::{Always, Auto, Never};
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<std::ffi::OsString> + 'a {
+        move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.into())
+    }
+
+    #[test]
+    fn the_flag_wins_then_no_color_then_clicolor_force_then_the_terminal() {
+        assert!(decide(Always, false, env(&[("NO_COLOR", "1")])));
+        assert!(!decide(Never, true, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(decide(Auto, true, env(&[])));
+        assert!(!decide(Auto, false, env(&[])));
+        assert!(!decide(Auto, true, env(&[("NO_COLOR", "1")])));
+        // An empty NO_COLOR is not set.
+        assert!(decide(Auto, true, env(&[("NO_COLOR", "")])));
+        assert!(decide(Auto, false, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(!decide(Auto, false, env(&[("CLICOLOR_FORCE", "0")])));
+        assert!(!decide(
+            Auto,
+            false,
+            env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
+        ));
+        assert!(!decide(Auto, true, env(&[("CLICOLOR", "0")])));
     }
 }

@@ -51,29 +51,77 @@ fn has_scorecard_table(src: &Source) -> bool {
     })
 }
 
+/// The `--exclude` globs as ignore rules of a walk from `dir`: gitignore
+/// syntax relative to `dir` (`drafts/`, `*.draft.toml`, `/old/**`). An
+/// invalid glob is a usage error.
+fn excludes(dir: &Path, globs: &[String]) -> Result<ignore::overrides::Override, String> {
+    let mut b = ignore::overrides::OverrideBuilder::new(dir);
+    for g in globs {
+        // In an override, a glob selects; `!glob` ignores.
+        b.add(&format!("!{g}")).map_err(|e| {
+            let why = e.to_string().replace(&format!("'!{g}'"), &format!("'{g}'"));
+            format!("--exclude `{}` is not a valid glob: {why}", diag::echo(g))
+        })?;
+    }
+    b.build().map_err(|e| format!("--exclude: {e}"))
+}
+
 /// `*.toml` files under a directory, sorted so output is deterministic.
-/// Hidden directories and `target` are skipped. Symbolic links to
+/// Hidden directories and `target` are skipped, and so is whatever a
+/// `.gitignore`, `.ignore` or `.bscignore` file (gitignore syntax; in the
+/// directory or above it) or an `--exclude` glob names. Symbolic links to
 /// directories are not followed (they loop, or lead out of the tree; one
 /// inside it is walked anyway), and a `*.toml` that is not a regular file
 /// (a FIFO would block the read) is skipped: each with a W015 note.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) -> Result<(), load::IoError> {
+fn walk(
+    dir: &Path,
+    exclude: &[String],
+    out: &mut Vec<PathBuf>,
+    diags: &mut Diagnostics,
+) -> Result<(), String> {
     let skipped = |name: &std::ffi::OsStr| {
         let name = name.to_string_lossy();
         name.starts_with('.') || name == "target"
     };
-    let entries = walkdir::WalkDir::new(dir)
+    let entries = ignore::WalkBuilder::new(dir)
+        // Only the filters wanted: the user's global gitignore would make
+        // the result depend on the machine.
+        .standard_filters(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .ignore(true)
+        .parents(true)
+        .require_git(false)
+        .add_custom_ignore_filename(".bscignore")
+        .overrides(excludes(dir, exclude)?)
         .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !(e.file_type().is_dir() && skipped(e.file_name())));
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |e| {
+            e.depth() == 0 || !(e.file_type().is_some_and(|t| t.is_dir()) && skipped(e.file_name()))
+        })
+        .build();
     for entry in entries {
-        let entry = entry.map_err(|e| load::IoError {
-            path: e.path().unwrap_or(dir).display().to_string(),
-            error: e.into(),
+        let entry = entry.map_err(|e| {
+            let error = match e.io_error() {
+                Some(io) => std::io::Error::new(io.kind(), io.to_string()),
+                None => std::io::Error::other(e.to_string()),
+            };
+            load::IoError {
+                path: walk_error_path(&e).unwrap_or(dir).display().to_string(),
+                error,
+            }
+            .to_string()
         })?;
+        // A line of an ignore file that cannot be read as a glob: the
+        // rest of the file still applies; say which line was dropped.
+        if let Some(e) = entry.error() {
+            eprintln!("warning: {e}");
+        }
         let path = entry.path();
         let is_toml = path.extension().is_some_and(|e| e == "toml");
-        let kind = entry.file_type();
+        let Some(kind) = entry.file_type() else {
+            continue;
+        };
         // What a link points to; a dangling link is skipped like a FIFO.
         let target = if kind.is_symlink() {
             std::fs::metadata(path).ok().map(|m| m.file_type())
@@ -106,15 +154,63 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, diags: &mut Diagnostics) -> Result<(
     Ok(())
 }
 
+/// The path an error of the walk is about, when it names one.
+fn walk_error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+/// `--allow` and `--deny` as a policy of known codes. An unknown code, an
+/// error allowed, or a code both allowed and denied is a usage error.
+fn policy(args: &ValidateArgs) -> Result<diag::Policy, String> {
+    let mut p = diag::Policy::default();
+    for (flag, codes, into) in [
+        ("--allow", &args.allow, &mut p.allow),
+        ("--deny", &args.deny, &mut p.deny),
+    ] {
+        for c in codes {
+            let e = crate::codes::resolve(c).map_err(|m| format!("{flag}: {m}"))?;
+            if flag == "--allow" && !crate::codes::is_warning(e.code) {
+                return Err(format!(
+                    "--allow {}: {} is an error ({}), and errors cannot be allowed: fix what it reports (only warnings, W codes, can be allowed)",
+                    e.code, e.code, e.title
+                ));
+            }
+            into.push(e.code);
+        }
+    }
+    if let Some(c) = p.allow.iter().find(|c| p.deny.contains(c)) {
+        return Err(format!(
+            "{c} is both allowed and denied: give it to one of --allow and --deny"
+        ));
+    }
+    Ok(p)
+}
+
 pub fn run(args: &ValidateArgs) -> Exit {
-    let mut diags = Diagnostics::default();
+    let mut diags = match policy(args) {
+        Ok(p) => Diagnostics::with_policy(p),
+        Err(m) => return Exit::Usage(m),
+    };
+    // A bad glob is a usage error even when no directory is walked.
+    if let Err(m) = excludes(Path::new("."), &args.exclude) {
+        return Exit::Usage(m);
+    }
     // (path, explicitly named?)
     let mut files: Vec<(PathBuf, bool)> = Vec::new();
     for p in &args.paths {
-        if p.is_dir() {
+        if crate::source::is_stdin(p) {
+            files.push((p.clone(), true));
+        } else if p.is_dir() {
             let mut found = Vec::new();
-            if let Err(e) = walk(p, &mut found, &mut diags) {
-                return Exit::Usage(e.to_string());
+            if let Err(e) = walk(p, &args.exclude, &mut found, &mut diags) {
+                return Exit::Usage(e);
             }
             files.extend(found.into_iter().map(|f| (f, false)));
         } else if p.exists() {
@@ -132,13 +228,14 @@ pub fn run(args: &ValidateArgs) -> Exit {
     // their scorecard by id, so two cards with one id cannot be told apart.
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut pending: Vec<(Source, Option<Named>, bool)> = Vec::new();
-    let mut n_files = 0;
+    // The files checked, by name, in the order read (JUnit has a test case per file).
+    let mut checked: Vec<String> = Vec::new();
     for (path, explicit) in &files {
         let src = match load::read_source(path) {
             Err(e) => return Exit::Usage(e.to_string()),
             Ok(Err(d)) => {
+                checked.push(d.file_name().unwrap_or_default().to_string());
                 diags.push(d);
-                n_files += 1;
                 continue;
             }
             Ok(Ok(src)) => src,
@@ -147,20 +244,20 @@ pub fn run(args: &ValidateArgs) -> Exit {
         // an error per line. It is paired with the scorecard like a TOML
         // measurements file that does not name its card.
         if measurements::is_csv(&src.name) {
-            n_files += 1;
+            checked.push(src.name.clone());
             pending.push((src.clone(), None, *explicit));
             continue;
         }
         // Parsed once: a syntax error is reported here, and the file counts
         // as an invalid scorecard (its measurements are not checked).
         let Some(root) = load::parse_toml(&src, &mut diags) else {
-            n_files += 1;
+            checked.push(src.name.clone());
             cards.push((src.clone(), None));
             continue;
         };
         match classify(&root) {
             Kind::Scorecard => {
-                n_files += 1;
+                checked.push(src.name.clone());
                 let card = crate::check_parsed_scorecard(&src, &root, &mut diags);
                 if let Some(c) = &card
                     && let Some(first) = ids.get(&c.id)
@@ -184,11 +281,11 @@ pub fn run(args: &ValidateArgs) -> Exit {
                 cards.push((src.clone(), card));
             }
             Kind::Measurements(id) => {
-                n_files += 1;
+                checked.push(src.name.clone());
                 pending.push((src.clone(), id, *explicit));
             }
             Kind::Other if *explicit => {
-                n_files += 1;
+                checked.push(src.name.clone());
                 let what = if src.text.trim().is_empty() {
                     "file is empty"
                 } else {
@@ -210,7 +307,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
             match load::read_source(m) {
                 Err(e) => return Exit::Usage(e.to_string()),
                 Ok(Err(d)) => {
-                    n_files += 1;
+                    checked.push(d.file_name().unwrap_or_default().to_string());
                     diags.push(d);
                 }
                 // `--measurements` takes several values, so a scorecard
@@ -232,7 +329,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
             ));
         }
         for src in &sources {
-            n_files += 1;
+            checked.push(src.name.clone());
             if let Some(card) = &cards[0].1
                 && let Some(m) = measurements::load(src, card, None, &mut diags)
             {
@@ -241,6 +338,7 @@ pub fn run(args: &ValidateArgs) -> Exit {
         }
     }
 
+    let n_files = checked.len();
     if n_files == 0 {
         let where_ = args
             .paths
@@ -346,11 +444,14 @@ pub fn run(args: &ValidateArgs) -> Exit {
                 );
             }
         }
-        DiagFormat::Json | DiagFormat::Github => {
-            let text = if args.format == DiagFormat::Json {
-                diag::render_json(&diags.items)
-            } else {
-                diags.render_github()
+        DiagFormat::Json | DiagFormat::Github | DiagFormat::Sarif | DiagFormat::Junit => {
+            let text = match args.format {
+                DiagFormat::Json => diag::render_json(&diags.items),
+                DiagFormat::Sarif => diag::sarif::render(&diags.items, &diags.hidden()),
+                DiagFormat::Junit => {
+                    diag::junit::render(&checked, &diags.items, &diags.hidden(), args.deny_warnings)
+                }
+                _ => diags.render_github(),
             };
             if let exit @ Exit::Output(_) = crate::output::print(text.as_bytes()) {
                 return exit;
