@@ -102,6 +102,7 @@ pub fn to_markdown(text: &str) -> String {
         .replace('\r', "\n")
         .trim_start_matches('\n')
         .to_string();
+    let out = plain_ampersands(&out);
     // The writer is trusted only as far as its output reads back inert;
     // otherwise the reader gets the text with every character escaped.
     if inert(&out) {
@@ -147,12 +148,19 @@ fn escaped_lines(text: &str) -> String {
 /// and HTML metacharacters escaped, line breaks folded.
 pub fn escape_inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for (at, c) in text.char_indices() {
         match c {
             '\n' | '\r' => out.push(' '),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
+            // Backslash escapes (CommonMark): the text reads as written in
+            // the .md file too, where `&lt;` would not.
+            '<' | '>' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // `&` is text unless it starts something a renderer would read
+            // as an entity (`&amp;`, `&#38;`): only then is it escaped, so
+            // "Learning & growth" stays as written.
+            '&' if entity_at(&text[at..]) => out.push_str("\\&"),
             '|' => out.push_str("\\|"),
             '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' => {
                 out.push('\\');
@@ -164,9 +172,53 @@ pub fn escape_inline(text: &str) -> String {
     out
 }
 
+/// The writer's `&amp;` back to `&` wherever a plain `&` reads the same
+/// ("Learning & growth"); kept before what would spell an entity.
+fn plain_ampersands(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut rest = md;
+    while let Some(i) = rest.find("&amp;") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + "&amp;".len()..];
+        if entity_at(&format!("&{after}")) {
+            out.push_str("&amp;");
+        } else {
+            out.push('&');
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `s` (starting with `&`) begins an HTML entity reference:
+/// `&name;`, `&#123;` or `&#x1F;`.
+fn entity_at(s: &str) -> bool {
+    let body = &s[1..];
+    let end = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+        .unwrap_or(body.len());
+    end > 0 && body[end..].starts_with(';')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_markdown_keeps_plain_ampersands() {
+        assert_eq!(to_markdown("*learning & growth*"), "*learning & growth*");
+        // Written `&amp;lt;`: shown as `&lt;`, so the escape stays.
+        assert_eq!(to_markdown("a &amp;lt; b"), "a &amp;lt; b");
+    }
+
+    #[test]
+    fn ampersands_stay_text_unless_they_spell_an_entity() {
+        assert_eq!(escape_inline("Learning & growth"), "Learning & growth");
+        assert_eq!(escape_inline("R&D"), "R&D");
+        assert_eq!(escape_inline("&amp; &#38; &x"), "\\&amp; \\&\\#38; &x");
+        assert_eq!(escape_inline("a < b > c"), "a \\< b \\> c");
+    }
 
     #[test]
     fn html_is_neutralised() {
@@ -303,7 +355,7 @@ mod tests {
     fn inline_escape() {
         assert_eq!(
             escape_inline("a|b <i>*x*</i>\nz"),
-            "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; z"
+            "a\\|b \\<i\\>\\*x\\*\\</i\\> z"
         );
     }
 }

@@ -15,6 +15,7 @@ use crate::markdown;
 use crate::model::{Direction, Node, Rule, Scorecard};
 use crate::score::{Evaluation, IndicatorResult, Status};
 
+mod history;
 mod initiatives;
 pub mod portfolio;
 
@@ -43,6 +44,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "_perspective.html",
         include_str!("../../report_templates/_perspective.html"),
+    ),
+    (
+        "_spark.html",
+        include_str!("../../report_templates/_spark.html"),
+    ),
+    (
+        "_history.html",
+        include_str!("../../report_templates/_history.html"),
     ),
     (
         "_initiatives.html",
@@ -157,7 +166,14 @@ struct Ctx {
     composite: CompositeCtx,
     counts: Counts,
     where_to_act: Vec<ActCtx>,
-    what_moved: Vec<MovedCtx>,
+    /// The largest falls and rises since the period compared with; falls
+    /// come first when an indicator turned red.
+    falls: Vec<MovedCtx>,
+    rises: Vec<MovedCtx>,
+    falls_first: bool,
+    /// The comparison is with the same period a year earlier.
+    year_ago: bool,
+    history: history::HistoryCtx,
     perspectives: Vec<PerspectiveCtx>,
     chart: Chart,
     strategy_map: MapCtx,
@@ -205,6 +221,10 @@ struct CompositeCtx {
     data_first: String,
     /// The card's `min_coverage`, as written (`50%`).
     minimum: String,
+    /// `+23.4` since the period compared with; empty without one.
+    change: String,
+    change_dir: &'static str,
+    change_arrow: &'static str,
 }
 
 #[derive(Serialize, Default)]
@@ -250,6 +270,11 @@ struct PerspectiveCtx {
     description_html: String,
     description_md: String,
     owner: String,
+    change: String,
+    change_dir: &'static str,
+    change_arrow: &'static str,
+    /// Position among the perspectives (its sparkline in `history`).
+    index: usize,
     objectives: Vec<ObjectiveCtx>,
     /// Indicators directly under the perspective.
     indicators: Vec<IndicatorCtx>,
@@ -266,6 +291,10 @@ struct ObjectiveCtx {
     badge: Badge,
     description_html: String,
     owner: String,
+    change: String,
+    change_dir: &'static str,
+    change_arrow: &'static str,
+    index: usize,
     indicators: Vec<IndicatorCtx>,
     /// Initiatives serving the objective or one of its indicators.
     initiatives: Vec<initiatives::InitiativeCtx>,
@@ -276,6 +305,8 @@ struct IndicatorCtx {
     id: String,
     name: String,
     owner: String,
+    /// Position among the indicators (its sparkline in `history`).
+    index: usize,
     unit: String,
     actual: String,
     baseline: String,
@@ -314,6 +345,9 @@ struct Chart {
 #[derive(Serialize)]
 struct Bar {
     name: String,
+    /// `▲ +39.0` since the period compared with; empty without one.
+    change: String,
+    change_dir: &'static str,
     y: u32,
     text_y: u32,
     width: String,
@@ -528,7 +562,6 @@ fn mermaid_label(s: &str) -> String {
             '<' => out.push_str("#lt;"),
             '>' => out.push_str("#gt;"),
             '#' => out.push_str("#35;"),
-            '&' => out.push_str("#amp;"),
             '`' => out.push_str("#96;"),
             '\n' | '\r' => out.push(' '),
             _ => out.push(c),
@@ -723,6 +756,7 @@ fn build(
             id: ind.id.clone(),
             name: ind.name.clone(),
             owner: ind.owner.clone().unwrap_or_default(),
+            index: i,
             unit: ind.unit.clone().unwrap_or_default(),
             actual: r
                 .actual
@@ -801,7 +835,8 @@ fn build(
         })
         .collect();
 
-    // What moved: largest absolute score change since the previous period.
+    // What moved: the largest falls and the largest rises since the period
+    // compared with, each by size, ties in declaration order.
     let mut moved: Vec<(Decimal, usize)> = e
         .indicators
         .iter()
@@ -812,21 +847,41 @@ fn build(
         })
         .collect();
     moved.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then(a.1.cmp(&b.1)));
-    let what_moved = moved
+    let moved_ctx = |&(d, i): &(Decimal, usize)| {
+        let r = &e.indicators[i];
+        MovedCtx {
+            name: card.indicators[i].name.clone(),
+            previous_score: score_txt(r.previous_score.flatten()),
+            delta: format::delta(d, p),
+            arrow: format::trend(Some(d)).1,
+            direction: format::trend(Some(d)).0,
+            badge: badge(r.score, r.status),
+        }
+    };
+    let falls: Vec<MovedCtx> = moved
         .iter()
+        .filter(|(d, _)| d.is_sign_negative())
         .take(5)
-        .map(|&(d, i)| {
-            let r = &e.indicators[i];
-            MovedCtx {
-                name: card.indicators[i].name.clone(),
-                previous_score: score_txt(r.previous_score.flatten()),
-                delta: format::delta(d, p),
-                arrow: format::trend(Some(d)).1,
-                direction: format::trend(Some(d)).0,
-                badge: badge(r.score, r.status),
-            }
-        })
+        .map(moved_ctx)
         .collect();
+    let rises: Vec<MovedCtx> = moved
+        .iter()
+        .filter(|(d, _)| d.is_sign_positive())
+        .take(5)
+        .map(moved_ctx)
+        .collect();
+    // An indicator that turned red since the comparison puts the falls first.
+    let falls_first = e.indicators.iter().zip(&card.indicators).any(|(r, ind)| {
+        r.status == Status::Red
+            && r.previous_score.flatten().is_some_and(|b| {
+                crate::score::node_status(card, ind.status, Some(b)) != Status::Red
+            })
+    });
+    let change = |now: Option<Decimal>, before: Option<Option<Decimal>>| {
+        let d = format::change(now, before.flatten());
+        let (dir, arrow) = format::trend(d);
+        (d.map(|d| format::delta(d, p)).unwrap_or_default(), dir, arrow)
+    };
 
     let perspectives: Vec<PerspectiveCtx> = card
         .perspectives
@@ -841,9 +896,14 @@ fn build(
                     Node::Objective(o) => {
                         let obj = &card.objectives[*o];
                         let or = &e.objectives[*o];
+                        let (ch, ch_dir, ch_arrow) = change(or.score, or.previous_score);
                         objectives.push(ObjectiveCtx {
                             id: obj.id.clone(),
                             name: obj.name.clone(),
+                            change: ch,
+                            change_dir: ch_dir,
+                            change_arrow: ch_arrow,
+                            index: *o,
                             share: format::share(obj.share),
                             badge: badge(or.score, or.status),
                             description_html: obj
@@ -867,9 +927,14 @@ fn build(
                     Node::Objective(_) => None,
                 })
                 .collect();
+            let (ch, ch_dir, ch_arrow) = change(pr.score, pr.previous_score);
             PerspectiveCtx {
                 id: persp.id.clone(),
                 name: persp.name.clone(),
+                change: ch,
+                change_dir: ch_dir,
+                change_arrow: ch_arrow,
+                index: pi,
                 share: format::share(persp.share),
                 badge: badge(pr.score, pr.status),
                 description_html: persp
@@ -1023,6 +1088,7 @@ fn build(
         .collect();
 
     let status = e.composite.status;
+    let composite_change = change(e.composite.score, e.composite.previous_score);
     let composite = CompositeCtx {
         badge: badge(e.composite.score, status),
         coverage: format::share(e.composite.coverage),
@@ -1045,6 +1111,9 @@ fn build(
             String::new()
         },
         minimum: format::setting_share(card.min_coverage),
+        change: composite_change.0,
+        change_dir: composite_change.1,
+        change_arrow: composite_change.2,
     };
     let initiatives = follow.summary();
     Ok(Ctx {
@@ -1073,7 +1142,11 @@ fn build(
         composite,
         counts,
         where_to_act,
-        what_moved,
+        falls,
+        rises,
+        falls_first,
+        year_ago: opts.year_ago,
+        history: history::HistoryCtx::new(&e.history, p),
         perspectives,
         chart,
         strategy_map,
@@ -1106,6 +1179,10 @@ fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -
         .enumerate()
         .map(|(i, (p, r))| Bar {
             name: truncate_width(&p.name, 22),
+            change: format::change(r.score, r.previous_score.flatten())
+                .map(|d| format!("{} {}", format::trend(Some(d)).1, format::delta(d, card.precision)))
+                .unwrap_or_default(),
+            change_dir: format::trend(format::change(r.score, r.previous_score.flatten())).0,
             y: 10 + i as u32 * row,
             text_y: 10 + i as u32 * row + 17,
             width: scale(r.score.unwrap_or_default()),
@@ -1115,8 +1192,10 @@ fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -
             own: p.status.map(|t| (at(t.amber), at(t.green))),
         })
         .collect::<Vec<_>>();
+    // Room for the change beside each score when there is one.
+    let changes = bars.iter().any(|b| !b.change.is_empty());
     Chart {
-        width: label_width + bar_max + 90,
+        width: label_width + bar_max + if changes { 150 } else { 90 },
         height: 20 + bars.len() as u32 * row,
         label_width,
         bar_max,
@@ -1368,13 +1447,49 @@ pub(crate) fn render_template(
     let tera = load_tera(opts.format, opts.templates, main)?;
     let context = tera::Context::from_serialize(ctx)
         .map_err(|e| ReportError(format!("report context: {e}")))?;
-    tera.render(main, &context).map_err(|e| {
+    let text = tera.render(main, &context).map_err(|e| {
         let origin = opts.templates.map(|d| d.display().to_string()).map_or_else(
             || "built-in templates".to_string(),
             |d| format!("templates in `{d}` (or built-in)"),
         );
         ReportError(format!("rendering failed ({origin}):\n{e}"))
+    })?;
+    Ok(match opts.format {
+        Format::Markdown => tidy_markdown(&text),
+        Format::Html => text,
     })
+}
+
+/// At most one blank line between blocks of a Markdown report (templates
+/// leave more where optional parts are absent), and no trailing spaces
+/// after table rows (two trailing spaces elsewhere are a line break);
+/// inside fenced code, nothing changes.
+fn tidy_markdown(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let (mut blank, mut fenced) = (0, false);
+    for line in md.split('\n') {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        let line = if !fenced && line.starts_with('|') {
+            line.trim_end()
+        } else {
+            line
+        };
+        if !fenced && line.is_empty() {
+            blank += 1;
+            if blank > 1 {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    // `split` gives one more line than there are newlines.
+    out.pop();
+    out
 }
 
 #[cfg(test)]
