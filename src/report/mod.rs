@@ -17,6 +17,7 @@ use crate::score::{Evaluation, IndicatorResult, Status};
 
 mod history;
 mod initiatives;
+mod map;
 pub mod portfolio;
 
 /// Built-in templates, embedded so `bsc` works from any directory.
@@ -880,7 +881,11 @@ fn build(
     let change = |now: Option<Decimal>, before: Option<Option<Decimal>>| {
         let d = format::change(now, before.flatten());
         let (dir, arrow) = format::trend(d);
-        (d.map(|d| format::delta(d, p)).unwrap_or_default(), dir, arrow)
+        (
+            d.map(|d| format::delta(d, p)).unwrap_or_default(),
+            dir,
+            arrow,
+        )
     };
 
     let perspectives: Vec<PerspectiveCtx> = card
@@ -1180,7 +1185,13 @@ fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -
         .map(|(i, (p, r))| Bar {
             name: truncate_width(&p.name, 22),
             change: format::change(r.score, r.previous_score.flatten())
-                .map(|d| format!("{} {}", format::trend(Some(d)).1, format::delta(d, card.precision)))
+                .map(|d| {
+                    format!(
+                        "{} {}",
+                        format::trend(Some(d)).1,
+                        format::delta(d, card.precision)
+                    )
+                })
                 .unwrap_or_default(),
             change_dir: format::trend(format::change(r.score, r.previous_score.flatten())).0,
             y: 10 + i as u32 * row,
@@ -1206,101 +1217,84 @@ fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -
     }
 }
 
-/// Strategy map layout: one lane per perspective (top to bottom in
-/// declaration order, so financial sits on top), objectives spread across
-/// their lane, arrows from cause to effect.
+/// Strategy map: lanes, boxes and routed arrows from [`map::layout`].
 fn strategy_map(
     card: &Scorecard,
     e: &Evaluation,
     score_txt: &dyn Fn(Option<Decimal>) -> String,
 ) -> MapCtx {
-    let width = 960u32;
-    let (lane_h, lane_label, pad, gap, box_h) = (104u32, 150u32, 12u32, 14u32, 62u32);
-    let mut lanes = Vec::new();
-    let mut nodes: Vec<MapNode> = Vec::new();
-    let mut pos: BTreeMap<usize, (u32, u32, u32)> = BTreeMap::new();
-    for (pi, p) in card.perspectives.iter().enumerate() {
-        let y = pi as u32 * lane_h;
-        lanes.push(Lane {
+    let lanes: Vec<Vec<usize>> = (0..card.perspectives.len())
+        .map(|pi| {
+            card.objectives
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.perspective == pi)
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    let links: Vec<(usize, usize)> = card
+        .objectives
+        .iter()
+        .enumerate()
+        .flat_map(|(oi, o)| o.drives.iter().map(move |&t| (oi, t)))
+        .collect();
+    let layout = map::layout(&lanes, card.objectives.len(), &links);
+    let lanes = card
+        .perspectives
+        .iter()
+        .zip(&layout.lanes)
+        .map(|(p, l)| Lane {
             name: truncate_width(&p.name, 20),
-            y,
-            height: lane_h,
-            text_y: y + lane_h / 2 + 5,
-        });
-        let objs: Vec<usize> = card
-            .objectives
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.perspective == pi)
-            .map(|(i, _)| i)
-            .collect();
-        if objs.is_empty() {
-            continue;
-        }
-        let n = objs.len() as u32;
-        let avail = width - lane_label - pad;
-        let w = ((avail - gap * (n - 1)) / n).min(240);
-        let total = w * n + gap * (n - 1);
-        let x0 = lane_label + (avail - total) / 2;
-        // Characters that fit on a line: about 7 px per column at 12 px.
-        let cols = ((w.saturating_sub(16)) / 7).max(6) as usize;
-        for (k, &oi) in objs.iter().enumerate() {
+            y: l.y,
+            height: l.height,
+            text_y: l.y + l.height / 2 + 5,
+        })
+        .collect();
+    let nodes = layout
+        .places
+        .iter()
+        .enumerate()
+        .filter_map(|(oi, place)| {
+            let pl = place.as_ref()?;
             let o = &card.objectives[oi];
             let r = &e.objectives[oi];
-            let x = x0 + k as u32 * (w + gap);
-            let by = y + (lane_h - box_h) / 2;
+            // Characters that fit on a line: about 7 px per column at 12 px.
+            let cols = ((pl.w.saturating_sub(16)) / 7).max(6) as usize;
             let short = wrap2(&o.name, cols);
             let text_y = if short.len() == 1 {
-                vec![by + 24]
+                vec![pl.y + 24]
             } else {
-                vec![by + 18, by + 33]
+                vec![pl.y + 18, pl.y + 33]
             };
-            pos.insert(oi, (x + w / 2, by, by + box_h));
-            nodes.push(MapNode {
+            Some(MapNode {
                 id: o.id.clone(),
                 name: o.name.clone(),
                 short,
-                x,
-                y: by,
-                w,
-                h: box_h,
-                cx: x + w / 2,
+                x: pl.x,
+                y: pl.y,
+                w: pl.w,
+                h: 62,
+                cx: pl.x + pl.w / 2,
                 text_y,
                 score: score_txt(r.score),
                 status: r.status.as_str(),
                 symbol: symbol(r.status),
-            });
-        }
-    }
-    let mut edges = Vec::new();
-    for (oi, o) in card.objectives.iter().enumerate() {
-        for &t in &o.drives {
-            let (Some(&(x1, top1, bot1)), Some(&(x2, top2, bot2))) = (pos.get(&oi), pos.get(&t))
-            else {
-                continue;
-            };
-            // Cause below effect (the usual map): leave from the top, enter at
-            // the bottom; otherwise the reverse; same lane: curve over.
-            let path = if top1 > bot2 {
-                let my = (top1 + bot2) / 2;
-                format!("M{x1},{top1} C{x1},{my} {x2},{my} {x2},{}", bot2 + 6)
-            } else if bot1 < top2 {
-                let my = (bot1 + top2) / 2;
-                format!("M{x1},{bot1} C{x1},{my} {x2},{my} {x2},{}", top2 - 6)
-            } else {
-                let up = top1.saturating_sub(22);
-                format!("M{x1},{top1} C{x1},{up} {x2},{up} {x2},{}", top2 - 6)
-            };
-            edges.push(Edge {
-                path,
-                from: o.name.clone(),
-                to: card.objectives[t].name.clone(),
-            });
-        }
-    }
+            })
+        })
+        .collect();
+    let edges = layout
+        .routes
+        .iter()
+        .map(|r| Edge {
+            path: r.path.clone(),
+            from: card.objectives[r.from].name.clone(),
+            to: card.objectives[r.to].name.clone(),
+        })
+        .collect();
     MapCtx {
-        width,
-        height: lane_h * card.perspectives.len() as u32,
+        width: map::WIDTH,
+        height: layout.height,
         lanes,
         nodes,
         edges,
