@@ -236,8 +236,10 @@ pub struct ReportArgs {
     /// With --data: the full report of this one unit.
     #[arg(long, requires = "data", value_name = "NAME")]
     pub unit: Option<String>,
-    #[arg(long, value_enum, default_value = "html")]
-    pub format: ReportFormat,
+    /// Report format; default: from `-o`'s extension (`.md` is Markdown),
+    /// else HTML.
+    #[arg(long, value_enum)]
+    pub format: Option<ReportFormat>,
     /// Write to this file (atomically) instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,

@@ -75,6 +75,30 @@ fn safe_events(text: &str) -> Vec<Event<'_>> {
             other => out.push(other),
         }
     }
+    join_cjk_lines(out)
+}
+
+/// Chinese and Japanese put no space between words, so a line break
+/// inside their text is not a space: a soft break between two such
+/// characters is dropped (HTML would show it as a stray space).
+fn join_cjk_lines(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let cjk = |c: char| {
+        matches!(c as u32,
+            0x3000..=0x303F | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+            | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FA1F)
+    };
+    let ends =
+        |e: Option<&Event>| matches!(e, Some(Event::Text(t)) if t.chars().last().is_some_and(cjk));
+    let starts =
+        |e: Option<&Event>| matches!(e, Some(Event::Text(t)) if t.chars().next().is_some_and(cjk));
+    let mut out: Vec<Event> = Vec::with_capacity(events.len());
+    let mut it = events.into_iter().peekable();
+    while let Some(ev) = it.next() {
+        if matches!(ev, Event::SoftBreak) && ends(out.last()) && starts(it.peek()) {
+            continue;
+        }
+        out.push(ev);
+    }
     out
 }
 
@@ -204,6 +228,14 @@ fn entity_at(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_break_inside_chinese_text_is_not_a_space() {
+        assert_eq!(to_html("第一行\n第二行"), "<p>第一行第二行</p>\n");
+        assert_eq!(to_html("first\nsecond"), "<p>first\nsecond</p>\n");
+        assert_eq!(to_html("中文\nEnglish"), "<p>中文\nEnglish</p>\n");
+        assert!(!to_markdown("第一行\n第二行").contains('\n'));
+    }
 
     #[test]
     fn user_markdown_keeps_plain_ampersands() {

@@ -16,6 +16,31 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// `--format`, else what `-o`'s extension says (`r.md` is Markdown), else
+/// HTML. An extension that is neither is a usage error, not a guess.
+fn format_of(args: &ReportArgs) -> Result<Format, Exit> {
+    if let Some(f) = args.format {
+        return Ok(match f {
+            ReportFormat::Html => Format::Html,
+            ReportFormat::Md => Format::Markdown,
+        });
+    }
+    let Some(out) = &args.output else {
+        return Ok(Format::Html);
+    };
+    let ext = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        None | Some("html" | "htm") => Ok(Format::Html),
+        Some("md" | "markdown") => Ok(Format::Markdown),
+        Some(other) => Err(Exit::Usage(format!(
+            "cannot tell the report format from `-o {}` (`.{other}`): name the file `.html` or `.md`, or give --format html|md",
+            out.display()
+        ))),
+    }
+}
+
 pub fn run(args: &ReportArgs) -> Exit {
     if let Err(e) = super::data_only_flags(&args.inputs, args.unit.as_deref()) {
         return e;
@@ -33,11 +58,12 @@ pub fn run(args: &ReportArgs) -> Exit {
             }
         }
     }
+    let format = match format_of(args) {
+        Ok(f) => f,
+        Err(e) => return e,
+    };
     let opts = Options {
-        format: match args.format {
-            ReportFormat::Html => Format::Html,
-            ReportFormat::Md => Format::Markdown,
-        },
+        format,
         lang: match args.lang {
             Lang::En => report::Lang::En,
             Lang::Zh => report::Lang::Zh,

@@ -19,6 +19,7 @@ mod history;
 mod initiatives;
 mod map;
 pub mod portfolio;
+mod reasons;
 
 /// Built-in templates, embedded so `bsc` works from any directory.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -157,6 +158,8 @@ struct Ctx {
     lang: &'static str,
     l: BTreeMap<String, String>,
     title: String,
+    /// `title · period` as a CSS string's content (for printed pages).
+    print_title: String,
     scorecard_id: String,
     description_html: String,
     description_md: String,
@@ -330,16 +333,13 @@ struct IndicatorCtx {
     description_html: String,
 }
 
+/// The perspectives' scores as horizontal bars. HTML, not SVG, so their
+/// labels keep their size on a phone; positions are percentages of the
+/// track, whose end is the card's `max_score`.
 #[derive(Serialize)]
 struct Chart {
-    width: u32,
-    height: u32,
-    label_width: u32,
-    bar_max: u32,
-    /// x of the 100-point line (differs from bar_max when max_score > 100).
-    x100: String,
-    green_x: String,
-    amber_x: String,
+    green_pct: String,
+    amber_pct: String,
     bars: Vec<Bar>,
 }
 
@@ -349,13 +349,11 @@ struct Bar {
     /// `▲ +39.0` since the period compared with; empty without one.
     change: String,
     change_dir: &'static str,
-    y: u32,
-    text_y: u32,
-    width: String,
+    width_pct: String,
     score: String,
     status: &'static str,
     symbol: &'static str,
-    /// x of the perspective's own amber and green thresholds, drawn on its
+    /// The perspective's own amber and green thresholds, drawn on its
     /// row where they differ from the card's lines (SPEC §11).
     own: Option<(String, String)>,
 }
@@ -551,6 +549,26 @@ fn wrap2(s: &str, max: usize) -> Vec<String> {
         first.trim_end().to_string(),
         truncate_width(rest.trim_start(), max),
     ]
+}
+
+/// Text as the inside of a double-quoted CSS string in a `<style>`
+/// element: quotes and backslashes escaped, line breaks as spaces, and `<`
+/// as `\3C ` so no user text can close the element.
+fn css_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '<' => out.push_str("\\3C "),
+            '>' => out.push_str("\\3E "),
+            '&' => out.push_str("\\26 "),
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn mermaid_label(s: &str) -> String {
@@ -780,7 +798,11 @@ fn build(
             share: format::share(ind.share),
             effective_weight: format::share(ind.effective_weight),
             missing: r.missing,
-            reason: r.reason.clone().unwrap_or_default(),
+            reason: r
+                .reason
+                .as_deref()
+                .map(|why| reasons::reason_text(card, why, &l))
+                .unwrap_or_default(),
             note_html: note.map(|n| markdown::to_html(n)).unwrap_or_default(),
             note_md: note
                 .map(|n| markdown::to_markdown_after_lead(n))
@@ -972,7 +994,11 @@ fn build(
         .map(|(i, r)| MissingCtx {
             name: card.indicators[i].name.clone(),
             id: r.id.clone(),
-            reason: r.reason.clone().unwrap_or_default(),
+            reason: r
+                .reason
+                .as_deref()
+                .map(|why| reasons::reason_text(card, why, &l))
+                .unwrap_or_default(),
         })
         .collect();
 
@@ -1129,6 +1155,7 @@ fn build(
             .unwrap_or_default(),
         l,
         title: card.name.clone(),
+        print_title: css_string(&format!("{} · {}", card.name, e.period)),
         scorecard_id: card.id.clone(),
         description_html: card
             .description
@@ -1170,49 +1197,44 @@ fn build(
     })
 }
 
-/// Horizontal bars of the perspectives' scores (inline SVG geometry).
+/// Horizontal bars of the perspectives' scores.
 fn chart(card: &Scorecard, e: &Evaluation, score_txt: &dyn Fn(Option<Decimal>) -> String) -> Chart {
-    let (label_width, bar_max, row) = (170u32, 420u32, 34u32);
-    let scale_dec = |s: Decimal| s.max(Decimal::ZERO) * Decimal::from(bar_max) / card.max_score;
-    let scale = |s: Decimal| format::fixed(scale_dec(s), 1);
-    // Absolute x of a threshold line.
-    let at = |s: Decimal| format::fixed(Decimal::from(label_width) + scale_dec(s), 1);
+    let pct = |s: Decimal| {
+        format::fixed(
+            (s.max(Decimal::ZERO) * Decimal::ONE_HUNDRED / card.max_score)
+                .min(Decimal::ONE_HUNDRED),
+            2,
+        )
+    };
     let bars = card
         .perspectives
         .iter()
         .zip(&e.perspectives)
-        .enumerate()
-        .map(|(i, (p, r))| Bar {
-            name: truncate_width(&p.name, 22),
-            change: format::change(r.score, r.previous_score.flatten())
-                .map(|d| {
-                    format!(
-                        "{} {}",
-                        format::trend(Some(d)).1,
-                        format::delta(d, card.precision)
-                    )
-                })
-                .unwrap_or_default(),
-            change_dir: format::trend(format::change(r.score, r.previous_score.flatten())).0,
-            y: 10 + i as u32 * row,
-            text_y: 10 + i as u32 * row + 17,
-            width: scale(r.score.unwrap_or_default()),
-            score: score_txt(r.score),
-            status: r.status.as_str(),
-            symbol: symbol(r.status),
-            own: p.status.map(|t| (at(t.amber), at(t.green))),
+        .map(|(p, r)| {
+            let change = format::change(r.score, r.previous_score.flatten());
+            Bar {
+                name: p.name.clone(),
+                change: change
+                    .map(|d| {
+                        format!(
+                            "{} {}",
+                            format::trend(Some(d)).1,
+                            format::delta(d, card.precision)
+                        )
+                    })
+                    .unwrap_or_default(),
+                change_dir: format::trend(change).0,
+                width_pct: pct(r.score.unwrap_or_default()),
+                score: score_txt(r.score),
+                status: r.status.as_str(),
+                symbol: symbol(r.status),
+                own: p.status.map(|t| (pct(t.amber), pct(t.green))),
+            }
         })
-        .collect::<Vec<_>>();
-    // Room for the change beside each score when there is one.
-    let changes = bars.iter().any(|b| !b.change.is_empty());
+        .collect();
     Chart {
-        width: label_width + bar_max + if changes { 150 } else { 90 },
-        height: 20 + bars.len() as u32 * row,
-        label_width,
-        bar_max,
-        x100: at(Decimal::ONE_HUNDRED),
-        green_x: at(card.green),
-        amber_x: at(card.amber),
+        green_pct: pct(card.green),
+        amber_pct: pct(card.amber),
         bars,
     }
 }
