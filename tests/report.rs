@@ -23,15 +23,23 @@ fn report(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 report")
 }
 
-const CRM: [&str; 4] = [
+/// The CRM example over five quarters (2025-Q3 to 2026-Q3): history,
+/// changes since 2026-Q2, owners and initiatives.
+const CRM: [&str; 7] = [
     "report",
     "scorecards/crm.toml",
+    "scorecards/crm-2025-Q3.toml",
+    "scorecards/crm-2025-Q4.toml",
+    "scorecards/crm-2026-Q1.toml",
     "scorecards/crm-2026-Q2.toml",
     "scorecards/crm-2026-Q3.toml",
 ];
-const CRM_ZH: [&str; 4] = [
+const CRM_ZH: [&str; 7] = [
     "report",
     "scorecards/crm.zh.toml",
+    "scorecards/crm.zh-2025-Q3.toml",
+    "scorecards/crm.zh-2025-Q4.toml",
+    "scorecards/crm.zh-2026-Q1.toml",
     "scorecards/crm.zh-2026-Q2.toml",
     "scorecards/crm.zh-2026-Q3.toml",
 ];
@@ -107,9 +115,9 @@ fn steps_md_en() {
 fn methodology_explains_steps_binary_and_own_thresholds() {
     let md = run(with(&APPRAISAL_ZH, &["--format", "md", "--lang", "zh"]));
     let table = "| 实际值 | 得分 |\n|:--|--:|\n| ≥ 120.0% | 120 |\n| ≥ 100.0% | 100 |\n\
-                 | ≥ 90.0% | 80 |\n| ≥ 80.0% | 60 |\n| &lt; 80.0% | 0 |\n";
+                 | ≥ 90.0% | 80 |\n| ≥ 80.0% | 60 |\n| \\< 80.0% | 0 |\n";
     assert!(md.contains(table), "step table of 销售目标完成率:\n{md}");
-    let lower = "| ≤ 0 次 | 100 |\n| ≤ 2 次 | 80 |\n| ≤ 4 次 | 60 |\n| &gt; 4 次 | 0 |\n";
+    let lower = "| ≤ 0 次 | 100 |\n| ≤ 2 次 | 80 |\n| ≤ 4 次 | 60 |\n| \\> 4 次 | 0 |\n";
     assert!(md.contains(lower), "lower-is-better steps:\n{md}");
     assert!(md.contains("达标制评分"), "binary note:\n{md}");
     for row in [
@@ -187,14 +195,26 @@ fn content_of_the_report() {
         first_row.contains("Customer lifetime value") && first_row.contains("+3.1"),
         "{first_row}"
     );
-    // What moved: Marketing ROI 50.0 -> 115.0.
+    // What moved: falls first (retention cost turned red, 64.0 -> 44.0),
+    // then rises, led by Marketing ROI 50.0 -> 115.0.
     let moved = html.split("What moved").nth(1).unwrap();
+    let (falls, rises) = moved.split_once("Largest rises").unwrap();
+    assert!(falls.contains("Largest falls"));
     assert!(
-        moved
+        falls
             .split("<tr>")
             .nth(2)
             .unwrap()
-            .contains("Marketing ROI")
+            .contains("Retention cost per customer"),
+        "{falls}"
+    );
+    assert!(
+        rises
+            .split("<tr>")
+            .nth(2)
+            .unwrap()
+            .contains("Marketing ROI"),
+        "{rises}"
     );
     assert!(html.contains("▲ +65.0"));
     // Markdown note rendered, strategy map drawn.
@@ -202,7 +222,7 @@ fn content_of_the_report() {
     assert!(html.contains(r#"marker-end="url(#arrow)""#));
     let md = run(with(&CRM, &["--format", "md"]));
     assert!(md.contains("```mermaid\nflowchart BT"));
-    assert!(md.contains("| **81.5** | ◐ Watch | 100.0% | 7 | 7 | 3 | 0 |"));
+    assert!(md.contains("| **81.5** (▲ +23.4) | ◐ Watch | 100.0% | 7 | 7 | 3 | 0 |"));
 }
 
 #[test]
@@ -664,5 +684,143 @@ fn portfolio_unit_with_too_little_data_is_not_ranked() {
     assert!(
         md.contains("## West — ⚠ 100.0 (Insufficient data)\n\n> **⚠ Insufficient data**"),
         "{md}"
+    );
+}
+
+/// SPEC §15: a sparkline for the composite, each perspective and each
+/// indicator, every point's value in its tooltip, and the same numbers in
+/// the history table (HTML) and period table (Markdown).
+#[test]
+fn history_is_charted_and_tabled() {
+    let html = run(with(&CRM, &["--format", "html"]));
+    // 1 composite + 4 perspectives + 17 indicators.
+    assert_eq!(html.matches(r#"<svg class="spark""#).count(), 22);
+    assert!(
+        html.contains("<title>2025-Q3: 65.4</title>"),
+        "composite's first point"
+    );
+    let table = html
+        .split(r#"<table class="history-table">"#)
+        .nth(1)
+        .unwrap();
+    let composite = table.split("<tr").nth(2).unwrap();
+    for v in ["65.4", "75.7", "65.6", "58.1", "81.5"] {
+        assert!(
+            composite.contains(&format!(">{v}</td>")),
+            "{v} in {composite}"
+        );
+    }
+    let md = run(with(&CRM, &["--format", "md"]));
+    assert!(md.contains(
+        "| **Composite score** | **65.4** | **75.7** | **65.6** | **58.1** | **81.5** |"
+    ));
+    assert!(md.contains("| ↳ Marketing ROI | 57.9 | 71.4 | 64.9 | 50.0 | 115.0 |"));
+    // Two periods: a trend, but no history.
+    let two = report(&[
+        "report",
+        "scorecards/crm.toml",
+        "scorecards/crm-2026-Q2.toml",
+        "scorecards/crm-2026-Q3.toml",
+    ]);
+    assert!(!two.contains(r#"<svg class="spark""#));
+    assert!(two.contains("</span> +23.4 <span class=\"sub\">since 2026-Q2</span>"));
+}
+
+/// `--compare year-ago`: changes against 2025-Q3, and the report says so.
+#[test]
+fn year_ago_comparison_is_named() {
+    let md = run(with(&CRM, &["--format", "md", "--compare", "year-ago"]));
+    assert!(md.contains("compared with 2025-Q3 (the same period a year earlier)"));
+    assert!(md.contains("| **81.5** (▲ +16.1) |"), "81.5 - 65.4");
+    let zh = run(with(
+        &CRM_ZH,
+        &["--format", "md", "--lang", "zh", "--compare", "year-ago"],
+    ));
+    assert!(zh.contains("对比期间 2025-Q3（上年同期）"));
+}
+
+/// Reasons in the report's language, naming inputs by their names.
+#[test]
+fn missing_data_reasons_speak_the_report_language() {
+    let dir = tempfile::tempdir().unwrap();
+    // A quarter without `lost` (churn's formula input) and without CSAT.
+    let strip = |card: &str, name: &str| {
+        let q3 = std::fs::read_to_string(card).unwrap();
+        let without: String = q3
+            .lines()
+            .filter(|l| !l.starts_with("lost =") && !l.starts_with("csat ="))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let file = dir.path().join(name);
+        std::fs::write(&file, without).unwrap();
+        file.to_str().unwrap().to_string()
+    };
+    let zh_q3 = strip("scorecards/crm.zh-2026-Q3.toml", "zh-2026-Q3.toml");
+    let zh = report(&[
+        "report",
+        "scorecards/crm.zh.toml",
+        &zh_q3,
+        "--format",
+        "md",
+        "--lang",
+        "zh",
+    ]);
+    assert!(zh.contains("| 客户满意度（CSAT） | 无数据 |"), "{zh}");
+    assert!(zh.contains("| 客户流失率 | 缺少本期流失客户数 |"), "{zh}");
+    let en_q3 = strip("scorecards/crm-2026-Q3.toml", "en-2026-Q3.toml");
+    let en = report(&["report", "scorecards/crm.toml", &en_q3, "--format", "md"]);
+    assert!(
+        en.contains("| Customer churn rate | needs Customers lost in period |"),
+        "{en}"
+    );
+}
+
+/// `-o r.md` writes Markdown without `--format`; `--format` still wins.
+#[test]
+fn format_follows_the_output_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("r.md");
+    let out = bsc(&[
+        "report",
+        "scorecards/crm.toml",
+        "scorecards/crm-2026-Q3.toml",
+        "-o",
+        md.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .starts_with("# CRM performance\n")
+    );
+    let html = dir.path().join("r.markdown.html");
+    let out = bsc(&[
+        "report",
+        "scorecards/crm.toml",
+        "scorecards/crm-2026-Q3.toml",
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+    let forced = dir.path().join("forced.html");
+    let out = bsc(&[
+        "report",
+        "scorecards/crm.toml",
+        "scorecards/crm-2026-Q3.toml",
+        "--format",
+        "md",
+        "-o",
+        forced.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(
+        std::fs::read_to_string(&forced)
+            .unwrap()
+            .starts_with("# CRM performance")
     );
 }

@@ -596,9 +596,10 @@ fn rule_text(
     l: &BTreeMap<String, String>,
 ) -> String {
     let get = |k: &str| l.get(k).cloned().unwrap_or_else(|| k.to_string());
+    let colon = l.get("colon").map_or(": ", String::as_str);
     match rule {
         Rule::Linear { baseline, target } => format!(
-            "{}: 0 @ {} → 100 @ {}",
+            "{}{colon}0 @ {} → 100 @ {}",
             get(if target > baseline {
                 "rule_linear_higher"
             } else {
@@ -612,14 +613,14 @@ fn rule_text(
             high,
             tolerance,
         } => format!(
-            "{}: 100 @ {} – {}, 0 @ ± {}",
+            "{}{colon}100 @ {} – {}, 0 @ ± {}",
             get("rule_band"),
             format::value(*low, unit, precision),
             format::value(*high, unit, precision),
             format::value(*tolerance, unit, precision)
         ),
         Rule::Curve { points } => format!(
-            "{}: {}",
+            "{}{colon}{}",
             get("rule_curve"),
             points
                 .iter()
@@ -657,7 +658,7 @@ fn rule_text(
                 shown.reverse();
             }
             format!(
-                "{}: {}; {}\u{a0}→\u{a0}{}",
+                "{}{colon}{}; {}\u{a0}→\u{a0}{}",
                 get(name),
                 shown.join(", "),
                 get("rule_step_otherwise"),
@@ -670,7 +671,7 @@ fn rule_text(
                 Direction::Lower => ("rule_binary_lower", "≤"),
             };
             format!(
-                "{}: 100\u{a0}@\u{a0}{sign}\u{a0}{}, {}\u{a0}0",
+                "{}{colon}100\u{a0}@\u{a0}{sign}\u{a0}{}, {}\u{a0}0",
                 get(name),
                 format::rule_value(*target, unit, precision),
                 get("rule_binary_else")
