@@ -370,7 +370,8 @@ mod tests {
              2026-Q3,east,revenue,110,a good quarter,\n2026-Q3,east,cac,180,,170\n",
         )
         .unwrap();
-        let (_, units) = crate::portfolio::evaluations(&card, &path, Selection::Latest).unwrap();
+        let (_, units) =
+            crate::portfolio::evaluations(&card, &path, Selection::Latest, false).unwrap();
         fn json(e: &impl serde::Serialize) -> String {
             serde_json::to_string(e).unwrap()
         }

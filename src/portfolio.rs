@@ -63,6 +63,9 @@ pub struct Options {
     /// With [`Format::Json`]: keep every unit's evaluation in
     /// [`Done::evaluations`] (for reports) instead of writing them.
     pub keep: bool,
+    /// Compare with the same span a year earlier (`--compare year-ago`)
+    /// instead of the one just before.
+    pub year_ago: bool,
 }
 
 /// One unit's evaluation, kept for a report.
@@ -141,7 +144,7 @@ pub fn evaluate(
                     ));
                 }
             };
-            let plan = plan(card, book.periods(), &opts.selection, path)?;
+            let plan = plan(card, book.periods(), &opts.selection, opts.year_ago, path)?;
             let mut collector = collector(card, &plan, false);
             book.read(&mut collector);
             let (blocks, errors) = collector.finish();
@@ -175,6 +178,7 @@ fn plan(
     card: &Scorecard,
     periods: Vec<String>,
     sel: &Selection,
+    year_ago: bool,
     path: &Path,
 ) -> Result<Plan, Failure> {
     if periods.is_empty() {
@@ -192,9 +196,28 @@ fn plan(
         };
         return Err(invalid(path, errors, Source::Workbook(None)));
     }
-    Plan::new(periods, sel)
-        .map(|p| p.looking_back(card.max_lag))
+    run_plan(card, periods, sel, year_ago)
         .map_err(|m| Failure::Usage(format!("{}: {m}", path.display())))
+}
+
+/// The plan of a selection over `periods`, keeping the spans the card's
+/// formulas read, compared with the span a year earlier when asked.
+fn run_plan(
+    card: &Scorecard,
+    periods: Vec<String>,
+    sel: &Selection,
+    year_ago: bool,
+) -> Result<Plan, String> {
+    let plan = Plan::new(periods, sel)?.looking_back(card.max_lag);
+    if !year_ago {
+        return Ok(plan);
+    }
+    if card.max_lag > 0 {
+        // The span compared with is also the one `prev` reads: a year
+        // earlier it would not be the period before.
+        return Err("--compare year-ago with --data needs a card whose formulas do not look back (prev, lag); give measurements files instead, which compare with any period".into());
+    }
+    plan.compare_year_ago()
 }
 
 /// Parts per core a file is read in. Parts that are left, not those still
@@ -223,8 +246,7 @@ pub fn evaluate_csv(
     // (JSON Lines streams on one reader thread: it takes the first pass.)
     if opts.format != Format::Jsonl
         && let Some(guess) = long_csv::guess(path, &header, PARTS * threads).map_err(io_fail)?
-        && let Ok(plan) =
-            Plan::new(guess.periods, &opts.selection).map(|p| p.looking_back(card.max_lag))
+        && let Ok(plan) = run_plan(card, guess.periods, &opts.selection, opts.year_ago)
     {
         let progress = Progress::new(opts.progress);
         // A guess has parts, the last ending at the end of the file.
@@ -265,7 +287,13 @@ pub fn evaluate_csv(
             return Err(invalid(path, errors, Source::Csv(Some(layout))));
         }
     }
-    let plan = plan(card, scan.periods.clone(), &opts.selection, path)?;
+    let plan = plan(
+        card,
+        scan.periods.clone(),
+        &opts.selection,
+        opts.year_ago,
+        path,
+    )?;
     let progress = Progress::new(opts.progress);
     progress.bytes(whole.end - whole.start);
 
@@ -961,6 +989,7 @@ pub fn evaluations(
     card: &Scorecard,
     path: &Path,
     selection: Selection,
+    year_ago: bool,
 ) -> Result<(Plan, Vec<UnitEvaluation>), Failure> {
     let opts = Options {
         selection,
@@ -968,6 +997,7 @@ pub fn evaluations(
         progress: true,
         color: false,
         keep: true,
+        year_ago,
     };
     let done = evaluate(card, path, &opts, &mut io::sink())?;
     Ok((done.plan, done.evaluations))

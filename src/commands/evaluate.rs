@@ -73,6 +73,7 @@ fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
         progress: true,
         color: super::stdout_color(),
         keep: false,
+        year_ago: args.inputs.compare == crate::cli::Compare::YearAgo,
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, crate::output::Stdout::lock());
     let result = portfolio::evaluate(&card, data, &opts, &mut out);

@@ -110,8 +110,13 @@ fn single_report(args: &ReportArgs, opts: &Options) -> Rendered {
 fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered {
     let (card, _) = super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings)?;
     let selection = args.inputs.selection();
-    let (plan, units) = portfolio::evaluations(&card, data, selection)
-        .map_err(|f| super::portfolio_failure(f, data))?;
+    let (plan, units) = portfolio::evaluations(
+        &card,
+        data,
+        selection,
+        args.inputs.compare == crate::cli::Compare::YearAgo,
+    )
+    .map_err(|f| super::portfolio_failure(f, data))?;
     let period = plan.label(&plan.current);
     let previous = plan.previous.as_ref().map(|p| plan.label(p));
     if let Some(name) = &args.unit {
@@ -133,7 +138,9 @@ fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered 
         // One unit's report: as with measurements files, a weak indicator
         // nobody explained is a warning (SPEC §14). Long data carries no
         // check-ins, so only the card's initiatives count.
-        let warnings = super::note_warnings(&card, &u.evaluation, &u.notes, None, Some(data));
+        let mut evaluation = u.evaluation.clone();
+        evaluation.history = unit_history(&card, data, &plan, name)?;
+        let warnings = super::note_warnings(&card, &evaluation, &u.notes, None, Some(data));
         if !warnings.is_empty() {
             eprint!(
                 "{}",
@@ -145,7 +152,7 @@ fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered 
         }
         return Ok(report::render(
             &card,
-            &u.evaluation,
+            &evaluation,
             &u.notes,
             previous.as_deref(),
             opts,
@@ -167,4 +174,46 @@ fn portfolio_report(args: &ReportArgs, data: &Path, opts: &Options) -> Rendered 
         previous.as_deref(),
         opts,
     ))
+}
+
+/// One unit's history in long data (SPEC §15): each of the last periods
+/// up to the evaluated one scored on its own, when more than two are
+/// (and the run is not a roll-up). A period without the unit's rows has
+/// no scores.
+fn unit_history(
+    card: &crate::model::Scorecard,
+    data: &Path,
+    plan: &crate::data::period::Plan,
+    unit: &str,
+) -> Result<Vec<crate::score::HistoryPoint>, Exit> {
+    let end = plan.current.end;
+    if plan.current.len() != 1 || end <= 2 {
+        return Ok(Vec::new());
+    }
+    let first = end.saturating_sub(super::HISTORY);
+    let mut points = Vec::new();
+    for label in &plan.periods[first..end] {
+        let selection = crate::data::period::Selection::Period(label.clone());
+        let (_, units) = portfolio::evaluations(card, data, selection, false)
+            .map_err(|f| super::portfolio_failure(f, data))?;
+        let point = match units
+            .iter()
+            .find(|u| u.evaluation.unit.as_deref() == Some(unit))
+        {
+            Some(u) => crate::score::HistoryPoint::of(&u.evaluation),
+            None => crate::score::HistoryPoint {
+                period: label.clone(),
+                composite: None,
+                perspectives: card
+                    .perspectives
+                    .iter()
+                    .map(|p| (p.id.clone(), None))
+                    .collect(),
+                objectives: vec![None; card.objectives.len()],
+                indicators: vec![None; card.indicators.len()],
+            },
+        };
+        points.push(point);
+    }
+    Ok(points)
 }

@@ -238,6 +238,37 @@ impl Plan {
         })
     }
 
+    /// This plan compared with the same span a year earlier (`--compare
+    /// year-ago`, SPEC §15) instead of the one before; `Err` names the
+    /// span when the data does not hold it.
+    pub fn compare_year_ago(mut self) -> Result<Plan, String> {
+        let first = &self.periods[self.current.start];
+        let last = &self.periods[self.current.end - 1];
+        let Some((from, to)) = year_ago(first).zip(year_ago(last)) else {
+            return Err(format!(
+                "--compare year-ago needs period labels with a calendar (YYYY-Qn, YYYY-Hn, YYYY-MM or YYYY), not `{first}`"
+            ));
+        };
+        let at = |p: &str| self.periods.iter().position(|x| x == p);
+        match (at(&from), at(&to)) {
+            (Some(a), Some(b)) if b + 1 - a == self.current.len() => {
+                self.previous = Some(a..b + 1);
+                Ok(self)
+            }
+            _ => {
+                let span = if from == to {
+                    from
+                } else {
+                    format!("{from}..{to}")
+                };
+                Err(format!(
+                    "--compare year-ago compares {} with {span}, which the data does not hold",
+                    self.label(&self.current)
+                ))
+            }
+        }
+    }
+
     /// This plan keeping the spans that formulas reading `lags` spans back
     /// need: the previous span reads as far back as the current one.
     pub fn looking_back(mut self, lags: u32) -> Plan {
@@ -297,7 +328,10 @@ impl Plan {
     pub fn needed(&self) -> Range<usize> {
         let n = self.current.len();
         let spans = (1 + self.back).min(self.current.start / n);
-        self.current.start - spans * n..self.current.end
+        let start = self.current.start - spans * n;
+        // A year-ago comparison reaches further back than the spans before.
+        let start = self.previous.as_ref().map_or(start, |p| p.start.min(start));
+        start..self.current.end
     }
 }
 
