@@ -132,6 +132,7 @@ fn main() {
             progress: false,
             color: false,
             keep: false,
+            year_ago: false,
         };
         let (p, t) = paired(a.runs, &mut parse, || {
             let mut sink = std::io::sink();

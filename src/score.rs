@@ -1303,37 +1303,63 @@ pub fn evaluate_slots_unchecked(
 }
 
 /// The share of each perspective's and objective's nominal effective
-/// weight whose indicators have a score (SPEC §8 `coverage`), in one pass:
-/// exactly 1 when all do; a node of weight 0 counts as covered only when
-/// all of its indicators are scored.
+/// weight whose indicators have a score (SPEC §8 `coverage`): exactly 1
+/// when all do; a node of weight 0 counts as covered only when all of its
+/// indicators are scored. Worked out from the weights normalised within
+/// the node (`share`), not from the effective weights, whose 28 decimal
+/// places would leave a lightly weighted perspective few digits.
 fn node_coverage(card: &Scorecard, score: &[Option<Decimal>]) -> (Vec<Decimal>, Vec<Decimal>) {
-    // (all, scored, every indicator scored) per node.
-    let mut p = vec![(Decimal::ZERO, Decimal::ZERO, true); card.perspectives.len()];
-    let mut o = vec![(Decimal::ZERO, Decimal::ZERO, true); card.objectives.len()];
-    for (ind, sc) in card.indicators.iter().zip(score) {
-        let nodes =
-            std::iter::once(&mut p[ind.perspective]).chain(ind.objective.map(|x| &mut o[x]));
-        for (all, scored, complete) in nodes {
-            *all += ind.effective_weight;
-            match sc {
-                Some(_) => *scored += ind.effective_weight,
-                None => *complete = false,
-            }
-        }
-    }
-    let share = |(all, scored, complete): (Decimal, Decimal, bool)| {
+    let ratio = |num: Decimal, den: Decimal, complete: bool| {
         if complete {
             Decimal::ONE
-        } else if all.is_zero() {
+        } else if den.is_zero() {
             Decimal::ZERO
         } else {
-            (scored / all).normalize()
+            num.checked_div(den).unwrap_or(Decimal::ZERO).normalize()
         }
     };
-    (
-        p.into_iter().map(share).collect(),
-        o.into_iter().map(share).collect(),
-    )
+    // Per objective: (scored shares, all shares, every indicator scored).
+    let sums: Vec<(Decimal, Decimal, bool)> = card
+        .objectives
+        .iter()
+        .map(|o| {
+            o.indicators
+                .iter()
+                .fold((Decimal::ZERO, Decimal::ZERO, true), |(f, g, c), &i| {
+                    let w = card.indicators[i].share;
+                    match score[i] {
+                        Some(_) => (f + w, g + w, c),
+                        None => (f, g + w, false),
+                    }
+                })
+        })
+        .collect();
+    let objectives = sums.iter().map(|&(f, g, c)| ratio(f, g, c)).collect();
+    let perspectives = card
+        .perspectives
+        .iter()
+        .map(|p| {
+            let (mut num, mut den, mut complete) = (Decimal::ZERO, Decimal::ZERO, true);
+            for child in &p.children {
+                let (share, f, g, c) = match *child {
+                    Node::Objective(o) => {
+                        let (f, g, c) = sums[o];
+                        (card.objectives[o].share, f, g, c)
+                    }
+                    Node::Indicator(i) => {
+                        let scored = score[i].is_some();
+                        let f = if scored { Decimal::ONE } else { Decimal::ZERO };
+                        (card.indicators[i].share, f, Decimal::ONE, scored)
+                    }
+                };
+                num += share * f;
+                den += share * g;
+                complete &= c;
+            }
+            ratio(num, den, complete)
+        })
+        .collect();
+    (perspectives, objectives)
 }
 
 /// Names the numbers of [`Scores`]: the SPEC §8 shape.

@@ -686,7 +686,8 @@ fn evaluations_for_reports_match_json() {
         .and_then(|c| c.scorecard)
         .unwrap();
     let (plan, units) =
-        bsc::portfolio::evaluations(&card, &data, bsc::portfolio::Selection::Latest).unwrap();
+        bsc::portfolio::evaluations(&card, &data, bsc::portfolio::Selection::Latest, false)
+            .unwrap();
     assert_eq!(plan.label(&plan.current), "2026-Q3");
     let as_json: Vec<Value> = units
         .iter()
@@ -873,6 +874,7 @@ fn one_pass(card: &Path, data: &Path) -> bool {
         progress: false,
         color: false,
         keep: false,
+        year_ago: false,
     };
     match bsc::portfolio::evaluate(&card, data, &opts, &mut std::io::sink()) {
         Ok(done) => done.one_pass,

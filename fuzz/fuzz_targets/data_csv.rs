@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
             progress: false,
             color: false,
             keep: format == Format::Json,
+            year_ago: false,
         };
         let mut out = Vec::new();
         match portfolio::evaluate_csv(card, &file.path, &opts, &mut out) {

@@ -53,6 +53,7 @@ fuzz_target!(|data: &[u8]| {
             lang: report::Lang::En,
             templates: None,
             generated_at: None,
+            year_ago: false,
         };
         let portfolio = |card, notes: &HashMap<String, String>| {
             let units = vec![UnitResult {

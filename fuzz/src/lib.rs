@@ -198,6 +198,7 @@ pub fn render_report(
         lang: report::Lang::En,
         templates: None,
         generated_at: None,
+        year_ago: false,
     };
     report::render(card, e, notes, previous, &opts)
 }

@@ -111,8 +111,8 @@ pub(super) fn layout(
             let n = chunk.len() as u32;
             let avail = WIDTH - LANE_LABEL - 2 * MARGIN;
             let mut boxes = Vec::new();
-            if n > 0 {
-                let w = ((avail - GAP * (n - 1)) / n).min(240);
+            if let Some(w) = (avail - GAP * n.saturating_sub(1)).checked_div(n) {
+                let w = w.min(240);
                 let total = w * n + GAP * (n - 1);
                 let x0 = LANE_LABEL + MARGIN + (avail - total) / 2;
                 for (k, &oi) in chunk.iter().enumerate() {
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn twelve_objectives_in_a_lane_wrap_and_route_around_each_other() {
         let lanes = vec![(0..3).collect(), (3..15).collect(), (15..17).collect()];
-        let mut links: Vec<(usize, usize)> = (3..15).map(|o| (o, (o % 3) as usize)).collect();
+        let mut links: Vec<(usize, usize)> = (3..15).map(|o| (o, o % 3)).collect();
         links.extend([
             (15, 3),
             (16, 14),
