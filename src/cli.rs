@@ -13,6 +13,7 @@ use crate::commands;
     name = "bsc",
     version,
     about = "Balanced-scorecard evaluation engine",
+    after_help = "Documentation: README.md and docs/ in the source repository (docs/cli.md: commands and flags; docs/format.md: the scorecard format; docs/json.md: JSON output; docs/codes.md or `bsc explain-code CODE`: diagnostics).",
     propagate_version = true
 )]
 pub struct Cli {
@@ -133,9 +134,9 @@ pub struct ValidateArgs {
 pub enum EvalFormat {
     /// Terminal table (with --data: a ranking of units).
     Table,
-    /// SPEC §8 JSON (with --data: an array, one object per unit, in input order).
+    /// JSON, key by key in docs/json.md (with --data: an array, one object per unit, in input order).
     Json,
-    /// One SPEC §8 object per line (streamed with --data when rows are grouped by unit).
+    /// One JSON object (docs/json.md) per line (streamed with --data when rows are grouped by unit).
     Jsonl,
     /// `rank,unit,composite,status,coverage,<perspective ids>`, one row per unit.
     Csv,

@@ -248,7 +248,7 @@ fn clamp(x: Decimal, lo: Decimal, hi: Decimal) -> Decimal {
 
 /// Scores one actual value by its rule (SPEC §4). Never fails: where the
 /// decimal arithmetic would overflow (an actual far beyond its target), the
-/// exact route of [`wide::score`] takes over, so a score the clamp decides
+/// exact route of `wide::score` takes over, so a score the clamp decides
 /// is the clamped score (SPEC §16).
 pub fn score_rule(rule: &Rule, cap: Decimal, a: Decimal) -> Decimal {
     score_rule_decimal(rule, cap, a).unwrap_or_else(|| wide::score(rule, cap, a))

@@ -29,6 +29,78 @@ fn version(v: &str) -> Vec<u64> {
     parts
 }
 
+/// Markdown links of `text` outside fenced code (where example notes may
+/// hold any link).
+fn links(text: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        for (i, _) in line.match_indices("](") {
+            let rest = &line[i + 2..];
+            if let Some(end) = rest.find(')') {
+                out.push(rest[..end].to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The documentation pages link only to files of the repository, each of
+/// which exists (the project owns its documentation: SPEC and other
+/// outside texts are never linked).
+#[test]
+fn docs_links_stay_inside_the_repository_and_resolve() {
+    let mut pages = 0;
+    for entry in std::fs::read_dir("docs").expect("docs/") {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        pages += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        for target in links(&text) {
+            assert!(
+                !target.contains("://")
+                    && !target.starts_with("mailto:")
+                    && !target.starts_with('/'),
+                "{} links outside the repository: {target}",
+                path.display()
+            );
+            let file = target.split('#').next().unwrap_or_default();
+            if file.is_empty() {
+                continue;
+            }
+            let resolved = Path::new("docs").join(file);
+            assert!(
+                resolved.exists(),
+                "{} links to a missing file: {target}",
+                path.display()
+            );
+            let canonical = resolved.canonicalize().unwrap();
+            let root = Path::new(".").canonicalize().unwrap();
+            assert!(
+                canonical.starts_with(&root),
+                "{} links above the repository: {target}",
+                path.display()
+            );
+        }
+        assert!(
+            !text.contains("SPEC.md"),
+            "{} points at the spec outside the repository",
+            path.display()
+        );
+    }
+    assert!(pages >= 10, "only {pages} pages in docs/");
+    assert!(!readme().contains("SPEC.md"));
+}
+
 #[test]
 fn links_stay_inside_the_repository_and_resolve() {
     let text = readme();
