@@ -29,6 +29,9 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Render a management report (HTML or Markdown).
     Report(ReportArgs),
+    /// Why the composite is what it is: each indicator's share of it and of
+    /// its change, and how far each weight can move before the status does.
+    Explain(ExplainArgs),
     /// Print the JSON Schema of the scorecard format (or, with
     /// --measurements, of measurements files), for editors and CI.
     Schema(SchemaArgs),
@@ -40,6 +43,25 @@ pub enum Command {
     Man,
     /// Explain a diagnostic code: what triggers it and how to fix it.
     ExplainCode(ExplainCodeArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExplainFormat {
+    /// Tables for the terminal.
+    Table,
+    /// JSON (docs/json.md, "bsc explain").
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ExplainFormat,
+    /// How many contributions to the change to list each way.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -313,7 +335,8 @@ pub fn run() -> i32 {
         Command::Init(a) => commands::init::run(&a),
         Command::Completions(a) => commands::completions::run(&a),
         Command::Man => commands::man::run(),
-        Command::ExplainCode(a) => commands::explain::run(&a),
+        Command::ExplainCode(a) => commands::explain_code::run(&a),
+        Command::Explain(a) => commands::explain::run(&a),
     };
     match exit {
         Exit::Ok => 0,

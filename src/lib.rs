@@ -74,6 +74,7 @@ pub mod data;
 pub mod diag;
 #[doc(hidden)]
 pub mod evaluator;
+pub mod explain;
 #[doc(hidden)]
 pub mod format;
 #[doc(hidden)]

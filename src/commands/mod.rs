@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod evaluate;
 pub mod explain;
+pub mod explain_code;
 pub mod init;
 pub mod man;
 pub mod report;

@@ -1,0 +1,418 @@
+//! Weight sensitivity (SPEC §15): for each sibling group and each member's
+//! declared weight `w` (the others fixed), the factor interval `[lo, hi]`
+//! of `w` within which the composite's status does not change.
+//!
+//! With the other weights fixed, the parent's score is a ratio of linear
+//! functions of the factor `t`, `S(t) = (P + tQ) / (R + tU)`, and the
+//! composite is linear in the parent's score, `C(t) = K + L S(t)`; the
+//! coverage behind `insufficient` has the same form over the nominal
+//! weights. Each is monotonic in `t`, so each threshold (green, amber,
+//! `min_coverage`) is crossed at most once, at a `t` found by solving a
+//! linear equation exactly. The interval runs between the nearest
+//! crossings on either side of 1 that change the status.
+
+use num_rational::BigRational as Q;
+use num_traits::{Signed, Zero};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{dec, exact_contributions, q};
+use crate::model::{MissingPolicy, Node, Scorecard};
+use crate::score::{Evaluation, Status};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    /// The composite's status the intervals keep.
+    pub status: Status,
+    pub groups: Vec<Group>,
+    /// The weight whose smallest relative change flips the status, if any
+    /// weight can.
+    pub critical: Option<Critical>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    /// `perspectives`, `objectives.<perspective>` or `indicators.<objective>`
+    /// (the same keys as `[ahp]`).
+    pub group: String,
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub id: String,
+    /// The declared (or AHP-derived) weight.
+    pub weight: Decimal,
+    /// The smallest factor of `weight` that keeps the status (0: any
+    /// smaller positive weight keeps it).
+    pub lo: Decimal,
+    /// The largest factor that keeps it; `null`: any larger one does.
+    pub hi: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Critical {
+    pub group: String,
+    pub id: String,
+    /// `up` or `down`: the direction of the change that flips the status.
+    pub direction: &'static str,
+    /// The factor at which it flips (`hi` or `lo`).
+    pub factor: Decimal,
+    /// The status it flips to.
+    pub to: Status,
+}
+
+/// The composite's status at exact score and coverage (SPEC §11).
+fn status(card: &Scorecard, score: Option<&Q>, coverage: &Q) -> Status {
+    match score {
+        None => Status::Missing,
+        Some(_) if *coverage < q(card.min_coverage) => Status::Insufficient,
+        Some(s) if *s >= q(card.green) => Status::Green,
+        Some(s) if *s >= q(card.amber) => Status::Amber,
+        Some(_) => Status::Red,
+    }
+}
+
+/// `(P + tQ) / (R + tU)` at `t`.
+#[derive(Debug, Clone)]
+struct Ratio {
+    p: Q,
+    q: Q,
+    r: Q,
+    u: Q,
+}
+
+impl Ratio {
+    fn at(&self, t: &Q) -> Option<Q> {
+        let den = &self.r + t * &self.u;
+        (!den.is_zero()).then(|| (&self.p + t * &self.q) / den)
+    }
+
+    /// The `t > 0` where `k + l * self(t) == level`, if one.
+    fn crossing(&self, k: &Q, l: &Q, level: &Q) -> Option<Q> {
+        let d = k - level;
+        // (k - level)(R + tU) + l(P + tQ) = 0
+        let a = &d * &self.u + l * &self.q;
+        let b = &d * &self.r + l * &self.p;
+        if a.is_zero() {
+            return None;
+        }
+        let t = -b / a;
+        t.is_positive().then_some(t)
+    }
+}
+
+/// A group: its key, the parent node's path factor (score and nominal),
+/// and each member's (weight, score, nominal coverage).
+struct Sibs {
+    key: String,
+    members: Vec<(String, Decimal, Option<Decimal>, Q)>,
+    /// Product of the shares above the parent among nodes taking part
+    /// (`None`: the parent takes no part, so its weights move nothing).
+    l: Option<Q>,
+    /// The same over nominal weights (every sibling counts).
+    l_nominal: Q,
+}
+
+pub fn sensitivity(card: &Scorecard, e: &Evaluation) -> Sensitivity {
+    let zero = card.missing == MissingPolicy::Zero;
+    let takes_part = |s: Option<Decimal>| zero || s.is_some();
+    let ind_scores: Vec<Option<Decimal>> = e.indicators.iter().map(|r| r.score).collect();
+    let obj_scores: Vec<Option<Decimal>> = e.objectives.iter().map(|r| r.score).collect();
+    let per_scores: Vec<Option<Decimal>> = e.perspectives.iter().map(|r| r.score).collect();
+    let composite: Q = exact_contributions(card, &ind_scores, &obj_scores, &per_scores)
+        .into_iter()
+        .fold(Q::zero(), |a, b| a + b);
+    let composite_some = e.composite.score.is_some().then_some(&composite);
+
+    // Nominal coverage of every node, exact: the share of its nominal
+    // weight whose indicators have a score.
+    let ind_cov: Vec<Q> = ind_scores
+        .iter()
+        .map(|s| {
+            if s.is_some() {
+                Q::from_integer(1.into())
+            } else {
+                Q::zero()
+            }
+        })
+        .collect();
+    let mean = |pairs: &mut dyn Iterator<Item = (Decimal, Q)>| -> Q {
+        let (mut num, mut den) = (Q::zero(), Q::zero());
+        for (w, c) in pairs {
+            num += q(w) * c;
+            den += q(w);
+        }
+        if den.is_zero() { Q::zero() } else { num / den }
+    };
+    let obj_cov: Vec<Q> = card
+        .objectives
+        .iter()
+        .map(|o| {
+            mean(
+                &mut o
+                    .indicators
+                    .iter()
+                    .map(|&i| (card.indicators[i].weight, ind_cov[i].clone())),
+            )
+        })
+        .collect();
+    let child_cov = |c: &Node| match c {
+        Node::Objective(o) => obj_cov[*o].clone(),
+        Node::Indicator(i) => ind_cov[*i].clone(),
+    };
+    let per_cov: Vec<Q> = card
+        .perspectives
+        .iter()
+        .map(|p| {
+            mean(
+                &mut p
+                    .children
+                    .iter()
+                    .map(|c| (node_weight(card, c), child_cov(c))),
+            )
+        })
+        .collect();
+    let coverage = mean(
+        &mut card
+            .perspectives
+            .iter()
+            .zip(&per_cov)
+            .map(|(p, c)| (p.weight, c.clone())),
+    );
+
+    // Shares of a node among its siblings, taking part / nominal.
+    let share = |w: Decimal, sibs: &[(Decimal, Option<Decimal>)]| -> Q {
+        let total: Q = sibs
+            .iter()
+            .filter(|(_, s)| takes_part(*s))
+            .fold(Q::zero(), |a, (w, _)| a + q(*w));
+        if total.is_zero() {
+            Q::zero()
+        } else {
+            q(w) / total
+        }
+    };
+    let nominal = |w: Decimal, sibs: &[Decimal]| -> Q {
+        let total: Q = sibs.iter().fold(Q::zero(), |a, w| a + q(*w));
+        if total.is_zero() {
+            Q::zero()
+        } else {
+            q(w) / total
+        }
+    };
+    let per_sibs: Vec<(Decimal, Option<Decimal>)> = card
+        .perspectives
+        .iter()
+        .zip(&per_scores)
+        .map(|(p, s)| (p.weight, *s))
+        .collect();
+    let per_weights: Vec<Decimal> = card.perspectives.iter().map(|p| p.weight).collect();
+
+    let mut groups: Vec<Sibs> = vec![Sibs {
+        key: "perspectives".into(),
+        members: card
+            .perspectives
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), p.weight, per_scores[i], per_cov[i].clone()))
+            .collect(),
+        l: e.composite.score.map(|_| Q::from_integer(1.into())),
+        l_nominal: Q::from_integer(1.into()),
+    }];
+    for (pi, p) in card.perspectives.iter().enumerate() {
+        let l = takes_part(per_scores[pi]).then(|| share(p.weight, &per_sibs));
+        let ln = nominal(p.weight, &per_weights);
+        groups.push(Sibs {
+            key: format!("objectives.{}", p.id),
+            members: p
+                .children
+                .iter()
+                .map(|c| {
+                    let (id, s) = match c {
+                        Node::Objective(o) => (card.objectives[*o].id.clone(), obj_scores[*o]),
+                        Node::Indicator(i) => (card.indicators[*i].id.clone(), ind_scores[*i]),
+                    };
+                    (id, node_weight(card, c), s, child_cov(c))
+                })
+                .collect(),
+            l: l.clone(),
+            l_nominal: ln.clone(),
+        });
+        let child_sibs: Vec<(Decimal, Option<Decimal>)> = p
+            .children
+            .iter()
+            .map(|c| {
+                (
+                    node_weight(card, c),
+                    match c {
+                        Node::Objective(o) => obj_scores[*o],
+                        Node::Indicator(i) => ind_scores[*i],
+                    },
+                )
+            })
+            .collect();
+        let child_weights: Vec<Decimal> = child_sibs.iter().map(|(w, _)| *w).collect();
+        for c in &p.children {
+            let Node::Objective(o) = c else { continue };
+            let obj = &card.objectives[*o];
+            groups.push(Sibs {
+                key: format!("indicators.{}", obj.id),
+                members: obj
+                    .indicators
+                    .iter()
+                    .map(|&i| {
+                        let ind = &card.indicators[i];
+                        (
+                            ind.id.clone(),
+                            ind.weight,
+                            ind_scores[i],
+                            ind_cov[i].clone(),
+                        )
+                    })
+                    .collect(),
+                l: l.as_ref()
+                    .filter(|_| takes_part(obj_scores[*o]))
+                    .map(|l| l * share(obj.weight, &child_sibs)),
+                l_nominal: &ln * nominal(obj.weight, &child_weights),
+            });
+        }
+    }
+
+    let now = status(card, composite_some, &coverage);
+    let mut out = Vec::new();
+    let mut critical: Option<(Q, Critical)> = None;
+    for g in &groups {
+        let mut members = Vec::new();
+        for (m, (id, w, s, cov)) in g.members.iter().enumerate() {
+            // The parent's score and coverage as functions of `t`.
+            let part = |k: usize, x: &(String, Decimal, Option<Decimal>, Q)| {
+                (k != m && takes_part(x.2)).then(|| (q(x.1), q(x.2.unwrap_or_default())))
+            };
+            let (mut p_, mut r_) = (Q::zero(), Q::zero());
+            for (k, x) in g.members.iter().enumerate() {
+                if let Some((wq, sq)) = part(k, x) {
+                    p_ += &wq * sq;
+                    r_ += wq;
+                }
+            }
+            let (q_, u_) = if takes_part(*s) {
+                (q(*w) * q(s.unwrap_or_default()), q(*w))
+            } else {
+                (Q::zero(), Q::zero())
+            };
+            let score_ratio = Ratio {
+                p: p_,
+                q: q_,
+                r: r_,
+                u: u_,
+            };
+            let (mut pc, mut rc) = (Q::zero(), Q::zero());
+            for (k, x) in g.members.iter().enumerate() {
+                if k != m {
+                    pc += q(x.1) * &x.3;
+                    rc += q(x.1);
+                }
+            }
+            let cov_ratio = Ratio {
+                p: pc,
+                q: q(*w) * cov,
+                r: rc,
+                u: q(*w),
+            };
+            let one = Q::from_integer(1.into());
+            // C(t) = k + l S(t), with k from today's composite.
+            let score_fn = g.l.as_ref().and_then(|l| {
+                let s1 = score_ratio.at(&one)?;
+                Some((&composite - l * &s1, l.clone()))
+            });
+            let cov_fn = cov_ratio
+                .at(&one)
+                .map(|c1| (&coverage - &g.l_nominal * &c1, g.l_nominal.clone()));
+            let status_at = |t: &Q| {
+                let score = match &score_fn {
+                    Some((k, l)) => score_ratio.at(t).map(|s| k + l * s),
+                    None => composite_some.cloned(),
+                };
+                let cov = match &cov_fn {
+                    Some((k, l)) => cov_ratio
+                        .at(t)
+                        .map_or_else(|| coverage.clone(), |c| k + l * c),
+                    None => coverage.clone(),
+                };
+                status(card, score.as_ref(), &cov)
+            };
+            let mut cuts: Vec<Q> = Vec::new();
+            if let Some((k, l)) = &score_fn {
+                for level in [card.green, card.amber] {
+                    cuts.extend(score_ratio.crossing(k, l, &q(level)));
+                }
+            }
+            if let Some((k, l)) = &cov_fn {
+                cuts.extend(cov_ratio.crossing(k, l, &q(card.min_coverage)));
+            }
+            cuts.sort();
+            cuts.dedup();
+            // Upward: the first cut beyond which the status differs.
+            let above = |i: usize| -> Q {
+                match cuts.get(i + 1) {
+                    Some(next) => (&cuts[i] + next) / Q::from_integer(2.into()),
+                    None => &cuts[i] * Q::from_integer(2.into()),
+                }
+            };
+            let below = |i: usize| -> Q {
+                match i.checked_sub(1).map(|j| &cuts[j]) {
+                    Some(prev) => (&cuts[i] + prev) / Q::from_integer(2.into()),
+                    None => &cuts[i] / Q::from_integer(2.into()),
+                }
+            };
+            let hi = (0..cuts.len())
+                .filter(|&i| cuts[i] >= one)
+                .find(|&i| status_at(&above(i)) != now)
+                .map(|i| (cuts[i].clone(), status_at(&above(i))));
+            let lo = (0..cuts.len())
+                .rev()
+                .filter(|&i| cuts[i] <= one)
+                .find(|&i| status_at(&below(i)) != now)
+                .map(|i| (cuts[i].clone(), status_at(&below(i))));
+            for (bound, direction) in [(&hi, "up"), (&lo, "down")] {
+                let Some((t, to)) = bound else { continue };
+                let distance = (t - &one).abs();
+                if critical.as_ref().is_none_or(|(d, _)| distance < *d) {
+                    critical = Some((
+                        distance,
+                        Critical {
+                            group: g.key.clone(),
+                            id: id.clone(),
+                            direction,
+                            factor: dec(t).unwrap_or_default(),
+                            to: *to,
+                        },
+                    ));
+                }
+            }
+            members.push(Member {
+                id: id.clone(),
+                weight: *w,
+                lo: lo.map_or(Decimal::ZERO, |(t, _)| dec(&t).unwrap_or_default()),
+                hi: hi.and_then(|(t, _)| dec(&t)),
+            });
+        }
+        out.push(Group {
+            group: g.key.clone(),
+            members,
+        });
+    }
+    Sensitivity {
+        status: e.composite.status,
+        groups: out,
+        critical: critical.map(|(_, c)| c),
+    }
+}
+
+fn node_weight(card: &Scorecard, n: &Node) -> Decimal {
+    match n {
+        Node::Objective(o) => card.objectives[*o].weight,
+        Node::Indicator(i) => card.indicators[*i].weight,
+    }
+}
