@@ -1235,7 +1235,13 @@ pub fn score_slots_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, ou
     );
     // Effective weights sum to 1 up to the last of 28 digits (1/3 + 1/3 + 1/3);
     // full coverage is reported as exactly 1 (and then not summed at all).
-    out.coverage = if score.iter().all(Option::is_some) {
+    // An indicator of effective weight 0 (a zero weight on its path)
+    // carries nothing, so its missing score does not take coverage below 1.
+    out.coverage = if score
+        .iter()
+        .zip(&card.indicators)
+        .all(|(s, i)| s.is_some() || i.effective_weight.is_zero())
+    {
         Decimal::ONE
     } else {
         card.indicators

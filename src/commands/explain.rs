@@ -168,10 +168,15 @@ fn robustness(card: &Scorecard, x: &Explanation, out: &mut String) {
     );
     match &s.critical {
         Some(c) => {
-            let pct = (c.factor - Decimal::ONE) * Decimal::ONE_HUNDRED;
+            let pct = (c.factor - Decimal::ONE)
+                .checked_mul(Decimal::ONE_HUNDRED)
+                .map_or_else(
+                    || "a great many".to_string(),
+                    |p| format!("{}%", format::delta(p, 1)),
+                );
             let _ = writeln!(
                 out,
-                "Most critical weight: {} in {} — the status becomes {} if it {} to ×{} of today's ({}%).",
+                "Most critical weight: {} in {} — the status becomes {} if it {} to ×{} of today's ({}).",
                 name_of(card, &c.id),
                 c.group,
                 c.to.as_str(),
@@ -181,7 +186,7 @@ fn robustness(card: &Scorecard, x: &Explanation, out: &mut String) {
                     "falls"
                 },
                 format::fixed(c.factor, 3),
-                format::delta(pct, 1)
+                pct
             );
         }
         None => {
