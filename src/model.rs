@@ -349,6 +349,8 @@ pub struct AhpGroup {
     pub key: String,
     /// Member ids with their derived weights, in `order`.
     pub members: Vec<(String, Decimal)>,
+    /// The pairwise judgements, rows and columns in `order`.
+    pub matrix: Vec<Vec<Decimal>>,
     pub lambda_max: Decimal,
     pub consistency_ratio: Decimal,
 }

@@ -2316,6 +2316,7 @@ fn ahp_group(
             .map(|o| o.value.clone())
             .zip(result.weights.iter().copied())
             .collect(),
+        matrix: matrix.clone(),
         lambda_max: result.lambda_max,
         consistency_ratio: result.consistency_ratio,
     });

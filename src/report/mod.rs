@@ -20,6 +20,7 @@ mod initiatives;
 mod map;
 pub mod portfolio;
 mod reasons;
+mod robustness;
 
 /// Built-in templates, embedded so `bsc` works from any directory.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -54,6 +55,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "_history.html",
         include_str!("../../report_templates/_history.html"),
+    ),
+    (
+        "_robustness.html",
+        include_str!("../../report_templates/_robustness.html"),
+    ),
+    (
+        "_robustness.md",
+        include_str!("../../report_templates/_robustness.md"),
     ),
     (
         "_initiatives.html",
@@ -178,6 +187,10 @@ struct Ctx {
     /// The comparison is with the same period a year earlier.
     year_ago: bool,
     history: history::HistoryCtx,
+    /// From the previous composite to this one, a step per perspective.
+    waterfall: robustness::Waterfall,
+    /// "How robust is this verdict?"
+    robustness: robustness::Robustness,
     perspectives: Vec<PerspectiveCtx>,
     chart: Chart,
     strategy_map: MapCtx,
@@ -1148,6 +1161,9 @@ fn build(
         change_arrow: composite_change.2,
     };
     let initiatives = follow.summary();
+    let explained = crate::explain::explain(card, e);
+    let waterfall = robustness::waterfall(card, &explained, &l);
+    let robustness = robustness::robustness(card, &explained, &l);
     Ok(Ctx {
         lang: opts.lang.code(),
         missing_policy: l
@@ -1180,6 +1196,8 @@ fn build(
         falls_first,
         year_ago: opts.year_ago,
         history: history::HistoryCtx::new(&e.history, p),
+        waterfall,
+        robustness,
         perspectives,
         chart,
         strategy_map,
