@@ -5,7 +5,6 @@
 //! status while one moved just outside flips it, checked by scoring the
 //! rewritten card with bsc itself.
 
-#[allow(dead_code)]
 mod reference;
 
 use std::path::Path;
@@ -261,5 +260,66 @@ fn crm_example() {
         c.factor > Decimal::new(546, 3) && c.factor < Decimal::new(548, 3),
         "{}",
         c.factor
+    );
+}
+
+/// AHP judgement sensitivity against numbers worked out by hand: with
+/// `a = 3·f` financial's weight is 3f / (3f + 1), and the composite
+/// 50 + 45·w reaches green (90) at f = 8/3 and leaves amber (60) at
+/// f = 2/21.
+#[test]
+fn ahp_judgement_intervals_match_the_algebra() {
+    let card = r#"
+[scorecard]
+id = "ahp"
+name = "AHP"
+
+[[perspectives]]
+id = "financial"
+
+[[perspectives]]
+id = "customer"
+
+[[indicators]]
+id = "revenue"
+perspective = "financial"
+baseline = 0
+target = 100
+
+[[indicators]]
+id = "csat"
+perspective = "customer"
+baseline = 0
+target = 100
+
+[ahp.perspectives]
+order = ["financial", "customer"]
+matrix = [[1, 3], ["1/3", 1]]
+"#;
+    let mut diags = Diagnostics::default();
+    let card = bsc::check_scorecard(
+        &SourceFile::new(Path::new("c.toml"), card.into()),
+        &mut diags,
+    )
+    .unwrap();
+    let m = "period = \"2026-Q3\"\n[values]\nrevenue = 95\ncsat = 50\n";
+    let m = bsc::read_measurements(
+        &SourceFile::new(Path::new("m.toml"), m.into()),
+        &card,
+        &mut diags,
+    )
+    .unwrap();
+    let e = bsc::evaluate(&card, &m, None).unwrap();
+    assert_eq!(e.composite.status, bsc::score::Status::Amber);
+    let x = bsc::explain::explain(&card, &e);
+    let j = &x.sensitivity.judgements;
+    assert_eq!(j.len(), 1);
+    let close = |a: Decimal, b: f64| (f64::try_from(a).unwrap() / b - 1.0).abs() < 2e-6;
+    assert!(close(j[0].hi.unwrap(), 8.0 / 3.0), "{:?}", j[0]);
+    assert!(close(j[0].lo, 2.0 / 21.0), "{:?}", j[0]);
+    let c = x.sensitivity.critical_judgement.as_ref().unwrap();
+    assert_eq!(
+        (c.row.as_str(), c.column.as_str()),
+        ("financial", "customer")
     );
 }

@@ -193,6 +193,26 @@ fn robustness(card: &Scorecard, x: &Explanation, out: &mut String) {
             let _ = writeln!(out, "No single weight, moved alone, changes the status.");
         }
     }
+    if let Some(j) = &s.critical_judgement {
+        let _ = writeln!(
+            out,
+            "Most critical AHP judgement: {} over {} in {} ({}) — the status holds between ×{} and {}.",
+            name_of(card, &j.row),
+            name_of(card, &j.column),
+            j.group,
+            format::fixed(j.value, 3),
+            format::fixed(j.lo, 3),
+            j.hi.map_or_else(
+                || "any larger factor".to_string(),
+                |h| format!("×{}", format::fixed(h, 3))
+            )
+        );
+    } else if !s.judgements.is_empty() {
+        let _ = writeln!(
+            out,
+            "No AHP judgement within ×1/81..×81 changes the status."
+        );
+    }
     let _ = writeln!(
         out,
         "Each weight may move within these factors of today's value (others fixed) without changing the status:"

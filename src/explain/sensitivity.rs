@@ -28,6 +28,25 @@ pub struct Sensitivity {
     /// The weight whose smallest relative change flips the status, if any
     /// weight can.
     pub critical: Option<Critical>,
+    /// For AHP-weighted groups: each pairwise judgement `a_ij` (`a_ji`
+    /// following as its reciprocal), the factor interval that keeps the
+    /// status, to 1e-6 relative.
+    pub judgements: Vec<Judgement>,
+    /// The judgement whose smallest relative change flips the status.
+    pub critical_judgement: Option<Judgement>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Judgement {
+    pub group: String,
+    /// Row and column member ids: how much more `row` matters than `column`.
+    pub row: String,
+    pub column: String,
+    pub value: Decimal,
+    /// Factors of `value` keeping the status (0 / `null`: unbounded), to
+    /// 1e-6 relative; searched within ×1/81 .. ×81 (the 1–9 scale twice).
+    pub lo: Decimal,
+    pub hi: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -114,245 +133,350 @@ struct Sibs {
     l_nominal: Q,
 }
 
-pub fn sensitivity(card: &Scorecard, e: &Evaluation) -> Sensitivity {
-    let zero = card.missing == MissingPolicy::Zero;
-    let takes_part = |s: Option<Decimal>| zero || s.is_some();
-    let ind_scores: Vec<Option<Decimal>> = e.indicators.iter().map(|r| r.score).collect();
-    let obj_scores: Vec<Option<Decimal>> = e.objectives.iter().map(|r| r.score).collect();
-    let per_scores: Vec<Option<Decimal>> = e.perspectives.iter().map(|r| r.score).collect();
-    let composite: Q = exact_contributions(card, &ind_scores, &obj_scores, &per_scores)
-        .into_iter()
-        .fold(Q::zero(), |a, b| a + b);
-    let composite_some = e.composite.score.is_some().then_some(&composite);
+/// What every member's model needs of one evaluation: the groups with
+/// their path factors, and today's exact composite and coverage.
+pub struct Setup {
+    groups: Vec<Sibs>,
+    composite: Q,
+    scored: bool,
+    coverage: Q,
+    zero: bool,
+}
 
-    // Nominal coverage of every node, exact: the share of its nominal
-    // weight whose indicators have a score.
-    let ind_cov: Vec<Q> = ind_scores
-        .iter()
-        .map(|s| {
-            if s.is_some() {
-                Q::from_integer(1.into())
-            } else {
-                Q::zero()
+/// One member's weight as the variable: the composite's score and
+/// coverage as functions of the factor `t` on its weight.
+pub struct Model {
+    score_ratio: Ratio,
+    cov_ratio: Ratio,
+    score_fn: Option<(Q, Q)>,
+    cov_fn: Option<(Q, Q)>,
+}
+
+impl Setup {
+    pub fn new(card: &Scorecard, e: &Evaluation) -> Setup {
+        let zero = card.missing == MissingPolicy::Zero;
+        let takes_part = |s: Option<Decimal>| zero || s.is_some();
+        let ind_scores: Vec<Option<Decimal>> = e.indicators.iter().map(|r| r.score).collect();
+        let obj_scores: Vec<Option<Decimal>> = e.objectives.iter().map(|r| r.score).collect();
+        let per_scores: Vec<Option<Decimal>> = e.perspectives.iter().map(|r| r.score).collect();
+        let composite: Q = exact_contributions(card, &ind_scores, &obj_scores, &per_scores)
+            .into_iter()
+            .fold(Q::zero(), |a, b| a + b);
+        let composite_some = e.composite.score.is_some().then_some(&composite);
+
+        // Nominal coverage of every node, exact: the share of its nominal
+        // weight whose indicators have a score.
+        let ind_cov: Vec<Q> = ind_scores
+            .iter()
+            .map(|s| {
+                if s.is_some() {
+                    Q::from_integer(1.into())
+                } else {
+                    Q::zero()
+                }
+            })
+            .collect();
+        let mean = |pairs: &mut dyn Iterator<Item = (Decimal, Q)>| -> Q {
+            let (mut num, mut den) = (Q::zero(), Q::zero());
+            for (w, c) in pairs {
+                num += q(w) * c;
+                den += q(w);
             }
-        })
-        .collect();
-    let mean = |pairs: &mut dyn Iterator<Item = (Decimal, Q)>| -> Q {
-        let (mut num, mut den) = (Q::zero(), Q::zero());
-        for (w, c) in pairs {
-            num += q(w) * c;
-            den += q(w);
-        }
-        if den.is_zero() { Q::zero() } else { num / den }
-    };
-    let obj_cov: Vec<Q> = card
-        .objectives
-        .iter()
-        .map(|o| {
-            mean(
-                &mut o
-                    .indicators
-                    .iter()
-                    .map(|&i| (card.indicators[i].weight, ind_cov[i].clone())),
-            )
-        })
-        .collect();
-    let child_cov = |c: &Node| match c {
-        Node::Objective(o) => obj_cov[*o].clone(),
-        Node::Indicator(i) => ind_cov[*i].clone(),
-    };
-    let per_cov: Vec<Q> = card
-        .perspectives
-        .iter()
-        .map(|p| {
-            mean(
-                &mut p
-                    .children
-                    .iter()
-                    .map(|c| (node_weight(card, c), child_cov(c))),
-            )
-        })
-        .collect();
-    let coverage = mean(
-        &mut card
-            .perspectives
+            if den.is_zero() { Q::zero() } else { num / den }
+        };
+        let obj_cov: Vec<Q> = card
+            .objectives
             .iter()
-            .zip(&per_cov)
-            .map(|(p, c)| (p.weight, c.clone())),
-    );
-
-    // Shares of a node among its siblings, taking part / nominal.
-    let share = |w: Decimal, sibs: &[(Decimal, Option<Decimal>)]| -> Q {
-        let total: Q = sibs
-            .iter()
-            .filter(|(_, s)| takes_part(*s))
-            .fold(Q::zero(), |a, (w, _)| a + q(*w));
-        if total.is_zero() {
-            Q::zero()
-        } else {
-            q(w) / total
-        }
-    };
-    let nominal = |w: Decimal, sibs: &[Decimal]| -> Q {
-        let total: Q = sibs.iter().fold(Q::zero(), |a, w| a + q(*w));
-        if total.is_zero() {
-            Q::zero()
-        } else {
-            q(w) / total
-        }
-    };
-    let per_sibs: Vec<(Decimal, Option<Decimal>)> = card
-        .perspectives
-        .iter()
-        .zip(&per_scores)
-        .map(|(p, s)| (p.weight, *s))
-        .collect();
-    let per_weights: Vec<Decimal> = card.perspectives.iter().map(|p| p.weight).collect();
-
-    let mut groups: Vec<Sibs> = vec![Sibs {
-        key: "perspectives".into(),
-        members: card
-            .perspectives
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), p.weight, per_scores[i], per_cov[i].clone()))
-            .collect(),
-        l: e.composite.score.map(|_| Q::from_integer(1.into())),
-        l_nominal: Q::from_integer(1.into()),
-    }];
-    for (pi, p) in card.perspectives.iter().enumerate() {
-        let l = takes_part(per_scores[pi]).then(|| share(p.weight, &per_sibs));
-        let ln = nominal(p.weight, &per_weights);
-        groups.push(Sibs {
-            key: format!("objectives.{}", p.id),
-            members: p
-                .children
-                .iter()
-                .map(|c| {
-                    let (id, s) = match c {
-                        Node::Objective(o) => (card.objectives[*o].id.clone(), obj_scores[*o]),
-                        Node::Indicator(i) => (card.indicators[*i].id.clone(), ind_scores[*i]),
-                    };
-                    (id, node_weight(card, c), s, child_cov(c))
-                })
-                .collect(),
-            l: l.clone(),
-            l_nominal: ln.clone(),
-        });
-        let child_sibs: Vec<(Decimal, Option<Decimal>)> = p
-            .children
-            .iter()
-            .map(|c| {
-                (
-                    node_weight(card, c),
-                    match c {
-                        Node::Objective(o) => obj_scores[*o],
-                        Node::Indicator(i) => ind_scores[*i],
-                    },
+            .map(|o| {
+                mean(
+                    &mut o
+                        .indicators
+                        .iter()
+                        .map(|&i| (card.indicators[i].weight, ind_cov[i].clone())),
                 )
             })
             .collect();
-        let child_weights: Vec<Decimal> = child_sibs.iter().map(|(w, _)| *w).collect();
-        for c in &p.children {
-            let Node::Objective(o) = c else { continue };
-            let obj = &card.objectives[*o];
+        let child_cov = |c: &Node| match c {
+            Node::Objective(o) => obj_cov[*o].clone(),
+            Node::Indicator(i) => ind_cov[*i].clone(),
+        };
+        let per_cov: Vec<Q> = card
+            .perspectives
+            .iter()
+            .map(|p| {
+                mean(
+                    &mut p
+                        .children
+                        .iter()
+                        .map(|c| (node_weight(card, c), child_cov(c))),
+                )
+            })
+            .collect();
+        let coverage = mean(
+            &mut card
+                .perspectives
+                .iter()
+                .zip(&per_cov)
+                .map(|(p, c)| (p.weight, c.clone())),
+        );
+
+        // Shares of a node among its siblings, taking part / nominal.
+        let share = |w: Decimal, sibs: &[(Decimal, Option<Decimal>)]| -> Q {
+            let total: Q = sibs
+                .iter()
+                .filter(|(_, s)| takes_part(*s))
+                .fold(Q::zero(), |a, (w, _)| a + q(*w));
+            if total.is_zero() {
+                Q::zero()
+            } else {
+                q(w) / total
+            }
+        };
+        let nominal = |w: Decimal, sibs: &[Decimal]| -> Q {
+            let total: Q = sibs.iter().fold(Q::zero(), |a, w| a + q(*w));
+            if total.is_zero() {
+                Q::zero()
+            } else {
+                q(w) / total
+            }
+        };
+        let per_sibs: Vec<(Decimal, Option<Decimal>)> = card
+            .perspectives
+            .iter()
+            .zip(&per_scores)
+            .map(|(p, s)| (p.weight, *s))
+            .collect();
+        let per_weights: Vec<Decimal> = card.perspectives.iter().map(|p| p.weight).collect();
+
+        let mut groups: Vec<Sibs> = vec![Sibs {
+            key: "perspectives".into(),
+            members: card
+                .perspectives
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.id.clone(), p.weight, per_scores[i], per_cov[i].clone()))
+                .collect(),
+            l: e.composite.score.map(|_| Q::from_integer(1.into())),
+            l_nominal: Q::from_integer(1.into()),
+        }];
+        for (pi, p) in card.perspectives.iter().enumerate() {
+            let l = takes_part(per_scores[pi]).then(|| share(p.weight, &per_sibs));
+            let ln = nominal(p.weight, &per_weights);
             groups.push(Sibs {
-                key: format!("indicators.{}", obj.id),
-                members: obj
-                    .indicators
+                key: format!("objectives.{}", p.id),
+                members: p
+                    .children
                     .iter()
-                    .map(|&i| {
-                        let ind = &card.indicators[i];
-                        (
-                            ind.id.clone(),
-                            ind.weight,
-                            ind_scores[i],
-                            ind_cov[i].clone(),
-                        )
+                    .map(|c| {
+                        let (id, s) = match c {
+                            Node::Objective(o) => (card.objectives[*o].id.clone(), obj_scores[*o]),
+                            Node::Indicator(i) => (card.indicators[*i].id.clone(), ind_scores[*i]),
+                        };
+                        (id, node_weight(card, c), s, child_cov(c))
                     })
                     .collect(),
-                l: l.as_ref()
-                    .filter(|_| takes_part(obj_scores[*o]))
-                    .map(|l| l * share(obj.weight, &child_sibs)),
-                l_nominal: &ln * nominal(obj.weight, &child_weights),
+                l: l.clone(),
+                l_nominal: ln.clone(),
             });
+            let child_sibs: Vec<(Decimal, Option<Decimal>)> = p
+                .children
+                .iter()
+                .map(|c| {
+                    (
+                        node_weight(card, c),
+                        match c {
+                            Node::Objective(o) => obj_scores[*o],
+                            Node::Indicator(i) => ind_scores[*i],
+                        },
+                    )
+                })
+                .collect();
+            let child_weights: Vec<Decimal> = child_sibs.iter().map(|(w, _)| *w).collect();
+            for c in &p.children {
+                let Node::Objective(o) = c else { continue };
+                let obj = &card.objectives[*o];
+                groups.push(Sibs {
+                    key: format!("indicators.{}", obj.id),
+                    members: obj
+                        .indicators
+                        .iter()
+                        .map(|&i| {
+                            let ind = &card.indicators[i];
+                            (
+                                ind.id.clone(),
+                                ind.weight,
+                                ind_scores[i],
+                                ind_cov[i].clone(),
+                            )
+                        })
+                        .collect(),
+                    l: l.as_ref()
+                        .filter(|_| takes_part(obj_scores[*o]))
+                        .map(|l| l * share(obj.weight, &child_sibs)),
+                    l_nominal: &ln * nominal(obj.weight, &child_weights),
+                });
+            }
+        }
+        Setup {
+            groups,
+            scored: composite_some.is_some(),
+            composite,
+            coverage,
+            zero,
         }
     }
 
-    let now = status(card, composite_some, &coverage);
+    fn takes_part(&self, s: Option<Decimal>) -> bool {
+        self.zero || s.is_some()
+    }
+
+    /// Group keys and member ids, in order.
+    pub fn members(&self) -> impl Iterator<Item = (usize, usize, &str, &str)> {
+        self.groups.iter().enumerate().flat_map(|(gi, g)| {
+            g.members
+                .iter()
+                .enumerate()
+                .map(move |(m, x)| (gi, m, g.key.as_str(), x.0.as_str()))
+        })
+    }
+
+    pub fn status(&self, card: &Scorecard) -> Status {
+        status(card, self.scored.then_some(&self.composite), &self.coverage)
+    }
+
+    /// Member `m` of group `gi` as the variable.
+    pub fn model(&self, gi: usize, m: usize) -> Model {
+        let g = &self.groups[gi];
+        let (_, w, s, cov) = &g.members[m];
+        let (mut p_, mut r_) = (Q::zero(), Q::zero());
+        for (k, x) in g.members.iter().enumerate() {
+            if k != m && self.takes_part(x.2) {
+                p_ += q(x.1) * q(x.2.unwrap_or_default());
+                r_ += q(x.1);
+            }
+        }
+        let (q_, u_) = if self.takes_part(*s) {
+            (q(*w) * q(s.unwrap_or_default()), q(*w))
+        } else {
+            (Q::zero(), Q::zero())
+        };
+        let score_ratio = Ratio {
+            p: p_,
+            q: q_,
+            r: r_,
+            u: u_,
+        };
+        let (mut pc, mut rc) = (Q::zero(), Q::zero());
+        for (k, x) in g.members.iter().enumerate() {
+            if k != m {
+                pc += q(x.1) * &x.3;
+                rc += q(x.1);
+            }
+        }
+        let cov_ratio = Ratio {
+            p: pc,
+            q: q(*w) * cov,
+            r: rc,
+            u: q(*w),
+        };
+        let one = Q::from_integer(1.into());
+        // C(t) = k + l S(t), with k from today's composite.
+        let score_fn = g.l.as_ref().and_then(|l| {
+            let s1 = score_ratio.at(&one)?;
+            Some((&self.composite - l * &s1, l.clone()))
+        });
+        let cov_fn = cov_ratio
+            .at(&one)
+            .map(|c1| (&self.coverage - &g.l_nominal * &c1, g.l_nominal.clone()));
+        Model {
+            score_ratio,
+            cov_ratio,
+            score_fn,
+            cov_fn,
+        }
+    }
+}
+
+impl Model {
+    /// The composite's score at factor `t` (`None`: no score).
+    pub fn score_at(&self, setup: &Setup, t: &Q) -> Option<Q> {
+        match &self.score_fn {
+            Some((k, l)) => self.score_ratio.at(t).map(|s| k + l * s),
+            None => setup.scored.then(|| setup.composite.clone()),
+        }
+    }
+
+    pub fn status_at(&self, setup: &Setup, card: &Scorecard, t: &Q) -> Status {
+        let cov = match &self.cov_fn {
+            Some((k, l)) => self
+                .cov_ratio
+                .at(t)
+                .map_or_else(|| setup.coverage.clone(), |c| k + l * c),
+            None => setup.coverage.clone(),
+        };
+        status(card, self.score_at(setup, t).as_ref(), &cov)
+    }
+
+    /// Factors where the status may change: the crossings of the
+    /// thresholds.
+    fn cuts(&self, card: &Scorecard) -> Vec<Q> {
+        let mut cuts: Vec<Q> = Vec::new();
+        if let Some((k, l)) = &self.score_fn {
+            for level in [card.green, card.amber] {
+                cuts.extend(self.score_ratio.crossing(k, l, &q(level)));
+            }
+        }
+        if let Some((k, l)) = &self.cov_fn {
+            cuts.extend(self.cov_ratio.crossing(k, l, &q(card.min_coverage)));
+        }
+        cuts.sort();
+        cuts.dedup();
+        cuts
+    }
+}
+
+pub fn sensitivity(card: &Scorecard, e: &Evaluation) -> Sensitivity {
+    let setup = Setup::new(card, e);
+    let Setup {
+        groups,
+        composite,
+        coverage,
+        ..
+    } = &setup;
+    let composite_some = setup.scored.then_some(composite);
+    let takes_part = |s: Option<Decimal>| setup.zero || s.is_some();
+    let now = status(card, composite_some, coverage);
+    let judgements = judgements(
+        card,
+        groups,
+        composite,
+        composite_some.is_some(),
+        coverage,
+        now,
+        takes_part,
+    );
+    let critical_judgement = judgements
+        .iter()
+        .filter_map(|j| {
+            let up = j.hi.map(|h| h - Decimal::ONE);
+            let down = (j.lo > Decimal::ZERO).then(|| Decimal::ONE - j.lo);
+            let d = match (up, down) {
+                (Some(a), Some(b)) => a.min(b),
+                (a, b) => a.or(b)?,
+            };
+            Some((d, j))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, j)| j.clone());
     let mut out = Vec::new();
     let mut critical: Option<(Q, Critical)> = None;
-    for g in &groups {
+    for (gi, g) in groups.iter().enumerate() {
         let mut members = Vec::new();
-        for (m, (id, w, s, cov)) in g.members.iter().enumerate() {
-            // The parent's score and coverage as functions of `t`.
-            let part = |k: usize, x: &(String, Decimal, Option<Decimal>, Q)| {
-                (k != m && takes_part(x.2)).then(|| (q(x.1), q(x.2.unwrap_or_default())))
-            };
-            let (mut p_, mut r_) = (Q::zero(), Q::zero());
-            for (k, x) in g.members.iter().enumerate() {
-                if let Some((wq, sq)) = part(k, x) {
-                    p_ += &wq * sq;
-                    r_ += wq;
-                }
-            }
-            let (q_, u_) = if takes_part(*s) {
-                (q(*w) * q(s.unwrap_or_default()), q(*w))
-            } else {
-                (Q::zero(), Q::zero())
-            };
-            let score_ratio = Ratio {
-                p: p_,
-                q: q_,
-                r: r_,
-                u: u_,
-            };
-            let (mut pc, mut rc) = (Q::zero(), Q::zero());
-            for (k, x) in g.members.iter().enumerate() {
-                if k != m {
-                    pc += q(x.1) * &x.3;
-                    rc += q(x.1);
-                }
-            }
-            let cov_ratio = Ratio {
-                p: pc,
-                q: q(*w) * cov,
-                r: rc,
-                u: q(*w),
-            };
+        for (m, (id, w, _, _)) in g.members.iter().enumerate() {
+            let model = setup.model(gi, m);
             let one = Q::from_integer(1.into());
-            // C(t) = k + l S(t), with k from today's composite.
-            let score_fn = g.l.as_ref().and_then(|l| {
-                let s1 = score_ratio.at(&one)?;
-                Some((&composite - l * &s1, l.clone()))
-            });
-            let cov_fn = cov_ratio
-                .at(&one)
-                .map(|c1| (&coverage - &g.l_nominal * &c1, g.l_nominal.clone()));
-            let status_at = |t: &Q| {
-                let score = match &score_fn {
-                    Some((k, l)) => score_ratio.at(t).map(|s| k + l * s),
-                    None => composite_some.cloned(),
-                };
-                let cov = match &cov_fn {
-                    Some((k, l)) => cov_ratio
-                        .at(t)
-                        .map_or_else(|| coverage.clone(), |c| k + l * c),
-                    None => coverage.clone(),
-                };
-                status(card, score.as_ref(), &cov)
-            };
-            let mut cuts: Vec<Q> = Vec::new();
-            if let Some((k, l)) = &score_fn {
-                for level in [card.green, card.amber] {
-                    cuts.extend(score_ratio.crossing(k, l, &q(level)));
-                }
-            }
-            if let Some((k, l)) = &cov_fn {
-                cuts.extend(cov_ratio.crossing(k, l, &q(card.min_coverage)));
-            }
-            cuts.sort();
-            cuts.dedup();
+            let status_at = |t: &Q| model.status_at(&setup, card, t);
+            let cuts = model.cuts(card);
             // Upward: the first cut beyond which the status differs.
             let above = |i: usize| -> Q {
                 match cuts.get(i + 1) {
@@ -407,7 +531,109 @@ pub fn sensitivity(card: &Scorecard, e: &Evaluation) -> Sensitivity {
         status: e.composite.status,
         groups: out,
         critical: critical.map(|(_, c)| c),
+        judgements,
+        critical_judgement,
     }
+}
+
+/// Judgement sensitivity of every AHP group: a judgement changes every
+/// weight of its group at once (through the principal eigenvector), so
+/// its interval is searched, not solved: outward in steps of 5% to the
+/// first flip, then by bisection to 1e-6 relative.
+fn judgements(
+    card: &Scorecard,
+    groups: &[Sibs],
+    composite: &Q,
+    scored: bool,
+    coverage: &Q,
+    now: Status,
+    takes_part: impl Fn(Option<Decimal>) -> bool,
+) -> Vec<Judgement> {
+    let mut out = Vec::new();
+    for a in &card.ahp {
+        let Some(g) = groups.iter().find(|g| g.key == a.key) else {
+            continue;
+        };
+        let ids: Vec<&str> = a.members.iter().map(|(id, _)| id.as_str()).collect();
+        // The group's members by AHP order.
+        let member = |id: &str| g.members.iter().find(|m| m.0 == id);
+        let Some(ms) = ids.iter().map(|id| member(id)).collect::<Option<Vec<_>>>() else {
+            continue;
+        };
+        // Parent score and nominal coverage under weights `w`.
+        let parent = |w: &[Decimal]| -> (Option<Q>, Q) {
+            let (mut num, mut den, mut cn, mut cd) = (Q::zero(), Q::zero(), Q::zero(), Q::zero());
+            for (m, w) in ms.iter().zip(w) {
+                if takes_part(m.2) {
+                    num += q(*w) * q(m.2.unwrap_or_default());
+                    den += q(*w);
+                }
+                cn += q(*w) * &m.3;
+                cd += q(*w);
+            }
+            let s = (!den.is_zero()).then(|| num / den);
+            let c = if cd.is_zero() { Q::zero() } else { cn / cd };
+            (s, c)
+        };
+        let today: Vec<Decimal> = a.members.iter().map(|(_, w)| *w).collect();
+        let (s1, c1) = parent(&today);
+        let status_with = |w: &[Decimal]| -> Status {
+            let (s, c) = parent(w);
+            let score = match (&g.l, &s, &s1) {
+                (Some(l), Some(s), Some(s1)) => Some(composite + l * (s - s1)),
+                _ => scored.then(|| composite.clone()),
+            };
+            let cov = coverage + &g.l_nominal * (c - &c1);
+            status(card, score.as_ref(), &cov)
+        };
+        let n = a.matrix.len();
+        for i in 0..n {
+            for j in i + 1..n {
+                let v = a.matrix[i][j];
+                let at = |f: f64| -> Option<Status> {
+                    let f = Decimal::try_from(f).ok()?;
+                    let x = v.checked_mul(f)?;
+                    let mut m = a.matrix.clone();
+                    m[i][j] = x;
+                    m[j][i] = Decimal::ONE.checked_div(x)?;
+                    let w = crate::ahp::weights(&m).ok()?.weights;
+                    Some(status_with(&w))
+                };
+                let search = |up: bool| -> Option<f64> {
+                    let step: f64 = if up { 1.05 } else { 1.0 / 1.05 };
+                    let (mut inside, mut f) = (1.0f64, step);
+                    while if up { f <= 81.0 } else { f >= 1.0 / 81.0 } {
+                        if at(f)? != now {
+                            // Bisect between `inside` and `f` in log space.
+                            let (mut a, mut b) = (inside.ln(), f.ln());
+                            while (b - a).abs() > 1e-7 {
+                                let mid = (a + b) / 2.0;
+                                if at(mid.exp())? == now {
+                                    a = mid
+                                } else {
+                                    b = mid
+                                }
+                            }
+                            return Some(a.exp());
+                        }
+                        inside = f;
+                        f *= step;
+                    }
+                    None
+                };
+                let round6 = |f: f64| Decimal::try_from(f).ok().map(|d| d.round_dp(6));
+                out.push(Judgement {
+                    group: a.key.clone(),
+                    row: ids[i].to_string(),
+                    column: ids[j].to_string(),
+                    value: v,
+                    lo: search(false).and_then(round6).unwrap_or(Decimal::ZERO),
+                    hi: search(true).and_then(round6),
+                });
+            }
+        }
+    }
+    out
 }
 
 fn node_weight(card: &Scorecard, n: &Node) -> Decimal {

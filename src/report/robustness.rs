@@ -44,6 +44,8 @@ pub(super) struct Robustness {
     pub(super) sentence: String,
     /// The weights closest to flipping the status, nearest first.
     pub(super) closest: Vec<Closest>,
+    /// For AHP-weighted cards: the most critical pairwise judgement.
+    pub(super) judgement: String,
 }
 
 #[derive(Serialize)]
@@ -239,8 +241,21 @@ pub(super) fn robustness(
             ))
         })
         .collect();
-    near.sort_by(|a, b| a.0.cmp(&b.0));
+    near.sort_by_key(|a| a.0);
+    let judgement = s.critical_judgement.as_ref().map_or_else(String::new, |j| {
+        get("robust_ahp")
+            .replace("{row}", &name_of(&j.row))
+            .replace("{column}", &name_of(&j.column))
+            .replace("{value}", &format::fixed(j.value, 2))
+            .replace("{lo}", &format::fixed(j.lo, 2))
+            .replace(
+                "{hi}",
+                &j.hi
+                    .map_or_else(|| "∞".to_string(), |h| format!("×{}", format::fixed(h, 2))),
+            )
+    });
     Robustness {
+        judgement,
         sentence,
         closest: near.into_iter().take(5).map(|(_, c)| c).collect(),
     }
