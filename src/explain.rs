@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::model::{MissingPolicy, Node, Scorecard};
 use crate::score::{Evaluation, Status};
 
+pub mod portfolio;
 pub mod sensitivity;
 
 /// A decimal as an exact rational.

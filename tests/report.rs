@@ -824,3 +824,40 @@ fn format_follows_the_output_extension() {
             .starts_with("# CRM performance")
     );
 }
+
+/// SPEC §15 in reports: the waterfall from 2026-Q2's composite (58.1) to
+/// 2026-Q3's (81.5), a step per perspective, and the robustness appendix.
+#[test]
+fn waterfall_and_robustness() {
+    let md = run(with(&CRM, &["--format", "md"]));
+    for row in [
+        "| Composite 2026-Q2 | 58.1 | 58.1 |",
+        "| Financial | +11.7 | 69.8 |",
+        "| Composite 2026-Q3 | 81.5 | 81.5 |",
+    ] {
+        assert!(md.contains(row), "{row}");
+    }
+    assert!(md.contains("**No single weight, moved alone, changes the verdict (Watch).**"));
+    let html = run(with(&CRM, &["--format", "html"]));
+    assert!(html.contains(r#"<section class="waterfall" id="waterfall">"#));
+    assert_eq!(
+        html.matches(r#"<rect class="wf-bar"#).count(),
+        6,
+        "start, 4 perspectives, end"
+    );
+    let zh = run(with(&CRM_ZH, &["--format", "md", "--lang", "zh"]));
+    assert!(zh.contains("## 结论有多稳健？"));
+    // Q2 (red): the financial weight is the critical one.
+    let q2 = report(&[
+        "report",
+        "scorecards/crm.toml",
+        "scorecards/crm-2026-Q1.toml",
+        "scorecards/crm-2026-Q2.toml",
+        "--format",
+        "md",
+    ]);
+    assert!(
+        q2.contains("if the weight of Financial in Perspectives falls to ×0.55 (-45%)"),
+        "{q2}"
+    );
+}

@@ -14,10 +14,8 @@ use crate::model::Scorecard;
 use crate::table::{pad_left, pad_right};
 
 pub fn run(args: &ExplainArgs) -> Exit {
-    if args.inputs.data.is_some() {
-        return Exit::Usage(
-            "bsc explain works on one unit's measurements files; for a unit of long data, give its rows as measurements files (one per period)".into(),
-        );
+    if let Some(data) = &args.inputs.data {
+        return portfolio(args, data);
     }
     let run = match super::evaluate_files(&args.inputs) {
         Ok(r) => r,
@@ -31,6 +29,82 @@ pub fn run(args: &ExplainArgs) -> Exit {
             v
         }
         ExplainFormat::Table => table(&run.card, &x, args.top).into_bytes(),
+    };
+    crate::output::print(&bytes)
+}
+
+/// `bsc explain --data`: the portfolio's sensitivity to its weights.
+fn portfolio(args: &ExplainArgs, data: &std::path::Path) -> Exit {
+    let (card, _) =
+        match super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings) {
+            Ok(x) => x,
+            Err(e) => return e,
+        };
+    let year_ago = args.inputs.compare == crate::cli::Compare::YearAgo;
+    let units = match crate::portfolio::evaluations(&card, data, args.inputs.selection(), year_ago)
+    {
+        Ok((_, units)) => units,
+        Err(f) => return super::portfolio_failure(f, data),
+    };
+    let evaluations: Vec<_> = units.into_iter().map(|u| u.evaluation).collect();
+    let x = explain::portfolio::portfolio(&card, &evaluations);
+    let bytes = match args.format {
+        ExplainFormat::Json => {
+            let mut v = serde_json::to_vec_pretty(&x).expect("explanation serialises");
+            v.push(b'\n');
+            v
+        }
+        ExplainFormat::Table => {
+            let mut out = String::new();
+            let _ = writeln!(out, "{} · {} · {} units", card.name, x.period, x.units);
+            let _ = writeln!(out, "ranked first: {}", x.top.as_deref().unwrap_or("–"));
+            match &x.critical {
+                Some(c) => {
+                    let _ = writeln!(
+                        out,
+                        "The first place changes hands first if the weight of {} in {} moves to ×{}: {} then ranks first.",
+                        name_of(&card, &c.id),
+                        c.group,
+                        format::fixed(c.factor, 3),
+                        c.new_top
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "No single weight within ×1/81..×81 changes which unit ranks first."
+                    );
+                }
+            }
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "Units whose status changes when one weight moves by 10%:"
+            );
+            let w = x
+                .weights
+                .iter()
+                .map(|w| w.group.len() + w.id.len() + 3)
+                .max()
+                .unwrap_or(10);
+            let _ = writeln!(
+                out,
+                "{}  {}  {}",
+                pad_right("", w),
+                pad_left("-10%", 5),
+                pad_left("+10%", 5)
+            );
+            for e in &x.weights {
+                let _ = writeln!(
+                    out,
+                    "{}  {}  {}",
+                    pad_right(&format!("{} · {}", e.group, e.id), w),
+                    pad_left(&e.down_10.to_string(), 5),
+                    pad_left(&e.up_10.to_string(), 5)
+                );
+            }
+            out.into_bytes()
+        }
     };
     crate::output::print(&bytes)
 }

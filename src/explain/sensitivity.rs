@@ -397,7 +397,63 @@ impl Setup {
     }
 }
 
+/// A model's score as floating-point coefficients, `k + l (p + tq) / (r + tu)`,
+/// for scanning many units at many factors (the portfolio search, whose
+/// answer is a factor to 1e-6, not an exact bound).
+#[derive(Debug, Clone, Copy)]
+pub struct Fast {
+    k: f64,
+    l: f64,
+    p: f64,
+    q: f64,
+    r: f64,
+    u: f64,
+    /// No score whatever the factor.
+    none: bool,
+}
+
+impl Fast {
+    pub fn score(&self, t: f64) -> Option<f64> {
+        if self.none {
+            return None;
+        }
+        let den = self.r + t * self.u;
+        if den == 0.0 {
+            return Some(self.k);
+        }
+        Some(self.k + self.l * (self.p + t * self.q) / den)
+    }
+}
+
+fn f(x: &Q) -> f64 {
+    use num_traits::ToPrimitive;
+    x.to_f64().unwrap_or(0.0)
+}
+
 impl Model {
+    pub fn fast(&self, setup: &Setup) -> Fast {
+        match &self.score_fn {
+            Some((k, l)) => Fast {
+                k: f(k),
+                l: f(l),
+                p: f(&self.score_ratio.p),
+                q: f(&self.score_ratio.q),
+                r: f(&self.score_ratio.r),
+                u: f(&self.score_ratio.u),
+                none: false,
+            },
+            None => Fast {
+                k: f(&setup.composite),
+                l: 0.0,
+                p: 0.0,
+                q: 0.0,
+                r: 1.0,
+                u: 0.0,
+                none: !setup.scored,
+            },
+        }
+    }
+
     /// The composite's score at factor `t` (`None`: no score).
     pub fn score_at(&self, setup: &Setup, t: &Q) -> Option<Q> {
         match &self.score_fn {

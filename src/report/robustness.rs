@@ -33,6 +33,8 @@ pub(super) struct Step {
     pub(super) text_y: u32,
     pub(super) x: String,
     pub(super) w: String,
+    /// Where the value is written: just past the bar.
+    pub(super) value_x: String,
     /// The running total after the step, for the Markdown table.
     pub(super) running: String,
 }
@@ -116,6 +118,10 @@ pub(super) fn waterfall(
             text_y: 6 + i * ROW + 15,
             x: format::fixed(Decimal::from(LABEL_W) + a, 1),
             w: format::fixed((b - a).max(Decimal::ONE), 1),
+            value_x: format::fixed(
+                Decimal::from(LABEL_W) + a + (b - a).max(Decimal::ONE) + Decimal::from(6),
+                1,
+            ),
             running: format::score(run, p),
         });
     };
