@@ -56,12 +56,11 @@ pub fn exact_contributions(
 ) -> Vec<Q> {
     let zero = card.missing == MissingPolicy::Zero;
     let takes_part = |s: Option<Decimal>| zero || s.is_some();
-    // The share of child `w` among `siblings` (weight, score) taking part.
-    let share = |w: Decimal, siblings: &mut dyn Iterator<Item = (Decimal, Option<Decimal>)>| {
-        let total: Q = siblings
-            .filter(|(_, s)| takes_part(*s))
-            .map(|(w, _)| q(w))
-            .fold(Q::zero(), |a, b| a + b);
+    let total = |it: &mut dyn Iterator<Item = (Decimal, Option<Decimal>)>| -> Q {
+        it.filter(|(_, s)| takes_part(*s))
+            .fold(Q::zero(), |a, (w, _)| a + q(w))
+    };
+    let ratio = |w: Decimal, total: &Q| {
         if total.is_zero() {
             Q::zero()
         } else {
@@ -76,6 +75,31 @@ pub fn exact_contributions(
         Node::Objective(o) => card.objectives[*o].weight,
         Node::Indicator(i) => card.indicators[*i].weight,
     };
+    // Each group's weight taking part, once.
+    let root = total(
+        &mut card
+            .perspectives
+            .iter()
+            .zip(perspectives)
+            .map(|(x, s)| (x.weight, *s)),
+    );
+    let per_p: Vec<Q> = card
+        .perspectives
+        .iter()
+        .map(|p| total(&mut p.children.iter().map(|c| (node_weight(c), node_score(c)))))
+        .collect();
+    let per_o: Vec<Q> = card
+        .objectives
+        .iter()
+        .map(|o| {
+            total(
+                &mut o
+                    .indicators
+                    .iter()
+                    .map(|&j| (card.indicators[j].weight, indicators[j])),
+            )
+        })
+        .collect();
     card.indicators
         .iter()
         .enumerate()
@@ -84,14 +108,6 @@ pub fn exact_contributions(
                 return Q::zero();
             };
             let p = &card.perspectives[ind.perspective];
-            let mut e = share(
-                p.weight,
-                &mut card
-                    .perspectives
-                    .iter()
-                    .zip(perspectives)
-                    .map(|(x, s)| (x.weight, *s)),
-            );
             if !takes_part(perspectives[ind.perspective]) {
                 return Q::zero();
             }
@@ -102,19 +118,10 @@ pub fn exact_contributions(
             if !takes_part(node_score(&child)) {
                 return Q::zero();
             }
-            e *= share(
-                node_weight(&child),
-                &mut p.children.iter().map(|c| (node_weight(c), node_score(c))),
-            );
+            let mut e =
+                ratio(p.weight, &root) * ratio(node_weight(&child), &per_p[ind.perspective]);
             if let Some(o) = ind.objective {
-                let obj = &card.objectives[o];
-                e *= share(
-                    ind.weight,
-                    &mut obj
-                        .indicators
-                        .iter()
-                        .map(|&j| (card.indicators[j].weight, indicators[j])),
-                );
+                e *= ratio(ind.weight, &per_o[o]);
             }
             e * q(s)
         })

@@ -142,7 +142,12 @@ fn check(tape: &[u32]) -> Result<(), TestCaseError> {
                 // Below 1e-8 decimals no longer promise 1e-20 (SPEC §16):
                 // a weight that small is not a sensible probe.
                 let tiny = Decimal::new(1, 8);
-                if factor.checked_mul(m.weight).is_none_or(|w| w < tiny) || factor < tiny {
+                // Nor is a factor beyond 1e8: the other shares then fall below 1e-8.
+                let huge = Decimal::new(1, 0) / tiny;
+                if factor.checked_mul(m.weight).is_none_or(|w| w < tiny)
+                    || factor < tiny
+                    || factor > huge
+                {
                     continue;
                 }
                 let Some(moved) = reweighted(&card, &g.group, &m.id, &factor) else {

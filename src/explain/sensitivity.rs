@@ -8,7 +8,8 @@
 //! coverage behind `insufficient` has the same form over the nominal
 //! weights. Each is monotonic in `t`, so each threshold (green, amber,
 //! `min_coverage`) is crossed at most once, at a `t` found by solving a
-//! linear equation exactly. The interval runs between the nearest
+//! linear equation exactly (from the composite and coverage bsc reports,
+//! which decide the status). The interval runs between the nearest
 //! crossings on either side of 1 that change the status.
 
 use num_rational::BigRational as Q;
@@ -16,7 +17,7 @@ use num_traits::{Signed, Zero};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::{dec, exact_contributions, q};
+use super::{dec, q};
 use crate::model::{MissingPolicy, Node, Scorecard};
 use crate::score::{Evaluation, Status};
 
@@ -107,6 +108,37 @@ impl Ratio {
         (!den.is_zero()).then(|| (&self.p + t * &self.q) / den)
     }
 
+    /// Whether `k + l * self(t)` can reach `level` for some `t > 0`: it
+    /// moves monotonically from its value at 0, `P/R`, to its value at
+    /// infinity, `Q/U`, so a level outside both (with a generous margin
+    /// for the floating-point check) is never crossed, and the exact
+    /// crossing, the costly part, is skipped. Most weights of a card are
+    /// such.
+    fn may_reach(&self, k: &Q, l: &Q, level: Decimal) -> bool {
+        use num_traits::ToPrimitive;
+        let f = |x: &Q| x.to_f64();
+        let (Some(k), Some(l), Some(p), Some(q_), Some(r), Some(u)) =
+            (f(k), f(l), f(&self.p), f(&self.q), f(&self.r), f(&self.u))
+        else {
+            return true;
+        };
+        let end = |num: f64, den: f64| {
+            if den == 0.0 {
+                None
+            } else {
+                Some(k + l * num / den)
+            }
+        };
+        let (Some(a), Some(b)) = (end(p, r), end(q_, u)) else {
+            return true;
+        };
+        let Ok(level) = f64::try_from(level) else {
+            return true;
+        };
+        let margin = 1e-6 * (a.abs() + b.abs() + level.abs()) + 1e-9;
+        level >= a.min(b) - margin && level <= a.max(b) + margin
+    }
+
     /// The `t > 0` where `k + l * self(t) == level`, if one.
     fn crossing(&self, k: &Q, l: &Q, level: &Q) -> Option<Q> {
         let d = k - level;
@@ -137,6 +169,9 @@ struct Sibs {
 /// their path factors, and today's exact composite and coverage.
 pub struct Setup {
     groups: Vec<Sibs>,
+    /// Per group: Σ w·s and Σ w over members taking part, Σ w·coverage
+    /// and Σ w over all; a member's model subtracts its own terms.
+    totals: Vec<[Q; 4]>,
     composite: Q,
     scored: bool,
     coverage: Q,
@@ -159,9 +194,10 @@ impl Setup {
         let ind_scores: Vec<Option<Decimal>> = e.indicators.iter().map(|r| r.score).collect();
         let obj_scores: Vec<Option<Decimal>> = e.objectives.iter().map(|r| r.score).collect();
         let per_scores: Vec<Option<Decimal>> = e.perspectives.iter().map(|r| r.score).collect();
-        let composite: Q = exact_contributions(card, &ind_scores, &obj_scores, &per_scores)
-            .into_iter()
-            .fold(Q::zero(), |a, b| a + b);
+        // The composite and coverage whose status the run reports: bsc's
+        // own 28-digit results (within 1e-28 of the exact ones, and with
+        // far smaller denominators than the exact sums to work with).
+        let composite: Q = q(e.composite.score.unwrap_or_default());
         let composite_some = e.composite.score.is_some().then_some(&composite);
 
         // Nominal coverage of every node, exact: the share of its nominal
@@ -212,13 +248,7 @@ impl Setup {
                 )
             })
             .collect();
-        let coverage = mean(
-            &mut card
-                .perspectives
-                .iter()
-                .zip(&per_cov)
-                .map(|(p, c)| (p.weight, c.clone())),
-        );
+        let coverage = q(e.composite.coverage);
 
         // Shares of a node among its siblings, taking part / nominal.
         let share = |w: Decimal, sibs: &[(Decimal, Option<Decimal>)]| -> Q {
@@ -317,8 +347,25 @@ impl Setup {
                 });
             }
         }
+        let totals = groups
+            .iter()
+            .map(|g| {
+                let mut t = [Q::zero(), Q::zero(), Q::zero(), Q::zero()];
+                for x in &g.members {
+                    let w = q(x.1);
+                    if takes_part(x.2) {
+                        t[0] += &w * q(x.2.unwrap_or_default());
+                        t[1] += &w;
+                    }
+                    t[2] += &w * &x.3;
+                    t[3] += w;
+                }
+                t
+            })
+            .collect();
         Setup {
             groups,
+            totals,
             scored: composite_some.is_some(),
             composite,
             coverage,
@@ -348,36 +395,26 @@ impl Setup {
     pub fn model(&self, gi: usize, m: usize) -> Model {
         let g = &self.groups[gi];
         let (_, w, s, cov) = &g.members[m];
-        let (mut p_, mut r_) = (Q::zero(), Q::zero());
-        for (k, x) in g.members.iter().enumerate() {
-            if k != m && self.takes_part(x.2) {
-                p_ += q(x.1) * q(x.2.unwrap_or_default());
-                r_ += q(x.1);
-            }
-        }
+        let t = &self.totals[gi];
+        let wq = q(*w);
         let (q_, u_) = if self.takes_part(*s) {
-            (q(*w) * q(s.unwrap_or_default()), q(*w))
+            (&wq * q(s.unwrap_or_default()), wq.clone())
         } else {
             (Q::zero(), Q::zero())
         };
         let score_ratio = Ratio {
-            p: p_,
+            p: &t[0] - &q_,
+            r: &t[1] - &u_,
             q: q_,
-            r: r_,
             u: u_,
         };
-        let (mut pc, mut rc) = (Q::zero(), Q::zero());
-        for (k, x) in g.members.iter().enumerate() {
-            if k != m {
-                pc += q(x.1) * &x.3;
-                rc += q(x.1);
-            }
-        }
+        let qc = &wq * cov;
+        let (pc, rc) = (&t[2] - &qc, &t[3] - &wq);
         let cov_ratio = Ratio {
             p: pc,
-            q: q(*w) * cov,
+            q: qc,
             r: rc,
-            u: q(*w),
+            u: wq,
         };
         let one = Q::from_integer(1.into());
         // C(t) = k + l S(t), with k from today's composite.
@@ -479,10 +516,14 @@ impl Model {
         let mut cuts: Vec<Q> = Vec::new();
         if let Some((k, l)) = &self.score_fn {
             for level in [card.green, card.amber] {
-                cuts.extend(self.score_ratio.crossing(k, l, &q(level)));
+                if self.score_ratio.may_reach(k, l, level) {
+                    cuts.extend(self.score_ratio.crossing(k, l, &q(level)));
+                }
             }
         }
-        if let Some((k, l)) = &self.cov_fn {
+        if let Some((k, l)) = &self.cov_fn
+            && self.cov_ratio.may_reach(k, l, card.min_coverage)
+        {
             cuts.extend(self.cov_ratio.crossing(k, l, &q(card.min_coverage)));
         }
         cuts.sort();
@@ -696,5 +737,33 @@ fn node_weight(card: &Scorecard, n: &Node) -> Decimal {
     match n {
         Node::Objective(o) => card.objectives[*o].weight,
         Node::Indicator(i) => card.indicators[*i].weight,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn qi(n: i64, d: i64) -> Q {
+        Q::new(n.into(), d.into())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The floating-point pruning of `cuts` never hides a crossing
+        /// that the exact solution finds.
+        #[test]
+        fn may_reach_never_hides_a_crossing(
+            p in -10_000i64..10_000, q_ in -10_000i64..10_000,
+            r in 1i64..10_000, u in 0i64..10_000,
+            k in -10_000i64..10_000, l in 1i64..1_000, level in -200i64..200,
+        ) {
+            let ratio = Ratio { p: qi(p, 7), q: qi(q_, 3), r: qi(r, 11), u: qi(u, 13) };
+            let (k, l) = (qi(k, 100), qi(l, 1000));
+            if ratio.crossing(&k, &l, &qi(level, 1)).is_some() {
+                prop_assert!(ratio.may_reach(&k, &l, Decimal::from(level)));
+            }
+        }
     }
 }
