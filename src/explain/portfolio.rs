@@ -92,7 +92,7 @@ pub fn portfolio(card: &Scorecard, units: &[Evaluation]) -> Portfolio {
         for up in [true, false] {
             let step: f64 = if up { 1.02 } else { 1.0 / 1.02 };
             let (mut inside, mut t) = (1.0f64, step);
-            while t <= 81.0 && t >= 1.0 / 81.0 {
+            while (1.0 / 81.0..=81.0).contains(&t) {
                 if top_of(&fast, t) != Some(first) {
                     let (mut a, mut b) = (inside.ln(), t.ln());
                     while (b - a).abs() > 1e-7 {
