@@ -289,3 +289,14 @@ pub fn explain(card: &Scorecard, e: &Evaluation) -> Explanation {
         sensitivity: sensitivity::sensitivity(card, e),
     }
 }
+
+/// A factor as reports and tables show it: two places, or `1,000,000+`
+/// beyond a million (a weight would have to grow that much before the
+/// status changes: for a reader, it does not).
+pub fn factor_text(d: Decimal, places: u32) -> String {
+    if d >= Decimal::from(1_000_000) {
+        "1,000,000+".to_string()
+    } else {
+        crate::format::fixed(d, places)
+    }
+}

@@ -65,7 +65,7 @@ fn portfolio(args: &ExplainArgs, data: &std::path::Path) -> Exit {
                         "The first place changes hands first if the weight of {} in {} moves to ×{}: {} then ranks first.",
                         name_of(&card, &c.id),
                         c.group,
-                        format::fixed(c.factor, 3),
+                        crate::explain::factor_text(c.factor, 3),
                         c.new_top
                     );
                 }
@@ -259,7 +259,7 @@ fn robustness(card: &Scorecard, x: &Explanation, out: &mut String) {
                 } else {
                     "falls"
                 },
-                format::fixed(c.factor, 3),
+                crate::explain::factor_text(c.factor, 3),
                 pct
             );
         }
@@ -275,10 +275,10 @@ fn robustness(card: &Scorecard, x: &Explanation, out: &mut String) {
             name_of(card, &j.column),
             j.group,
             format::fixed(j.value, 3),
-            format::fixed(j.lo, 3),
+            crate::explain::factor_text(j.lo, 3),
             j.hi.map_or_else(
                 || "any larger factor".to_string(),
-                |h| format!("×{}", format::fixed(h, 3))
+                |h| format!("×{}", crate::explain::factor_text(h, 3))
             )
         );
     } else if !s.judgements.is_empty() {
@@ -299,8 +299,8 @@ fn robustness(card: &Scorecard, x: &Explanation, out: &mut String) {
                 format!(
                     "{} {}–{}",
                     m.id,
-                    format::fixed(m.lo, 2),
-                    m.hi.map_or_else(|| "∞".to_string(), |h| format::fixed(h, 2))
+                    crate::explain::factor_text(m.lo, 2),
+                    m.hi.map_or_else(|| "∞".to_string(), |h| crate::explain::factor_text(h, 2))
                 )
             })
             .collect();

@@ -209,7 +209,7 @@ pub(super) fn robustness(
         .replace("{name}", &name_of(&c.id))
         .replace("{group}", &group_name(&c.group))
         .replace("{to}", &status(c.to))
-        .replace("{factor}", &format::fixed(c.factor, 2))
+        .replace("{factor}", &crate::explain::factor_text(c.factor, 2))
         .replace(
             "{percent}",
             &(c.factor - Decimal::ONE)
@@ -237,10 +237,10 @@ pub(super) fn robustness(
                     group: group_name(&g.group),
                     interval: format!(
                         "×{} – {}",
-                        format::fixed(m.lo, 2),
+                        crate::explain::factor_text(m.lo, 2),
                         m.hi.map_or_else(
                             || "∞".to_string(),
-                            |h| format!("×{}", format::fixed(h, 2))
+                            |h| format!("×{}", crate::explain::factor_text(h, 2))
                         )
                     ),
                 },
@@ -253,11 +253,11 @@ pub(super) fn robustness(
             .replace("{row}", &name_of(&j.row))
             .replace("{column}", &name_of(&j.column))
             .replace("{value}", &format::fixed(j.value, 2))
-            .replace("{lo}", &format::fixed(j.lo, 2))
+            .replace("{lo}", &crate::explain::factor_text(j.lo, 2))
             .replace(
                 "{hi}",
                 &j.hi
-                    .map_or_else(|| "∞".to_string(), |h| format!("×{}", format::fixed(h, 2))),
+                    .map_or_else(|| "∞".to_string(), |h| format!("×{}", crate::explain::factor_text(h, 2))),
             )
     });
     Robustness {
