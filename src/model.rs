@@ -378,6 +378,28 @@ impl Scorecard {
         }
     }
 
+    /// The display name of a perspective, objective or indicator by id
+    /// (the id itself when none has it).
+    pub fn name_of(&self, id: &str) -> String {
+        self.perspectives
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.clone())
+            .or_else(|| {
+                self.objectives
+                    .iter()
+                    .find(|o| o.id == id)
+                    .map(|o| o.name.clone())
+            })
+            .or_else(|| {
+                self.indicators
+                    .iter()
+                    .find(|i| i.id == id)
+                    .map(|i| i.name.clone())
+            })
+            .unwrap_or_else(|| id.to_string())
+    }
+
     pub fn indicator(&self, id: &str) -> Option<&Indicator> {
         match self.ids.get(id) {
             Some(ValueRef::Indicator(i)) => Some(&self.indicators[*i]),

@@ -309,21 +309,5 @@ fn robustness(card: &Scorecard, x: &Explanation, out: &mut String) {
 }
 
 fn name_of(card: &Scorecard, id: &str) -> String {
-    card.perspectives
-        .iter()
-        .find(|p| p.id == id)
-        .map(|p| p.name.clone())
-        .or_else(|| {
-            card.objectives
-                .iter()
-                .find(|o| o.id == id)
-                .map(|o| o.name.clone())
-        })
-        .or_else(|| {
-            card.indicators
-                .iter()
-                .find(|i| i.id == id)
-                .map(|i| i.name.clone())
-        })
-        .unwrap_or_else(|| id.to_string())
+    card.name_of(id)
 }

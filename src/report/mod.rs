@@ -1090,25 +1090,7 @@ fn build(
         .replace("{green}", &format::value(card.green, None, p))
         .replace("{amber}", &format::value(card.amber, None, p));
 
-    let name_of = |id: &str| -> String {
-        card.perspectives
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| p.name.clone())
-            .or_else(|| {
-                card.objectives
-                    .iter()
-                    .find(|o| o.id == id)
-                    .map(|o| o.name.clone())
-            })
-            .or_else(|| {
-                card.indicators
-                    .iter()
-                    .find(|i| i.id == id)
-                    .map(|i| i.name.clone())
-            })
-            .unwrap_or_else(|| id.to_string())
-    };
+    let name_of = |id: &str| card.name_of(id);
     let ahp = card
         .ahp
         .iter()

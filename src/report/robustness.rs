@@ -175,25 +175,7 @@ pub(super) fn robustness(
 ) -> Robustness {
     let get = |k: &str| l.get(k).cloned().unwrap_or_else(|| k.to_string());
     let status = |s: crate::score::Status| get(&format!("status_{}", s.as_str()));
-    let name_of = |id: &str| {
-        card.perspectives
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| p.name.clone())
-            .or_else(|| {
-                card.objectives
-                    .iter()
-                    .find(|o| o.id == id)
-                    .map(|o| o.name.clone())
-            })
-            .or_else(|| {
-                card.indicators
-                    .iter()
-                    .find(|i| i.id == id)
-                    .map(|i| i.name.clone())
-            })
-            .unwrap_or_else(|| id.to_string())
-    };
+    let name_of = |id: &str| card.name_of(id);
     let group_name = |g: &str| match g.split_once('.') {
         None => get("perspectives"),
         Some((_, parent)) => name_of(parent),
@@ -256,8 +238,10 @@ pub(super) fn robustness(
             .replace("{lo}", &crate::explain::factor_text(j.lo, 2))
             .replace(
                 "{hi}",
-                &j.hi
-                    .map_or_else(|| "∞".to_string(), |h| format!("×{}", crate::explain::factor_text(h, 2))),
+                &j.hi.map_or_else(
+                    || "∞".to_string(),
+                    |h| format!("×{}", crate::explain::factor_text(h, 2)),
+                ),
             )
     });
     Robustness {
