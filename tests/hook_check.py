@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The pre-commit hook of .pre-commit-hooks.yaml and the GitHub Actions
-workflow of the README, run as they are written, with `bsc` resolved to the
+workflow of docs/cli.md, run as they are written, with `bsc` resolved to the
 binary under test.
 
 Usage: python3 tests/hook_check.py target/debug/bsc
@@ -69,12 +69,12 @@ with tempfile.TemporaryDirectory() as tmp:
     if p.returncode != 1 or "card.toml" not in p.stderr:
         fail(f"hook on a broken card: exit {p.returncode}\n{p.stderr}")
 
-# --- the README's GitHub Actions workflow -------------------------------
-with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+# --- the GitHub Actions workflow of docs/cli.md -------------------------------
+with open(os.path.join(ROOT, "docs", "cli.md"), encoding="utf-8") as f:
     readme = f.read()
 blocks = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "runs-on:" in b]
 if len(blocks) != 1:
-    fail(f"{len(blocks)} GitHub Actions workflows in the README, expected 1")
+    fail(f"{len(blocks)} GitHub Actions workflows in docs/cli.md, expected 1")
     sys.exit(1)
 workflow = yaml.safe_load(blocks[0])
 steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
