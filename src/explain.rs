@@ -263,6 +263,20 @@ pub struct CompositeChange {
     pub change: Option<Decimal>,
 }
 
+impl Explanation {
+    /// Each perspective's share of the composite's change: the sum of its
+    /// indicators' changes, in declaration order.
+    pub fn perspective_changes(&self, card: &Scorecard) -> Vec<Decimal> {
+        let mut out = vec![Decimal::ZERO; card.perspectives.len()];
+        for (c, ind) in self.contributions.iter().zip(&card.indicators) {
+            if let Some(d) = c.change {
+                out[ind.perspective] += d;
+            }
+        }
+        out
+    }
+}
+
 pub fn explain(card: &Scorecard, e: &Evaluation) -> Explanation {
     // The composite at the places of the contributions, which add up to it.
     let dp = places(card);

@@ -187,18 +187,13 @@ fn contributions(card: &Scorecard, x: &Explanation, top: usize, p: u32, out: &mu
         pad_left("now", 8),
         pad_left("change", 8)
     );
+    let totals = x.perspective_changes(card);
     for (pi, persp) in card.perspectives.iter().enumerate() {
         let mine: Vec<&usize> = shown
             .iter()
             .filter(|&&i| card.indicators[i].perspective == pi)
             .collect();
-        let total: Decimal = x
-            .contributions
-            .iter()
-            .zip(&card.indicators)
-            .filter(|(_, ind)| ind.perspective == pi)
-            .filter_map(|(c, _)| c.change)
-            .sum();
+        let total = totals[pi];
         let _ = writeln!(
             out,
             "{}  {}  {}  {}",

@@ -78,17 +78,8 @@ pub(super) fn waterfall(
     let by_perspective: Vec<(String, Decimal)> = card
         .perspectives
         .iter()
-        .enumerate()
-        .map(|(pi, persp)| {
-            let change: Decimal = x
-                .contributions
-                .iter()
-                .zip(&card.indicators)
-                .filter(|(_, ind)| ind.perspective == pi)
-                .filter_map(|(c, _)| c.change)
-                .sum();
-            (persp.name.clone(), change)
-        })
+        .map(|persp| persp.name.clone())
+        .zip(x.perspective_changes(card))
         .collect();
     // The scale: from 0 to the highest running total (or the cap).
     let mut running = before;
