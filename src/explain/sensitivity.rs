@@ -108,12 +108,9 @@ impl Ratio {
         (!den.is_zero()).then(|| (&self.p + t * &self.q) / den)
     }
 
-    /// Whether `k + l * self(t)` can reach `level` for some `t > 0`: it
-    /// moves monotonically from its value at 0, `P/R`, to its value at
-    /// infinity, `Q/U`, so a level outside both (with a generous margin
-    /// for the floating-point check) is never crossed, and the exact
-    /// crossing, the costly part, is skipped. Most weights of a card are
-    /// such.
+    /// Whether `k + l * self(t)` can reach `level` for some `t > 0` (see
+    /// [`reaches`]); the exact crossing, the costly part, is skipped when
+    /// it cannot. Most weights of a card are such.
     fn may_reach(&self, k: &Q, l: &Q, level: Decimal) -> bool {
         use num_traits::ToPrimitive;
         let f = |x: &Q| x.to_f64();
@@ -122,21 +119,10 @@ impl Ratio {
         else {
             return true;
         };
-        let end = |num: f64, den: f64| {
-            if den == 0.0 {
-                None
-            } else {
-                Some(k + l * num / den)
-            }
-        };
-        let (Some(a), Some(b)) = (end(p, r), end(q_, u)) else {
-            return true;
-        };
         let Ok(level) = f64::try_from(level) else {
             return true;
         };
-        let margin = 1e-6 * (a.abs() + b.abs() + level.abs()) + 1e-9;
-        level >= a.min(b) - margin && level <= a.max(b) + margin
+        reaches([k, l, p, q_, r, u], level, 0.0)
     }
 
     /// The `t > 0` where `k + l * self(t) == level`, if one.
@@ -151,6 +137,23 @@ impl Ratio {
         let t = -b / a;
         t.is_positive().then_some(t)
     }
+}
+
+/// Whether `k + l (p + tq) / (r + tu)`, in floating point, may reach
+/// `level` for some `t > 0`: it moves monotonically from its value at 0,
+/// `k + l p/r`, to its value at infinity, `k + l q/u`, so a level outside
+/// both (with a generous margin, plus `slack` for the caller's own
+/// rounding) is never crossed. `true` whenever in doubt.
+fn reaches([k, l, p, q, r, u]: [f64; 6], level: f64, slack: f64) -> bool {
+    if r == 0.0 || u == 0.0 {
+        return true;
+    }
+    let (a, b) = (k + l * p / r, k + l * q / u);
+    if !(a.is_finite() && b.is_finite()) {
+        return true;
+    }
+    let margin = 1e-6 * (a.abs() + b.abs() + level.abs()) + 1e-9 + slack;
+    level >= a.min(b) - margin && level <= a.max(b) + margin
 }
 
 /// A group: its key, the parent node's path factor (score and nominal),
@@ -176,6 +179,23 @@ pub struct Setup {
     scored: bool,
     coverage: Q,
     zero: bool,
+    /// The same groups in floating point, for [`Setup::unmoved`].
+    quick: Vec<Quick>,
+    quick_composite: f64,
+    quick_coverage: f64,
+}
+
+/// A group in floating point: the path factors, the four totals of
+/// `Setup::totals` and the same sums of magnitudes (their rounding
+/// bounds), the largest score's magnitude, and each member's weight,
+/// score (`None`: takes no part) and nominal coverage.
+struct Quick {
+    l: Option<f64>,
+    l_nominal: f64,
+    totals: [f64; 4],
+    magnitudes: [f64; 4],
+    max_score: f64,
+    members: Vec<(f64, Option<f64>, f64)>,
 }
 
 /// One member's weight as the variable: the composite's score and
@@ -347,6 +367,19 @@ impl Setup {
                 });
             }
         }
+        let scored = composite_some.is_some();
+        Setup::from_groups(groups, composite, scored, coverage, zero)
+    }
+
+    /// The per-group totals, exact and in floating point, of `groups`.
+    fn from_groups(
+        groups: Vec<Sibs>,
+        composite: Q,
+        scored: bool,
+        coverage: Q,
+        zero: bool,
+    ) -> Setup {
+        let takes_part = |s: Option<Decimal>| zero || s.is_some();
         let totals = groups
             .iter()
             .map(|g| {
@@ -363,14 +396,111 @@ impl Setup {
                 t
             })
             .collect();
+        let quick = groups
+            .iter()
+            .map(|g| {
+                let members: Vec<(f64, Option<f64>, f64)> = g
+                    .members
+                    .iter()
+                    .map(|x| {
+                        let s = takes_part(x.2).then(|| float(x.2.unwrap_or_default()));
+                        (float(x.1), s, f(&x.3))
+                    })
+                    .collect();
+                let (mut totals, mut magnitudes, mut max_score) = ([0.0; 4], [0.0; 4], 0.0f64);
+                for &(w, s, c) in &members {
+                    if let Some(s) = s {
+                        totals[0] += w * s;
+                        magnitudes[0] += (w * s).abs();
+                        totals[1] += w;
+                        magnitudes[1] += w.abs();
+                        max_score = max_score.max(s.abs());
+                    }
+                    totals[2] += w * c;
+                    magnitudes[2] += (w * c).abs();
+                    totals[3] += w;
+                    magnitudes[3] += w.abs();
+                }
+                Quick {
+                    l: g.l.as_ref().map(f),
+                    l_nominal: f(&g.l_nominal),
+                    totals,
+                    magnitudes,
+                    max_score,
+                    members,
+                }
+            })
+            .collect();
         Setup {
             groups,
             totals,
-            scored: composite_some.is_some(),
+            scored,
+            quick_composite: f(&composite),
+            quick_coverage: f(&coverage),
             composite,
             coverage,
             zero,
+            quick,
         }
+    }
+
+    /// Whether member `m` of group `gi` certainly keeps the status at any
+    /// positive weight, so its interval is `[0, ∞)` without building its
+    /// exact model (the bulk of a report's sensitivity cost): the
+    /// floating-point ends of the composite and coverage stay clear of
+    /// every threshold by far more than their rounding. `false` whenever
+    /// in doubt (a zero weight, a member carrying nearly all of its
+    /// group); the exact path then decides.
+    fn unmoved(&self, card: &Scorecard, gi: usize, m: usize) -> bool {
+        const CLOSE: f64 = 1e-6;
+        let g = &self.quick[gi];
+        let (w, s, cov) = g.members[m];
+        let level = |d: Decimal| f64::try_from(d).ok();
+        let (Some(green), Some(amber), Some(min_coverage)) = (
+            level(card.green),
+            level(card.amber),
+            level(card.min_coverage),
+        ) else {
+            return false;
+        };
+        if !(w > 0.0 && w.is_finite()) {
+            return false;
+        }
+        // The score: only a member taking part moves it, and only when the
+        // parent takes part.
+        if let (Some(l), Some(s)) = (g.l, s) {
+            let ([t0, t1, ..], [_, a1, ..]) = (g.totals, g.magnitudes);
+            let r = t1 - w;
+            if t1.abs() < CLOSE * a1 || r.abs() < CLOSE * a1 {
+                return false;
+            }
+            let s1 = t0 / t1;
+            let k = self.quick_composite - l * s1;
+            let slack = 1e-5 * (k.abs() + l.abs() * (g.max_score + s1.abs()));
+            let line = [k, l, t0 - w * s, w * s, r, w];
+            if reaches(line, green, slack) || reaches(line, amber, slack) {
+                return false;
+            }
+        }
+        // The nominal coverage (none when every weight of the group is 0).
+        let ([.., t2, t3], [.., a3]) = (g.totals, g.magnitudes);
+        if a3 > 0.0 {
+            let r = t3 - w;
+            if t3.abs() < CLOSE * a3 || r.abs() < CLOSE * a3 {
+                return false;
+            }
+            let c1 = t2 / t3;
+            let k = self.quick_coverage - g.l_nominal * c1;
+            let slack = 1e-5 * (k.abs() + g.l_nominal.abs() * (1.0 + c1.abs()));
+            if reaches(
+                [k, g.l_nominal, t2 - w * cov, w * cov, r, w],
+                min_coverage,
+                slack,
+            ) {
+                return false;
+            }
+        }
+        true
     }
 
     fn takes_part(&self, s: Option<Decimal>) -> bool {
@@ -465,6 +595,10 @@ impl Fast {
 fn f(x: &Q) -> f64 {
     use num_traits::ToPrimitive;
     x.to_f64().unwrap_or(0.0)
+}
+
+fn float(d: Decimal) -> f64 {
+    f64::try_from(d).unwrap_or(f64::NAN)
 }
 
 impl Model {
@@ -570,6 +704,15 @@ pub fn sensitivity(card: &Scorecard, e: &Evaluation) -> Sensitivity {
     for (gi, g) in groups.iter().enumerate() {
         let mut members = Vec::new();
         for (m, (id, w, _, _)) in g.members.iter().enumerate() {
+            if setup.unmoved(card, gi, m) {
+                members.push(Member {
+                    id: id.clone(),
+                    weight: *w,
+                    lo: Decimal::ZERO,
+                    hi: None,
+                });
+                continue;
+            }
             let model = setup.model(gi, m);
             let one = Q::from_integer(1.into());
             let status_at = |t: &Q| model.status_at(&setup, card, t);
@@ -747,6 +890,100 @@ mod tests {
 
     fn qi(n: i64, d: i64) -> Q {
         Q::new(n.into(), d.into())
+    }
+
+    fn card(green: Decimal, amber: Decimal, min_coverage: Decimal) -> Scorecard {
+        let text = "[scorecard]\nid = \"c\"\nname = \"C\"\n\
+             [[perspectives]]\nid = \"financial\"\n\
+             [[indicators]]\nid = \"revenue\"\nperspective = \"financial\"\n\
+             baseline = 0\ntarget = 100\n";
+        let src = crate::source::SourceFile::new(std::path::Path::new("c.toml"), text.into());
+        let mut diags = crate::diag::Diagnostics::default();
+        let mut card = crate::check_scorecard(&src, &mut diags).expect("valid card");
+        (card.green, card.amber, card.min_coverage) = (green, amber, min_coverage);
+        card
+    }
+
+    fn hundredths(n: i64) -> Decimal {
+        Decimal::new(n, 2)
+    }
+
+    /// The floating-point shortcut of `sensitivity` (`Setup::unmoved`)
+    /// only skips members whose exact model has no crossing at all, so
+    /// their `[0, ∞)` is what the exact path would print; and it does
+    /// skip most members of random groups, or it would not earn its keep.
+    #[test]
+    fn unmoved_members_have_no_crossing() {
+        use proptest::test_runner::{Config, TestRunner};
+        let member = (
+            0i64..2_000,
+            prop::option::weighted(0.8, 0i64..15_000),
+            prop_oneof![Just((0i64, 1i64)), Just((1, 1)), (0i64..=100, 1i64..=100)],
+        );
+        let group = (
+            prop::collection::vec(member, 1..8),
+            prop::option::weighted(0.9, 1i64..=1000),
+            1i64..=1000,
+            0i64..15_000,
+            0i64..=1000,
+            -3_000i64..3_000,
+            0i64..5_000,
+            0i64..=1000,
+            any::<bool>(),
+        );
+        let (skipped, members) = (std::cell::Cell::new(0usize), std::cell::Cell::new(0usize));
+        let mut runner = TestRunner::new(Config::with_cases(3000));
+        runner
+            .run(
+                &group,
+                |(ms, l, ln, composite, coverage, green_off, amber_off, min_cov, zero)| {
+                    let sibs = Sibs {
+                        key: "g".into(),
+                        members: ms
+                            .iter()
+                            .enumerate()
+                            .map(|(i, &(w, s, (cn, cd)))| {
+                                (
+                                    format!("m{i}"),
+                                    hundredths(w),
+                                    s.map(hundredths),
+                                    qi(cn.min(cd), cd),
+                                )
+                            })
+                            .collect(),
+                        l: l.map(|l| qi(l, 1000)),
+                        l_nominal: qi(ln, 1000),
+                    };
+                    let green = hundredths(composite + green_off);
+                    let card = card(
+                        green,
+                        green - hundredths(amber_off),
+                        Decimal::new(min_cov, 3),
+                    );
+                    let setup = Setup::from_groups(
+                        vec![sibs],
+                        q(hundredths(composite)),
+                        true,
+                        qi(coverage, 1000),
+                        zero,
+                    );
+                    for m in 0..ms.len() {
+                        members.set(members.get() + 1);
+                        if setup.unmoved(&card, 0, m) {
+                            skipped.set(skipped.get() + 1);
+                            let cuts = setup.model(0, m).cuts(&card);
+                            prop_assert!(cuts.is_empty(), "member {m} skipped, cuts {cuts:?}");
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let (skipped, members) = (skipped.get(), members.get());
+        assert!(
+            skipped * 3 > members && skipped < members,
+            "{skipped} of {members} members skipped"
+        );
     }
 
     proptest! {
