@@ -8,6 +8,7 @@ pub mod init;
 pub mod man;
 pub mod report;
 pub mod schema;
+pub mod template;
 pub mod validate;
 
 use std::io::IsTerminal;
