@@ -75,7 +75,7 @@ fn calendar(label: &str) -> Option<(i64, i64, i64, char)> {
 /// Whether `label` can name one period of a file that bsc writes (`bsc
 /// template`): letters, digits, `-`, `_` and `.`, not a roll-up span
 /// (`2026-Q1..2026-Q3`), and, when it starts with a year, a calendar label
-/// that [`calendar`] places (`2026-Q3`, `2026-H2`, `2026-07`, `2026`), so
+/// that the calendar parser places (`2026-Q3`, `2026-H2`, `2026-07`, `2026`), so
 /// that a typo such as `2026-Q5` or `2026-13` is caught rather than sorted
 /// among the periods as text. Labels of one's own (`FY26`) stay free.
 /// `Err` says what is wrong, in words for a usage error.
