@@ -36,7 +36,8 @@ pub enum Command {
     /// every value the card needs, with its name and unit, to fill in.
     Template(TemplateArgs),
     /// Print the JSON Schema of the scorecard format (or, with
-    /// --measurements, of measurements files), for editors and CI.
+    /// --measurements, of measurements files; with --output, of `bsc
+    /// evaluate --format json`), for editors and CI.
     Schema(SchemaArgs),
     /// Write a starter scorecard and a measurements file that validate clean.
     Init(InitArgs),
@@ -93,6 +94,10 @@ pub struct SchemaArgs {
     /// `[targets]`, `[baselines]`) instead of scorecards.
     #[arg(long)]
     pub measurements: bool,
+    /// The schema of the JSON output of `bsc evaluate --format json`: one
+    /// evaluation (each element of the `--data` array, each `jsonl` line).
+    #[arg(long, conflicts_with = "measurements")]
+    pub output: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
