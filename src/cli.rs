@@ -32,8 +32,12 @@ pub enum Command {
     /// Why the composite is what it is: each indicator's share of it and of
     /// its change, and how far each weight can move before the status does.
     Explain(ExplainArgs),
+    /// Write a blank measurements file for a period (TOML, CSV or xlsx):
+    /// every value the card needs, with its name and unit, to fill in.
+    Template(TemplateArgs),
     /// Print the JSON Schema of the scorecard format (or, with
-    /// --measurements, of measurements files), for editors and CI.
+    /// --measurements, of measurements files; with --output, of `bsc
+    /// evaluate --format json`), for editors and CI.
     Schema(SchemaArgs),
     /// Write a starter scorecard and a measurements file that validate clean.
     Init(InitArgs),
@@ -90,6 +94,10 @@ pub struct SchemaArgs {
     /// `[targets]`, `[baselines]`) instead of scorecards.
     #[arg(long)]
     pub measurements: bool,
+    /// The schema of the JSON output of `bsc evaluate --format json`: one
+    /// evaluation (each element of the `--data` array, each `jsonl` line).
+    #[arg(long, conflicts_with = "measurements")]
+    pub output: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,6 +296,37 @@ pub enum Template {
     Appraisal,
 }
 
+/// `bsc template --format` (not to be confused with [`Template`], the
+/// starter cards of `bsc init`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TemplateFormat {
+    /// TOML: a blank `id = ""` per value under a comment with its name and unit.
+    Toml,
+    /// CSV `id,name,unit,value,note` (name and unit are ignored when read back).
+    Csv,
+    /// An Excel workbook for people to fill in (saved as CSV, it reads back).
+    Xlsx,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TemplateArgs {
+    /// The scorecard file (`-`: standard input).
+    pub scorecard: PathBuf,
+    /// The period the file is for: 2026-Q3, 2026-H2, 2026-07, 2026, or a
+    /// label of your own that does not start with a year (FY26).
+    #[arg(long, value_name = "PERIOD")]
+    pub period: String,
+    /// File format; default: from `-o`'s extension (`.csv`, `.xlsx`), else TOML.
+    #[arg(long, value_enum)]
+    pub format: Option<TemplateFormat>,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the `-o` file if it exists.
+    #[arg(long, requires = "output")]
+    pub force: bool,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct InitArgs {
     /// Directory to write the starter files into (created if missing).
@@ -337,6 +376,7 @@ pub fn run() -> i32 {
         Command::Man => commands::man::run(),
         Command::ExplainCode(a) => commands::explain_code::run(&a),
         Command::Explain(a) => commands::explain::run(&a),
+        Command::Template(a) => commands::template::run(&a),
     };
     match exit {
         Exit::Ok => 0,

@@ -390,6 +390,30 @@ mod tests {
         assert_eq!(notes, units[0].notes);
     }
 
+    /// `bsc schema --output` names exactly the keys the output has (with
+    /// a previous period, every optional key but `history`), so a key
+    /// renamed on one side fails here before the Python check in CI.
+    #[test]
+    fn the_output_schema_names_the_keys_the_output_has() {
+        use std::collections::BTreeSet;
+        let card = card();
+        let q2 = file("2026-Q2", "90", "200");
+        let e = evaluate(&card, &file("2026-Q3", "110", "180"), Some(&q2)).unwrap();
+        let out = serde_json::to_value(&e).unwrap();
+        let schema = crate::score::output_schema();
+        let keys = |v: &serde_json::Value| -> BTreeSet<String> {
+            v.as_object().expect("an object").keys().cloned().collect()
+        };
+        let props = |def: &str| keys(&schema["$defs"][def]["properties"]);
+        let mut top = keys(&schema["properties"]);
+        top.remove("history");
+        assert_eq!(keys(&out), top);
+        assert_eq!(keys(&out["composite"]), props("Composite"));
+        assert_eq!(keys(&out["perspectives"][0]), props("PerspectiveResult"));
+        assert_eq!(keys(&out["indicators"][0]), props("IndicatorResult"));
+        assert_eq!(schema["additionalProperties"], false);
+    }
+
     /// A formula reading a computed indicator of an earlier period reads
     /// what that indicator read in its own past: the run keeps every span
     /// the chain reaches (here 4 + 4 quarters back).

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::data::period::Plan;
@@ -22,12 +23,17 @@ use exact::{Divisor, Sum};
 
 const HUNDRED: Decimal = Decimal::ONE_HUNDRED;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A score's status under the thresholds in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// At or above the green threshold.
     Green,
+    /// At or above the amber threshold.
     Amber,
+    /// Below the amber threshold.
     Red,
+    /// No score.
     Missing,
     /// The composite's coverage is below `min_coverage`: too little of the
     /// scorecard has data for its score to mean much (composite only).
@@ -46,20 +52,34 @@ impl Status {
     }
 }
 
-/// The result of one evaluation; serialises to exactly SPEC §8.
-#[derive(Debug, Clone, Serialize)]
+/// The result of one evaluation; serialises to exactly SPEC §8, and
+/// [`output_schema`] is derived from these types (their doc comments are
+/// its descriptions, so they are written for the JSON's readers).
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(
+    deny_unknown_fields,
+    title = "bsc evaluation",
+    description = "One evaluation, as `bsc evaluate --format json` prints it for measurements files; with --data, each element of the array (and each line of --format jsonl). Numbers are at full precision; arrays keep the scorecard's declaration order."
+)]
 pub struct Evaluation {
+    /// The scorecard evaluated.
     pub scorecard: CardRef,
+    /// The evaluated period, or `FIRST..LAST` for a roll-up.
     pub period: String,
+    /// The business unit, or null.
     pub unit: Option<String>,
+    /// The weighted score of the whole scorecard.
     pub composite: Composite,
+    /// One per perspective, in declaration order.
     pub perspectives: Vec<PerspectiveResult>,
+    /// One per objective, in declaration order.
     pub objectives: Vec<ObjectiveResult>,
+    /// One per indicator, in declaration order.
     pub indicators: Vec<IndicatorResult>,
-    /// Initiatives as of the period (SPEC §14); `[]` when none.
+    /// The card's initiatives as of the period; `[]` when it has none.
     pub initiatives: Vec<follow_up::InitiativeResult>,
-    /// The last periods' scores, oldest first, the evaluated one last
-    /// (SPEC §8, §15): given only when more than two periods are.
+    /// The last periods' scores, oldest first, the evaluated one last;
+    /// present only when more than two periods are given.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryPoint>,
     /// The period (or span) the `previous_*` values are of, for tables and
@@ -68,14 +88,19 @@ pub struct Evaluation {
     pub compared_with: Option<String>,
 }
 
-/// One period of a history: what JSON shows (the composite and each
-/// perspective's score), and what reports chart besides.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One period of a history: the composite's and each perspective's score.
+// (Reports chart the objectives and indicators too.)
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct HistoryPoint {
+    /// The period.
     pub period: String,
+    /// The composite's score, or null.
+    #[schemars(with = "Option<Num>", range(min = 0))]
     pub composite: Option<Decimal>,
-    /// Perspective id -> score, in declaration order.
+    /// Perspective id -> score (or null), in declaration order.
     #[serde(serialize_with = "ordered_map")]
+    #[schemars(with = "std::collections::BTreeMap<String, Option<Num>>")]
     pub perspectives: Vec<(String, Option<Decimal>)>,
     #[serde(skip)]
     pub objectives: Vec<Option<Decimal>>,
@@ -130,79 +155,156 @@ impl Evaluation {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The scorecard's id and name.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CardRef {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A JSON number in the output schema: decimals print as numbers at full
+/// precision (serde-arbitrary-precision), never as strings.
+type Num = crate::raw::Num;
+
+// In the types below an outer `None` of `Option<Option<_>>` means that no
+// period is compared with: the key is left out.
+
+/// The whole scorecard's score.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Composite {
+    /// 0 to the cap (`max_score`), or null when nothing has a score.
+    #[schemars(with = "Option<Num>", range(min = 0))]
     pub score: Option<Decimal>,
+    /// `insufficient` when coverage is below `min_coverage`.
     pub status: Status,
+    /// The share of the weight whose indicators have a score: 1 when all do.
+    #[schemars(with = "Num", range(min = 0, max = 1))]
     pub coverage: Decimal,
-    /// Outer `None`: no previous period given (key omitted).
+    /// The score in the period compared with (null: none then); present
+    /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Num>")]
     pub previous_score: Option<Option<Decimal>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A perspective's score.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PerspectiveResult {
     pub id: String,
     pub name: String,
+    /// The weight normalised among the perspectives.
+    #[schemars(with = "Num", range(min = 0, max = 1))]
     pub weight: Decimal,
+    /// 0 to the cap, or null when nothing under it has a score.
+    #[schemars(with = "Option<Num>", range(min = 0))]
     pub score: Option<Decimal>,
     pub status: Status,
     /// The share of its own weight that has a score.
+    #[schemars(with = "Num", range(min = 0, max = 1))]
     pub coverage: Decimal,
+    /// The score in the period compared with (null: none then); present
+    /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Num>")]
     pub previous_score: Option<Option<Decimal>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An objective's score.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ObjectiveResult {
     pub id: String,
     pub name: String,
+    /// The id of its perspective.
     pub perspective: String,
+    /// The weight normalised among its siblings (the other children of its
+    /// perspective: objectives and direct indicators).
+    #[schemars(with = "Num", range(min = 0, max = 1))]
     pub weight: Decimal,
+    /// 0 to the cap, or null when none of its indicators has a score.
+    #[schemars(with = "Option<Num>", range(min = 0))]
     pub score: Option<Decimal>,
     pub status: Status,
+    /// The share of its own weight that has a score.
+    #[schemars(with = "Num", range(min = 0, max = 1))]
     pub coverage: Decimal,
+    /// The score in the period compared with (null: none then); present
+    /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Num>")]
     pub previous_score: Option<Option<Decimal>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An indicator's value and score.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct IndicatorResult {
     pub id: String,
+    /// The id of its perspective.
     pub perspective: String,
+    /// The id of its objective, or null when it sits under its perspective.
     pub objective: Option<String>,
+    /// The measured value, or a computed indicator's value; null without one.
+    #[schemars(with = "Option<Num>")]
     pub actual: Option<Decimal>,
+    /// 0 to the cap, or null.
+    #[schemars(with = "Option<Num>", range(min = 0))]
     pub score: Option<Decimal>,
     pub status: Status,
+    /// The share of the composite it carries when nothing is missing.
+    #[schemars(with = "Num", range(min = 0, max = 1))]
     pub effective_weight: Decimal,
+    /// True when it has no score.
     pub missing: bool,
+    /// Why it has no score (`no value`, `needs lost`, `division by zero`,
+    /// `overflow`, ...), else null.
     pub reason: Option<String>,
+    /// The card's `owner`, or null.
     pub owner: Option<String>,
-    /// The baseline and target in force for the period and unit (SPEC §10).
+    /// The baseline in force for the period and unit; null for a rule
+    /// without one.
+    #[schemars(with = "Option<Num>")]
     pub baseline: Option<Decimal>,
+    /// The target in force: a number, `[low, high]` for a band, null for a
+    /// curve or step.
     pub target: Option<TargetOut>,
     /// The rule they belong to, for reports.
     #[serde(skip)]
     pub rule: Rule,
-    /// Outer `None`: no previous period given (key omitted).
+    /// The value in the period compared with (null: none then); present
+    /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Num>")]
     pub previous_actual: Option<Option<Decimal>>,
+    /// The score in the period compared with (null: none then); present
+    /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Num>")]
     pub previous_score: Option<Option<Decimal>>,
 }
 
-/// A target in JSON: a number, or `[low, high]` for a band.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A target: a number, or `[low, high]` for a band.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum TargetOut {
-    Value(Decimal),
-    Band([Decimal; 2]),
+    Value(#[schemars(with = "Num")] Decimal),
+    Band(#[schemars(with = "[Num; 2]")] [Decimal; 2]),
+}
+
+/// The JSON Schema (Draft 2020-12) of one evaluation as `bsc evaluate
+/// --format json` prints it (`bsc schema --output`), derived from the
+/// types that serialise it, as the output is (keys a field leaves out when
+/// empty are optional). Objects are closed (`additionalProperties:
+/// false`): a renamed or stray key fails validation.
+pub fn output_schema() -> serde_json::Value {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<Evaluation>()
+        .to_value()
 }
 
 /// `missing = "error"` and something had no score: every id with its reason.

@@ -74,15 +74,9 @@ pub fn run(args: &InitArgs) -> Exit {
         return Exit::Usage(format!("cannot create `{}`: {e}", args.path.display()));
     }
     let files = [s.scorecard, s.measurements];
-    if !args.force {
-        for (name, _) in &files {
-            let p = args.path.join(name);
-            if p.exists() {
-                return Exit::Usage(format!(
-                    "`{}` already exists; pass --force to overwrite it",
-                    p.display()
-                ));
-            }
+    for (name, _) in &files {
+        if let Err(e) = super::refuse_existing(&args.path.join(name), args.force) {
+            return e;
         }
     }
     for (name, text) in &files {

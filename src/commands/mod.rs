@@ -8,6 +8,7 @@ pub mod init;
 pub mod man;
 pub mod report;
 pub mod schema;
+pub mod template;
 pub mod validate;
 
 use std::io::IsTerminal;
@@ -340,6 +341,62 @@ fn order_periods(
     });
     files.truncate(end);
     files.into_iter().map(|f| f.measurements).collect()
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// `-o` must never replace one of the run's own inputs (`--force` or not):
+/// `what` names what would have been written over it.
+pub fn refuse_input_overwrite<'a>(
+    out: &Path,
+    inputs: impl IntoIterator<Item = &'a PathBuf>,
+    what: &str,
+) -> Result<(), Exit> {
+    match inputs.into_iter().find(|input| same_file(out, input)) {
+        Some(_) => Err(Exit::Usage(format!(
+            "refusing to overwrite input file `{}` with {what}",
+            out.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A file that exists is replaced only with `--force` (`init`, `template`).
+pub fn refuse_existing(path: &Path, force: bool) -> Result<(), Exit> {
+    if !force && path.exists() {
+        return Err(Exit::Usage(format!(
+            "`{}` already exists; pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `-o`'s extension, lower-cased, which tells the format when `--format`
+/// does not.
+pub fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// Writes a command's result to `-o` atomically (saying so on stderr), or
+/// to standard output.
+pub fn write_result(output: Option<&Path>, bytes: &[u8]) -> Exit {
+    match output {
+        Some(path) => match crate::output::write_atomic(path, bytes) {
+            Ok(()) => {
+                eprintln!("wrote {}", path.display());
+                Exit::Ok
+            }
+            Err(e) => Exit::Usage(e),
+        },
+        None => crate::output::print(bytes),
+    }
 }
 
 /// `--unit` chooses among the units of a long-format data file; given

@@ -379,6 +379,16 @@ fn from_toml(
             let value = match v.get_ref() {
                 DeValue::String(s) => match decimal_string(s) {
                     Some(d) => Some(d),
+                    // A `bsc template` blank that was not filled in.
+                    None if s.trim().is_empty() => {
+                        w.diags.push(
+                            Diagnostic::error("E035", format!("value of `{id}` is missing: its entry is blank"))
+                                .at(src, v.span())
+                                .label("no number here")
+                                .hint(format!("fill in the number for {} (`{id} = 12.5`, or \"12.5\" between the quotes); if there is none, delete the line: the value then counts as missing", if m.period.is_empty() { "the period" } else { m.period.as_str() })),
+                        );
+                        None
+                    }
                     None => {
                         w.diags.push(
                             Diagnostic::error("E035", format!("{what} \"{}\" is not a decimal number", crate::diag::echo(s)))
@@ -816,7 +826,10 @@ fn from_csv(
     let note_col = cols.iter().position(|c| c == "note");
     let target_col = cols.iter().position(|c| c == "target");
     let baseline_col = cols.iter().position(|c| c == "baseline");
-    const COLUMNS: [&str; 5] = ["id", "value", "note", "target", "baseline"];
+    // `name` and `unit` (of measure) are the reading aids of `bsc
+    // template`'s CSV: ignored, so that a filled-in template reads back
+    // as it is.
+    const COLUMNS: [&str; 7] = ["id", "value", "note", "target", "baseline", "name", "unit"];
     for (i, c) in cols.iter().enumerate() {
         if !COLUMNS.contains(&c.as_str()) {
             diags.push(
@@ -824,7 +837,7 @@ fn from_csv(
                     .at(src, csv_field_span(&src.text, 0, i))
                     .label("unknown column")
                     .hint_opt(did_you_mean(c, COLUMNS).or_else(|| {
-                        Some("columns are id, value, note, target and baseline".into())
+                        Some("columns are id, value, note, target and baseline (and name and unit, which are ignored)".into())
                     })),
             );
         }
@@ -1098,6 +1111,39 @@ mod tests {
         assert_eq!(
             csv.slice(&measurements_marker(&csv).unwrap()),
             Some("id,value")
+        );
+    }
+
+    fn card() -> Scorecard {
+        let text = "[scorecard]\nid = \"c\"\nname = \"C\"\n[[perspectives]]\nid = \"customer\"\n\
+                    [[indicators]]\nid = \"csat\"\nperspective = \"customer\"\nbaseline = 3\ntarget = 4.5\n";
+        let src = crate::source::SourceFile::new(Path::new("c.toml"), text.into());
+        crate::check_scorecard(&src, &mut Diagnostics::default()).expect("valid")
+    }
+
+    fn read(name: &str, text: &str) -> (Option<Measurements>, Diagnostics) {
+        let src = crate::source::SourceFile::new(Path::new(name), text.into());
+        let mut diags = Diagnostics::default();
+        (load(&src, &card(), None, &mut diags), diags)
+    }
+
+    #[test]
+    fn a_filled_in_template_reads_back() {
+        // `bsc template`'s CSV: `name` and `unit` are ignored.
+        let (m, d) = read(
+            "q-2026-Q3.csv",
+            "id,name,unit,value,note\ncsat,\"Satisfaction, overall\",points,4.2,\n",
+        );
+        assert!(d.items.is_empty(), "{:?}", d.items);
+        assert_eq!(m.unwrap().values["csat"].to_string(), "4.2");
+        // A TOML blank left blank is a missing value, said so at its place.
+        let (m, d) = read("q.toml", "period = \"2026-Q3\"\n[values]\ncsat = \"\"\n");
+        assert!(m.is_none());
+        assert_eq!(d.items.len(), 1);
+        assert_eq!(d.items[0].code, "E035");
+        assert_eq!(
+            d.items[0].message,
+            "value of `csat` is missing: its entry is blank"
         );
     }
 

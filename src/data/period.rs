@@ -72,6 +72,55 @@ fn calendar(label: &str) -> Option<(i64, i64, i64, char)> {
     Some((year, per_year, index, shape))
 }
 
+/// Whether `label` can name one period of a file that bsc writes (`bsc
+/// template`): letters, digits, `-`, `_` and `.`, not a roll-up span
+/// (`2026-Q1..2026-Q3`), and, when it starts with a year, a calendar label
+/// that the calendar parser places (`2026-Q3`, `2026-H2`, `2026-07`, `2026`), so
+/// that a typo such as `2026-Q5` or `2026-13` is caught rather than sorted
+/// among the periods as text. Labels of one's own (`FY26`) stay free.
+/// `Err` says what is wrong, in words for a usage error.
+pub fn check_label(label: &str) -> Result<(), String> {
+    const FORMS: &str = "YYYY-Qn (Q1..Q4), YYYY-Hn (H1, H2), YYYY-MM (01..12) or YYYY";
+    let visible: String = label.chars().flat_map(char::escape_debug).collect();
+    let shown = crate::diag::echo(&visible);
+    if label.is_empty() {
+        return Err(format!(
+            "the period is empty: give a label such as 2026-Q3 ({FORMS})"
+        ));
+    }
+    if label.contains("..") {
+        return Err(format!(
+            "`{shown}` is a span of periods; a template is for one period, such as 2026-Q3"
+        ));
+    }
+    if let Some(c) = label
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        let c = if c.is_whitespace() || c.is_control() {
+            "a space or control character".to_string()
+        } else {
+            format!("`{c}`")
+        };
+        return Err(format!(
+            "period `{shown}` contains {c}; period labels are letters, digits, `-`, `_` and `.` (2026-Q3, FY26)"
+        ));
+    }
+    let year = label.len() >= 4 && label.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    if year && calendar(label).is_none() {
+        let upper = label.to_ascii_uppercase();
+        let hint = if upper != label && calendar(&upper).is_some() {
+            format!("did you mean `{upper}`?")
+        } else {
+            format!(
+                "a label that starts with a year is {FORMS}; a label of your own (FY26) must not start with a year"
+            )
+        };
+        return Err(format!("`{shown}` is not a calendar period: {hint}"));
+    }
+    Ok(())
+}
+
 /// `label` moved `steps` periods along the calendar, for the labels whose
 /// calendar is plain: `YYYY-Qn`, `YYYY-Hn`, `YYYY-MM` and `YYYY`.
 pub fn shift(label: &str, steps: i64) -> Option<String> {
@@ -419,6 +468,32 @@ mod tests {
         for odd in ["FY26", "2026-Q5", "2026-13", "26-Q1", "2026-W01"] {
             assert_eq!(end_of(odd), None, "{odd}");
         }
+    }
+
+    #[test]
+    fn labels_a_template_may_carry() {
+        for ok in [
+            "2026-Q3",
+            "2026-H1",
+            "2026-07",
+            "2026",
+            "FY26",
+            "Q3_2026",
+            "2026-Q3",
+            "第三季度",
+        ] {
+            assert_eq!(check_label(ok), Ok(()), "{ok}");
+        }
+        let err = |l: &str| check_label(l).unwrap_err();
+        assert!(err("2026-q3").contains("did you mean `2026-Q3`?"));
+        assert!(err("2026-Q5").contains("is not a calendar period"));
+        assert!(err("2026-13").contains("YYYY-MM (01..12)"));
+        assert!(err("2026Q3").contains("must not start with a year"));
+        assert!(err("").contains("empty"));
+        assert!(err("2026-Q1..2026-Q3").contains("span"));
+        assert!(err("2026 Q3").contains("a space or control character"));
+        assert!(err("2026-Q3\n").contains("`2026-Q3\\n`"));
+        assert!(err("Q3/2026").contains("`/`"));
     }
 
     #[test]

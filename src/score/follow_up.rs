@@ -6,29 +6,41 @@
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Evaluation, Status};
 use crate::data::measurements::CheckIn;
 use crate::model::{Date, InitiativeStatus, NoteLevel, Scorecard};
+use crate::raw::Num;
 
-/// An initiative as of the evaluated period; serialises to SPEC §14's
-/// JSON `initiatives` entries.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An initiative as of the evaluated period, after the check-ins.
+// Serialises to SPEC §14's JSON `initiatives` entries.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct InitiativeResult {
     pub id: String,
     pub name: String,
+    /// Who leads it, or null.
     pub owner: Option<String>,
     pub status: InitiativeStatus,
+    /// Share done, 0..1, or null.
+    #[schemars(with = "Option<Num>", range(min = 0, max = 1))]
     pub progress: Option<Decimal>,
+    /// In the card's `currency`, or null.
+    #[schemars(with = "Option<Num>", range(min = 0))]
     pub budget: Option<Decimal>,
+    /// The due date (ISO 8601), or null.
     pub due: Option<Date>,
-    /// `null` when the initiative has a due date but the period's end is
-    /// unknown (a label such as `FY26` and no `period_end`).
+    /// Due before the period's end and neither done nor cancelled; null
+    /// when it has a due date but the period's end is unknown (a label
+    /// such as `FY26` and no `period_end`).
     pub overdue: Option<bool>,
+    /// Ids of the objectives it serves.
     pub objectives: Vec<String>,
+    /// Ids of the indicators it should move.
     pub indicators: Vec<String>,
-    /// The evaluated period's check-in note (Markdown).
+    /// The evaluated period's check-in note (Markdown), or null.
     pub note: Option<String>,
     /// Position in the card's `[[initiatives]]`, for reports.
     #[serde(skip)]
