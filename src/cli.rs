@@ -231,8 +231,13 @@ pub enum Compare {
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub inputs: Inputs,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: EvalFormat,
+    /// Output format; default: from `-o`'s extension (`.txt` table,
+    /// `.json`, `.jsonl`, `.csv` the ranking), else table.
+    #[arg(long, value_enum)]
+    pub format: Option<EvalFormat>,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Extra columns of the terminal table, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
     pub columns: Vec<crate::table::Column>,

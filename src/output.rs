@@ -22,6 +22,21 @@ pub fn print(bytes: &[u8]) -> Exit {
     }
 }
 
+/// Writes a command's whole result where `-o` says: atomically to the
+/// file (saying so on stderr), else to standard output.
+pub fn deliver(path: Option<&Path>, bytes: &[u8]) -> Exit {
+    match path {
+        Some(path) => match write_atomic(path, bytes) {
+            Ok(()) => {
+                eprintln!("wrote {}", path.display());
+                Exit::Ok
+            }
+            Err(e) => Exit::Usage(e),
+        },
+        None => print(bytes),
+    }
+}
+
 /// Standard output for long streamed results. It remembers the first error
 /// it returned: the writers in between may turn that error into a message,
 /// but the command still needs its kind (a closed pipe ends quietly).

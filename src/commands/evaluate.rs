@@ -1,7 +1,7 @@
 //! `bsc evaluate`: score the latest period of the measurements files (or
 //! `--period`), with the one before it for trends; or, with `--data`,
 //! every unit of a long-format data file (a ranking, or one SPEC §8
-//! object per unit).
+//! object per unit). To stdout, or atomically to a file (`-o`).
 
 use std::io::Write;
 use std::path::Path;
@@ -10,32 +10,34 @@ use crate::cli::{EvalFormat, EvaluateArgs, Exit};
 use crate::portfolio::{self, output};
 
 pub fn run(args: &EvaluateArgs) -> Exit {
-    if !args.columns.is_empty() && (args.format != EvalFormat::Table || args.inputs.data.is_some())
+    let format = match format_of(args) {
+        Ok(f) => f,
+        Err(e) => return e,
+    };
+    if let Err(e) = check_flags(args, format) {
+        return e;
+    }
+    if let Err(e) =
+        super::refuse_overwriting_inputs(args.output.as_deref(), &args.inputs, "the results")
     {
-        return Exit::Usage(
-            "--columns chooses columns of the terminal table of one unit; JSON, JSONL and CSV always carry every field, and --data prints a ranking: remove --columns".into(),
-        );
+        return e;
     }
     if let Some(data) = &args.inputs.data {
-        return run_portfolio(args, data);
-    }
-    if let Err(e) = super::data_only_flags(&args.inputs, None) {
-        return e;
+        return run_portfolio(args, format, data);
     }
     let run = match super::evaluate_files(&args.inputs) {
         Ok(r) => r,
         Err(e) => return e,
     };
     let (card, eval) = (&run.card, &run.evaluation);
-    let bytes = match args.format {
+    let mut bytes = Vec::new();
+    match format {
         EvalFormat::Json => {
-            let mut v = serde_json::to_vec_pretty(eval).expect("evaluation serialises");
-            v.push(b'\n');
-            v
+            bytes.extend(serde_json::to_vec_pretty(eval).expect("evaluation serialises"));
+            bytes.push(b'\n');
         }
-        EvalFormat::Jsonl => output::json_line(eval),
+        EvalFormat::Jsonl => bytes.extend(output::json_line(eval)),
         EvalFormat::Csv => {
-            let mut v = Vec::new();
             output::write_csv(
                 card,
                 &[&output::Summary::of_evaluation(
@@ -43,38 +45,91 @@ pub fn run(args: &EvaluateArgs) -> Exit {
                     eval,
                     output::Style::Exact,
                 )],
-                &mut v,
+                &mut bytes,
             )
             .expect("writing to memory cannot fail");
-            v
         }
         EvalFormat::Table => {
-            crate::table::render(card, eval, &args.columns, super::stdout_color()).into_bytes()
+            bytes.extend(crate::table::render(card, eval, &args.columns, color(args)).into_bytes())
         }
-    };
-    crate::output::print(&bytes)
+    }
+    crate::output::deliver(args.output.as_deref(), &bytes)
 }
 
-fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
+/// Whether to colour a table: as `--color` says for standard output; a
+/// file only when asked (`--color always`, `CLICOLOR_FORCE`).
+fn color(args: &EvaluateArgs) -> bool {
+    match args.output {
+        Some(_) => super::use_color(false),
+        None => super::stdout_color(),
+    }
+}
+
+/// `--format`, else what `-o`'s extension says, else the terminal table.
+fn format_of(args: &EvaluateArgs) -> Result<EvalFormat, Exit> {
+    if let Some(f) = args.format {
+        return Ok(f);
+    }
+    let Some(out) = &args.output else {
+        return Ok(EvalFormat::Table);
+    };
+    super::format_from_extension(
+        out,
+        &[
+            ("txt", EvalFormat::Table),
+            ("json", EvalFormat::Json),
+            ("jsonl", EvalFormat::Jsonl),
+            ("csv", EvalFormat::Csv),
+        ],
+        EvalFormat::Table,
+        super::Named {
+            what: "output",
+            extensions: "`.txt`, `.json`, `.jsonl` or `.csv`",
+            formats: "table|json|jsonl|csv",
+        },
+    )
+}
+
+/// Flags that do nothing with the chosen format are usage errors, not
+/// silently ignored.
+fn check_flags(args: &EvaluateArgs, format: EvalFormat) -> Result<(), Exit> {
+    if !args.columns.is_empty() && (format != EvalFormat::Table || args.inputs.data.is_some()) {
+        return Err(Exit::Usage(
+            "--columns chooses columns of the terminal table of one unit; JSON, JSONL and CSV always carry every field, and --data prints a ranking: remove --columns".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn run_portfolio(args: &EvaluateArgs, format: EvalFormat, data: &Path) -> Exit {
     let (card, _) =
         match super::load_run(&args.inputs.scorecard, &[], None, args.inputs.deny_warnings) {
             Ok(x) => x,
             Err(e) => return e,
         };
-    let selection = args.inputs.selection();
     let opts = portfolio::Options {
-        selection,
-        format: match args.format {
+        selection: args.inputs.selection(),
+        format: match format {
             EvalFormat::Table => portfolio::Format::Table,
             EvalFormat::Json => portfolio::Format::Json,
             EvalFormat::Jsonl => portfolio::Format::Jsonl,
             EvalFormat::Csv => portfolio::Format::Csv,
         },
         progress: true,
-        color: super::stdout_color(),
+        color: color(args),
         keep: false,
         year_ago: args.inputs.compare == crate::cli::Compare::YearAgo,
     };
+    if args.output.is_some() {
+        // The whole result, then one write: a file is replaced atomically.
+        let mut buf = Vec::new();
+        let done = match portfolio::evaluate(&card, data, &opts, &mut buf) {
+            Ok(d) => d,
+            Err(f) => return super::portfolio_failure(f, data),
+        };
+        skipped_note(&done);
+        return crate::output::deliver(args.output.as_deref(), &buf);
+    }
     let mut out = std::io::BufWriter::with_capacity(1 << 16, crate::output::Stdout::lock());
     let result = portfolio::evaluate(&card, data, &opts, &mut out);
     let _ = out.flush();
@@ -87,23 +142,29 @@ fn run_portfolio(args: &EvaluateArgs, data: &Path) -> Exit {
     }
     match result {
         Ok(done) => {
-            if done.skipped_total > 0 {
-                let more = done.skipped_total - done.skipped.len();
-                let more = if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                };
-                eprintln!(
-                    "note: {} unit{} without rows in {} not evaluated: {}{more}",
-                    done.skipped_total,
-                    if done.skipped_total == 1 { "" } else { "s" },
-                    done.plan.label(&done.plan.current),
-                    done.skipped.join(", ")
-                );
-            }
+            skipped_note(&done);
             Exit::Ok
         }
         Err(f) => super::portfolio_failure(f, data),
     }
+}
+
+/// Names the units that have rows only outside the evaluated span.
+fn skipped_note(done: &portfolio::Done) {
+    if done.skipped_total == 0 {
+        return;
+    }
+    let more = done.skipped_total - done.skipped.len();
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "note: {} unit{} without rows in {} not evaluated: {}{more}",
+        done.skipped_total,
+        if done.skipped_total == 1 { "" } else { "s" },
+        done.plan.label(&done.plan.current),
+        done.skipped.join(", ")
+    );
 }

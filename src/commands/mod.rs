@@ -354,6 +354,68 @@ pub fn data_only_flags(inputs: &crate::cli::Inputs, unit: Option<&str>) -> Resul
     Ok(())
 }
 
+/// What a `-o` whose extension names no format is told: the output
+/// (`report`), the extensions to use and the `--format` values.
+pub struct Named {
+    pub what: &'static str,
+    pub extensions: &'static str,
+    pub formats: &'static str,
+}
+
+/// The format `-o`'s extension names (`formats`: lower-case extensions),
+/// `default` for a file without one. Any other extension is a usage error,
+/// not a guess.
+pub fn format_from_extension<F: Copy>(
+    out: &Path,
+    formats: &[(&str, F)],
+    default: F,
+    named: Named,
+) -> Result<F, Exit> {
+    let Some(ext) = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    else {
+        return Ok(default);
+    };
+    match formats.iter().find(|(e, _)| *e == ext) {
+        Some((_, f)) => Ok(*f),
+        None => Err(Exit::Usage(format!(
+            "cannot tell the {} format from `-o {}` (`.{ext}`): name the file {}, or give --format {}",
+            named.what,
+            out.display(),
+            named.extensions,
+            named.formats
+        ))),
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// `-o` naming one of the run's input files is a usage error: a run never
+/// replaces what it reads. `what` names the output (`the report`).
+pub fn refuse_overwriting_inputs(
+    out: Option<&Path>,
+    inputs: &crate::cli::Inputs,
+    what: &str,
+) -> Result<(), Exit> {
+    let Some(out) = out else { return Ok(()) };
+    let mut all = std::iter::once(&inputs.scorecard)
+        .chain(&inputs.measurements)
+        .chain(&inputs.data);
+    match all.find(|input| same_file(out, input)) {
+        Some(_) => Err(Exit::Usage(format!(
+            "refusing to overwrite input file `{}` with {what}",
+            out.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Prints the ids that `missing = "error"` found without a score.
 pub fn report_missing(m: &crate::score::MissingData) -> Exit {
     let n = m.missing.len();

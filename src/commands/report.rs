@@ -9,13 +9,6 @@ use crate::diag::did_you_mean;
 use crate::portfolio;
 use crate::report::{self, Format, Options, portfolio::UnitResult};
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
 /// `--format`, else what `-o`'s extension says (`r.md` is Markdown), else
 /// HTML. An extension that is neither is a usage error, not a guess.
 fn format_of(args: &ReportArgs) -> Result<Format, Exit> {
@@ -28,35 +21,31 @@ fn format_of(args: &ReportArgs) -> Result<Format, Exit> {
     let Some(out) = &args.output else {
         return Ok(Format::Html);
     };
-    let ext = out
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    match ext.as_deref() {
-        None | Some("html" | "htm") => Ok(Format::Html),
-        Some("md" | "markdown") => Ok(Format::Markdown),
-        Some(other) => Err(Exit::Usage(format!(
-            "cannot tell the report format from `-o {}` (`.{other}`): name the file `.html` or `.md`, or give --format html|md",
-            out.display()
-        ))),
-    }
+    super::format_from_extension(
+        out,
+        &[
+            ("html", Format::Html),
+            ("htm", Format::Html),
+            ("md", Format::Markdown),
+            ("markdown", Format::Markdown),
+        ],
+        Format::Html,
+        super::Named {
+            what: "report",
+            extensions: "`.html` or `.md`",
+            formats: "html|md",
+        },
+    )
 }
 
 pub fn run(args: &ReportArgs) -> Exit {
     if let Err(e) = super::data_only_flags(&args.inputs, args.unit.as_deref()) {
         return e;
     }
-    if let Some(out) = &args.output {
-        let inputs = std::iter::once(&args.inputs.scorecard)
-            .chain(&args.inputs.measurements)
-            .chain(&args.inputs.data);
-        for input in inputs {
-            if same_file(out, input) {
-                return Exit::Usage(format!(
-                    "refusing to overwrite input file `{}` with the report",
-                    out.display()
-                ));
-            }
-        }
+    if let Err(e) =
+        super::refuse_overwriting_inputs(args.output.as_deref(), &args.inputs, "the report")
+    {
+        return e;
     }
     let format = match format_of(args) {
         Ok(f) => f,
@@ -81,16 +70,7 @@ pub fn run(args: &ReportArgs) -> Exit {
         Ok(Err(e)) => return Exit::Usage(e.to_string()), // a broken template
         Err(exit) => return exit,
     };
-    match &args.output {
-        Some(path) => match crate::output::write_atomic(path, text.as_bytes()) {
-            Ok(()) => {
-                eprintln!("wrote {}", path.display());
-                Exit::Ok
-            }
-            Err(e) => Exit::Usage(e),
-        },
-        None => crate::output::print(text.as_bytes()),
-    }
+    crate::output::deliver(args.output.as_deref(), text.as_bytes())
 }
 
 type Rendered = Result<Result<String, report::ReportError>, Exit>;
