@@ -162,6 +162,9 @@ pub enum EvalFormat {
     Jsonl,
     /// `rank,unit,composite,status,coverage,<perspective ids>`, one row per unit.
     Csv,
+    /// One row per unit × node (composite, perspectives, objectives,
+    /// indicators) for BI tools (docs/data.md, "Exports for spreadsheets and BI").
+    CsvLong,
 }
 
 /// What `evaluate` and `report` read: a scorecard with measurements files,
@@ -238,6 +241,14 @@ pub struct EvaluateArgs {
     /// Write to this file (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Round scores to N decimals (half away from zero) in csv and
+    /// csv-long output. Default: full precision.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=28))]
+    pub decimals: Option<u32>,
+    /// Start csv and csv-long output with a UTF-8 byte order mark, so
+    /// that Excel on Windows reads non-ASCII names (Chinese) correctly.
+    #[arg(long)]
+    pub bom: bool,
     /// Extra columns of the terminal table, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
     pub columns: Vec<crate::table::Column>,

@@ -6,7 +6,11 @@
 use std::io::Write;
 use std::path::Path;
 
+use clap::ValueEnum;
+
 use crate::cli::{EvalFormat, EvaluateArgs, Exit};
+use crate::export::{self, Unit};
+use crate::output::WithBom;
 use crate::portfolio::{self, output};
 
 pub fn run(args: &EvaluateArgs) -> Exit {
@@ -30,7 +34,14 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         Err(e) => return e,
     };
     let (card, eval) = (&run.card, &run.evaluation);
+    let unit = Unit {
+        evaluation: eval,
+        notes: &run.notes,
+    };
     let mut bytes = Vec::new();
+    if args.bom {
+        bytes.extend_from_slice(crate::output::BOM);
+    }
     match format {
         EvalFormat::Json => {
             bytes.extend(serde_json::to_vec_pretty(eval).expect("evaluation serialises"));
@@ -38,17 +49,25 @@ pub fn run(args: &EvaluateArgs) -> Exit {
         }
         EvalFormat::Jsonl => bytes.extend(output::json_line(eval)),
         EvalFormat::Csv => {
+            let style = match args.decimals {
+                Some(n) => output::Style::Decimals(n),
+                None => output::Style::Exact,
+            };
             output::write_csv(
                 card,
-                &[&output::Summary::of_evaluation(
-                    card,
-                    eval,
-                    output::Style::Exact,
-                )],
+                &[&output::Summary::of_evaluation(card, eval, style)],
                 &mut bytes,
             )
             .expect("writing to memory cannot fail");
         }
+        EvalFormat::CsvLong => export::csv_long::write(
+            card,
+            &[unit],
+            run.compared_with.as_deref(),
+            args.decimals,
+            &mut bytes,
+        )
+        .expect("writing to memory cannot fail"),
         EvalFormat::Table => {
             bytes.extend(crate::table::render(card, eval, &args.columns, color(args)).into_bytes())
         }
@@ -85,9 +104,15 @@ fn format_of(args: &EvaluateArgs) -> Result<EvalFormat, Exit> {
         super::Named {
             what: "output",
             extensions: "`.txt`, `.json`, `.jsonl` or `.csv`",
-            formats: "table|json|jsonl|csv",
+            formats: "table|json|jsonl|csv|csv-long",
         },
     )
+}
+
+/// `table`, `csv-long`...: the value `--format` takes.
+fn name(f: EvalFormat) -> String {
+    f.to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_string())
 }
 
 /// Flags that do nothing with the chosen format are usage errors, not
@@ -95,8 +120,26 @@ fn format_of(args: &EvaluateArgs) -> Result<EvalFormat, Exit> {
 fn check_flags(args: &EvaluateArgs, format: EvalFormat) -> Result<(), Exit> {
     if !args.columns.is_empty() && (format != EvalFormat::Table || args.inputs.data.is_some()) {
         return Err(Exit::Usage(
-            "--columns chooses columns of the terminal table of one unit; JSON, JSONL and CSV always carry every field, and --data prints a ranking: remove --columns".into(),
+            "--columns chooses columns of the terminal table of one unit; JSON, JSONL, CSV and csv-long always carry every field, and --data prints a ranking: remove --columns".into(),
         ));
+    }
+    let csv = matches!(format, EvalFormat::Csv | EvalFormat::CsvLong);
+    if args.decimals.is_some() && !csv {
+        return Err(Exit::Usage(format!(
+            "--decimals rounds scores in csv and csv-long output; --format {} does not take it ({}): remove --decimals, or give --format csv|csv-long",
+            name(format),
+            if format == EvalFormat::Table {
+                "the table shows the card's `precision`"
+            } else {
+                "JSON keeps every digit"
+            }
+        )));
+    }
+    if args.bom && !csv {
+        return Err(Exit::Usage(format!(
+            "--bom starts csv and csv-long output with a UTF-8 byte order mark; --format {} does not take it: remove --bom, or give --format csv|csv-long",
+            name(format)
+        )));
     }
     Ok(())
 }
@@ -114,28 +157,33 @@ fn run_portfolio(args: &EvaluateArgs, format: EvalFormat, data: &Path) -> Exit {
             EvalFormat::Json => portfolio::Format::Json,
             EvalFormat::Jsonl => portfolio::Format::Jsonl,
             EvalFormat::Csv => portfolio::Format::Csv,
+            EvalFormat::CsvLong => portfolio::Format::CsvLong,
         },
         progress: true,
         color: color(args),
         keep: false,
         year_ago: args.inputs.compare == crate::cli::Compare::YearAgo,
+        decimals: args.decimals,
     };
     if args.output.is_some() {
         // The whole result, then one write: a file is replaced atomically.
-        let mut buf = Vec::new();
+        let mut buf = WithBom::new(Vec::new(), args.bom);
         let done = match portfolio::evaluate(&card, data, &opts, &mut buf) {
             Ok(d) => d,
             Err(f) => return super::portfolio_failure(f, data),
         };
         skipped_note(&done);
-        return crate::output::deliver(args.output.as_deref(), &buf);
+        return crate::output::deliver(args.output.as_deref(), &buf.inner);
     }
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, crate::output::Stdout::lock());
+    let mut out = WithBom::new(
+        std::io::BufWriter::with_capacity(1 << 16, crate::output::Stdout::lock()),
+        args.bom,
+    );
     let result = portfolio::evaluate(&card, data, &opts, &mut out);
     let _ = out.flush();
     // A write error wins over the message the run made of it; failures of
     // the data itself were found before anything was written.
-    if let Some(exit) = out.get_ref().failed()
+    if let Some(exit) = out.inner.get_ref().failed()
         && matches!(result, Ok(_) | Err(portfolio::Failure::Usage(_)))
     {
         return exit;
