@@ -3,7 +3,7 @@
 //! every unit of a long-format data file (a ranking, or one SPEC §8
 //! object per unit). To stdout, or atomically to a file (`-o`).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use clap::ValueEnum;
@@ -68,6 +68,13 @@ pub fn run(args: &EvaluateArgs) -> Exit {
             &mut bytes,
         )
         .expect("writing to memory cannot fail"),
+        EvalFormat::Xlsx => {
+            match export::xlsx::workbook(card, &[unit], run.compared_with.as_deref(), args.decimals)
+            {
+                Ok(b) => bytes = b,
+                Err(m) => return Exit::Usage(m),
+            }
+        }
         EvalFormat::Table => {
             bytes.extend(crate::table::render(card, eval, &args.columns, color(args)).into_bytes())
         }
@@ -99,12 +106,13 @@ fn format_of(args: &EvaluateArgs) -> Result<EvalFormat, Exit> {
             ("json", EvalFormat::Json),
             ("jsonl", EvalFormat::Jsonl),
             ("csv", EvalFormat::Csv),
+            ("xlsx", EvalFormat::Xlsx),
         ],
         EvalFormat::Table,
         super::Named {
             what: "output",
-            extensions: "`.txt`, `.json`, `.jsonl` or `.csv`",
-            formats: "table|json|jsonl|csv|csv-long",
+            extensions: "`.txt`, `.json`, `.jsonl`, `.csv` or `.xlsx`",
+            formats: "table|json|jsonl|csv|csv-long|xlsx",
         },
     )
 }
@@ -116,17 +124,17 @@ fn name(f: EvalFormat) -> String {
 }
 
 /// Flags that do nothing with the chosen format are usage errors, not
-/// silently ignored.
+/// silently ignored; a workbook is not written to a terminal.
 fn check_flags(args: &EvaluateArgs, format: EvalFormat) -> Result<(), Exit> {
     if !args.columns.is_empty() && (format != EvalFormat::Table || args.inputs.data.is_some()) {
         return Err(Exit::Usage(
-            "--columns chooses columns of the terminal table of one unit; JSON, JSONL, CSV and csv-long always carry every field, and --data prints a ranking: remove --columns".into(),
+            "--columns chooses columns of the terminal table of one unit; JSON, JSONL, CSV, csv-long and xlsx always carry every field, and --data prints a ranking: remove --columns".into(),
         ));
     }
     let csv = matches!(format, EvalFormat::Csv | EvalFormat::CsvLong);
-    if args.decimals.is_some() && !csv {
+    if args.decimals.is_some() && !csv && format != EvalFormat::Xlsx {
         return Err(Exit::Usage(format!(
-            "--decimals rounds scores in csv and csv-long output; --format {} does not take it ({}): remove --decimals, or give --format csv|csv-long",
+            "--decimals rounds scores in csv and csv-long output (and sets the decimals xlsx shows); --format {} does not take it ({}): remove --decimals, or give --format csv|csv-long|xlsx",
             name(format),
             if format == EvalFormat::Table {
                 "the table shows the card's `precision`"
@@ -141,7 +149,16 @@ fn check_flags(args: &EvaluateArgs, format: EvalFormat) -> Result<(), Exit> {
             name(format)
         )));
     }
+    if format == EvalFormat::Xlsx && args.output.is_none() && std::io::stdout().is_terminal() {
+        return Err(xlsx_on_terminal());
+    }
     Ok(())
+}
+
+fn xlsx_on_terminal() -> Exit {
+    Exit::Usage(
+        "--format xlsx writes a binary workbook, which a terminal cannot show: give -o FILE.xlsx, or redirect standard output (`> results.xlsx`)".into(),
+    )
 }
 
 fn run_portfolio(args: &EvaluateArgs, format: EvalFormat, data: &Path) -> Exit {
@@ -154,26 +171,45 @@ fn run_portfolio(args: &EvaluateArgs, format: EvalFormat, data: &Path) -> Exit {
         selection: args.inputs.selection(),
         format: match format {
             EvalFormat::Table => portfolio::Format::Table,
-            EvalFormat::Json => portfolio::Format::Json,
+            // A workbook is made of every unit's evaluation, kept.
+            EvalFormat::Json | EvalFormat::Xlsx => portfolio::Format::Json,
             EvalFormat::Jsonl => portfolio::Format::Jsonl,
             EvalFormat::Csv => portfolio::Format::Csv,
             EvalFormat::CsvLong => portfolio::Format::CsvLong,
         },
         progress: true,
         color: color(args),
-        keep: false,
+        keep: format == EvalFormat::Xlsx,
         year_ago: args.inputs.compare == crate::cli::Compare::YearAgo,
         decimals: args.decimals,
     };
-    if args.output.is_some() {
-        // The whole result, then one write: a file is replaced atomically.
+    if format == EvalFormat::Xlsx || args.output.is_some() {
+        // The whole result, then one write (a workbook is made whole; a
+        // file is replaced atomically).
         let mut buf = WithBom::new(Vec::new(), args.bom);
         let done = match portfolio::evaluate(&card, data, &opts, &mut buf) {
             Ok(d) => d,
             Err(f) => return super::portfolio_failure(f, data),
         };
         skipped_note(&done);
-        return crate::output::deliver(args.output.as_deref(), &buf.inner);
+        let bytes = if format == EvalFormat::Xlsx {
+            let units: Vec<Unit> = done
+                .evaluations
+                .iter()
+                .map(|u| Unit {
+                    evaluation: &u.evaluation,
+                    notes: &u.notes,
+                })
+                .collect();
+            let previous = done.plan.previous.as_ref().map(|p| done.plan.label(p));
+            match export::xlsx::workbook(&card, &units, previous.as_deref(), args.decimals) {
+                Ok(b) => b,
+                Err(m) => return Exit::Usage(m),
+            }
+        } else {
+            buf.inner
+        };
+        return crate::output::deliver(args.output.as_deref(), &bytes);
     }
     let mut out = WithBom::new(
         std::io::BufWriter::with_capacity(1 << 16, crate::output::Stdout::lock()),

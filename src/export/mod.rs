@@ -1,11 +1,12 @@
 //! Results for spreadsheets and BI tools: `evaluate --format csv-long`
-//! (one row per unit × node). It takes evaluations already computed and
-//! only lays them out, so an export can
+//! (one row per unit × node) and `--format xlsx` (a workbook). Both take
+//! evaluations already computed and only lay them out, so an export can
 //! never score differently from the JSON output: every number is read from
 //! the [`Evaluation`] (or, for weights JSON does not show, from the
 //! validated card whose weights scoring used).
 
 pub mod csv_long;
+pub mod xlsx;
 
 use std::collections::HashMap;
 
@@ -130,7 +131,8 @@ impl Column {
 /// What a number is, for how it is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Number {
-    /// A score (0..cap): rounded by `--decimals` in CSV.
+    /// A score (0..cap): rounded by `--decimals` in CSV, shown with the
+    /// card's precision in a workbook.
     Score,
     /// A weight or coverage (a fraction of 1): never rounded.
     Share,
@@ -190,6 +192,8 @@ pub struct Row<'a> {
     pub previous_actual: Option<Decimal>,
     pub missing_reason: Option<&'a str>,
     pub note: Option<&'a str>,
+    /// The indicator's values are fractions shown as percent (`unit = "%"`).
+    pub percent: bool,
 }
 
 impl<'a> Row<'a> {
@@ -255,6 +259,7 @@ pub fn rows<'a>(
         previous_actual: None,
         missing_reason: None,
         note: None,
+        percent: false,
     };
     let mut out = Vec::with_capacity(1 + card.perspectives.len() + card.indicators.len() * 2);
     let indicator = |i: usize, p_id: &'a str| {
@@ -284,6 +289,7 @@ pub fn rows<'a>(
             previous_actual: r.previous_actual.flatten(),
             missing_reason: r.reason.as_deref(),
             note: unit.notes.get(&r.id).map(String::as_str),
+            percent: ind.unit.as_deref() == Some("%"),
             ..base.clone()
         }
     };
