@@ -133,6 +133,7 @@ fn main() {
             color: false,
             keep: false,
             year_ago: false,
+            decimals: None,
         };
         let (p, t) = paired(a.runs, &mut parse, || {
             let mut sink = std::io::sink();

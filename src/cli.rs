@@ -170,6 +170,12 @@ pub enum EvalFormat {
     Jsonl,
     /// `rank,unit,composite,status,coverage,<perspective ids>`, one row per unit.
     Csv,
+    /// One row per unit × node (composite, perspectives, objectives,
+    /// indicators) for BI tools (docs/data.md, "Exports for spreadsheets and BI").
+    CsvLong,
+    /// A workbook: sheets Summary (the csv ranking), Units and Indicators;
+    /// binary: to standard output only when that is not a terminal, else use -o.
+    Xlsx,
 }
 
 /// What `evaluate` and `report` read: a scorecard with measurements files,
@@ -239,8 +245,22 @@ pub enum Compare {
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub inputs: Inputs,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: EvalFormat,
+    /// Output format; default: from `-o`'s extension (`.txt` table,
+    /// `.json`, `.jsonl`, `.csv` the ranking, `.xlsx`), else table.
+    #[arg(long, value_enum)]
+    pub format: Option<EvalFormat>,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Round scores to N decimals (half away from zero) in csv and
+    /// csv-long output; with xlsx, the decimals scores show (the cells keep
+    /// every digit). Default: full precision (xlsx: the card's precision).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=28))]
+    pub decimals: Option<u32>,
+    /// Start csv and csv-long output with a UTF-8 byte order mark, so
+    /// that Excel on Windows reads non-ASCII names (Chinese) correctly.
+    #[arg(long)]
+    pub bom: bool,
     /// Extra columns of the terminal table, comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "COLUMNS")]
     pub columns: Vec<crate::table::Column>,

@@ -76,6 +76,8 @@ pub mod diag;
 pub mod evaluator;
 pub mod explain;
 #[doc(hidden)]
+pub mod export;
+#[doc(hidden)]
 pub mod format;
 #[doc(hidden)]
 pub mod formula;

@@ -22,6 +22,57 @@ pub fn print(bytes: &[u8]) -> Exit {
     }
 }
 
+/// Writes a command's whole result where `-o` says: atomically to the
+/// file (saying so on stderr), else to standard output.
+pub fn deliver(path: Option<&Path>, bytes: &[u8]) -> Exit {
+    match path {
+        Some(path) => match write_atomic(path, bytes) {
+            Ok(()) => {
+                eprintln!("wrote {}", path.display());
+                Exit::Ok
+            }
+            Err(e) => Exit::Usage(e),
+        },
+        None => print(bytes),
+    }
+}
+
+/// The UTF-8 byte order mark, which Excel on Windows needs to read a CSV
+/// file as UTF-8 (without it, Chinese names come out garbled).
+pub const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// A writer that starts its output with [`BOM`] (`--bom`): written with
+/// the first bytes, so a run that fails before writing anything leaves
+/// nothing behind, not even the mark.
+pub struct WithBom<W: Write> {
+    pub inner: W,
+    pending: bool,
+}
+
+impl<W: Write> WithBom<W> {
+    /// `bom`: whether to start with the mark at all.
+    pub fn new(inner: W, bom: bool) -> WithBom<W> {
+        WithBom {
+            inner,
+            pending: bom,
+        }
+    }
+}
+
+impl<W: Write> Write for WithBom<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.pending && !buf.is_empty() {
+            self.inner.write_all(BOM)?;
+            self.pending = false;
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Standard output for long streamed results. It remembers the first error
 /// it returned: the writers in between may turn that error into a message,
 /// but the command still needs its kind (a closed pipe ends quietly).
@@ -223,4 +274,23 @@ pub fn utc_now() -> String {
         rem / 3600,
         (rem % 3600) / 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_byte_order_mark_comes_with_the_first_bytes_only() {
+        let mut w = WithBom::new(Vec::new(), true);
+        w.write_all(b"").unwrap();
+        assert!(w.inner.is_empty());
+        w.write_all("单位,".as_bytes()).unwrap();
+        w.write_all(b"x\n").unwrap();
+        assert_eq!(w.inner, "\u{feff}单位,x\n".as_bytes());
+        assert_eq!(BOM, [0xEF, 0xBB, 0xBF]);
+        let mut plain = WithBom::new(Vec::new(), false);
+        plain.write_all(b"a").unwrap();
+        assert_eq!(plain.inner, b"a");
+    }
 }

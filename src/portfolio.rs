@@ -51,6 +51,8 @@ pub enum Format {
     Jsonl,
     /// One row per unit, in ranking order.
     Csv,
+    /// One row per unit × node (`export::csv_long`), units in input order.
+    CsvLong,
 }
 
 pub struct Options {
@@ -66,6 +68,9 @@ pub struct Options {
     /// Compare with the same span a year earlier (`--compare year-ago`)
     /// instead of the one just before.
     pub year_ago: bool,
+    /// Round scores to this many decimals in CSV and csv-long output
+    /// (`--decimals`); full precision when `None`.
+    pub decimals: Option<u32>,
 }
 
 /// One unit's evaluation, kept for a report.
@@ -312,7 +317,7 @@ pub fn evaluate_csv(
         return finish_buffered(card, plan, opts, blocks, out, &progress);
     }
 
-    let scorer = Scorer::new(card, &plan, opts.format);
+    let scorer = Scorer::new(card, &plan, opts);
     if opts.format == Format::Jsonl {
         // Streaming: a reader thread parses and hands out finished units in
         // batches; this thread scores each batch in parallel and writes it
@@ -396,8 +401,8 @@ fn read_grouped(
 ) -> Result<Option<Done>, Failure> {
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
     let layout = &header.layout;
-    let scorer = Scorer::new(card, plan, opts.format);
-    let keep_blocks = opts.format == Format::Json;
+    let scorer = Scorer::new(card, plan, opts);
+    let keep_blocks = matches!(opts.format, Format::Json | Format::CsvLong);
     let read: Vec<io::Result<PartResult>> = parts
         .par_iter()
         .map(|part| {
@@ -512,12 +517,12 @@ fn finish_buffered(
     out: &mut dyn Write,
     progress: &Progress,
 ) -> Result<Done, Failure> {
-    let mut scorer = Scorer::new(card, &plan, opts.format);
+    let mut scorer = Scorer::new(card, &plan, opts);
     scorer.keep = opts.keep && opts.format == Format::Json;
     progress.units(blocks.len() as u64);
     // Under `missing = "error"` nothing is written unless every unit passes.
     if card.missing == crate::model::MissingPolicy::Error
-        && matches!(opts.format, Format::Json | Format::Jsonl)
+        && matches!(opts.format, Format::Json | Format::Jsonl | Format::CsvLong)
     {
         let failures: Vec<(String, MissingData)> =
             blocks.par_iter().filter_map(|b| scorer.check(b)).collect();
@@ -551,7 +556,8 @@ enum UnitOut {
     Skipped(String),
     Missing(String, MissingData),
     Summary(Summary),
-    Json(Vec<u8>),
+    /// The unit printed: a JSON object or line, or csv-long rows.
+    Text(Vec<u8>),
     Kept(Box<UnitEvaluation>),
 }
 
@@ -587,14 +593,28 @@ struct Scorer<'a> {
     format: Format,
     /// Keep evaluations instead of printing them.
     keep: bool,
+    /// How a CSV ranking prints its numbers.
+    style: output::Style,
+    /// `--decimals` of csv-long rows.
+    decimals: Option<u32>,
+    /// The label of the span compared with, for csv-long rows.
+    previous: Option<String>,
 }
 
 impl<'a> Scorer<'a> {
-    fn new(card: &'a Scorecard, plan: &Plan, format: Format) -> Scorer<'a> {
+    fn new(card: &'a Scorecard, plan: &Plan, opts: &Options) -> Scorer<'a> {
+        let style = match (opts.format, opts.decimals) {
+            (Format::Csv, Some(n)) => output::Style::Decimals(n),
+            (Format::Csv, None) => output::Style::Exact,
+            _ => output::Style::Rounded,
+        };
         Scorer {
             eval: Evaluator::new(card, plan),
-            format,
+            format: opts.format,
             keep: false,
+            style,
+            decimals: opts.decimals,
+            previous: plan.previous.as_ref().map(|p| plan.label(p)),
         }
     }
 
@@ -635,7 +655,7 @@ impl<'a> Scorer<'a> {
                 let p = prev.map(|p| score::score_slots_with(card, &rules.previous, &p));
                 self.summary(b, &s, p.as_ref())
             }
-            Format::Json | Format::Jsonl => {
+            Format::Json | Format::Jsonl | Format::CsvLong => {
                 match self.eval.dress(&rules, &cur, prev.as_ref(), Some(&b.name)) {
                     Ok(e) if self.keep => {
                         let previous_composite = prev
@@ -647,8 +667,21 @@ impl<'a> Scorer<'a> {
                             notes: self.eval.notes(b),
                         }))
                     }
-                    Ok(e) if self.format == Format::Json => UnitOut::Json(output::json_element(&e)),
-                    Ok(e) => UnitOut::Json(output::json_line(&e)),
+                    Ok(e) if self.format == Format::Json => UnitOut::Text(output::json_element(&e)),
+                    Ok(e) if self.format == Format::CsvLong => {
+                        let notes = self.eval.notes(b);
+                        let unit = crate::export::Unit {
+                            evaluation: &e,
+                            notes: &notes,
+                        };
+                        UnitOut::Text(crate::export::csv_long::unit_rows(
+                            card,
+                            unit,
+                            self.previous.as_deref(),
+                            self.decimals,
+                        ))
+                    }
+                    Ok(e) => UnitOut::Text(output::json_line(&e)),
                     Err(m) => UnitOut::Missing(b.name.clone(), m),
                 }
             }
@@ -666,12 +699,7 @@ impl<'a> Scorer<'a> {
         if let Err(m) = score::check_missing(card, s) {
             return UnitOut::Missing(b.name.clone(), m);
         }
-        let style = if self.format == Format::Csv {
-            output::Style::Exact
-        } else {
-            output::Style::Rounded
-        };
-        UnitOut::Summary(Summary::new(card, &b.name, s, previous, style))
+        UnitOut::Summary(Summary::new(card, &b.name, s, previous, self.style))
     }
 }
 
@@ -752,13 +780,16 @@ impl<'o> Sink<'o> {
                 }
                 UnitOut::Summary(_) => unreachable!("summaries are taken apart"),
                 UnitOut::Kept(u) => self.kept.push(*u),
-                UnitOut::Json(bytes) => {
+                UnitOut::Text(bytes) => {
                     if self.missing_total > 0 && self.stop_on_missing {
                         continue;
                     }
                     if self.format == Format::Json {
                         let sep: &[u8] = if self.written == 0 { b"[\n" } else { b",\n" };
                         self.write(sep);
+                    }
+                    if self.format == Format::CsvLong && self.written == 0 {
+                        self.write(&crate::export::csv_long::header());
                     }
                     self.write(&bytes);
                     self.written += 1;
@@ -783,6 +814,12 @@ impl<'o> Sink<'o> {
                 self.written
             }
             Format::Jsonl => self.written,
+            Format::CsvLong => {
+                if self.written == 0 {
+                    self.write(&crate::export::csv_long::header());
+                }
+                self.written
+            }
             Format::Table | Format::Csv => {
                 let mut ranked: Vec<&Summary> = self.summaries.iter().flatten().collect();
                 output::rank(&mut ranked);
@@ -998,6 +1035,7 @@ pub fn evaluations(
         color: false,
         keep: true,
         year_ago,
+        decimals: None,
     };
     let done = evaluate(card, path, &opts, &mut io::sink())?;
     Ok((done.plan, done.evaluations))

@@ -37,6 +37,8 @@ fn printing_commands() -> Vec<Vec<String>> {
         s(&["evaluate", &card, &q3, "--format", "json"]),
         s(&["evaluate", &card, &q3, "--format", "csv"]),
         s(&["evaluate", &card, &q3, "--format", "jsonl"]),
+        s(&["evaluate", &card, &q3, "--format", "csv-long", "--bom"]),
+        s(&["evaluate", &card, &q3, "--format", "xlsx"]),
         s(&["report", &card, &q3]),
         s(&["report", &card, &q3, "--format", "md"]),
         s(&["schema"]),
@@ -126,7 +128,7 @@ fn big_data(dir: &Path, units: usize) -> PathBuf {
 fn portfolio_output_to_full_or_closed_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let data = big_data(dir.path(), 1000);
-    for format in ["table", "json", "jsonl", "csv"] {
+    for format in ["table", "json", "jsonl", "csv", "csv-long", "xlsx"] {
         let args: Vec<String> = [
             "evaluate",
             &portfolio_card(),

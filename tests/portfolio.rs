@@ -875,6 +875,7 @@ fn one_pass(card: &Path, data: &Path) -> bool {
         color: false,
         keep: false,
         year_ago: false,
+        decimals: None,
     };
     match bsc::portfolio::evaluate(&card, data, &opts, &mut std::io::sink()) {
         Ok(done) => done.one_pass,

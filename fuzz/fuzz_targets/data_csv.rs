@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         (Format::Json, Selection::Latest),
         (Format::Jsonl, Selection::Latest),
         (Format::Csv, Selection::Latest),
+        (Format::CsvLong, Selection::Latest),
         (
             Format::Json,
             Selection::Span {
@@ -31,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
             color: false,
             keep: format == Format::Json,
             year_ago: false,
+            decimals: None,
         };
         let mut out = Vec::new();
         match portfolio::evaluate_csv(card, &file.path, &opts, &mut out) {

@@ -377,28 +377,6 @@ pub fn refuse_existing(path: &Path, force: bool) -> Result<(), Exit> {
     Ok(())
 }
 
-/// `-o`'s extension, lower-cased, which tells the format when `--format`
-/// does not.
-pub fn extension(path: &Path) -> Option<String> {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-}
-
-/// Writes a command's result to `-o` atomically (saying so on stderr), or
-/// to standard output.
-pub fn write_result(output: Option<&Path>, bytes: &[u8]) -> Exit {
-    match output {
-        Some(path) => match crate::output::write_atomic(path, bytes) {
-            Ok(()) => {
-                eprintln!("wrote {}", path.display());
-                Exit::Ok
-            }
-            Err(e) => Exit::Usage(e),
-        },
-        None => crate::output::print(bytes),
-    }
-}
-
 /// `--unit` chooses among the units of a long-format data file; given
 /// without `--data` it would silently do nothing, so it is a usage error.
 /// (`--from`/`--to` roll up measurements files as they do long data.)
@@ -409,6 +387,55 @@ pub fn data_only_flags(inputs: &crate::cli::Inputs, unit: Option<&str>) -> Resul
         ));
     }
     Ok(())
+}
+
+/// What a `-o` whose extension names no format is told: the output
+/// (`report`), the extensions to use and the `--format` values.
+pub struct Named {
+    pub what: &'static str,
+    pub extensions: &'static str,
+    pub formats: &'static str,
+}
+
+/// The format `-o`'s extension names (`formats`: lower-case extensions),
+/// `default` for a file without one. Any other extension is a usage error,
+/// not a guess.
+pub fn format_from_extension<F: Copy>(
+    out: &Path,
+    formats: &[(&str, F)],
+    default: F,
+    named: Named,
+) -> Result<F, Exit> {
+    let Some(ext) = out
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+    else {
+        return Ok(default);
+    };
+    match formats.iter().find(|(e, _)| *e == ext) {
+        Some((_, f)) => Ok(*f),
+        None => Err(Exit::Usage(format!(
+            "cannot tell the {} format from `-o {}` (`.{ext}`): name the file {}, or give --format {}",
+            named.what,
+            out.display(),
+            named.extensions,
+            named.formats
+        ))),
+    }
+}
+
+/// `-o` naming one of the run's input files is a usage error: a run never
+/// replaces what it reads. `what` names the output (`the report`).
+pub fn refuse_overwriting_inputs(
+    out: Option<&Path>,
+    inputs: &crate::cli::Inputs,
+    what: &str,
+) -> Result<(), Exit> {
+    let Some(out) = out else { return Ok(()) };
+    let all = std::iter::once(&inputs.scorecard)
+        .chain(&inputs.measurements)
+        .chain(&inputs.data);
+    refuse_input_overwrite(out, all, what)
 }
 
 /// Prints the ids that `missing = "error"` found without a score.

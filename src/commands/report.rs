@@ -21,27 +21,31 @@ fn format_of(args: &ReportArgs) -> Result<Format, Exit> {
     let Some(out) = &args.output else {
         return Ok(Format::Html);
     };
-    match super::extension(out).as_deref() {
-        None | Some("html" | "htm") => Ok(Format::Html),
-        Some("md" | "markdown") => Ok(Format::Markdown),
-        Some(other) => Err(Exit::Usage(format!(
-            "cannot tell the report format from `-o {}` (`.{other}`): name the file `.html` or `.md`, or give --format html|md",
-            out.display()
-        ))),
-    }
+    super::format_from_extension(
+        out,
+        &[
+            ("html", Format::Html),
+            ("htm", Format::Html),
+            ("md", Format::Markdown),
+            ("markdown", Format::Markdown),
+        ],
+        Format::Html,
+        super::Named {
+            what: "report",
+            extensions: "`.html` or `.md`",
+            formats: "html|md",
+        },
+    )
 }
 
 pub fn run(args: &ReportArgs) -> Exit {
     if let Err(e) = super::data_only_flags(&args.inputs, args.unit.as_deref()) {
         return e;
     }
-    if let Some(out) = &args.output {
-        let inputs = std::iter::once(&args.inputs.scorecard)
-            .chain(&args.inputs.measurements)
-            .chain(&args.inputs.data);
-        if let Err(e) = super::refuse_input_overwrite(out, inputs, "the report") {
-            return e;
-        }
+    if let Err(e) =
+        super::refuse_overwriting_inputs(args.output.as_deref(), &args.inputs, "the report")
+    {
+        return e;
     }
     let format = match format_of(args) {
         Ok(f) => f,
@@ -66,7 +70,7 @@ pub fn run(args: &ReportArgs) -> Exit {
         Ok(Err(e)) => return Exit::Usage(e.to_string()), // a broken template
         Err(exit) => return exit,
     };
-    super::write_result(args.output.as_deref(), text.as_bytes())
+    crate::output::deliver(args.output.as_deref(), text.as_bytes())
 }
 
 type Rendered = Result<Result<String, report::ReportError>, Exit>;

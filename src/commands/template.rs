@@ -198,15 +198,20 @@ fn format_of(args: &TemplateArgs) -> Result<TemplateFormat, Exit> {
     let Some(out) = &args.output else {
         return Ok(TemplateFormat::Toml);
     };
-    match super::extension(out).as_deref() {
-        None | Some("toml") => Ok(TemplateFormat::Toml),
-        Some("csv") => Ok(TemplateFormat::Csv),
-        Some("xlsx") => Ok(TemplateFormat::Xlsx),
-        Some(other) => Err(Exit::Usage(format!(
-            "cannot tell the template format from `-o {}` (`.{other}`): name the file `.toml`, `.csv` or `.xlsx`, or give --format toml|csv|xlsx",
-            out.display()
-        ))),
-    }
+    super::format_from_extension(
+        out,
+        &[
+            ("toml", TemplateFormat::Toml),
+            ("csv", TemplateFormat::Csv),
+            ("xlsx", TemplateFormat::Xlsx),
+        ],
+        TemplateFormat::Toml,
+        super::Named {
+            what: "template",
+            extensions: "`.toml`, `.csv` or `.xlsx`",
+            formats: "toml|csv|xlsx",
+        },
+    )
 }
 
 /// A CSV file takes its period from its name: say so when the name given
@@ -268,7 +273,7 @@ pub fn run(args: &TemplateArgs) -> Exit {
             Err(e) => return Exit::Usage(e),
         },
     };
-    let exit = super::write_result(args.output.as_deref(), &bytes);
+    let exit = crate::output::deliver(args.output.as_deref(), &bytes);
     if let (Exit::Ok, Some(out), TemplateFormat::Csv) = (&exit, &args.output, format) {
         csv_name_note(out, &args.period);
     }

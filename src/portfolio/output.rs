@@ -19,6 +19,9 @@ use crate::table::paint;
 pub enum Style {
     /// Full precision, empty when missing (CSV).
     Exact,
+    /// Scores rounded half away from zero to this many decimals, coverage
+    /// at full precision, empty when missing (CSV with `--decimals`).
+    Decimals(u32),
     /// Rounded to the card's precision, `–` when missing (terminal table).
     Rounded,
 }
@@ -104,7 +107,11 @@ impl Summary {
                     format::push_plain(text, d.normalize());
                     Ok(())
                 }
-                (None, Style::Exact) => Ok(()),
+                (None, Style::Exact | Style::Decimals(_)) => Ok(()),
+                (Some(d), Style::Decimals(n)) => {
+                    text.push_str(&format::fixed(d, n));
+                    Ok(())
+                }
                 (Some(d), Style::Rounded) => write!(text, "{}", format::score(d, p)),
                 (None, Style::Rounded) => write!(text, "–"),
             };
@@ -112,7 +119,7 @@ impl Summary {
         };
         num(&mut text, composite);
         let _ = match style {
-            Style::Exact => {
+            Style::Exact | Style::Decimals(_) => {
                 format::push_plain(&mut text, coverage.normalize());
                 Ok(())
             }
@@ -207,7 +214,7 @@ pub fn rank(units: &mut [&Summary]) {
 /// `rank,unit,composite,status,coverage,<perspective ids...>`, one row per
 /// unit in ranking order; numbers at full precision, empty when missing
 /// (a unit without a composite, or with too little data, has no rank).
-/// Summaries in [`Style::Exact`].
+/// Summaries in [`Style::Exact`] (or [`Style::Decimals`]).
 pub fn write_csv(card: &Scorecard, ranked: &[&Summary], out: &mut dyn Write) -> io::Result<()> {
     let mut head = vec![
         "rank".to_string(),

@@ -1,0 +1,60 @@
+//! `evaluate --format csv-long`: one CSV row per unit × node (the
+//! composite, each perspective, objective and indicator), the columns of
+//! [`Column::ALL`], for BI tools that want tidy data. Numbers are printed
+//! as JSON prints them (every digit), scores rounded when `--decimals`
+//! asks; empty cells are absent values.
+
+use std::io::{self, Write};
+
+use super::{Cell, Column, Number, Unit, rows};
+use crate::model::Scorecard;
+
+/// The header line.
+pub fn header() -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing to memory cannot fail.
+    let _ = w.write_record(Column::ALL.iter().map(|c| c.name()));
+    w.into_inner().unwrap_or_default()
+}
+
+/// One unit's rows (no header). `decimals`: round scores to that many
+/// decimals (`--decimals`), else print them at full precision.
+pub fn unit_rows(
+    card: &Scorecard,
+    unit: Unit,
+    previous_period: Option<&str>,
+    decimals: Option<u32>,
+) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(256 * (card.indicators.len() + 8)));
+    let mut record: Vec<String> = Vec::with_capacity(Column::ALL.len());
+    for row in rows(card, unit, previous_period) {
+        record.clear();
+        record.extend(Column::ALL.iter().map(|&c| match row.cell(c) {
+            Cell::Empty => String::new(),
+            Cell::Text(t) => t.to_string(),
+            Cell::Number(d, Number::Score) => match decimals {
+                Some(n) => super::rounded(d, n),
+                None => super::plain(d),
+            },
+            Cell::Number(d, _) => super::plain(d),
+        }));
+        // Writing to memory cannot fail.
+        let _ = w.write_record(&record);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// The whole document: the header, then each unit's rows in order.
+pub fn write(
+    card: &Scorecard,
+    units: &[Unit],
+    previous_period: Option<&str>,
+    decimals: Option<u32>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    out.write_all(&header())?;
+    for u in units {
+        out.write_all(&unit_rows(card, *u, previous_period, decimals))?;
+    }
+    Ok(())
+}
