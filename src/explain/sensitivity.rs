@@ -173,8 +173,10 @@ struct Sibs {
 pub struct Setup {
     groups: Vec<Sibs>,
     /// Per group: Σ w·s and Σ w over members taking part, Σ w·coverage
-    /// and Σ w over all; a member's model subtracts its own terms.
-    totals: Vec<[Q; 4]>,
+    /// and Σ w over all; a member's model subtracts its own terms. Worked
+    /// out for the groups that need an exact model (most members of a
+    /// report are decided by `unmoved`).
+    totals: Vec<std::cell::OnceCell<[Q; 4]>>,
     composite: Q,
     scored: bool,
     coverage: Q,
@@ -380,22 +382,7 @@ impl Setup {
         zero: bool,
     ) -> Setup {
         let takes_part = |s: Option<Decimal>| zero || s.is_some();
-        let totals = groups
-            .iter()
-            .map(|g| {
-                let mut t = [Q::zero(), Q::zero(), Q::zero(), Q::zero()];
-                for x in &g.members {
-                    let w = q(x.1);
-                    if takes_part(x.2) {
-                        t[0] += &w * q(x.2.unwrap_or_default());
-                        t[1] += &w;
-                    }
-                    t[2] += &w * &x.3;
-                    t[3] += w;
-                }
-                t
-            })
-            .collect();
+        let totals = groups.iter().map(|_| std::cell::OnceCell::new()).collect();
         let quick = groups
             .iter()
             .map(|g| {
@@ -521,11 +508,28 @@ impl Setup {
         status(card, self.scored.then_some(&self.composite), &self.coverage)
     }
 
+    /// The exact totals of group `gi` (see `Setup::totals`).
+    fn totals(&self, gi: usize) -> &[Q; 4] {
+        self.totals[gi].get_or_init(|| {
+            let mut t = [Q::zero(), Q::zero(), Q::zero(), Q::zero()];
+            for x in &self.groups[gi].members {
+                let w = q(x.1);
+                if self.takes_part(x.2) {
+                    t[0] += &w * q(x.2.unwrap_or_default());
+                    t[1] += &w;
+                }
+                t[2] += &w * &x.3;
+                t[3] += w;
+            }
+            t
+        })
+    }
+
     /// Member `m` of group `gi` as the variable.
     pub fn model(&self, gi: usize, m: usize) -> Model {
         let g = &self.groups[gi];
         let (_, w, s, cov) = &g.members[m];
-        let t = &self.totals[gi];
+        let t = self.totals(gi);
         let wq = q(*w);
         let (q_, u_) = if self.takes_part(*s) {
             (&wq * q(s.unwrap_or_default()), wq.clone())
