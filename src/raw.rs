@@ -70,10 +70,10 @@ pub struct ScorecardFile {
     /// Weights from AHP pairwise-comparison matrices.
     pub ahp: Option<Ahp>,
     /// Named numbers formulas may use (`discount_rate = 0.1`); their ids
-    /// share the namespace of inputs and indicators (SPEC §13).
+    /// share the namespace of inputs and indicators (docs/formulas.md).
     #[schemars(default, with = "BTreeMap<String, f64>")]
     pub constants: Vec<(Sp<String>, Sp<Num>)>,
-    /// What is being done about the objectives and indicators (SPEC §14).
+    /// What is being done about the objectives and indicators (docs/initiatives.md).
     #[schemars(default)]
     pub initiatives: Vec<Initiative>,
 }
@@ -104,7 +104,7 @@ pub struct Settings {
     /// Names the unit of initiative budgets (free text, e.g. "CNY").
     pub currency: Option<Sp<String>>,
     /// Indicators at or below this status need a note or an active
-    /// initiative (SPEC §14); a warning names those that have neither.
+    /// initiative (docs/initiatives.md); a warning names those that have neither.
     pub require_note: Option<Sp<NoteLevel>>,
 }
 
@@ -250,7 +250,7 @@ pub struct Indicator {
     /// value to reach (higher) or not exceed (lower).
     pub target: Option<Sp<Target>>,
     /// Targets by period label, overriding `target` in those periods
-    /// (SPEC §10): `{ "2026-Q1" = 0.14, "2026-Q2" = 0.12 }`; for a band,
+    /// (docs/format.md): `{ "2026-Q1" = 0.14, "2026-Q2" = 0.12 }`; for a band,
     /// `[low, high]` pairs.
     #[schemars(with = "Option<BTreeMap<String, TargetSchema>>")]
     pub targets: Option<PlanEntries<Target>>,
@@ -377,7 +377,7 @@ impl JsonSchema for AhpEntry {
     }
 }
 
-/// Where an initiative stands (SPEC §14).
+/// Where an initiative stands (docs/initiatives.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema, serde::Serialize)]
 #[schemars(rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
@@ -418,7 +418,7 @@ impl JsonSchema for Date {
 }
 
 /// An initiative: what is being done, by whom and by when, about
-/// objectives and indicators (SPEC §14).
+/// objectives and indicators (docs/initiatives.md).
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Initiative {
@@ -465,7 +465,7 @@ pub struct CheckIn {
     pub note: Option<Sp<String>>,
 }
 
-/// A measurements file (SPEC §3).
+/// A measurements file (docs/format.md).
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(deny_unknown_fields, title = "bsc measurements")]
 pub struct MeasurementsFile {
@@ -482,7 +482,7 @@ pub struct MeasurementsFile {
     #[schemars(default, with = "BTreeMap<String, String>")]
     pub notes: Vec<(Sp<String>, Sp<String>)>,
     /// Targets in force this period (and unit), by indicator id: a number,
-    /// or `[low, high]` for a band (SPEC §10).
+    /// or `[low, high]` for a band (docs/format.md).
     #[schemars(default, with = "BTreeMap<String, TargetSchema>")]
     pub targets: Vec<(Sp<String>, Sp<Target>)>,
     /// Baselines in force this period (and unit), by indicator id.
@@ -491,7 +491,7 @@ pub struct MeasurementsFile {
     /// The period's last day (TOML date), for overdue initiatives; default:
     /// from the period label (`YYYY-Qn`, `YYYY-Hn`, `YYYY-MM`, `YYYY`).
     pub period_end: Option<Sp<Date>>,
-    /// Check-ins of initiatives for this period, by initiative id (SPEC §14).
+    /// Check-ins of initiatives for this period, by initiative id (docs/initiatives.md).
     #[schemars(default, with = "BTreeMap<String, CheckIn>")]
     pub initiatives: Vec<(Sp<String>, CheckIn)>,
 }
