@@ -128,9 +128,10 @@ impl Grid {
             let [format, parse, eval, ratio, ..] = f[..] else {
                 continue;
             };
-            let ratio: f64 = ratio.parse().unwrap_or(f64::NAN);
+            let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+            let (eval, parse, ratio) = (num(eval), num(parse), num(ratio));
             println!(
-                "| {label} | {units} | {layout} | {periods} | {mb:.1} | {format} | {eval} | {parse} | {ratio:.2} |"
+                "| {label} | {units} | {layout} | {periods} | {mb:.1} | {format} | {eval:.1} | {parse:.1} | {ratio:.2} |"
             );
         }
         if !a.keep {
