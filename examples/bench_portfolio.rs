@@ -8,6 +8,8 @@
 //!
 //! Prints the median (and fastest) of `--runs` runs of:
 //! - `parse`: every record read by the portfolio's CSV reader and discarded
+//!   (for a workbook, `.xlsx` and the like: every sheet read by calamine into
+//!   a range of cells, what any Rust program reading the workbook does)
 //!   (timed again before each run below, and each ratio is to the parses
 //!   taken in turn with that run's: on a shared machine both then meet the
 //!   same load);
@@ -38,6 +40,11 @@ struct Args {
     /// e.g. under a profiler.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// One tab-separated line per evaluation instead (`format`, paired parse
+    /// median ms, evaluate median ms, ratio, parse fastest ms, evaluate
+    /// fastest ms), for drivers such as `bench_grid`.
+    #[arg(long)]
+    tsv: bool,
 }
 
 /// Median and fastest of a set of timings.
@@ -83,15 +90,28 @@ fn main() {
         .and_then(|c| c.scorecard)
         .expect("scorecard valid");
     let size = std::fs::metadata(&a.data).expect("data readable").len();
-    println!(
+    let workbook = a
+        .data
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "xlsx" | "xlsm" | "xlsb" | "xls" | "ods"));
+    let header = format!(
         "{} ({:.1} MB), {} runs, {} threads",
         a.data.display(),
         size as f64 / 1e6,
         a.runs,
         rayon::current_num_threads()
     );
+    if a.tsv {
+        eprintln!("{header}");
+    } else {
+        println!("{header}");
+    }
 
     let report = |name: &str, (med, min): (Duration, Duration), base: Option<Duration>| {
+        if a.tsv {
+            return;
+        }
         let ratio = base.map_or_else(String::new, |b| {
             format!("  {:.2}x parse", med.as_secs_f64() / b.as_secs_f64())
         });
@@ -103,11 +123,15 @@ fn main() {
     };
 
     let mut parse = || {
-        bsc::data::long_csv::parse_only(&a.data).expect("parse");
+        if workbook {
+            read_workbook(&a.data);
+        } else {
+            bsc::data::long_csv::parse_only(&a.data).expect("parse");
+        }
     };
     let wanted = |name: &str| a.only.is_empty() || a.only.iter().any(|o| o == name);
     let mut parsed = false;
-    if wanted("decode") {
+    if wanted("decode") && !workbook {
         let (p, d) = paired(a.runs, &mut parse, || decode(&a.data));
         report("parse", p, None);
         report("parse+decode", d, Some(p.0));
@@ -141,12 +165,36 @@ fn main() {
         });
         report("parse", p, None);
         report(&format!("evaluate {name}"), t, Some(p.0));
+        if a.tsv {
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
+            println!(
+                "{}\t{:.3}\t{:.3}\t{:.4}\t{:.3}\t{:.3}",
+                name.split(' ').next().unwrap_or(name),
+                ms(p.0),
+                ms(t.0),
+                t.0.as_secs_f64() / p.0.as_secs_f64(),
+                ms(p.1),
+                ms(t.1)
+            );
+        }
         parsed = true;
     }
     if !parsed {
         let (p, _) = paired(a.runs, &mut parse, || {});
         report("parse", p, None);
     }
+}
+
+/// A workbook's `parse`: every sheet read by calamine into a range of cells.
+fn read_workbook(data: &std::path::Path) {
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(data).expect("workbook");
+    let mut cells = 0usize;
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).expect("sheet");
+        cells += range.used_cells().count();
+    }
+    std::hint::black_box(cells);
 }
 
 /// `parse+decode`: the parse, plus UTF-8 checks of the key fields and the
