@@ -4,7 +4,7 @@
 --   SET VARIABLE data = 'target/portfolio-bench/linear/data-10000x100x2.csv';
 --   SET VARIABLE params = 'target/portfolio-bench/linear/card-params.csv';
 -- The latest period (the greatest label: gen's `2025-Q4 < 2026-Q1` sort as
--- text as bsc sorts them), SPEC section 4's linear rule
+-- text as bsc sorts them), the linear rule of docs/format.md
 -- clamp(100 * (actual - baseline) / (target - baseline), 0, cap), weighted
 -- means up objective -> perspective -> composite over the children with a
 -- score (`missing = "renormalize"`), ranked by composite, ties by unit name.

@@ -8,7 +8,7 @@ PARAMS is the `card-params.csv` that `gen --linear` writes beside the card
 (default: beside DATA): one row per indicator with its objective,
 perspective, weights, baseline, target and cap. The latest period is
 evaluated (the greatest label: gen's labels `2025-Q4 < 2026-Q1` sort as text
-as bsc sorts them); scores are SPEC section 4's linear rule,
+as bsc sorts them); scores are the linear rule of docs/format.md,
 clamp(100 * (actual - baseline) / (target - baseline), 0, cap); weighted means
 go up objective -> perspective -> composite, leaving out indicators without a
 value (the card's `missing = "renormalize"`); units are ranked by composite,
