@@ -33,7 +33,8 @@ pub fn unit_rows(
             Cell::Empty => String::new(),
             Cell::Text(t) => t.to_string(),
             Cell::Number(d, Number::Score) => match decimals {
-                Some(n) => super::rounded(d, n),
+                // Half away from zero, as reports and tables round.
+                Some(n) => crate::format::fixed(d, n),
                 None => super::plain(d),
             },
             Cell::Number(d, _) => super::plain(d),

@@ -3,9 +3,12 @@
 //! evaluations already computed and only lay them out, so an export can
 //! never score differently from the JSON output: every number is read from
 //! the [`Evaluation`] (or, for weights JSON does not show, from the
-//! validated card whose weights scoring used).
+//! validated card whose weights scoring used). `template` is the way
+//! back: the blank measurements file (TOML, CSV, workbook) of `bsc
+//! template`, from the card alone.
 
 pub mod csv_long;
+pub mod template;
 pub mod xlsx;
 
 use std::collections::HashMap;
@@ -337,13 +340,6 @@ pub fn rows<'a>(
         }
     }
     out
-}
-
-/// The `--decimals` form of a score: rounded half away from zero (as
-/// reports and the terminal table round, docs/numbers.md) and printed with
-/// exactly `n` decimals.
-pub fn rounded(d: Decimal, n: u32) -> String {
-    crate::format::fixed(d, n)
 }
 
 /// A number as JSON prints it: every digit, no trailing zeros.

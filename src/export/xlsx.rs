@@ -121,14 +121,7 @@ pub fn workbook(
     if nodes.len() >= MAX_ROWS {
         return Err(too_many("Units", nodes.len()));
     }
-    let fail = |e: XlsxError| format!("cannot write the workbook: {e}");
-    let mut book = Workbook::new();
-    let fixed = ExcelDateTime::from_ymd(1980, 1, 1).map_err(fail)?;
-    book.set_properties(
-        &DocProperties::new()
-            .set_title(card.name.as_str())
-            .set_creation_datetime(&fixed),
-    );
+    let mut book = workbook_titled(&card.name)?;
     summary(card, units, book.add_worksheet(), &formats).map_err(fail)?;
     long_sheet(
         book.add_worksheet(),
@@ -147,6 +140,24 @@ pub fn workbook(
     )
     .map_err(fail)?;
     book.save_to_buffer().map_err(fail)
+}
+
+/// A new workbook whose bytes depend on its content only: the creation
+/// time, which would change them every run, is fixed (1980-01-01).
+pub fn workbook_titled(title: &str) -> Result<Workbook, String> {
+    let mut book = Workbook::new();
+    let fixed = ExcelDateTime::from_ymd(1980, 1, 1).map_err(fail)?;
+    book.set_properties(
+        &DocProperties::new()
+            .set_title(title)
+            .set_creation_datetime(&fixed),
+    );
+    Ok(book)
+}
+
+/// What a failed workbook write says.
+pub fn fail(e: XlsxError) -> String {
+    format!("cannot write the workbook: {e}")
 }
 
 /// A decimal as the nearest binary floating-point number (parsing the
