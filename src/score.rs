@@ -968,7 +968,7 @@ impl Group {
 /// (SPEC §16), and `None` means only that no child takes part.
 fn mean(
     weights: &[Decimal],
-    scores: impl Iterator<Item = Option<Decimal>>,
+    scores: impl Iterator<Item = Option<Decimal>> + Clone,
     policy: MissingPolicy,
 ) -> Option<Decimal> {
     wide::mean(

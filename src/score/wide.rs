@@ -16,6 +16,7 @@ use std::cmp::Ordering;
 
 use num_bigint::{BigInt, BigUint, Sign};
 use num_integer::Integer;
+use ruint::Uint;
 use rust_decimal::Decimal;
 
 use crate::model::Rule;
@@ -147,7 +148,94 @@ pub fn quotient(n: &BigInt, d: &BigInt) -> Option<Decimal> {
 
 /// The weighted mean `sum(w_i * s_i) / sum(w_i)` of the pairs given,
 /// exact until the one rounding; `None` when the weights sum to 0.
-pub fn mean(pairs: impl Iterator<Item = (Decimal, Decimal)>) -> Option<Decimal> {
+pub fn mean(pairs: impl Iterator<Item = (Decimal, Decimal)> + Clone) -> Option<Decimal> {
+    // Fixed widths first: 256 bits take a card's usual means (whole
+    // weights, scores of up to 28 places), 512 bits any 28-digit weights
+    // (AHP) too; big integers whatever is left.
+    mean_fixed::<256, 4>(pairs.clone())
+        .or_else(|| mean_fixed::<512, 8>(pairs.clone()))
+        .unwrap_or_else(|| mean_big(pairs))
+}
+
+/// `10^k` for `k <= 76`.
+fn ten_to<const B: usize, const L: usize>(k: u32) -> Option<Uint<B, L>> {
+    // 10^38 is the largest power of ten in a u128.
+    let t = |k: u32| Uint::<B, L>::from(10u128.pow(k));
+    if k <= 38 {
+        Some(t(k))
+    } else {
+        t(38).checked_mul(t(k - 38))
+    }
+}
+
+/// [`mean`] in `B`-bit integers, without allocating: the same formula and
+/// the same one rounding. `None` where it cannot be taken so (a negative
+/// weight or score, or intermediates beyond `B` bits): a wider type then
+/// takes it.
+fn mean_fixed<const B: usize, const L: usize>(
+    pairs: impl Iterator<Item = (Decimal, Decimal)> + Clone,
+) -> Option<Option<Decimal>> {
+    let (mut ws, mut ss, mut any) = (0, 0, false);
+    for (w, s) in pairs.clone() {
+        if w.is_sign_negative() || s.is_sign_negative() {
+            return None;
+        }
+        (ws, ss, any) = (ws.max(w.scale()), ss.max(s.scale()), true);
+    }
+    if !any {
+        return Some(None);
+    }
+    // Over the common scales every term is an integer.
+    let up = |d: Decimal, to: u32| {
+        let m = Uint::<B, L>::from(d.mantissa().unsigned_abs());
+        match to - d.scale() {
+            0 => Some(m),
+            k => m.checked_mul(ten_to(k)?),
+        }
+    };
+    let (mut num, mut den) = (Uint::<B, L>::ZERO, Uint::<B, L>::ZERO);
+    for (w, s) in pairs {
+        let w = up(w, ws)?;
+        num = num.checked_add(w.checked_mul(up(s, ss)?)?)?;
+        den = den.checked_add(w)?;
+    }
+    if den.is_zero() {
+        return Some(None);
+    }
+    quotient_fixed(num, den.checked_mul(ten_to(ss)?)?)
+}
+
+/// [`quotient`] of `n / d` (`d > 0`) in `B`-bit integers; `None` where
+/// `n * 10^k` would not fit.
+fn quotient_fixed<const B: usize, const L: usize>(
+    n: Uint<B, L>,
+    d: Uint<B, L>,
+) -> Option<Option<Decimal>> {
+    let one = Uint::<B, L>::from(1u8);
+    let whole = n / d;
+    // The integer part's digits bound how many places fit.
+    let whole_digits = (1..=38)
+        .find(|&k| ten_to::<B, L>(k).is_some_and(|t| t > whole))
+        .unwrap_or(39);
+    let start = 28u32.min(29u32.saturating_sub(whole_digits));
+    for k in (0..=start).rev() {
+        let (q, r) = n.checked_mul(ten_to(k)?)?.div_rem(d);
+        // `2r` against `d` without the doubling, which could overflow.
+        let q = match r.cmp(&(d - r)) {
+            Ordering::Greater => q + one,
+            Ordering::Equal if q.bit(0) => q + one,
+            _ => q,
+        };
+        if q.bit_len() <= 96 {
+            let m = u128::try_from(q).expect("below 2^96") as i128;
+            return Some(Some(Decimal::from_i128_with_scale(m, k).normalize()));
+        }
+    }
+    Some(None)
+}
+
+/// [`mean`] in big integers: any weights and scores.
+fn mean_big(pairs: impl Iterator<Item = (Decimal, Decimal)>) -> Option<Decimal> {
     // Over the common scales of the weights and of the scores every term
     // is an integer, so the sums need no fractions.
     let pairs: Vec<(Decimal, Decimal)> = pairs.collect();
@@ -278,6 +366,46 @@ mod tests {
                 prop_assert_eq!(r.round().map(|x| (x.mantissa(), x.scale())),
                     Some((q.normalize().mantissa(), q.normalize().scale())), "{} / {}", n, m);
             }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// The 512-bit mean is the big-integer one wherever it is taken,
+        /// and it is taken for any non-negative weights and scores.
+        #[test]
+        fn fixed_mean_is_big_mean(pairs in prop::collection::vec((any_decimal(), any_decimal()), 0..24)) {
+            let fixed = mean_fixed::<512, 8>(pairs.iter().copied());
+            let negative = pairs.iter().any(|(w, s)| w.is_sign_negative() || s.is_sign_negative());
+            prop_assert_eq!(fixed.is_none(), negative);
+            if let Some(m) = fixed {
+                let big = mean_big(pairs.iter().copied());
+                prop_assert_eq!(m.map(|x| (x.mantissa(), x.scale())), big.map(|x| (x.mantissa(), x.scale())));
+            }
+        }
+
+        /// Scores as scoring makes them (0 to 120, up to 28 places) under
+        /// small whole weights: what every group mean of a card looks like.
+        #[test]
+        fn fixed_mean_of_scores(pairs in prop::collection::vec((0u64..1000, 0u128..1_200_000_000_000_000_000_000_000_000_000u128, 0u32..=28), 1..40)) {
+            let pairs: Vec<(Decimal, Decimal)> = pairs
+                .into_iter()
+                .map(|(w, m, s)| (Decimal::from(w), Decimal::from_i128_with_scale((m % (1u128 << 96)) as i128, s)))
+                .collect();
+            let fixed = mean_fixed::<256, 4>(pairs.iter().copied()).expect("in 256 bits");
+            prop_assert_eq!(fixed, mean_big(pairs.iter().copied()));
+        }
+    }
+
+    #[test]
+    fn means_round_ties_to_even() {
+        let tiny = |m: i64| Decimal::new(m, 28);
+        for (s, want) in [(1, 0), (3, 2), (5, 2), (7, 4)] {
+            let pairs = [(d("1"), tiny(s)), (d("1"), d("0"))];
+            let want = Some(tiny(want).normalize());
+            assert_eq!(mean_fixed::<256, 4>(pairs.into_iter()), Some(want));
+            assert_eq!(mean_big(pairs.into_iter()), want);
         }
     }
 
