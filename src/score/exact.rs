@@ -1,6 +1,9 @@
-//! Shortcuts for the scoring arithmetic of a portfolio (a million scores)
-//! that give *bit for bit* what the plain `rust_decimal` operations in
-//! [`super::score_rule`] and `mean` give, only sooner.
+//! The one shortcut of the scoring arithmetic of a portfolio (a million
+//! scores): a rule's score of the usual actual value in integers, *bit for
+//! bit* what the plain `rust_decimal` operations in [`super::score_rule`]
+//! give, only sooner. It earns its keep: a 10,000-unit ranking takes 9%
+//! longer without it (docs/performance.md, *Shortcuts*). Weighted means
+//! need none: `wide::mean` takes them exactly in fixed-width integers.
 //!
 //! Four facts make that possible:
 //! - a quotient whose exact value has few digits is what `checked_div`
@@ -14,7 +17,7 @@
 //!   it ([`widest`], [`quotient_raw`], [`div_normalized`]);
 //! - a clamp decides a score without the quotient: `n / d >= cap` iff
 //!   `|n| >= cap * |d|` (same signs), and rounding never crosses the cap
-//!   ([`Linear`], and the prepared rules in `score`);
+//!   ([`Linear`]);
 //! - sums and products are exact in `rust_decimal` while they fit in 96
 //!   bits, and otherwise rounded half to even with as few places dropped as
 //!   fit, at a scale that follows fixed rules ([`Sum`], [`fit96`]).
@@ -23,7 +26,7 @@
 //! quotient) is scored in integers from end to end ([`Linear`], [`Band`],
 //! [`Curve`]), and the score comes back [`Packed`] in registers. Anything
 //! outside those cases goes to `rust_decimal` itself. Property tests
-//! (`score::tests::shortcuts` for the rules and means, `props` here for
+//! (`score::tests::shortcuts` for the rules, `props` here for
 //! the division) compare both ways, mantissa and scale, on random short,
 //! long and near-limit decimals.
 
@@ -500,16 +503,8 @@ impl Divisor {
         })
     }
 
-    pub fn value(&self) -> Decimal {
-        self.value
-    }
-
-    pub fn is_negative(&self) -> bool {
-        self.negative
-    }
-
     /// `num.checked_div(divisor)`, normalized.
-    #[inline]
+    #[cfg(test)]
     pub fn divide(&self, num: Decimal) -> Option<Decimal> {
         let n = num.mantissa().unsigned_abs();
         self.divide_parts(n, num.scale() as i32, num.is_sign_negative())
@@ -1043,41 +1038,6 @@ fn add(a: Decimal, b: Decimal) -> Option<Decimal> {
     a.checked_add(b)
 }
 
-/// `|a|` against `|b|`, exactly.
-fn abs_cmp(a: Decimal, b: Decimal) -> Ordering {
-    let (ma, sa) = (a.mantissa().unsigned_abs(), a.scale());
-    let (mb, sb) = (b.mantissa().unsigned_abs(), b.scale());
-    // Bring both to the larger scale; a mantissa that overflows doing so is
-    // the larger (the other is below 2^96).
-    if sa >= sb {
-        match pow10(sa - sb).and_then(|p| mb.checked_mul(p)) {
-            Some(mb) => ma.cmp(&mb),
-            None => Ordering::Less,
-        }
-    } else {
-        match pow10(sb - sa).and_then(|p| ma.checked_mul(p)) {
-            Some(ma) => ma.cmp(&mb),
-            None => Ordering::Greater,
-        }
-    }
-}
-
-/// Whether `|a| >= |b|`, exactly.
-pub fn abs_ge(a: Decimal, b: Decimal) -> bool {
-    abs_cmp(a, b) != Ordering::Less
-}
-
-/// `a.cmp(&b)`, without `rust_decimal`'s rescaling for the usual short values.
-pub fn cmp(a: Decimal, b: Decimal) -> Ordering {
-    let neg = |x: Decimal| x.is_sign_negative() && !x.is_zero();
-    match (neg(a), neg(b)) {
-        (false, true) => Ordering::Greater,
-        (true, false) => Ordering::Less,
-        (false, false) => abs_cmp(a, b),
-        (true, true) => abs_cmp(b, a),
-    }
-}
-
 /// What `rust_decimal` makes of an exact product or sum `v` at `scale`:
 /// `v` itself when it fits in 96 bits; otherwise `v` rounded half to even
 /// with as few decimal places dropped as make it fit (`Buf24::rescale`
@@ -1218,11 +1178,6 @@ impl Sum {
 
     pub fn value(&self) -> Decimal {
         decimal(self.mantissa, self.scale, false)
-    }
-
-    /// `value().checked_div(d)`, normalized ([`Divisor::divide`]).
-    pub fn divided_by(&self, d: &Divisor) -> Packed {
-        d.divide_parts(self.mantissa, self.scale as i32, false)
     }
 }
 
@@ -1479,43 +1434,6 @@ mod tests {
         check_div(d("0.000"), d("7"), true);
         assert_eq!(bits(div(d("-0.000"), d("7"))), Some((0, 0)));
         assert_eq!(div(d("1"), Decimal::ZERO), None);
-    }
-
-    #[test]
-    fn comparisons_agree_with_rust_decimal() {
-        let xs = [
-            "0",
-            "-0.000",
-            "1.10",
-            "1.1",
-            "-1.1",
-            "120",
-            "-7.5",
-            "0.0000000000000000000000000001",
-            "79228162514264337593543950335",
-            "-79228162514264337593543950335",
-            "33.333333333333333333333333333",
-        ];
-        for a in xs {
-            for b in xs {
-                assert_eq!(cmp(d(a), d(b)), d(a).cmp(&d(b)), "{a} vs {b}");
-            }
-        }
-    }
-
-    #[test]
-    fn comparisons_of_magnitude() {
-        assert!(abs_ge(d("120"), d("120.000")));
-        assert!(abs_ge(d("-120.01"), d("120")));
-        assert!(!abs_ge(d("119.99"), d("-120")));
-        assert!(abs_ge(
-            d("79228162514264337593543950335"),
-            d("0.0000000000000000000000000001")
-        ));
-        assert!(!abs_ge(
-            d("0.0000000000000000000000000001"),
-            d("79228162514264337593543950335")
-        ));
     }
 
     #[test]
