@@ -23,6 +23,7 @@ pub mod output;
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -303,7 +304,17 @@ pub fn evaluate_csv(
     progress.bytes(whole.end - whole.start);
 
     if !scan.grouped {
-        // Units interleave: keep the needed values of every unit to the end.
+        // Units interleave: keep the needed values of every unit to the end,
+        // read on every core where the file could be cut.
+        if let Some(blocks) =
+            read_interleaved(card, path, layout, &plan, &scan.parts, &progress).map_err(io_fail)?
+        {
+            return finish_buffered(card, plan, opts, blocks, out, &progress);
+        }
+        // A problem in the data: read again on one core, which reports it
+        // as it always has (the same lines, the same order).
+        progress.clear();
+        progress.bytes(whole.end - whole.start);
         let mut c = collector(card, &plan, false);
         long_csv::read(path, layout, whole, &mut c, &mut |_, _: bool| {}, &|b| {
             progress.add(b)
@@ -403,12 +414,13 @@ fn read_grouped(
     let layout = &header.layout;
     let scorer = Scorer::new(card, plan, opts);
     let keep_blocks = matches!(opts.format, Format::Json | Format::CsvLong);
+    let shared = Arc::new(rows::SharedUnits::default());
     let read: Vec<io::Result<PartResult>> = parts
         .par_iter()
         .map(|part| {
             let mut c = collector(card, plan, true);
             if speculative {
-                c.speculate();
+                c.speculate(shared.clone());
             }
             let (mut outs, mut blocks) = (Vec::new(), Vec::new());
             let mut scratch = Scratch::default();
@@ -426,11 +438,6 @@ fn read_grouped(
                 progress.add(b)
             })?;
             let spoiled = c.spoiled();
-            let units = if speculative {
-                c.take_units()
-            } else {
-                Default::default()
-            };
             let (rest, errors) = c.finish();
             if errors.is_empty() && !spoiled {
                 for b in rest {
@@ -443,7 +450,6 @@ fn read_grouped(
                 blocks,
                 errors,
                 lines,
-                units,
                 spoiled,
             })
         })
@@ -452,19 +458,13 @@ fn read_grouped(
     // Each part's results stay in their own vector, handed to the sink in
     // order: not copied into one.
     let (mut outs, mut blocks) = (Vec::with_capacity(read.len()), Vec::new());
-    let mut units = rows::UnitHashes::default();
-    units.reserve(read.iter().flatten().map(|p| p.units.len()).sum());
     // Speculative parts count lines from 1: where each begins in the file.
     let mut line = header.line - 1;
     for p in read {
         let p = p.map_err(io_fail)?;
-        if speculative {
-            // No unit's rows may be in two parts either.
-            let n = units.len() + p.units.len();
-            units.extend(&p.units);
-            if p.spoiled || units.len() != n {
-                return Ok(None);
-            }
+        // Speculating, a spoiled part spoils them all (`SharedUnits`).
+        if p.spoiled {
+            return Ok(None);
         }
         errors.total += p.errors.total;
         let room = Errors::KEEP - errors.items.len().min(Errors::KEEP);
@@ -498,14 +498,112 @@ fn read_grouped(
 
 /// What reading one part of a file gives: scored units (a ranking), or
 /// their values (JSON), and the part's problems; how many lines it has;
-/// speculating, the hashes of its units and whether the guess failed.
+/// speculating, whether the guess failed.
 struct PartResult {
     outs: Outs,
     blocks: Vec<UnitBlock>,
     errors: Errors,
     lines: u64,
-    units: rows::UnitHashes,
     spoiled: bool,
+}
+
+/// Reads a file whose units interleave (grouped by period, or shuffled) in
+/// one stretch of `parts` per core, and joins each unit's values from the
+/// stretches, in the order of its rows in the file: the blocks the one-core
+/// reading gives, in the same order (units by their first row). `None`
+/// when the file cannot be cut (one part) or has a problem anywhere, a
+/// value given twice across stretches included: the caller then reads it
+/// on one core, which reports the problems.
+fn read_interleaved(
+    card: &Scorecard,
+    path: &Path,
+    layout: &rows::Layout,
+    plan: &Plan,
+    parts: &[long_csv::Part],
+    progress: &Progress,
+) -> io::Result<Option<Vec<UnitBlock>>> {
+    let cores = rayon::current_num_threads();
+    if parts.len() < 2 || cores < 2 {
+        return Ok(None);
+    }
+    // Few stretches, not many parts: each unit's values are joined from
+    // every stretch it is in, so fewer stretches copy less.
+    let stretches: Vec<long_csv::Part> = parts
+        .chunks(parts.len().div_ceil(cores))
+        .map(|c| long_csv::Part {
+            end: c[c.len() - 1].end,
+            ..c[0]
+        })
+        .collect();
+    let read: Vec<io::Result<_>> = stretches
+        .par_iter()
+        .map(|part| {
+            let mut c = collector(card, plan, false);
+            long_csv::read(path, layout, *part, &mut c, &mut |_, _: bool| {}, &|b| {
+                progress.add(b)
+            })?;
+            Ok(c.finish_with_seen())
+        })
+        .collect();
+    let mut stretches = Vec::with_capacity(read.len());
+    for r in read {
+        let (units, errors) = r?;
+        if !errors.is_empty() {
+            return Ok(None);
+        }
+        stretches.push(units);
+    }
+    // Each unit's place (its first stretch, then its first row there) and
+    // how many values it has in all, so its block grows once.
+    let (place, len) = {
+        let mut first: rustc_hash::FxHashMap<&str, usize> = Default::default();
+        let mut len: Vec<usize> = Vec::new();
+        let place: Vec<Vec<usize>> = stretches
+            .iter()
+            .map(|units| {
+                units
+                    .iter()
+                    .map(|(b, _)| {
+                        let g = *first.entry(b.name.as_str()).or_insert(len.len());
+                        if g == len.len() {
+                            len.push(0);
+                        }
+                        len[g] += b.entries.len();
+                        g
+                    })
+                    .collect()
+            })
+            .collect();
+        (place, len)
+    };
+    let mut joined: Vec<Option<(UnitBlock, Vec<u64>)>> = (0..len.len()).map(|_| None).collect();
+    for (units, place) in stretches.into_iter().zip(place) {
+        for ((mut b, seen), g) in units.into_iter().zip(place) {
+            match &mut joined[g] {
+                None => {
+                    b.entries.reserve_exact(len[g] - b.entries.len());
+                    joined[g] = Some((b, seen));
+                }
+                Some((j, given)) => {
+                    if given.iter().zip(&seen).any(|(a, b)| a & b != 0) {
+                        return Ok(None); // a duplicate
+                    }
+                    given.iter_mut().zip(&seen).for_each(|(a, b)| *a |= b);
+                    j.entries.extend(b.entries);
+                    j.notes.extend(b.notes);
+                    j.targets.extend(b.targets);
+                    j.baselines.extend(b.baselines);
+                    j.in_current |= b.in_current;
+                }
+            }
+        }
+    }
+    Ok(Some(
+        joined
+            .into_iter()
+            .map(|j| j.expect("every unit has a first stretch").0)
+            .collect(),
+    ))
 }
 
 /// Scores units held in memory, in parallel chunks, and writes them.

@@ -2,7 +2,8 @@
 //! the full path (`Collector::row`): for any sequence of rows, good or bad,
 //! a collector that tries the shortcut first must hand out the same units,
 //! keep the same values and report the same problems as one that never
-//! does.
+//! does, whether units are grouped (handed out as they end) or interleave
+//! (a file grouped by period, or shuffled).
 
 use std::path::Path;
 
@@ -89,13 +90,14 @@ fn collect(
     rows: &[(&'static str, &'static str, &'static str, &'static str)],
     quick: bool,
     speculate: bool,
+    grouped: bool,
 ) -> Seen {
     let names: Vec<String> = ["period", "unit", "id", "value"].map(String::from).into();
     let layout = Layout::from_header(&names, true).expect("layout");
     let periods = ["2026-Q1".to_string(), "2026-Q2".to_string()];
-    let mut c = Collector::new(card, &periods, 0..2, 1..2, true);
+    let mut c = Collector::new(card, &periods, 0..2, 1..2, grouped);
     if speculate {
-        c.speculate();
+        c.speculate(Default::default());
     }
     let mut units = Vec::new();
     for (i, &(p, u, id, v)) in rows.iter().enumerate() {
@@ -155,10 +157,11 @@ proptest! {
     fn the_shortcut_keeps_and_reports_what_the_full_path_does(
         rows in proptest::collection::vec(row(), 0..60),
         speculate in any::<bool>(),
+        grouped in any::<bool>(),
     ) {
         let card = card();
-        let full = collect(&card, &rows, false, speculate);
-        let quick = collect(&card, &rows, true, speculate);
+        let full = collect(&card, &rows, false, speculate, grouped);
+        let quick = collect(&card, &rows, true, speculate, grouped);
         prop_assert_eq!(quick, full);
     }
 }
@@ -199,9 +202,55 @@ fn the_shortcut_takes_the_usual_rows() {
             c.row(&row, &layout);
         }
     }
-    // The first unit's rows teach the order of ids; the second unit's rows
-    // after its first (a new unit takes the full path) follow it.
-    assert_eq!(taken, 2);
+    // A unit's first row takes the full path (it makes the unit); every
+    // other row, the shortcut.
+    assert_eq!(taken, 4);
+}
+
+#[test]
+fn the_shortcut_takes_the_usual_rows_of_interleaved_units() {
+    let card = card();
+    let names: Vec<String> = ["period", "unit", "id", "value"].map(String::from).into();
+    let layout = Layout::from_header(&names, true).expect("layout");
+    let periods = ["2026-Q1".to_string(), "2026-Q2".to_string()];
+    let mut c = Collector::new(&card, &periods, 0..2, 1..2, false);
+    let at = |field: usize| At::Csv {
+        line: 2,
+        byte: 0,
+        field,
+    };
+    let mut taken = 0;
+    // Shuffled: the unit and the period change from row to row.
+    for (period, id) in [
+        ("2026-Q1", "revenue"),
+        ("2026-Q2", "csat"),
+        ("2026-Q1", "won"),
+    ] {
+        for unit in ["north", "south"] {
+            if c.quick(period.as_bytes(), unit.as_bytes(), id.as_bytes(), b"1.5") {
+                taken += 1;
+                continue;
+            }
+            let row = Row {
+                period: Cell::Text(period),
+                unit: Cell::Text(unit),
+                id: Cell::Text(id),
+                value: Cell::Text("1.5"),
+                note: Cell::Empty,
+                target: Cell::Empty,
+                baseline: Cell::Empty,
+                at: &at,
+                period_col: 0,
+                extra: None,
+            };
+            c.row(&row, &layout);
+        }
+    }
+    assert_eq!(taken, 4);
+    let (units, errors) = c.finish();
+    assert!(errors.is_empty());
+    assert_eq!(units.len(), 2);
+    assert!(units.iter().all(|u| u.entries.len() == 3 && u.in_current));
 }
 
 #[test]
@@ -217,8 +266,8 @@ fn a_row_after_a_rejected_one_still_marks_its_unit_current() {
         ("2026-Q2", "south", "csat", "5"),
     ];
     let card = card();
-    let full = collect(&card, &rows, false, false);
-    let quick = collect(&card, &rows, true, false);
+    let full = collect(&card, &rows, false, false, true);
+    let quick = collect(&card, &rows, true, false, true);
     assert_eq!(quick, full);
     let south = &full.units[1];
     assert_eq!((south.0.as_str(), south.2), ("south", true));

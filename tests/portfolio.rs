@@ -1115,3 +1115,137 @@ fn workbook_targets_match_the_csv() {
     assert_eq!(indicator(east, "csat")["target"].to_string(), "[4,4.5]");
     assert_eq!(num(&indicator(east, "churn")["baseline"]), "0.16");
 }
+
+/// The rows of [`long_csv`] (1,500 units, three quarters, eight ids) in
+/// the three layouts a data file comes in: grouped by unit, grouped by
+/// period, and shuffled (a fixed permutation). With `notes`, a `note`
+/// column, filled on every seventh row (in Chinese on some), which takes
+/// every row off the quick path.
+fn layouts(dir: &Path, notes: bool) -> [PathBuf; 3] {
+    let quarters = ["2026-Q1", "2026-Q2", "2026-Q3"];
+    let note = |i: usize, l: String| match (notes, i) {
+        (false, _) => l,
+        (true, 0) => format!("{l},note"),
+        (true, i) if i % 7 == 0 => format!("{l},备注 {i}"),
+        (true, i) if i % 7 == 3 => format!("{l},note {i}"),
+        (true, _) => format!("{l},"),
+    };
+    let paths = ["unit", "period", "shuffled"].map(|l| dir.join(format!("{l}-{notes}.csv")));
+    let same = |_: usize, l: String| l;
+    long_csv(&paths[0], 1500, &quarters, true, &same);
+    // The notes go with the rows (numbered in the file grouped by unit),
+    // so every layout holds the same rows.
+    let by_unit = std::fs::read_to_string(&paths[0]).unwrap();
+    let mut rows: Vec<String> = by_unit
+        .lines()
+        .enumerate()
+        .map(|(i, l)| note(i, l.to_string()))
+        .collect();
+    std::fs::write(&paths[0], rows.join("\n") + "\n").unwrap();
+    let header = rows.remove(0);
+    let period_of = |l: &String| l.split(',').next().unwrap().to_string();
+    let mut by_period = rows.clone();
+    by_period.sort_by_key(period_of); // stable: units stay in order
+    // Fisher-Yates with a fixed linear congruential sequence.
+    let mut shuffled = rows;
+    let mut x: u64 = 42;
+    for i in (1..shuffled.len()).rev() {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        shuffled.swap(i, (x >> 33) as usize % (i + 1));
+    }
+    for (path, body) in paths[1..].iter().zip([by_period, shuffled]) {
+        let all: Vec<String> = std::iter::once(header.clone()).chain(body).collect();
+        std::fs::write(path, all.join("\n") + "\n").unwrap();
+    }
+    assert!(std::fs::metadata(&paths[2]).unwrap().len() > 1 << 20);
+    paths
+}
+
+/// Every layout of the same rows gives the same output, byte for byte:
+/// files grouped by unit are read in parts scored as units end, files
+/// grouped by period and shuffled ones in stretches (one per core) whose
+/// units are joined, and a ranking must not tell them apart. Units are
+/// listed in the order of their first row, so the shuffled file's JSON,
+/// JSON Lines and csv-long list the same units in another order.
+#[test]
+fn every_layout_gives_the_same_output() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    for notes in [false, true] {
+        let [unit, period, shuffled] = layouts(dir.path(), notes);
+        for format in ["csv", "table", "json", "jsonl", "csv-long"] {
+            for span in [
+                &[][..],
+                &["--period", "2026-Q2"][..],
+                &["--from", "2026-Q1"][..],
+            ] {
+                let mut args = vec!["--format", format];
+                args.extend_from_slice(span);
+                let by_unit = evaluate(&card, &unit, &args);
+                let why = format!("notes {notes}, {args:?}");
+                assert_eq!(by_unit, evaluate(&card, &period, &args), "{why}");
+                let s = evaluate(&card, &shuffled, &args);
+                match format {
+                    "csv" | "table" => assert_eq!(by_unit, s, "{why}"),
+                    "json" => {
+                        let sorted = |t: &str| {
+                            let mut v: Vec<Value> = serde_json::from_str(t).unwrap();
+                            v.sort_by(|a, b| a["unit"].as_str().cmp(&b["unit"].as_str()));
+                            v
+                        };
+                        assert_eq!(sorted(&by_unit), sorted(&s), "{why}");
+                    }
+                    _ => {
+                        let sorted = |t: &str| {
+                            let mut v: Vec<&str> = t.lines().collect();
+                            v.sort();
+                            v.join("\n")
+                        };
+                        assert_eq!(sorted(&by_unit), sorted(&s), "{why}");
+                    }
+                }
+            }
+        }
+        if notes {
+            // The notes of the evaluated quarter reached the output.
+            let rows = evaluate(&card, &shuffled, &["--format", "csv-long"]);
+            assert!(rows.contains("备注 "), "no note in the csv-long rows");
+        }
+    }
+}
+
+/// A value given twice in a shuffled file, the second time far from the
+/// first (in another stretch): reported at its row, as a one-core reading
+/// reports it, and nothing is written.
+#[test]
+fn duplicates_across_stretches_are_reported_at_their_row() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let [_, _, shuffled] = layouts(dir.path(), false);
+    let text_of = std::fs::read_to_string(&shuffled).unwrap();
+    let mut lines: Vec<&str> = text_of.lines().collect();
+    let n = lines.len();
+    // The second line again, near the end (line n - 1 of the new file).
+    let again = lines[1];
+    lines.insert(n - 2, again);
+    std::fs::write(&shuffled, lines.join("\n") + "\n").unwrap();
+    let out = run_evaluate(&card, &shuffled, &["--format", "csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    let fields: Vec<&str> = again.split(',').collect();
+    assert!(
+        err.contains(&format!(
+            "`{}` is given twice for unit `{}` in period `{}`",
+            fields[2], fields[1], fields[0]
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(":{}:", n - 1)),
+        "line {}: {err}",
+        n - 1
+    );
+}

@@ -162,8 +162,9 @@ pub struct Scan {
     pub periods: Vec<String>,
     /// Each unit's rows are contiguous (so units can be scored as they end).
     pub grouped: bool,
-    /// The data split at unit boundaries into about as many parts of
-    /// similar size as asked for (one part unless grouped).
+    /// The data split at line starts into about as many parts of similar
+    /// size as asked for; grouped, at unit boundaries. One part when the
+    /// file has quotes (a line start is then not found without parsing).
     pub parts: Vec<Part>,
 }
 
@@ -177,6 +178,9 @@ fn key_text(field: &[u8]) -> Option<&str> {
 /// Tracks periods and unit runs over the rows of either pass.
 struct ScanState {
     periods: HashSet<String>,
+    /// The period fields met, as they are: a shuffled file changes period
+    /// every other row, and a look-up of the bytes is all those rows cost.
+    raw_periods: rustc_hash::FxHashSet<Vec<u8>>,
     last_period: Vec<u8>,
     last_unit_raw: Vec<u8>,
     unit: String,
@@ -192,6 +196,7 @@ impl ScanState {
     fn new(targets: Vec<u64>) -> Self {
         ScanState {
             periods: HashSet::new(),
+            raw_periods: Default::default(),
             last_period: vec![0xff],
             last_unit_raw: vec![0xff],
             unit: String::new(),
@@ -207,10 +212,13 @@ impl ScanState {
         if !same(period, &self.last_period) {
             self.last_period.clear();
             self.last_period.extend_from_slice(period);
-            if let Some(p) = key_text(period)
-                && !self.periods.contains(p)
-            {
-                self.periods.insert(p.to_string());
+            if !self.raw_periods.contains(period) {
+                self.raw_periods.insert(period.to_vec());
+                if let Some(p) = key_text(period)
+                    && !self.periods.contains(p)
+                {
+                    self.periods.insert(p.to_string());
+                }
             }
         }
         if self.grouped && !same(unit, &self.last_unit_raw) {
@@ -353,7 +361,8 @@ fn parallel_scan(
         }
         periods.extend(s.periods);
     }
-    if !grouped || parts.len() == 1 {
+    // Units that interleave are read in these parts too, and joined.
+    if parts.len() == 1 {
         parts = vec![Part {
             start: header.start,
             end,
@@ -943,10 +952,7 @@ mod tests {
             seq.periods.sort();
             par.periods.sort();
             assert_eq!((&par.periods, par.grouped), (&seq.periods, seq.grouped));
-            if !par.grouped {
-                assert_eq!(par.parts.len(), 1);
-                continue;
-            }
+            // Interleaved units are read in the same parts, joined after.
             assert!(par.parts.len() > 3, "{:?}", par.parts);
             assert_eq!(par.parts[0].start, h.start);
             assert_eq!(par.parts.last().unwrap().end, end);
@@ -954,6 +960,10 @@ mod tests {
                 assert_eq!(w[0].end, w[1].start);
                 let (before, at) = (&text[..w[1].start as usize], &text[w[1].start as usize..]);
                 assert!(before.ends_with('\n'), "cut at a line start");
+                assert_eq!(w[1].line as usize, 1 + before.matches('\n').count());
+                if !par.grouped {
+                    continue;
+                }
                 let unit = |l: &str| l.split(',').nth(1).unwrap_or("").trim().to_string();
                 let last = before
                     .lines()

@@ -11,7 +11,8 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rust_decimal::Decimal;
 
@@ -425,7 +426,9 @@ struct UnitState {
 /// Checks rows and groups them by unit.
 pub struct Collector<'a> {
     card: &'a Scorecard,
-    ids: HashMap<&'a str, IdKind>,
+    /// Looked up once per row of a shuffled file: a fast hash (FxHash),
+    /// as for the periods and units below.
+    ids: FxMap<&'a [u8], IdKind>,
     /// Id of each slot, and the slot that followed each one last time:
     /// rows usually list ids in the same order for every unit, so most
     /// look-ups are one comparison instead of a hash.
@@ -435,14 +438,14 @@ pub struct Collector<'a> {
     slots: usize,
     words: usize,
     /// Every period of the data, by label -> index in chronological order.
-    period_index: HashMap<String, u32>,
-    last_period: Option<(String, Option<u32>)>,
+    period_index: FxMap<Box<[u8]>, u32>,
+    last_period: Option<(Vec<u8>, Option<u32>)>,
     needed: Range<usize>,
     current: Range<usize>,
     /// Grouped: units are handed out as soon as the next one starts.
     grouped: bool,
     units: Vec<UnitState>,
-    unit_index: HashMap<String, u32>,
+    unit_index: FxMap<Box<[u8]>, u32>,
     /// Index of the unit of the previous row (cache).
     last_unit: Option<u32>,
     /// Grouped: hashes of the units already handed out.
@@ -454,6 +457,8 @@ pub struct Collector<'a> {
     /// Speculating: a period outside the guess, or a unit whose rows are
     /// not together, was met; the run must start again with a first pass.
     spoiled: bool,
+    /// Speculating on one part of a file: the units every part has met.
+    shared: Option<Arc<SharedUnits>>,
     pub errors: Errors,
 }
 
@@ -466,18 +471,18 @@ impl<'a> Collector<'a> {
         current: Range<usize>,
         grouped: bool,
     ) -> Collector<'a> {
-        let mut ids = HashMap::new();
+        let mut ids = FxMap::default();
         for (i, ind) in card.indicators.iter().enumerate() {
             let kind = if ind.formula.is_some() {
                 IdKind::Computed(i)
             } else {
                 IdKind::Slot(i as u32)
             };
-            ids.insert(ind.id.as_str(), kind);
+            ids.insert(ind.id.as_bytes(), kind);
         }
         for (j, inp) in card.inputs.iter().enumerate() {
             ids.insert(
-                inp.id.as_str(),
+                inp.id.as_bytes(),
                 IdKind::Slot((card.indicators.len() + j) as u32),
             );
         }
@@ -499,19 +504,20 @@ impl<'a> Collector<'a> {
             period_index: periods
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (p.clone(), i as u32))
+                .map(|(i, p)| (p.as_bytes().into(), i as u32))
                 .collect(),
             last_period: None,
             needed,
             current,
             grouped,
             units: Vec::new(),
-            unit_index: HashMap::new(),
+            unit_index: FxMap::default(),
             last_unit: None,
             finished: Default::default(),
             entries_hint: 0,
             speculative: false,
             spoiled: false,
+            shared: None,
             errors: Errors::default(),
         }
     }
@@ -522,8 +528,14 @@ impl<'a> Collector<'a> {
     /// a reader stops).
     ///
     /// [`spoiled`]: Collector::spoiled
-    pub fn speculate(&mut self) {
+    ///
+    /// The parts of one file read at once share `units`: a unit met in two
+    /// parts spoils them all at once, so a file grouped by period (each
+    /// part grouped, every unit in several) is given up within a few
+    /// units instead of after a whole reading.
+    pub fn speculate(&mut self, units: Arc<SharedUnits>) {
         self.speculative = true;
+        self.shared = Some(units);
     }
 
     pub fn speculating(&self) -> bool {
@@ -532,19 +544,20 @@ impl<'a> Collector<'a> {
 
     pub fn spoiled(&self) -> bool {
         self.spoiled
+            || self
+                .shared
+                .as_ref()
+                .is_some_and(|s| s.spoiled.load(Ordering::Relaxed))
     }
 
     /// Speculating: the guess is found wrong outside the rows (a quote).
     pub fn spoil(&mut self) {
         if self.speculative {
             self.spoiled = true;
+            if let Some(s) = &self.shared {
+                s.spoiled.store(true, Ordering::Relaxed);
+            }
         }
-    }
-
-    /// Grouped: hashes of the units met so far (to check, across parts of
-    /// a file, that no unit's rows are in two parts).
-    pub fn take_units(&mut self) -> UnitHashes {
-        std::mem::take(&mut self.finished)
     }
 
     fn error(
@@ -578,47 +591,67 @@ impl<'a> Collector<'a> {
         );
     }
 
-    /// The usual row of a file grouped by unit, kept without building a
-    /// [`Row`] when it cannot need any of [`Collector::row`]'s checks: the
-    /// period of the row before, the unit of the row before, the id that
-    /// followed the previous one last time, a plain value (so no spaces to
-    /// trim), and the first value for its period and id. Its fields are then
-    /// the period's, unit's and id's own text and ASCII digits, so valid
-    /// UTF-8 without a check. Gives `false`, having changed nothing, for
-    /// any other row: the caller then takes the full path.
+    /// The usual row, kept without building a [`Row`] when it cannot need
+    /// any of [`Collector::row`]'s checks: a period, unit and id that are
+    /// known already, byte for byte (so no spaces to trim, and valid UTF-8
+    /// without a check: the maps are keyed by bytes), a plain value, and the first value for its period
+    /// and id. In a file grouped by unit the unit must be the row before's
+    /// (a new one is handed out by [`Collector::before_row`]); in any other
+    /// it is looked up. Gives `false`, having changed nothing that the full
+    /// path would not, for any other row: the caller then takes that path.
     #[inline]
     pub fn quick(&mut self, period: &[u8], unit: &[u8], id: &[u8], value: &[u8]) -> bool {
-        let (Some((last, Some(pi))), Some(u)) = (&self.last_period, self.last_unit) else {
-            return false;
+        let pi = match &self.last_period {
+            Some((last, Some(pi))) if same(last, period) => *pi,
+            _ => match self.period_index.get(period) {
+                Some(&pi) => {
+                    self.remember_period(period, Some(pi));
+                    pi
+                }
+                None => return false,
+            },
         };
+        let u = match self.last_unit {
+            Some(u) if same(self.units[u as usize].block.name.as_bytes(), unit) => u,
+            _ if self.grouped => return false,
+            _ => match self.unit_index.get(unit) {
+                Some(&u) => u,
+                None => return false, // a new unit: `row` makes its state
+            },
+        };
+        self.last_unit = Some(u);
         let guess = self.next_slot[self.last_slot as usize];
-        let state = &self.units[u as usize];
-        if !self.grouped
-            || !same(last.as_bytes(), period)
-            || !same(state.block.name.as_bytes(), unit)
-            || !self
-                .slot_ids
-                .get(guess as usize)
-                .is_some_and(|g| same(g.as_bytes(), id))
+        let slot = if self
+            .slot_ids
+            .get(guess as usize)
+            .is_some_and(|g| same(g.as_bytes(), id))
         {
-            return false;
-        }
+            guess
+        } else {
+            match self.ids.get(id) {
+                Some(&IdKind::Slot(s)) => {
+                    self.next_slot[self.last_slot as usize] = s;
+                    s
+                }
+                _ => return false,
+            }
+        };
         let Some(v) = plain_decimal(value) else {
             return false;
         };
-        let pi = *pi as usize;
-        let bit = pi * self.slots + guess as usize;
+        let pi = pi as usize;
+        let bit = pi * self.slots + slot as usize;
         let state = &mut self.units[u as usize];
         if state.seen[bit / 64] & (1 << (bit % 64)) != 0 {
             return false; // a duplicate: `row` reports it
         }
         state.seen[bit / 64] |= 1 << (bit % 64);
-        self.last_slot = guess;
+        self.last_slot = slot;
         if self.current.contains(&pi) {
             state.block.in_current = true;
         }
         if self.needed.contains(&pi) {
-            let key = ((pi - self.needed.start) * self.slots + guess as usize) as u32;
+            let key = ((pi - self.needed.start) * self.slots + slot as usize) as u32;
             state.block.entries.push((key, v));
         }
         true
@@ -933,11 +966,11 @@ impl<'a> Collector<'a> {
 
     fn period_of(&mut self, p: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<u32> {
         if let Some((last, idx)) = &self.last_period
-            && same(last.as_bytes(), p.as_bytes())
+            && same(last, p.as_bytes())
         {
             return *idx;
         }
-        let idx = self.period_index.get(p).copied();
+        let idx = self.period_index.get(p.as_bytes()).copied();
         if idx.is_none() && self.speculative {
             self.spoiled = true;
         } else if idx.is_none() {
@@ -951,8 +984,21 @@ impl<'a> Collector<'a> {
                 Some("was the file changed while it was being read? Run again".into()),
             );
         }
-        self.last_period = Some((p.to_string(), idx));
+        self.remember_period(p.as_bytes(), idx);
         idx
+    }
+
+    /// The period of the row before, for the next row to compare with. Its
+    /// buffer is reused: a shuffled file changes period every other row.
+    fn remember_period(&mut self, p: &[u8], idx: Option<u32>) {
+        match &mut self.last_period {
+            Some((last, i)) => {
+                last.clear();
+                last.extend_from_slice(p);
+                *i = idx;
+            }
+            None => self.last_period = Some((p.to_vec(), idx)),
+        }
     }
 
     fn slot_of(&mut self, id: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<u32> {
@@ -965,7 +1011,7 @@ impl<'a> Collector<'a> {
             self.last_slot = guess;
             return Some(guess);
         }
-        match self.ids.get(id) {
+        match self.ids.get(id.as_bytes()) {
             Some(IdKind::Slot(s)) => {
                 self.next_slot[self.last_slot as usize] = *s;
                 self.last_slot = *s;
@@ -1020,9 +1066,14 @@ impl<'a> Collector<'a> {
             // Each unit's rows are together (a first pass checked), so one
             // state is reused; `before_row` handed out the previous unit.
             debug_assert!(self.last_unit.is_none());
-            if !self.finished.insert(hash_of(name)) {
+            let hash = hash_of(name);
+            let elsewhere = self
+                .shared
+                .as_ref()
+                .is_some_and(|s| !s.units.lock().expect("no panic holding it").insert(hash));
+            if elsewhere || !self.finished.insert(hash) {
                 if self.speculative {
-                    self.spoiled = true;
+                    self.spoil();
                     return None;
                 }
                 self.error(
@@ -1052,16 +1103,11 @@ impl<'a> Collector<'a> {
             self.last_unit = Some(0);
             return Some(0);
         }
-        if let Some(u) = self.last_unit {
-            // Units interleave: trim the one left behind so unused capacity
-            // does not pile up over thousands of units.
-            self.units[u as usize].block.entries.shrink_to_fit();
-        }
-        let u = match self.unit_index.get(name) {
+        let u = match self.unit_index.get(name.as_bytes()) {
             Some(&u) => u,
             None => {
                 let u = self.units.len() as u32;
-                self.unit_index.insert(name.to_string(), u);
+                self.unit_index.insert(name.as_bytes().into(), u);
                 self.units.push(UnitState {
                     block: UnitBlock {
                         name: name.to_string(),
@@ -1096,6 +1142,15 @@ impl<'a> Collector<'a> {
         Some(block)
     }
 
+    /// Not grouped: every unit, in the order of their first row, with the
+    /// (period, slot) pairs its rows gave, as bits: to join the parts of a
+    /// file read at once, where a pair given in two parts is a duplicate.
+    pub fn finish_with_seen(self) -> (Vec<(UnitBlock, Vec<u64>)>, Errors) {
+        debug_assert!(!self.grouped);
+        let units = self.units.into_iter().map(|s| (s.block, s.seen)).collect();
+        (units, self.errors)
+    }
+
     /// Every unit not yet handed out, in the order of their first row.
     pub fn finish(mut self) -> (Vec<UnitBlock>, Errors) {
         let blocks = if self.grouped {
@@ -1104,10 +1159,31 @@ impl<'a> Collector<'a> {
                 None => Vec::new(),
             }
         } else {
-            self.units.into_iter().map(|s| s.block).collect()
+            // Units interleave: unused capacity is trimmed once, at the end,
+            // not at every change of unit (every row of a shuffled file).
+            self.units
+                .into_iter()
+                .map(|mut s| {
+                    s.block.entries.shrink_to_fit();
+                    s.block
+                })
+                .collect()
         };
         (blocks, self.errors)
     }
+}
+
+/// A hash map with a fast hash (FxHash): keys are the data's own short
+/// labels, looked up once per row, and nothing here needs protection from
+/// chosen collisions more than a slower run.
+type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
+
+/// The units met by the parts of one file read at once, while speculating
+/// ([`Collector::speculate`]), and whether the guess was found wrong.
+#[derive(Default)]
+pub struct SharedUnits {
+    units: Mutex<UnitHashes>,
+    spoiled: AtomicBool,
 }
 
 /// A set of [`hash_of`] values. They are hashes already, so the set uses
