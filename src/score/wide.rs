@@ -152,9 +152,48 @@ pub fn mean(pairs: impl Iterator<Item = (Decimal, Decimal)> + Clone) -> Option<D
     // Fixed widths first: 256 bits take a card's usual means (whole
     // weights, scores of up to 28 places), 512 bits any 28-digit weights
     // (AHP) too; big integers whatever is left.
-    mean_fixed::<256, 4>(pairs.clone())
+    mean_whole(pairs.clone())
+        .or_else(|| mean_fixed::<256, 4>(pairs.clone()))
         .or_else(|| mean_fixed::<512, 8>(pairs.clone()))
         .unwrap_or_else(|| mean_big(pairs))
+}
+
+type U256 = Uint<256, 4>;
+
+/// [`mean_fixed`] of a card's usual group: whole weights below 2^64, and
+/// scores below 2^128 at their common scale. Each product is two 64-bit by
+/// 64-bit halves, not a 256-bit multiplication: the same sum, the same
+/// quotient, and a ranking about a tenth sooner (docs/performance.md).
+fn mean_whole(pairs: impl Iterator<Item = (Decimal, Decimal)> + Clone) -> Option<Option<Decimal>> {
+    let (mut ss, mut any) = (0, false);
+    for (w, s) in pairs.clone() {
+        if w.scale() != 0 || w.is_sign_negative() || s.is_sign_negative() || w.mantissa() >> 64 != 0
+        {
+            return None;
+        }
+        (ss, any) = (ss.max(s.scale()), true);
+    }
+    if !any {
+        return Some(None);
+    }
+    let (mut num, mut den) = (U256::ZERO, 0u128);
+    for (w, s) in pairs {
+        let w = w.mantissa() as u128;
+        let m = s
+            .mantissa()
+            .unsigned_abs()
+            .checked_mul(10u128.checked_pow(ss - s.scale())?)?;
+        // w * m = w * low + (w * high) << 64, each below 2^128.
+        let (low, high) = (w * (m as u64 as u128), w * (m >> 64));
+        let (l1, carry) = ((low >> 64) as u64).overflowing_add(high as u64);
+        let limbs = [low as u64, l1, (high >> 64) as u64 + carry as u64, 0];
+        num = num.checked_add(U256::from_limbs(limbs))?;
+        den = den.checked_add(w)?;
+    }
+    if den == 0 {
+        return Some(None);
+    }
+    quotient_fixed(num, U256::from(den).checked_mul(ten_to(ss)?)?)
 }
 
 /// `10^k` for `k <= 76`.
@@ -395,6 +434,10 @@ mod tests {
                 .collect();
             let fixed = mean_fixed::<256, 4>(pairs.iter().copied()).expect("in 256 bits");
             prop_assert_eq!(fixed, mean_big(pairs.iter().copied()));
+            // It may decline (a score beyond 2^128 at the common scale).
+            if let Some(whole) = mean_whole(pairs.iter().copied()) {
+                prop_assert_eq!(whole, fixed);
+            }
         }
     }
 
@@ -405,6 +448,7 @@ mod tests {
             let pairs = [(d("1"), tiny(s)), (d("1"), d("0"))];
             let want = Some(tiny(want).normalize());
             assert_eq!(mean_fixed::<256, 4>(pairs.into_iter()), Some(want));
+            assert_eq!(mean_whole(pairs.into_iter()), Some(want));
             assert_eq!(mean_big(pairs.into_iter()), want);
         }
     }
