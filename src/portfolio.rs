@@ -246,9 +246,11 @@ pub fn evaluate_csv(
     };
     let layout = &header.layout;
     let threads = rayon::current_num_threads();
-    // The usual file, grouped by unit, read once: on a guess at the periods
-    // that reading checks (a first pass costs a tenth of the run). A wrong
-    // guess costs the reading done so far, and the first pass follows.
+    // A large file is read once: on a guess at the periods that reading
+    // checks (a first pass costs a tenth of the run). A wrong guess costs
+    // the reading done so far, and the first pass follows. A file that
+    // looks grouped by unit is read as such; one grouped by period (found
+    // out within a few units) or shuffled, in stretches that are joined.
     // (JSON Lines streams on one reader thread: it takes the first pass.)
     if opts.format != Format::Jsonl
         && let Some(guess) = long_csv::guess(path, &header, PARTS * threads).map_err(io_fail)?
@@ -258,18 +260,32 @@ pub fn evaluate_csv(
         // A guess has parts, the last ending at the end of the file.
         let end = guess.parts.last().map_or(header.start, |p| p.end);
         progress.bytes(end - header.start);
-        let done = read_grouped(
-            card,
-            path,
-            &header,
-            &plan,
-            &guess.parts,
-            opts,
-            out,
-            &progress,
-            true,
-        )?;
-        if let Some(done) = done {
+        if guess.grouped {
+            let done = read_grouped(
+                card,
+                path,
+                &header,
+                &plan,
+                &guess.parts,
+                opts,
+                out,
+                &progress,
+                true,
+            )?;
+            if let Some(done) = done {
+                return Ok(Done {
+                    one_pass: true,
+                    ..done
+                });
+            }
+            progress.clear();
+            progress.bytes(end - header.start);
+        }
+        if let Some(blocks) =
+            read_interleaved(card, path, layout, &plan, &guess.parts, &progress, true)
+                .map_err(io_fail)?
+        {
+            let done = finish_buffered(card, plan, opts, blocks, out, &progress)?;
             return Ok(Done {
                 one_pass: true,
                 ..done
@@ -307,7 +323,8 @@ pub fn evaluate_csv(
         // Units interleave: keep the needed values of every unit to the end,
         // read on every core where the file could be cut.
         if let Some(blocks) =
-            read_interleaved(card, path, layout, &plan, &scan.parts, &progress).map_err(io_fail)?
+            read_interleaved(card, path, layout, &plan, &scan.parts, &progress, false)
+                .map_err(io_fail)?
         {
             return finish_buffered(card, plan, opts, blocks, out, &progress);
         }
@@ -514,6 +531,10 @@ struct PartResult {
 /// when the file cannot be cut (one part) or has a problem anywhere, a
 /// value given twice across stretches included: the caller then reads it
 /// on one core, which reports the problems.
+///
+/// `speculative`: the plan and the parts come from a [`long_csv::guess`];
+/// `None` as well when reading shows it wrong (a period outside it, or a
+/// quote).
 fn read_interleaved(
     card: &Scorecard,
     path: &Path,
@@ -521,6 +542,7 @@ fn read_interleaved(
     plan: &Plan,
     parts: &[long_csv::Part],
     progress: &Progress,
+    speculative: bool,
 ) -> io::Result<Option<Vec<UnitBlock>>> {
     let cores = rayon::current_num_threads();
     if parts.len() < 2 || cores < 2 {
@@ -535,20 +557,25 @@ fn read_interleaved(
             ..c[0]
         })
         .collect();
+    let shared = Arc::new(rows::SharedUnits::default());
     let read: Vec<io::Result<_>> = stretches
         .par_iter()
         .map(|part| {
             let mut c = collector(card, plan, false);
+            if speculative {
+                c.speculate(shared.clone());
+            }
             long_csv::read(path, layout, *part, &mut c, &mut |_, _: bool| {}, &|b| {
                 progress.add(b)
             })?;
-            Ok(c.finish_with_seen())
+            let spoiled = c.spoiled();
+            Ok((c.finish_with_seen(), spoiled))
         })
         .collect();
     let mut stretches = Vec::with_capacity(read.len());
     for r in read {
-        let (units, errors) = r?;
-        if !errors.is_empty() {
+        let ((units, errors), spoiled) = r?;
+        if spoiled || !errors.is_empty() {
             return Ok(None);
         }
         stretches.push(units);

@@ -886,8 +886,7 @@ fn one_pass(card: &Path, data: &Path) -> bool {
 /// Large grouped files are read once, on a guess at their periods taken
 /// from their first and last rows (`csv::guess`); reading checks it, and
 /// where it is wrong the run starts again with a first pass. Every case
-/// here must give what the same rows give in an interleaved file, which
-/// always takes the first pass.
+/// here must give what the same rows give in an interleaved file.
 #[test]
 fn one_pass_over_large_files_agrees_with_a_first_pass() {
     let card = fixture("card.toml");
@@ -914,7 +913,15 @@ fn one_pass_over_large_files_agrees_with_a_first_pass() {
     };
     agree(&grouped, &interleaved, "the guess holds");
     assert!(one_pass(&card, &grouped), "a grouped file is read once");
+    // Grouped by period, its middle quarter is in neither end: a first pass.
     assert!(!one_pass(&card, &interleaved));
+    // With two quarters both ends hold them all: read once, in stretches.
+    let two = dir.path().join("two.csv");
+    long_csv(&two, 1500, &quarters[..2], false, &same);
+    assert!(one_pass(&card, &two), "two quarters grouped by period");
+    let two_g = dir.path().join("two-g.csv");
+    long_csv(&two_g, 1500, &quarters[..2], true, &same);
+    agree(&two_g, &two, "two quarters");
 
     // A period that only units in the middle have: the guess misses it.
     let later = |u: usize| (600..700).contains(&u);

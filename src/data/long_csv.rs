@@ -385,6 +385,8 @@ fn parallel_scan(
 pub struct Guess {
     pub periods: Vec<String>,
     pub parts: Vec<Part>,
+    /// No unit's rows came back after another's in the samples.
+    pub grouped: bool,
 }
 
 /// Bytes sampled at each end of the data for [`guess`].
@@ -392,7 +394,7 @@ const SAMPLE: u64 = 1 << 16;
 
 /// Guesses what a first pass would find, reading only a little: `None`
 /// when the sample shows that the guess would be wrong or cannot be made
-/// (quotes or `\r`, units not grouped, a single part, no period).
+/// (quotes or `\r`, a single part, no period).
 pub fn guess(path: &Path, header: &Header, parts: usize) -> io::Result<Option<Guess>> {
     let pcol = header.layout.period.expect("CSV has a period column");
     let ucol = header.layout.unit;
@@ -401,7 +403,7 @@ pub fn guess(path: &Path, header: &Header, parts: usize) -> io::Result<Option<Gu
     if parts < 2 || len < 4 * SAMPLE {
         return Ok(None);
     }
-    let mut periods = HashSet::new();
+    let (mut periods, mut grouped) = (HashSet::new(), true);
     // The head from its first line; the tail from its first whole line.
     for (from, head) in [(header.start, true), (end - SAMPLE, false)] {
         let mut file = File::open(path)?;
@@ -432,13 +434,11 @@ pub fn guess(path: &Path, header: &Header, parts: usize) -> io::Result<Option<Gu
             {
                 periods.insert(p.to_string());
             }
-            // Units met again after another: not grouped, no guess.
+            // Units met again after another: not grouped.
             if let Some(u) = u.and_then(key_text)
                 && unit != Some(u)
             {
-                if !seen.insert(u) {
-                    return Ok(None);
-                }
+                grouped &= seen.insert(u);
                 unit = Some(u);
             }
         }
@@ -463,6 +463,7 @@ pub fn guess(path: &Path, header: &Header, parts: usize) -> io::Result<Option<Gu
                 line: 1,
             })
             .collect(),
+        grouped,
     }))
 }
 
@@ -1089,16 +1090,17 @@ mod tests {
             "lines count from 1 in each part"
         );
 
-        // No guess: too small to split, quotes or units met again in the sample.
+        assert!(g.grouped);
+
+        // No guess: too small to split, or quotes in the sample.
         let small = write("period,unit,id,value\np,a,x,1\n");
         let hs = header(small.path()).unwrap().unwrap();
         assert_eq!(guess(small.path(), &hs, 6).unwrap(), None);
-        for (from, to) in [
-            (",unit0001,x3,", ",\"unit0001\",x3,"),
-            ("2026-Q2,unit0002,x5,1", "2026-Q2,unit0000,x5,1"),
-        ] {
-            let f = write(&text.replacen(from, to, 1));
-            assert_eq!(guess(f.path(), &h, 6).unwrap(), None, "{to}");
-        }
+        let f = write(&text.replacen(",unit0001,x3,", ",\"unit0001\",x3,", 1));
+        assert_eq!(guess(f.path(), &h, 6).unwrap(), None);
+        // A unit met again in the sample: a guess, not grouped.
+        let f = write(&text.replacen("2026-Q2,unit0002,x5,1", "2026-Q2,unit0000,x5,1", 1));
+        let g = guess(f.path(), &h, 6).unwrap().expect("a guess");
+        assert!(!g.grouped);
     }
 }
