@@ -525,9 +525,10 @@ struct PartResult {
 }
 
 /// Reads a file whose units interleave (grouped by period, or shuffled) in
-/// one stretch of `parts` per core, and joins each unit's values from the
-/// stretches, in the order of its rows in the file: the blocks the one-core
-/// reading gives, in the same order (units by their first row). `None`
+/// one stretch of `parts` per core, and gives each unit's pieces from the
+/// stretches, in the order of its rows in the file: joined ([`Unit`]), the
+/// blocks the one-core reading gives, in the same order (units by their
+/// first row). `None`
 /// when the file cannot be cut (one part) or has a problem anywhere, a
 /// value given twice across stretches included: the caller then reads it
 /// on one core, which reports the problems.
@@ -543,7 +544,7 @@ fn read_interleaved(
     parts: &[long_csv::Part],
     progress: &Progress,
     speculative: bool,
-) -> io::Result<Option<Vec<UnitBlock>>> {
+) -> io::Result<Option<Vec<Unit>>> {
     let cores = rayon::current_num_threads();
     if parts.len() < 2 || cores < 2 {
         return Ok(None);
@@ -580,55 +581,44 @@ fn read_interleaved(
         }
         stretches.push(units);
     }
-    // Each unit's place (its first stretch, then its first row there) and
-    // how many values it has in all, so its block grows once.
-    let (place, len) = {
+    // Each unit's place: its first stretch, then its first row there.
+    let place: Vec<Vec<usize>> = {
         let mut first: rustc_hash::FxHashMap<&str, usize> = Default::default();
-        let mut len: Vec<usize> = Vec::new();
-        let place: Vec<Vec<usize>> = stretches
+        stretches
             .iter()
             .map(|units| {
                 units
                     .iter()
                     .map(|(b, _)| {
-                        let g = *first.entry(b.name.as_str()).or_insert(len.len());
-                        if g == len.len() {
-                            len.push(0);
-                        }
-                        len[g] += b.entries.len();
-                        g
+                        let n = first.len();
+                        *first.entry(b.name.as_str()).or_insert(n)
                     })
                     .collect()
             })
-            .collect();
-        (place, len)
+            .collect()
     };
-    let mut joined: Vec<Option<(UnitBlock, Vec<u64>)>> = (0..len.len()).map(|_| None).collect();
-    for (units, place) in stretches.into_iter().zip(place) {
-        for ((mut b, seen), g) in units.into_iter().zip(place) {
-            match &mut joined[g] {
-                None => {
-                    b.entries.reserve_exact(len[g] - b.entries.len());
-                    joined[g] = Some((b, seen));
-                }
-                Some((j, given)) => {
-                    if given.iter().zip(&seen).any(|(a, b)| a & b != 0) {
-                        return Ok(None); // a duplicate
-                    }
-                    given.iter_mut().zip(&seen).for_each(|(a, b)| *a |= b);
-                    j.entries.extend(b.entries);
-                    j.notes.extend(b.notes);
-                    j.targets.extend(b.targets);
-                    j.baselines.extend(b.baselines);
-                    j.in_current |= b.in_current;
-                }
+    let n = place.iter().flatten().max().map_or(0, |&g| g + 1);
+    let mut units: Vec<(Vec<UnitBlock>, Vec<u64>)> = (0..n).map(|_| Default::default()).collect();
+    for (stretch, place) in stretches.into_iter().zip(place) {
+        for ((b, seen), g) in stretch.into_iter().zip(place) {
+            let (pieces, given) = &mut units[g];
+            if pieces.is_empty() {
+                *given = seen;
+            } else if given.iter().zip(&seen).any(|(a, b)| a & b != 0) {
+                return Ok(None); // a duplicate
+            } else {
+                given.iter_mut().zip(&seen).for_each(|(a, b)| *a |= b);
             }
+            pieces.push(b);
         }
     }
     Ok(Some(
-        joined
+        units
             .into_iter()
-            .map(|j| j.expect("every unit has a first stretch").0)
+            .map(|(mut pieces, _)| match pieces.len() {
+                1 => Unit::One(pieces.pop().expect("one")),
+                _ => Unit::Pieces(pieces),
+            })
             .collect(),
     ))
 }
@@ -638,10 +628,11 @@ fn finish_buffered(
     card: &Scorecard,
     plan: Plan,
     opts: &Options,
-    blocks: Vec<UnitBlock>,
+    blocks: impl Into<Units>,
     out: &mut dyn Write,
     progress: &Progress,
 ) -> Result<Done, Failure> {
+    let Units(blocks) = blocks.into();
     let mut scorer = Scorer::new(card, &plan, opts);
     scorer.keep = opts.keep && opts.format == Format::Json;
     progress.units(blocks.len() as u64);
@@ -649,8 +640,13 @@ fn finish_buffered(
     if card.missing == crate::model::MissingPolicy::Error
         && matches!(opts.format, Format::Json | Format::Jsonl | Format::CsvLong)
     {
-        let failures: Vec<(String, MissingData)> =
-            blocks.par_iter().filter_map(|b| scorer.check(b)).collect();
+        let failures: Vec<(String, MissingData)> = blocks
+            .par_iter()
+            .map_init(UnitBlock::default, |joined, u| {
+                scorer.check(u.block(joined))
+            })
+            .flatten()
+            .collect();
         if !failures.is_empty() {
             progress.clear();
             let more = failures.len().saturating_sub(MAX_MISSING_UNITS);
@@ -743,10 +739,15 @@ impl<'a> Scorer<'a> {
         }
     }
 
-    fn score(&self, blocks: &[UnitBlock]) -> Vec<UnitOut> {
+    fn score(&self, blocks: &[impl AsUnit]) -> Vec<UnitOut> {
         blocks
             .par_iter()
-            .map_init(Scratch::default, |scratch, b| self.unit(b, scratch))
+            .map_init(Scratch::default, |scratch, u| {
+                let mut joined = std::mem::take(&mut scratch.joined);
+                let out = self.unit(u.block(&mut joined), scratch);
+                scratch.joined = joined;
+                out
+            })
             .collect()
     }
 
@@ -833,6 +834,68 @@ impl<'a> Scorer<'a> {
 struct Scratch {
     slots: score::Slots,
     scores: score::Scores,
+    /// A unit read in stretches, joined.
+    joined: UnitBlock,
+}
+
+/// A unit's values as read: one block, or, from a file read in stretches
+/// ([`read_interleaved`]), one block per stretch the unit is in, in file
+/// order. The pieces are joined only when the unit is scored, into a
+/// buffer its thread reuses: joining them all first would hold every
+/// value twice.
+enum Unit {
+    One(UnitBlock),
+    Pieces(Vec<UnitBlock>),
+}
+
+/// The units of a run, held until the file is read.
+struct Units(Vec<Unit>);
+
+impl From<Vec<UnitBlock>> for Units {
+    fn from(blocks: Vec<UnitBlock>) -> Units {
+        Units(blocks.into_iter().map(Unit::One).collect())
+    }
+}
+
+impl From<Vec<Unit>> for Units {
+    fn from(units: Vec<Unit>) -> Units {
+        Units(units)
+    }
+}
+
+/// What [`Scorer::score`] takes: a block, or a unit in pieces.
+trait AsUnit: Sync {
+    /// The unit's block, joined into `joined` if it is in pieces.
+    fn block<'b>(&'b self, joined: &'b mut UnitBlock) -> &'b UnitBlock;
+}
+
+impl AsUnit for UnitBlock {
+    fn block<'b>(&'b self, _: &'b mut UnitBlock) -> &'b UnitBlock {
+        self
+    }
+}
+
+impl AsUnit for Unit {
+    fn block<'b>(&'b self, joined: &'b mut UnitBlock) -> &'b UnitBlock {
+        let pieces = match self {
+            Unit::One(b) => return b,
+            Unit::Pieces(p) => p,
+        };
+        joined.name.clone_from(&pieces[0].name);
+        joined.entries.clear();
+        joined.notes.clear();
+        joined.targets.clear();
+        joined.baselines.clear();
+        joined.in_current = false;
+        for p in pieces {
+            joined.entries.extend_from_slice(&p.entries);
+            joined.notes.extend(p.notes.iter().cloned());
+            joined.targets.extend(p.targets.iter().cloned());
+            joined.baselines.extend_from_slice(&p.baselines);
+            joined.in_current |= p.in_current;
+        }
+        joined
+    }
 }
 
 /// Collects results in order: writes JSON as it comes, keeps summaries
