@@ -166,88 +166,89 @@ proptest! {
     }
 }
 
-#[test]
-fn the_shortcut_takes_the_usual_rows() {
-    // Without this, a shortcut that never answers would pass the property.
+/// Feeds `rows` (period, unit, id, value) to a collector of `periods`
+/// (the last one evaluated), each by the shortcut where it takes the row
+/// and by the full path otherwise; gives how many the shortcut took, and
+/// the units and problems the collector found.
+fn feed(
+    periods: &[&str],
+    grouped: bool,
+    rows: &[(&'static str, &'static str, &'static str, &'static str)],
+) -> (usize, Vec<UnitBlock>, bsc::data::rows::Errors) {
     let card = card();
     let names: Vec<String> = ["period", "unit", "id", "value"].map(String::from).into();
     let layout = Layout::from_header(&names, true).expect("layout");
-    let periods = ["2026-Q1".to_string()];
-    let mut c = Collector::new(&card, &periods, 0..1, 0..1, true);
+    let periods: Vec<String> = periods.iter().map(|p| p.to_string()).collect();
+    let n = periods.len();
+    let mut c = Collector::new(&card, &periods, 0..n, n - 1..n, grouped);
     let at = |field: usize| At::Csv {
         line: 2,
         byte: 0,
         field,
     };
-    let mut taken = 0;
+    let (mut taken, mut units) = (0, Vec::new());
+    for &(period, unit, id, value) in rows {
+        if c.quick(
+            period.as_bytes(),
+            unit.as_bytes(),
+            id.as_bytes(),
+            value.as_bytes(),
+        ) {
+            taken += 1;
+            continue;
+        }
+        let row = Row {
+            period: Cell::Text(period),
+            unit: Cell::Text(unit),
+            id: Cell::Text(id),
+            value: Cell::Text(value),
+            note: Cell::Empty,
+            target: Cell::Empty,
+            baseline: Cell::Empty,
+            at: &at,
+            period_col: 0,
+            extra: None,
+        };
+        units.extend(c.before_row(&row.unit));
+        c.row(&row, &layout);
+    }
+    let (rest, errors) = c.finish();
+    units.extend(rest);
+    (taken, units, errors)
+}
+
+#[test]
+fn the_shortcut_takes_the_usual_rows() {
+    // Without this, a shortcut that never answers would pass the property.
+    let mut rows = Vec::new();
     for unit in ["north", "south"] {
         for (id, value) in [("revenue", "1.5"), ("csat", "4.2"), ("won", "7")] {
-            if c.quick(b"2026-Q1", unit.as_bytes(), id.as_bytes(), value.as_bytes()) {
-                taken += 1;
-                continue;
-            }
-            let row = Row {
-                period: Cell::Text("2026-Q1"),
-                unit: Cell::Text(unit),
-                id: Cell::Text(id),
-                value: Cell::Text(value),
-                note: Cell::Empty,
-                target: Cell::Empty,
-                baseline: Cell::Empty,
-                at: &at,
-                period_col: 0,
-                extra: None,
-            };
-            c.before_row(&row.unit);
-            c.row(&row, &layout);
+            rows.push(("2026-Q1", unit, id, value));
         }
     }
+    let (taken, units, errors) = feed(&["2026-Q1"], true, &rows);
     // A unit's first row takes the full path (it makes the unit); every
     // other row, the shortcut.
     assert_eq!(taken, 4);
+    assert!(errors.is_empty());
+    assert_eq!(units.len(), 2);
 }
 
 #[test]
 fn the_shortcut_takes_the_usual_rows_of_interleaved_units() {
-    let card = card();
-    let names: Vec<String> = ["period", "unit", "id", "value"].map(String::from).into();
-    let layout = Layout::from_header(&names, true).expect("layout");
-    let periods = ["2026-Q1".to_string(), "2026-Q2".to_string()];
-    let mut c = Collector::new(&card, &periods, 0..2, 1..2, false);
-    let at = |field: usize| At::Csv {
-        line: 2,
-        byte: 0,
-        field,
-    };
-    let mut taken = 0;
     // Shuffled: the unit and the period change from row to row.
+    let mut rows = Vec::new();
     for (period, id) in [
         ("2026-Q1", "revenue"),
         ("2026-Q2", "csat"),
         ("2026-Q1", "won"),
     ] {
         for unit in ["north", "south"] {
-            if c.quick(period.as_bytes(), unit.as_bytes(), id.as_bytes(), b"1.5") {
-                taken += 1;
-                continue;
-            }
-            let row = Row {
-                period: Cell::Text(period),
-                unit: Cell::Text(unit),
-                id: Cell::Text(id),
-                value: Cell::Text("1.5"),
-                note: Cell::Empty,
-                target: Cell::Empty,
-                baseline: Cell::Empty,
-                at: &at,
-                period_col: 0,
-                extra: None,
-            };
-            c.row(&row, &layout);
+            rows.push((period, unit, id, "1.5"));
         }
     }
+    let (taken, units, errors) = feed(&["2026-Q1", "2026-Q2"], false, &rows);
     assert_eq!(taken, 4);
-    let (units, errors) = c.finish();
     assert!(errors.is_empty());
     assert_eq!(units.len(), 2);
     assert!(units.iter().all(|u| u.entries.len() == 3 && u.in_current));
