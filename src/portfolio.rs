@@ -351,7 +351,7 @@ pub fn evaluate_csv(
         // batches; this thread scores each batch in parallel and writes it
         // at once, in file order.
         let mut sink = Sink::new(opts.format, opts.color, out, true);
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<UnitBlock>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Unit>>(4);
         let mut c = collector(card, &plan, true);
         let read = std::thread::scope(|s| {
             let reader = s.spawn(|| {
@@ -362,7 +362,7 @@ pub fn evaluate_csv(
                     if !clean {
                         return;
                     }
-                    batch.push(b);
+                    batch.push(Unit::One(b));
                     if batch.len() == BATCH {
                         let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                     }
@@ -372,7 +372,7 @@ pub fn evaluate_csv(
                 });
                 let (rest, errors) = c.finish();
                 if errors.is_empty() {
-                    batch.extend(rest);
+                    batch.extend(rest.into_iter().map(Unit::One));
                     if !batch.is_empty() {
                         let _ = tx.send(batch);
                     }
@@ -528,10 +528,9 @@ struct PartResult {
 /// one stretch of `parts` per core, and gives each unit's pieces from the
 /// stretches, in the order of its rows in the file: joined ([`Unit`]), the
 /// blocks the one-core reading gives, in the same order (units by their
-/// first row). `None`
-/// when the file cannot be cut (one part) or has a problem anywhere, a
-/// value given twice across stretches included: the caller then reads it
-/// on one core, which reports the problems.
+/// first row). `None` when the file cannot be cut (one part) or has a
+/// problem anywhere, a value given twice across stretches included: the
+/// caller then reads it on one core, which reports the problems.
 ///
 /// `speculative`: the plan and the parts come from a [`long_csv::guess`];
 /// `None` as well when reading shows it wrong (a period outside it, or a
@@ -581,36 +580,21 @@ fn read_interleaved(
         }
         stretches.push(units);
     }
-    // Each unit's place: its first stretch, then its first row there.
-    let place: Vec<Vec<usize>> = {
-        let mut first: rustc_hash::FxHashMap<&str, usize> = Default::default();
-        stretches
-            .iter()
-            .map(|units| {
-                units
-                    .iter()
-                    .map(|(b, _)| {
-                        let n = first.len();
-                        *first.entry(b.name.as_str()).or_insert(n)
-                    })
-                    .collect()
-            })
-            .collect()
-    };
-    let n = place.iter().flatten().max().map_or(0, |&g| g + 1);
-    let mut units: Vec<(Vec<UnitBlock>, Vec<u64>)> = (0..n).map(|_| Default::default()).collect();
-    for (stretch, place) in stretches.into_iter().zip(place) {
-        for ((b, seen), g) in stretch.into_iter().zip(place) {
-            let (pieces, given) = &mut units[g];
-            if pieces.is_empty() {
-                *given = seen;
-            } else if given.iter().zip(&seen).any(|(a, b)| a & b != 0) {
-                return Ok(None); // a duplicate
-            } else {
-                given.iter_mut().zip(&seen).for_each(|(a, b)| *a |= b);
-            }
-            pieces.push(b);
+    // Units in the order of their first row: by stretch, then within it.
+    let mut place: rustc_hash::FxHashMap<String, usize> = Default::default();
+    let mut units: Vec<(Vec<UnitBlock>, Vec<u64>)> = Vec::new();
+    for (b, seen) in stretches.into_iter().flatten() {
+        let Some(&g) = place.get(&b.name) else {
+            place.insert(b.name.clone(), units.len());
+            units.push((vec![b], seen));
+            continue;
+        };
+        let (pieces, given) = &mut units[g];
+        if given.iter().zip(&seen).any(|(a, b)| a & b != 0) {
+            return Ok(None); // a duplicate
         }
+        given.iter_mut().zip(&seen).for_each(|(a, b)| *a |= b);
+        pieces.push(b);
     }
     Ok(Some(
         units
@@ -628,11 +612,11 @@ fn finish_buffered(
     card: &Scorecard,
     plan: Plan,
     opts: &Options,
-    blocks: impl Into<Units>,
+    blocks: Vec<impl Into<Unit>>,
     out: &mut dyn Write,
     progress: &Progress,
 ) -> Result<Done, Failure> {
-    let Units(blocks) = blocks.into();
+    let blocks: Vec<Unit> = blocks.into_iter().map(Into::into).collect();
     let mut scorer = Scorer::new(card, &plan, opts);
     scorer.keep = opts.keep && opts.format == Format::Json;
     progress.units(blocks.len() as u64);
@@ -739,7 +723,7 @@ impl<'a> Scorer<'a> {
         }
     }
 
-    fn score(&self, blocks: &[impl AsUnit]) -> Vec<UnitOut> {
+    fn score(&self, blocks: &[Unit]) -> Vec<UnitOut> {
         blocks
             .par_iter()
             .map_init(Scratch::default, |scratch, u| {
@@ -848,34 +832,14 @@ enum Unit {
     Pieces(Vec<UnitBlock>),
 }
 
-/// The units of a run, held until the file is read.
-struct Units(Vec<Unit>);
-
-impl From<Vec<UnitBlock>> for Units {
-    fn from(blocks: Vec<UnitBlock>) -> Units {
-        Units(blocks.into_iter().map(Unit::One).collect())
+impl From<UnitBlock> for Unit {
+    fn from(b: UnitBlock) -> Unit {
+        Unit::One(b)
     }
 }
 
-impl From<Vec<Unit>> for Units {
-    fn from(units: Vec<Unit>) -> Units {
-        Units(units)
-    }
-}
-
-/// What [`Scorer::score`] takes: a block, or a unit in pieces.
-trait AsUnit: Sync {
+impl Unit {
     /// The unit's block, joined into `joined` if it is in pieces.
-    fn block<'b>(&'b self, joined: &'b mut UnitBlock) -> &'b UnitBlock;
-}
-
-impl AsUnit for UnitBlock {
-    fn block<'b>(&'b self, _: &'b mut UnitBlock) -> &'b UnitBlock {
-        self
-    }
-}
-
-impl AsUnit for Unit {
     fn block<'b>(&'b self, joined: &'b mut UnitBlock) -> &'b UnitBlock {
         let pieces = match self {
             Unit::One(b) => return b,

@@ -815,15 +815,6 @@ fn mean(
     )
 }
 
-/// The group's [`mean`].
-fn group_mean(
-    group: &Group,
-    scores: impl Iterator<Item = Option<Decimal>> + Clone,
-    policy: MissingPolicy,
-) -> Option<Decimal> {
-    mean(&group.weights, scores, policy)
-}
-
 /// What scoring many units (a portfolio) needs of a scorecard, worked out
 /// once: each sibling group's reduced weights, and each rule's divisor.
 #[derive(Debug, Clone)]
@@ -1106,7 +1097,7 @@ pub fn score_slots_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, ou
         card.objectives
             .iter()
             .zip(&prepared.objectives)
-            .map(|(o, g)| group_mean(g, o.indicators.iter().map(|&i| score[i]), policy)),
+            .map(|(o, g)| mean(&g.weights, o.indicators.iter().map(|&i| score[i]), policy)),
     );
     let objectives = &out.objectives;
     out.perspectives.clear();
@@ -1115,8 +1106,8 @@ pub fn score_slots_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, ou
             .iter()
             .zip(&prepared.perspectives)
             .map(|(p, g)| {
-                group_mean(
-                    g,
+                mean(
+                    &g.weights,
                     p.children.iter().map(|c| match c {
                         Node::Objective(o) => objectives[*o],
                         Node::Indicator(i) => score[*i],
@@ -1125,8 +1116,8 @@ pub fn score_slots_into(card: &Scorecard, prepared: &Prepared, slots: &Slots, ou
                 )
             }),
     );
-    out.composite = group_mean(
-        &prepared.composite,
+    out.composite = mean(
+        &prepared.composite.weights,
         out.perspectives.iter().copied(),
         policy,
     );

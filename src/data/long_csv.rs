@@ -177,9 +177,9 @@ fn key_text(field: &[u8]) -> Option<&str> {
 
 /// Tracks periods and unit runs over the rows of either pass.
 struct ScanState {
-    periods: HashSet<String>,
     /// The period fields met, as they are: a shuffled file changes period
     /// every other row, and a look-up of the bytes is all those rows cost.
+    /// Their labels are taken once, at the end ([`ScanState::periods`]).
     raw_periods: rustc_hash::FxHashSet<Vec<u8>>,
     last_period: Vec<u8>,
     last_unit_raw: Vec<u8>,
@@ -195,7 +195,6 @@ struct ScanState {
 impl ScanState {
     fn new(targets: Vec<u64>) -> Self {
         ScanState {
-            periods: HashSet::new(),
             raw_periods: Default::default(),
             last_period: vec![0xff],
             last_unit_raw: vec![0xff],
@@ -214,11 +213,6 @@ impl ScanState {
             self.last_period.extend_from_slice(period);
             if !self.raw_periods.contains(period) {
                 self.raw_periods.insert(period.to_vec());
-                if let Some(p) = key_text(period)
-                    && !self.periods.contains(p)
-                {
-                    self.periods.insert(p.to_string());
-                }
             }
         }
         if self.grouped && !same(unit, &self.last_unit_raw) {
@@ -245,7 +239,18 @@ impl ScanState {
         }
     }
 
+    /// The labels of the periods met: each field trimmed, when it is UTF-8
+    /// and not empty (other rows are errors for the main pass to report).
+    fn periods(&self) -> HashSet<String> {
+        self.raw_periods
+            .iter()
+            .filter_map(|p| key_text(p))
+            .map(str::to_string)
+            .collect()
+    }
+
     fn finish(self, header: &Header, end: u64) -> Scan {
+        let periods = self.periods().into_iter().collect();
         let mut parts = Vec::new();
         let (mut start, mut line) = (header.start, header.line);
         if self.grouped {
@@ -260,7 +265,7 @@ impl ScanState {
         }
         parts.push(Part { start, end, line });
         Scan {
-            periods: self.periods.into_iter().collect(),
+            periods,
             grouped: self.grouped,
             parts,
         }
@@ -359,7 +364,7 @@ fn parallel_scan(
             units.extend(&s.units);
             grouped = units.len() == n;
         }
-        periods.extend(s.periods);
+        periods.extend(s.periods());
     }
     // Units that interleave are read in these parts too, and joined.
     if parts.len() == 1 {

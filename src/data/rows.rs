@@ -9,12 +9,12 @@
 //! (CSV line and field, or worksheet cell) and become diagnostics only at
 //! the end, so a large file is never held in memory just in case.
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::diag::did_you_mean;
 use crate::load::{self, NumError};
@@ -427,8 +427,9 @@ struct UnitState {
 pub struct Collector<'a> {
     card: &'a Scorecard,
     /// Looked up once per row of a shuffled file: a fast hash (FxHash),
-    /// as for the periods and units below.
-    ids: FxMap<&'a [u8], IdKind>,
+    /// as for the periods and units below. Keys are the data's own short
+    /// labels, and chosen collisions could only slow a run down.
+    ids: FxHashMap<&'a [u8], IdKind>,
     /// Id of each slot, and the slot that followed each one last time:
     /// rows usually list ids in the same order for every unit, so most
     /// look-ups are one comparison instead of a hash.
@@ -438,14 +439,14 @@ pub struct Collector<'a> {
     slots: usize,
     words: usize,
     /// Every period of the data, by label -> index in chronological order.
-    period_index: FxMap<Box<[u8]>, u32>,
+    period_index: FxHashMap<Box<[u8]>, u32>,
     last_period: Option<(Vec<u8>, Option<u32>)>,
     needed: Range<usize>,
     current: Range<usize>,
     /// Grouped: units are handed out as soon as the next one starts.
     grouped: bool,
     units: Vec<UnitState>,
-    unit_index: FxMap<Box<[u8]>, u32>,
+    unit_index: FxHashMap<Box<[u8]>, u32>,
     /// Index of the unit of the previous row (cache).
     last_unit: Option<u32>,
     /// Grouped: hashes of the units already handed out.
@@ -471,7 +472,7 @@ impl<'a> Collector<'a> {
         current: Range<usize>,
         grouped: bool,
     ) -> Collector<'a> {
-        let mut ids = FxMap::default();
+        let mut ids = FxHashMap::default();
         for (i, ind) in card.indicators.iter().enumerate() {
             let kind = if ind.formula.is_some() {
                 IdKind::Computed(i)
@@ -511,7 +512,7 @@ impl<'a> Collector<'a> {
             current,
             grouped,
             units: Vec::new(),
-            unit_index: FxMap::default(),
+            unit_index: FxHashMap::default(),
             last_unit: None,
             finished: Default::default(),
             entries_hint: 0,
@@ -594,8 +595,8 @@ impl<'a> Collector<'a> {
     /// The usual row, kept without building a [`Row`] when it cannot need
     /// any of [`Collector::row`]'s checks: a period, unit and id that are
     /// known already, byte for byte (so no spaces to trim, and valid UTF-8
-    /// without a check: the maps are keyed by bytes), a plain value, and the first value for its period
-    /// and id. In a file grouped by unit the unit must be the row before's
+    /// without a check: the maps are keyed by bytes), a plain value, and
+    /// the first value for its period and id. In a file grouped by unit the unit must be the row before's
     /// (a new one is handed out by [`Collector::before_row`]); in any other
     /// it is looked up. Gives `false`, having changed nothing that the full
     /// path would not, for any other row: the caller then takes that path.
@@ -972,7 +973,7 @@ impl<'a> Collector<'a> {
         }
         let idx = self.period_index.get(p.as_bytes()).copied();
         if idx.is_none() && self.speculative {
-            self.spoiled = true;
+            self.spoil();
         } else if idx.is_none() {
             // Every period was listed by a first pass over the file.
             self.error(
@@ -1173,11 +1174,6 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// A hash map with a fast hash (FxHash): keys are the data's own short
-/// labels, looked up once per row, and nothing here needs protection from
-/// chosen collisions more than a slower run.
-type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
-
 /// The units met by the parts of one file read at once, while speculating
 /// ([`Collector::speculate`]), and whether the guess was found wrong.
 #[derive(Default)]
@@ -1186,8 +1182,6 @@ pub struct SharedUnits {
     spoiled: AtomicBool,
 }
 
-/// A set of [`hash_of`] values. They are hashes already, so the set uses
-/// them as they are instead of hashing them again.
 /// A cell's number: `None` when blank.
 fn number(c: &Cell) -> Result<Option<Decimal>, String> {
     match *c {
@@ -1229,6 +1223,8 @@ fn col_name(layout: &Layout, col: usize) -> &'static str {
     }
 }
 
+/// A set of [`hash_of`] values. They are hashes already, so the set uses
+/// them as they are instead of hashing them again.
 pub type UnitHashes = std::collections::HashSet<u64, std::hash::BuildHasherDefault<AsIs>>;
 
 /// The identity hash of a `u64` (for [`UnitHashes`]).
