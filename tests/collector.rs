@@ -85,23 +85,21 @@ fn unit(b: UnitBlock, clean: bool) -> Unit {
     (b.name, entries, b.in_current, clean)
 }
 
-fn collect(
-    card: &bsc::model::Scorecard,
+/// Feeds `rows` (period, unit, id, value; line 2 onwards) to `c`, each by
+/// the shortcut first when `quick` and by the full path where the shortcut
+/// does not take it; gives how many the shortcut took and the units handed
+/// out on the way, each with whether every row so far was good.
+fn feed(
+    c: &mut Collector,
     rows: &[(&'static str, &'static str, &'static str, &'static str)],
     quick: bool,
-    speculate: bool,
-    grouped: bool,
-) -> Seen {
+) -> (usize, Vec<(UnitBlock, bool)>) {
     let names: Vec<String> = ["period", "unit", "id", "value"].map(String::from).into();
     let layout = Layout::from_header(&names, true).expect("layout");
-    let periods = ["2026-Q1".to_string(), "2026-Q2".to_string()];
-    let mut c = Collector::new(card, &periods, 0..2, 1..2, grouped);
-    if speculate {
-        c.speculate(Default::default());
-    }
-    let mut units = Vec::new();
+    let (mut taken, mut units) = (0, Vec::new());
     for (i, &(p, u, id, v)) in rows.iter().enumerate() {
         if quick && c.quick(p.as_bytes(), u.as_bytes(), id.as_bytes(), v.as_bytes()) {
+            taken += 1;
             continue;
         }
         let line = i as u64 + 2;
@@ -131,10 +129,30 @@ fn collect(
         };
         if let Some(done) = c.before_row(&row.unit) {
             let clean = c.errors.is_empty();
-            units.push(unit(done, clean));
+            units.push((done, clean));
         }
         c.row(&row, &layout);
     }
+    (taken, units)
+}
+
+fn collect(
+    card: &bsc::model::Scorecard,
+    rows: &[(&'static str, &'static str, &'static str, &'static str)],
+    quick: bool,
+    speculate: bool,
+    grouped: bool,
+) -> Seen {
+    let periods = ["2026-Q1".to_string(), "2026-Q2".to_string()];
+    let mut c = Collector::new(card, &periods, 0..2, 1..2, grouped);
+    if speculate {
+        c.speculate(Default::default());
+    }
+    let (_, handed) = feed(&mut c, rows, quick);
+    let mut units: Vec<Unit> = handed
+        .into_iter()
+        .map(|(b, clean)| unit(b, clean))
+        .collect();
     let spoiled = c.spoiled();
     let (rest, errors) = c.finish();
     units.extend(rest.into_iter().map(|b| unit(b, true)));
@@ -166,52 +184,20 @@ proptest! {
     }
 }
 
-/// Feeds `rows` (period, unit, id, value) to a collector of `periods`
-/// (the last one evaluated), each by the shortcut where it takes the row
-/// and by the full path otherwise; gives how many the shortcut took, and
-/// the units and problems the collector found.
-fn feed(
+/// Every row of `rows` through [`feed`], shortcut first, into a collector
+/// of `periods` (the last one evaluated): how many the shortcut took, and
+/// the units and problems found.
+fn feed_all(
     periods: &[&str],
     grouped: bool,
     rows: &[(&'static str, &'static str, &'static str, &'static str)],
 ) -> (usize, Vec<UnitBlock>, bsc::data::rows::Errors) {
     let card = card();
-    let names: Vec<String> = ["period", "unit", "id", "value"].map(String::from).into();
-    let layout = Layout::from_header(&names, true).expect("layout");
     let periods: Vec<String> = periods.iter().map(|p| p.to_string()).collect();
     let n = periods.len();
     let mut c = Collector::new(&card, &periods, 0..n, n - 1..n, grouped);
-    let at = |field: usize| At::Csv {
-        line: 2,
-        byte: 0,
-        field,
-    };
-    let (mut taken, mut units) = (0, Vec::new());
-    for &(period, unit, id, value) in rows {
-        if c.quick(
-            period.as_bytes(),
-            unit.as_bytes(),
-            id.as_bytes(),
-            value.as_bytes(),
-        ) {
-            taken += 1;
-            continue;
-        }
-        let row = Row {
-            period: Cell::Text(period),
-            unit: Cell::Text(unit),
-            id: Cell::Text(id),
-            value: Cell::Text(value),
-            note: Cell::Empty,
-            target: Cell::Empty,
-            baseline: Cell::Empty,
-            at: &at,
-            period_col: 0,
-            extra: None,
-        };
-        units.extend(c.before_row(&row.unit));
-        c.row(&row, &layout);
-    }
+    let (taken, handed) = feed(&mut c, rows, true);
+    let mut units: Vec<UnitBlock> = handed.into_iter().map(|(b, _)| b).collect();
     let (rest, errors) = c.finish();
     units.extend(rest);
     (taken, units, errors)
@@ -226,7 +212,7 @@ fn the_shortcut_takes_the_usual_rows() {
             rows.push(("2026-Q1", unit, id, value));
         }
     }
-    let (taken, units, errors) = feed(&["2026-Q1"], true, &rows);
+    let (taken, units, errors) = feed_all(&["2026-Q1"], true, &rows);
     // A unit's first row takes the full path (it makes the unit); every
     // other row, the shortcut.
     assert_eq!(taken, 4);
@@ -247,7 +233,7 @@ fn the_shortcut_takes_the_usual_rows_of_interleaved_units() {
             rows.push((period, unit, id, "1.5"));
         }
     }
-    let (taken, units, errors) = feed(&["2026-Q1", "2026-Q2"], false, &rows);
+    let (taken, units, errors) = feed_all(&["2026-Q1", "2026-Q2"], false, &rows);
     assert_eq!(taken, 4);
     assert!(errors.is_empty());
     assert_eq!(units.len(), 2);
