@@ -42,7 +42,11 @@ fn error(at: At, message: String, label: &str, hint: Option<String>) -> DataErro
 /// not a workbook, or a sheet without a proper header, is a data error.
 pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
     std::fs::File::open(path)?;
-    if let Some(e) = inflation(path).or_else(|| parsed_refs(path)) {
+    let checked = match inflation(path) {
+        Ok(plain) => parsed_refs(path, &plain),
+        Err(e) => Some(e),
+    };
+    if let Some(e) = checked {
         return Ok(Err(vec![e]));
     }
     let mut wb = match calamine::open_workbook_auto(path) {
@@ -141,12 +145,17 @@ const MAX_RATIO: u64 = 256;
 /// part that inflates to an absurd size, before calamine holds it. Each
 /// part is inflated into a small buffer and counted, not trusting the
 /// sizes that the zip declares. Not a zip: calamine says what it is.
-fn inflation(path: &Path) -> Option<DataError> {
+///
+/// Each XML part is also scanned for references ([`RefScan`]); `Ok` holds
+/// the names of the parts found to be plain markup, every part of the
+/// name ([`Markup`]); [`parsed_refs`] need not parse those again.
+fn inflation(path: &Path) -> Result<HashSet<String>, DataError> {
+    let mut plain: HashMap<String, bool> = HashMap::new();
     let Ok(mut zip) = std::fs::File::open(path)
         .map_err(zip::result::ZipError::Io)
         .and_then(|f| zip::ZipArchive::new(io::BufReader::new(f)))
     else {
-        return None;
+        return Ok(HashSet::new());
     };
     let mut buf = vec![0u8; 1 << 16];
     for i in 0..zip.len() {
@@ -167,7 +176,7 @@ fn inflation(path: &Path) -> Option<DataError> {
                     Some(sheet) => format!("sheet `{sheet}`"),
                     None => format!("the part `{name}`"),
                 };
-                return Some(no_such_cell(&what, &bad));
+                return Err(no_such_cell(&what, &bad));
             }
             n += k as u64;
             if n > limit {
@@ -178,7 +187,7 @@ fn inflation(path: &Path) -> Option<DataError> {
                     Some(sheet) => format!("sheet `{sheet}` (stored as `{name}`)"),
                     None => format!("the part `{name}`"),
                 };
-                return Some(DataError {
+                return Err(DataError {
                     at: At::File,
                     code: "E081",
                     message: format!(
@@ -194,8 +203,14 @@ fn inflation(path: &Path) -> Option<DataError> {
                 });
             }
         }
+        if let Ok(name) = part.name() {
+            *plain.entry(name.into_owned()).or_insert(true) &= refs.is_some_and(|r| r.regular());
+        }
     }
-    None
+    Ok(plain
+        .into_iter()
+        .filter_map(|(n, p)| p.then_some(n))
+        .collect())
 }
 
 /// Finds a cell reference (`r="..."`, `ref="A1:XFD9"`) that names no cell
@@ -227,11 +242,121 @@ struct RefScan {
     is_ref: bool,
     /// A reference value being read.
     value: Option<Vec<u8>>,
+    /// Where the bytes stand in the plain markup of [`Markup`].
+    markup: Markup,
+}
+
+/// How far a part keeps to plain markup: text, and tags made of a name,
+/// attributes `name="value"` (or `'value'`) each after whitespace, and
+/// `>`, `/>` or (in `<?...?>`) `?>`. In such markup every quote opens or
+/// closes a value, so the XML parser of the workbook reader pairs them as
+/// [`RefScan`] does, ends each tag at the same `>` and meets no attribute
+/// that the scan did not check: the part need not be parsed again. Any
+/// other byte in a tag (a stray quote, `<!` of a comment, CDATA or DTD, a
+/// name without value, a byte the part ends in) makes the part irregular,
+/// and [`parsed_refs`] parses it.
+#[derive(Default, Clone, Copy, PartialEq)]
+enum Markup {
+    #[default]
+    Text,
+    /// Just after `<`.
+    Open,
+    /// `<?` (a processing instruction, which ends in `?>`) or `</`.
+    Marked {
+        pi: bool,
+    },
+    /// In the tag's name; `pi`: it opened with `<?`; `end`: with `</`.
+    Name {
+        pi: bool,
+        end: bool,
+    },
+    /// After whitespace in a tag.
+    Space {
+        pi: bool,
+    },
+    AttrName {
+        pi: bool,
+    },
+    AfterAttrName {
+        pi: bool,
+    },
+    AfterEq {
+        pi: bool,
+    },
+    Value {
+        pi: bool,
+        quote: u8,
+    },
+    AfterValue {
+        pi: bool,
+    },
+    /// After the `/` or `?` that closes a tag: `>` must follow.
+    Closing,
+    Irregular,
+}
+
+impl Markup {
+    fn next(self, b: u8) -> Markup {
+        use Markup::*;
+        let name = |b: u8| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-') || b >= 0x80
+        };
+        let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+        // What may end a tag of this kind, and into what.
+        let close = |pi: bool, b: u8| match b {
+            b'>' if !pi => Some(Text),
+            b'/' if !pi => Some(Closing),
+            b'?' if pi => Some(Closing),
+            _ => None,
+        };
+        let irregular = |m: Option<Markup>| m.unwrap_or(Irregular);
+        match self {
+            Text if b == b'<' => Open,
+            Text => Text,
+            Open => match b {
+                b'?' => Marked { pi: true },
+                b'/' => Marked { pi: false },
+                _ if name(b) => Name {
+                    pi: false,
+                    end: false,
+                },
+                _ => Irregular,
+            },
+            Marked { pi } if name(b) => Name { pi, end: !pi },
+            Name { .. } if name(b) => self,
+            Name { end: true, .. } if b == b'>' => Text,
+            Name { pi, end: false } if space(b) => Space { pi },
+            Name { pi, end: false } => irregular(close(pi, b)),
+            Space { .. } if space(b) => self,
+            Space { pi } if name(b) => AttrName { pi },
+            Space { pi } => irregular(close(pi, b)),
+            AttrName { .. } if name(b) => self,
+            AttrName { pi } | AfterAttrName { pi } if space(b) => AfterAttrName { pi },
+            AttrName { pi } | AfterAttrName { pi } if b == b'=' => AfterEq { pi },
+            AfterEq { .. } if space(b) => self,
+            AfterEq { pi } if matches!(b, b'"' | b'\'') => Value { pi, quote: b },
+            Value { pi, quote } if b == quote => AfterValue { pi },
+            Value { .. } if b == b'<' => Irregular,
+            Value { .. } => self,
+            AfterValue { pi } if space(b) => Space { pi },
+            AfterValue { pi } => irregular(close(pi, b)),
+            Closing if b == b'>' => Text,
+            _ => Irregular,
+        }
+    }
 }
 
 impl RefScan {
+    /// Whether everything fed so far was plain markup, ending outside tags.
+    fn regular(&self) -> bool {
+        self.markup == Markup::Text
+    }
+
     fn feed(&mut self, chunk: &[u8]) -> Option<String> {
         for &b in chunk {
+            if self.markup != Markup::Irregular {
+                self.markup = self.markup.next(b);
+            }
             if let Some(q) = self.quote {
                 if b == q {
                     self.quote = None;
@@ -298,9 +423,10 @@ impl RefScan {
 /// that the workbook reader uses reads them: malformed markup (a stray
 /// quote) can pair quotes differently from any hand-written scan, and
 /// the reader then meets a reference the scan never saw. Run after
-/// [`inflation`], so every part is known to be of a sane size.
-fn parsed_refs(path: &Path) -> Option<DataError> {
-    use quick_xml::events::Event;
+/// [`inflation`], so every part is known to be of a sane size; the parts
+/// it found `plain` are not parsed (their shared-string count is still
+/// checked).
+fn parsed_refs(path: &Path, plain: &HashSet<String>) -> Option<DataError> {
     let f = std::fs::File::open(path).ok()?;
     let mut zip = zip::ZipArchive::new(io::BufReader::new(f)).ok()?;
     let names: Vec<String> = zip
@@ -317,30 +443,13 @@ fn parsed_refs(path: &Path) -> Option<DataError> {
         {
             return Some(e);
         }
+        if plain.contains(&name) {
+            continue;
+        }
         let Ok(part) = zip.by_name(&name) else {
             continue;
         };
-        let mut reader = quick_xml::Reader::from_reader(io::BufReader::new(part));
-        let mut buf = Vec::new();
-        let bad = loop {
-            buf.clear();
-            match reader.read_event_into(&mut buf) {
-                Ok(Event::Start(e) | Event::Empty(e)) => {
-                    let found = e.attributes().with_checks(false).flatten().find_map(|a| {
-                        // Exactly `r` and `ref`: `xmlns:r` is a namespace.
-                        matches!(a.key.as_ref(), "r" | "ref")
-                            .then(|| bad_reference(a.value.as_bytes()))
-                            .flatten()
-                    });
-                    if found.is_some() {
-                        break found;
-                    }
-                }
-                Ok(Event::Eof) | Err(_) => break None,
-                Ok(_) => {}
-            }
-        };
-        drop(reader);
+        let bad = parsed_bad_ref(io::BufReader::new(part));
         if let Some(bad) = bad {
             let what = match sheet_of_part(&mut zip, &name) {
                 Some(sheet) => format!("sheet `{sheet}`"),
@@ -350,6 +459,32 @@ fn parsed_refs(path: &Path) -> Option<DataError> {
         }
     }
     None
+}
+
+/// The first reference in `xml` that names no cell, among the attributes
+/// of its elements as the workbook reader's XML parser reads them.
+fn parsed_bad_ref(xml: impl io::BufRead) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                let found = e.attributes().with_checks(false).flatten().find_map(|a| {
+                    // Exactly `r` and `ref`: `xmlns:r` is a namespace.
+                    matches!(a.key.as_ref(), "r" | "ref")
+                        .then(|| bad_reference(a.value.as_bytes()))
+                        .flatten()
+                });
+                if found.is_some() {
+                    return found;
+                }
+            }
+            Ok(Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
 }
 
 /// E080 for a reference `bad` in `what` (a sheet, or a part) that names no cell.
@@ -743,5 +878,168 @@ impl Book {
             }
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the scan finds fed `xml` in chunks of `chunk` bytes, and
+    /// whether it found the markup plain.
+    fn scanned(xml: &[u8], chunk: usize) -> (Option<String>, bool) {
+        let mut scan = RefScan::default();
+        let bad = xml.chunks(chunk).find_map(|c| scan.feed(c));
+        (bad, scan.regular())
+    }
+
+    /// Elements with attributes that are references or not, good or bad,
+    /// either quote, some spacing; between them text and processing
+    /// instructions. Plain markup, before [`mutated`] breaks it.
+    fn plain_markup() -> impl Strategy<Value = String> {
+        let value = prop::sample::select(vec![
+            "A1",
+            "D2",
+            "A1:D2",
+            "XFD1048576",
+            "XFDD1",
+            "A99999999",
+            "A9:E7",
+            "n",
+            "1",
+            "a>b",
+        ]);
+        let key = prop::sample::select(vec!["r", "ref", "t", "s", "xmlns:r", "x:r", "rr"]);
+        let attr = (
+            key,
+            value,
+            any::<bool>(),
+            prop::sample::select(vec![" ", "  ", "\n"]),
+        )
+            .prop_map(|(k, v, single, sp)| {
+                let q = if single { '\'' } else { '"' };
+                format!("{sp}{k}={q}{v}{q}")
+            });
+        let piece = prop_oneof![
+            (
+                prop::sample::select(vec!["c", "row", "dimension", "v"]),
+                prop::collection::vec(attr.clone(), 0..3),
+                0..3usize
+            )
+                .prop_map(|(name, attrs, form)| match form {
+                    0 => format!("<{name}{}/>", attrs.concat()),
+                    1 => format!("<{name}{}>1</{name}>", attrs.concat()),
+                    _ => format!("<{name}{}>", attrs.concat()),
+                }),
+            prop::collection::vec(attr, 0..3).prop_map(|a| format!("<?xml{}?>", a.concat())),
+            prop::sample::select(vec!["text", " r=\"XFDD1\" ", "</row>", "\n"])
+                .prop_map(String::from),
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|p| p.concat())
+    }
+
+    /// `xml` with a few bytes put in or taken out, as a fuzzer would.
+    fn mutated() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop::sample::select(b"<>/?!\"'= \tr=Zx-[]".to_vec());
+        (
+            plain_markup(),
+            prop::collection::vec((any::<prop::sample::Index>(), prop::option::of(byte)), 0..4),
+        )
+            .prop_map(|(xml, edits)| {
+                let mut b = xml.into_bytes();
+                for (at, put) in edits {
+                    let i = at.index(b.len() + 1);
+                    match put {
+                        Some(c) => b.insert(i, c),
+                        None if i < b.len() => {
+                            b.remove(i);
+                        }
+                        None => {}
+                    }
+                }
+                b
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// The safety of skipping the parse: whatever reference the
+        /// workbook reader's parser would meet in a part the scan found
+        /// plain, the scan checked too.
+        #[test]
+        fn a_plain_part_hides_no_reference_from_the_scan(
+            xml in mutated(),
+            chunk in 1..64usize,
+        ) {
+            let (bad, plain) = scanned(&xml, chunk);
+            if plain && bad.is_none() {
+                prop_assert_eq!(parsed_bad_ref(&xml[..]), None, "{}", String::from_utf8_lossy(&xml));
+            }
+        }
+
+        /// Plain markup is found plain, and the scan finds the bad
+        /// references that the parser finds.
+        #[test]
+        fn plain_markup_is_found_plain(xml in plain_markup(), chunk in 1..64usize) {
+            let (bad, plain) = scanned(xml.as_bytes(), chunk);
+            // The scan stops at the first bad reference, inside its tag.
+            prop_assert!(plain || bad.is_some(), "{}", xml);
+            // The parser stops at an end tag that closes nothing: the scan
+            // may check more, never less.
+            prop_assert!(bad.is_some() || parsed_bad_ref(xml.as_bytes()).is_none(), "{}", xml);
+        }
+    }
+
+    #[test]
+    fn markup_the_parser_may_read_otherwise_is_irregular() {
+        for xml in [
+            // A stray quote: the parser pairs it with the next one.
+            "<c a\"b r=\"A1\">",
+            // An attribute without a value, and one after a value without space.
+            "<c hidden r=\"A1\"/>",
+            "<c t=\"n\"r=\"A1\"/>",
+            // Comments, CDATA and declarations end elsewhere than at the first `>`.
+            "<!-- > -->",
+            "<![CDATA[ > ]]>",
+            "<!DOCTYPE x [ <!ENTITY y \"z\"> ]>",
+            // A tag left open at the end of the part.
+            "<c r=\"A1\"",
+            "<row>\n<c r=",
+        ] {
+            let (_, plain) = scanned(xml.as_bytes(), 7);
+            assert!(!plain, "{xml}");
+        }
+        let sheet = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"x\" xmlns:r=\"y\"><dimension ref=\"A1:D2\"/><sheetData><row r=\"1\" spans=\"1:4\"><c r=\"A1\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>";
+        assert_eq!(scanned(sheet.as_bytes(), 5), (None, true));
+    }
+
+    /// A workbook as a spreadsheet program writes it has only plain parts:
+    /// none is parsed twice.
+    #[test]
+    fn a_written_workbook_is_plain_markup() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["period", "unit", "id", "value", "note"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for r in 1..50u32 {
+            ws.write_string(r, 0, "2026-Q3").unwrap();
+            ws.write_string(r, 1, "华东 & <Nord> \"x\"").unwrap();
+            ws.write_string(r, 2, format!("id{r}")).unwrap();
+            ws.write_number(r, 3, f64::from(r) / 7.0).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.xlsx");
+        wb.save(&path).unwrap();
+        let plain = inflation(&path).ok().unwrap();
+        for part in [
+            "xl/worksheets/sheet1.xml",
+            "xl/sharedStrings.xml",
+            "xl/workbook.xml",
+        ] {
+            assert!(plain.contains(part), "{part} not plain: {plain:?}");
+        }
     }
 }
