@@ -44,7 +44,7 @@ pub fn open(path: &Path) -> io::Result<Result<Book, Vec<DataError>>> {
     std::fs::File::open(path)?;
     let checked = match inflation(path) {
         Ok(plain) => parsed_refs(path, &plain),
-        Err(e) => Some(e),
+        Err(e) => Some(*e),
     };
     if let Some(e) = checked {
         return Ok(Err(vec![e]));
@@ -149,7 +149,7 @@ const MAX_RATIO: u64 = 256;
 /// Each XML part is also scanned for references ([`RefScan`]); `Ok` holds
 /// the names of the parts found to be plain markup, every part of the
 /// name ([`Markup`]); [`parsed_refs`] need not parse those again.
-fn inflation(path: &Path) -> Result<HashSet<String>, DataError> {
+fn inflation(path: &Path) -> Result<HashSet<String>, Box<DataError>> {
     let mut plain: HashMap<String, bool> = HashMap::new();
     let Ok(mut zip) = std::fs::File::open(path)
         .map_err(zip::result::ZipError::Io)
@@ -176,7 +176,7 @@ fn inflation(path: &Path) -> Result<HashSet<String>, DataError> {
                     Some(sheet) => format!("sheet `{sheet}`"),
                     None => format!("the part `{name}`"),
                 };
-                return Err(no_such_cell(&what, &bad));
+                return Err(Box::new(no_such_cell(&what, &bad)));
             }
             n += k as u64;
             if n > limit {
@@ -187,7 +187,7 @@ fn inflation(path: &Path) -> Result<HashSet<String>, DataError> {
                     Some(sheet) => format!("sheet `{sheet}` (stored as `{name}`)"),
                     None => format!("the part `{name}`"),
                 };
-                return Err(DataError {
+                return Err(Box::new(DataError {
                     at: At::File,
                     code: "E081",
                     message: format!(
@@ -200,7 +200,7 @@ fn inflation(path: &Path) -> Result<HashSet<String>, DataError> {
                         "delete the blank rows and columns, or export the sheet as CSV".into(),
                     ),
                     duplicate: None,
-                });
+                }));
             }
         }
         if let Ok(name) = part.name() {
