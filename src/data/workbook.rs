@@ -236,12 +236,14 @@ struct RefScan {
     quote: Option<u8>,
     /// The attribute name being read (its first bytes), and whether the
     /// next name byte starts a new one.
-    name: Vec<u8>,
+    name: [u8; 12],
+    name_len: usize,
     fresh: bool,
     /// `r=` or `ref=` seen: the coming value is a reference.
     is_ref: bool,
-    /// A reference value being read.
-    value: Option<Vec<u8>>,
+    /// A reference value being read (the buffer is reused).
+    in_value: bool,
+    value: Vec<u8>,
     /// Where the bytes stand in the plain markup of [`Markup`].
     markup: Markup,
 }
@@ -353,7 +355,9 @@ impl RefScan {
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Option<String> {
-        for &b in chunk {
+        let mut i = 0;
+        while let Some(&b) = chunk.get(i) {
+            i += 1;
             if self.markup != Markup::Irregular {
                 self.markup = self.markup.next(b);
             }
@@ -361,18 +365,18 @@ impl RefScan {
                 if b == q {
                     self.quote = None;
                     self.fresh = true;
-                    if let Some(v) = self.value.take()
-                        && let Some(bad) = bad_reference(&v)
+                    if std::mem::take(&mut self.in_value)
+                        && let Some(bad) = bad_reference(&self.value)
                     {
                         return Some(bad);
                     }
-                } else if let Some(v) = &mut self.value {
-                    v.push(b);
-                    if v.len() > 64 {
+                } else if self.in_value {
+                    self.value.push(b);
+                    if self.value.len() > 64 {
                         // No reference of a worksheet is this long,
                         // whatever it holds: the reader would add it up.
-                        let cell = String::from_utf8_lossy(&v[..24]).into_owned();
-                        self.value = None;
+                        let cell = String::from_utf8_lossy(&self.value[..24]).into_owned();
+                        self.in_value = false;
                         return Some(format!("{cell}…"));
                     }
                 }
@@ -382,7 +386,10 @@ impl RefScan {
                 if b == b'<' {
                     (self.in_tag, self.opened, self.special) = (true, true, false);
                     (self.is_ref, self.fresh) = (false, true);
-                    self.name.clear();
+                    self.name_len = 0;
+                } else if matches!(self.markup, Markup::Text | Markup::Irregular) {
+                    // Text, to the next tag: neither state changes on the way.
+                    i = memchr::memchr(b'<', &chunk[i..]).map_or(chunk.len(), |k| i + k);
                 }
                 continue;
             }
@@ -397,20 +404,23 @@ impl RefScan {
                 b'>' => self.in_tag = false,
                 b'"' | b'\'' => {
                     self.quote = Some(b);
-                    self.value = std::mem::take(&mut self.is_ref).then(Vec::new);
+                    self.in_value = std::mem::take(&mut self.is_ref);
+                    self.value.clear();
                 }
                 b'=' => {
-                    self.is_ref = self.name == b"r" || self.name == b"ref";
+                    let name = &self.name[..self.name_len];
+                    self.is_ref = name == b"r" || name == b"ref";
                     self.fresh = true;
                 }
                 b' ' | b'\t' | b'\n' | b'\r' => self.fresh = true,
                 _ => {
                     if std::mem::take(&mut self.fresh) {
-                        self.name.clear();
+                        self.name_len = 0;
                         self.is_ref = false;
                     }
-                    if self.name.len() < 12 {
-                        self.name.push(b);
+                    if let Some(n) = self.name.get_mut(self.name_len) {
+                        *n = b;
+                        self.name_len += 1;
                     }
                 }
             }
@@ -565,14 +575,16 @@ fn bad_reference(v: &[u8]) -> Option<String> {
             .count();
         letters > 3 || digits > 7
     };
-    let cells: Vec<&[u8]> = v.split(|&c| c == b':').collect();
     let shown = |cell: &[u8]| String::from_utf8_lossy(&cell[..cell.len().min(24)]).into_owned();
-    match cells.iter().copied().find(|c| too_long(c)) {
-        Some(cell) => Some(shown(cell)),
-        // A range whose end comes before its start (`A9:E7`): the reader
-        // subtracts the corners unchecked.
-        None if cells.len() == 2 && reversed(cells[0], cells[1]) => Some(shown(v)),
-        None => None,
+    if let Some(cell) = v.split(|&c| c == b':').find(|c| too_long(c)) {
+        return Some(shown(cell));
+    }
+    // A range whose end comes before its start (`A9:E7`): the reader
+    // subtracts the corners unchecked.
+    let mut cells = v.split(|&c| c == b':');
+    match (cells.next(), cells.next(), cells.next()) {
+        (Some(from), Some(to), None) if reversed(from, to) => Some(shown(v)),
+        _ => None,
     }
 }
 
