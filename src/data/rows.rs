@@ -1107,11 +1107,19 @@ impl<'a> Collector<'a> {
         let u = match self.unit_index.get(name.as_bytes()) {
             Some(&u) => u,
             None => {
+                // Where units repeat, a unit's rows still often come
+                // together (a file grouped by period): room for as many
+                // values as the unit before holds saves the vector's
+                // growing and its slack. A shuffled file asks little.
+                let room = self
+                    .last_unit
+                    .map_or(0, |p| self.units[p as usize].block.entries.len());
                 let u = self.units.len() as u32;
                 self.unit_index.insert(name.as_bytes().into(), u);
                 self.units.push(UnitState {
                     block: UnitBlock {
                         name: name.to_string(),
+                        entries: Vec::with_capacity(room),
                         ..Default::default()
                     },
                     seen: vec![0; self.words],
