@@ -432,14 +432,17 @@ pub fn table(
 /// One unit's SPEC §8 object as it appears in the JSON array: pretty, and
 /// indented one level.
 pub fn json_element(e: &Evaluation) -> Vec<u8> {
-    let pretty = serde_json::to_string_pretty(e).expect("evaluation serialises");
+    let pretty = serde_json::to_vec_pretty(e).expect("evaluation serialises");
     let mut out = Vec::with_capacity(pretty.len() + pretty.len() / 8);
-    for (i, l) in pretty.split('\n').enumerate() {
-        if i > 0 {
+    // Lines found by memchr: `str::split('\n')` took a tenth of the run.
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', &pretty).chain([pretty.len()]) {
+        out.extend_from_slice(b"  ");
+        out.extend_from_slice(&pretty[start..end]);
+        if end < pretty.len() {
             out.push(b'\n');
         }
-        out.extend_from_slice(b"  ");
-        out.extend_from_slice(l.as_bytes());
+        start = end + 1;
     }
     out
 }
