@@ -147,8 +147,9 @@ const MAX_RATIO: u64 = 256;
 /// sizes that the zip declares. Not a zip: calamine says what it is.
 ///
 /// Each XML part is also scanned for references ([`RefScan`]); `Ok` holds
-/// the names of the parts found to be plain markup, every part of the
-/// name ([`Markup`]); [`parsed_refs`] need not parse those again.
+/// the names of the parts found to be plain markup ([`Markup`]; every
+/// entry of the name, should the zip hold two), which [`parsed_refs`]
+/// need not parse again.
 fn inflation(path: &Path) -> Result<HashSet<String>, Box<DataError>> {
     let mut plain: HashMap<String, bool> = HashMap::new();
     let Ok(mut zip) = std::fs::File::open(path)
