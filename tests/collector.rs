@@ -259,3 +259,52 @@ fn a_row_after_a_rejected_one_still_marks_its_unit_current() {
     let south = &full.units[1];
     assert_eq!((south.0.as_str(), south.2), ("south", true));
 }
+
+/// Interleaved units as `finish_with_seen` leaves them: name, values,
+/// room for values.
+fn capacities(
+    rows: &[(&'static str, &'static str, &'static str, &'static str)],
+) -> Vec<(String, usize, usize)> {
+    let card = card();
+    let periods = ["2026-Q1".to_string(), "2026-Q2".to_string()];
+    let mut c = Collector::new(&card, &periods, 0..2, 1..2, false);
+    feed(&mut c, rows, true);
+    let (units, errors) = c.finish_with_seen();
+    assert!(errors.is_empty());
+    units
+        .into_iter()
+        .map(|(b, _)| (b.name, b.entries.len(), b.entries.capacity()))
+        .collect()
+}
+
+#[test]
+fn a_new_unit_gets_room_for_the_values_of_the_unbroken_unit_before() {
+    // Grouped by period: each unit's values of a period come together, so
+    // a new unit gets room for as many as the unit before got.
+    let ids = ["revenue", "csat", "won"];
+    let mut rows = Vec::new();
+    for unit in ["north", "south", "east"] {
+        rows.extend(ids.map(|id| ("2026-Q1", unit, id, "1")));
+    }
+    let units = capacities(&rows);
+    assert_eq!(units[1], ("south".into(), 3, 3));
+    assert_eq!(units[2], ("east".into(), 3, 3));
+    // A unit whose run was broken lends nothing: otherwise rows of one
+    // unit between new ones would lend its values again and again, and
+    // the room could outgrow the values read by far.
+    let mut rows: Vec<_> = ids.map(|id| ("2026-Q1", "big", id, "1")).into();
+    for (new, id) in [("a", "revenue"), ("b", "csat"), ("c", "won")] {
+        rows.push(("2026-Q1", new, "revenue", "1"));
+        rows.push(("2026-Q2", "big", id, "1"));
+    }
+    let units = capacities(&rows);
+    assert_eq!(units[0].1, 6);
+    assert_eq!(units[1], ("a".into(), 1, 3));
+    // b and c come after a row of big, not after their own run: they get
+    // the room of a vector grown for one value, not big's 4 and 5.
+    let mut grown = UnitBlock::default().entries;
+    grown.push((0, Default::default()));
+    for u in &units[2..] {
+        assert_eq!((u.1, u.2), (1, grown.capacity()), "{u:?}");
+    }
+}

@@ -449,6 +449,9 @@ pub struct Collector<'a> {
     unit_index: FxHashMap<Box<[u8]>, u32>,
     /// Index of the unit of the previous row (cache).
     last_unit: Option<u32>,
+    /// Not grouped: every row since `last_unit` was made was its own, so
+    /// its values so far came together (see `unit`).
+    unbroken: bool,
     /// Grouped: hashes of the units already handed out.
     finished: UnitHashes,
     /// Grouped: capacity for the next unit's values.
@@ -514,6 +517,7 @@ impl<'a> Collector<'a> {
             units: Vec::new(),
             unit_index: FxHashMap::default(),
             last_unit: None,
+            unbroken: false,
             finished: Default::default(),
             entries_hint: 0,
             speculative: false,
@@ -616,7 +620,10 @@ impl<'a> Collector<'a> {
             Some(u) if same(self.units[u as usize].block.name.as_bytes(), unit) => u,
             _ if self.grouped => return false,
             _ => match self.unit_index.get(unit) {
-                Some(&u) => u,
+                Some(&u) => {
+                    self.unbroken = false;
+                    u
+                }
                 None => return false, // a new unit: `row` makes its state
             },
         };
@@ -1105,15 +1112,23 @@ impl<'a> Collector<'a> {
             return Some(0);
         }
         let u = match self.unit_index.get(name.as_bytes()) {
-            Some(&u) => u,
+            Some(&u) => {
+                self.unbroken = false;
+                u
+            }
             None => {
                 // Where units repeat, a unit's rows still often come
                 // together (a file grouped by period): room for as many
-                // values as the unit before holds saves the vector's
-                // growing and its slack. A shuffled file asks little.
-                let room = self
-                    .last_unit
-                    .map_or(0, |p| self.units[p as usize].block.entries.len());
+                // values as the unit before got since it was made saves
+                // the vector's growing and its slack. Only a run unbroken
+                // since then counts, and each run once, so the room lent
+                // never outgrows the values read, whatever the file; a
+                // shuffled file asks little.
+                let room = match self.last_unit {
+                    Some(p) if self.unbroken => self.units[p as usize].block.entries.len(),
+                    _ => 0,
+                };
+                self.unbroken = true;
                 let u = self.units.len() as u32;
                 self.unit_index.insert(name.as_bytes().into(), u);
                 self.units.push(UnitState {
