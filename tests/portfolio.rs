@@ -262,21 +262,27 @@ fn grouped_and_interleaved_files_agree() {
         fixture("three-units.csv"),
         fixture("three-units-by-period.csv"),
     );
-    for format in ["table", "csv", "json", "jsonl"] {
-        for span in [
-            &[][..],
-            &["--from", "2026-Q1"][..],
-            &["--period", "2026-Q2"][..],
-        ] {
-            let mut args = vec!["--format", format];
-            args.extend_from_slice(span);
-            assert_eq!(
-                evaluate(&card, &grouped, &args),
-                evaluate(&card, &interleaved, &args),
-                "{args:?}"
-            );
-        }
+    for args in format_and_span_args(&["table", "csv", "json", "jsonl"]) {
+        assert_eq!(
+            evaluate(&card, &grouped, &args),
+            evaluate(&card, &interleaved, &args),
+            "{args:?}"
+        );
     }
+}
+
+/// `--format F` for each of `formats`, alone and with each of the spans
+/// the layouts' tests compare: the latest period, one period, a roll-up.
+fn format_and_span_args(formats: &[&'static str]) -> Vec<Vec<&'static str>> {
+    let spans: [&[&str]; 3] = [&[], &["--from", "2026-Q1"], &["--period", "2026-Q2"]];
+    formats
+        .iter()
+        .flat_map(|&format| {
+            spans
+                .iter()
+                .map(move |span| [&["--format", format][..], span].concat())
+        })
+        .collect()
 }
 
 #[test]
@@ -1182,36 +1188,29 @@ fn every_layout_gives_the_same_output() {
     let dir = tempfile::tempdir().unwrap();
     for notes in [false, true] {
         let [unit, period, shuffled] = layouts(dir.path(), notes);
-        for format in ["csv", "table", "json", "jsonl", "csv-long"] {
-            for span in [
-                &[][..],
-                &["--period", "2026-Q2"][..],
-                &["--from", "2026-Q1"][..],
-            ] {
-                let mut args = vec!["--format", format];
-                args.extend_from_slice(span);
-                let by_unit = evaluate(&card, &unit, &args);
-                let why = format!("notes {notes}, {args:?}");
-                assert_eq!(by_unit, evaluate(&card, &period, &args), "{why}");
-                let s = evaluate(&card, &shuffled, &args);
-                match format {
-                    "csv" | "table" => assert_eq!(by_unit, s, "{why}"),
-                    "json" => {
-                        let sorted = |t: &str| {
-                            let mut v: Vec<Value> = serde_json::from_str(t).unwrap();
-                            v.sort_by(|a, b| a["unit"].as_str().cmp(&b["unit"].as_str()));
-                            v
-                        };
-                        assert_eq!(sorted(&by_unit), sorted(&s), "{why}");
-                    }
-                    _ => {
-                        let sorted = |t: &str| {
-                            let mut v: Vec<&str> = t.lines().collect();
-                            v.sort();
-                            v.join("\n")
-                        };
-                        assert_eq!(sorted(&by_unit), sorted(&s), "{why}");
-                    }
+        for args in format_and_span_args(&["csv", "table", "json", "jsonl", "csv-long"]) {
+            let format = args[1];
+            let by_unit = evaluate(&card, &unit, &args);
+            let why = format!("notes {notes}, {args:?}");
+            assert_eq!(by_unit, evaluate(&card, &period, &args), "{why}");
+            let s = evaluate(&card, &shuffled, &args);
+            match format {
+                "csv" | "table" => assert_eq!(by_unit, s, "{why}"),
+                "json" => {
+                    let sorted = |t: &str| {
+                        let mut v: Vec<Value> = serde_json::from_str(t).unwrap();
+                        v.sort_by(|a, b| a["unit"].as_str().cmp(&b["unit"].as_str()));
+                        v
+                    };
+                    assert_eq!(sorted(&by_unit), sorted(&s), "{why}");
+                }
+                _ => {
+                    let sorted = |t: &str| {
+                        let mut v: Vec<&str> = t.lines().collect();
+                        v.sort();
+                        v.join("\n")
+                    };
+                    assert_eq!(sorted(&by_unit), sorted(&s), "{why}");
                 }
             }
         }
