@@ -777,7 +777,11 @@ impl<'a> Scorer<'a> {
                             notes: self.eval.notes(b),
                         }))
                     }
-                    Ok(e) if self.format == Format::Json => UnitOut::Text(output::json_element(&e)),
+                    Ok(e) if self.format == Format::Json => {
+                        let text = output::json_element(&e, scratch.json_len);
+                        scratch.json_len = text.len();
+                        UnitOut::Text(text)
+                    }
                     Ok(e) if self.format == Format::CsvLong => {
                         let notes = self.eval.notes(b);
                         let unit = crate::export::Unit {
@@ -791,7 +795,11 @@ impl<'a> Scorer<'a> {
                             self.decimals,
                         ))
                     }
-                    Ok(e) => UnitOut::Text(output::json_line(&e)),
+                    Ok(e) => {
+                        let text = output::json_line(&e, scratch.json_len);
+                        scratch.json_len = text.len();
+                        UnitOut::Text(text)
+                    }
                     Err(m) => UnitOut::Missing(b.name.clone(), m),
                 }
             }
@@ -820,6 +828,9 @@ struct Scratch {
     scores: score::Scores,
     /// A unit read in stretches, joined.
     joined: UnitBlock,
+    /// The length of the thread's last JSON element or line, the next one's
+    /// guess.
+    json_len: usize,
 }
 
 /// A unit's values as read: one block, or, from a file read in stretches

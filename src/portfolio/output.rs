@@ -430,26 +430,29 @@ pub fn table(
 }
 
 /// One unit's SPEC §8 object as it appears in the JSON array: pretty, and
-/// indented one level.
-pub fn json_element(e: &Evaluation) -> Vec<u8> {
-    let pretty = serde_json::to_vec_pretty(e).expect("evaluation serialises");
-    let mut out = Vec::with_capacity(pretty.len() + pretty.len() / 8);
-    // Lines found by memchr: `str::split('\n')` took a tenth of the run.
-    let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', &pretty).chain([pretty.len()]) {
-        out.extend_from_slice(b"  ");
-        out.extend_from_slice(&pretty[start..end]);
-        if end < pretty.len() {
-            out.push(b'\n');
-        }
-        start = end + 1;
-    }
-    out
+/// indented one level. `size` is a guess at its length (the unit before's),
+/// so the buffer is not grown again and again.
+pub fn json_element(e: &Evaluation, size: usize) -> Vec<u8> {
+    use serde::Serialize;
+    use serde_json::ser::Formatter;
+    let mut v = Vec::with_capacity(size);
+    v.extend_from_slice(b"  ");
+    // A formatter one level inside an array indents what follows as the
+    // array's element, as serde_json would print the whole array (rather
+    // than indenting every line again: a tenth of a `--format json` run).
+    let mut f = serde_json::ser::PrettyFormatter::new();
+    f.begin_array(&mut std::io::sink())
+        .expect("a sink takes anything");
+    let mut ser = serde_json::Serializer::with_formatter(&mut v, f);
+    e.serialize(&mut ser).expect("evaluation serialises");
+    v
 }
 
-/// One unit's SPEC §8 object as one JSON Lines line.
-pub fn json_line(e: &Evaluation) -> Vec<u8> {
-    let mut v = serde_json::to_vec(e).expect("evaluation serialises");
+/// One unit's SPEC §8 object as one JSON Lines line; `size` as for
+/// [`json_element`].
+pub fn json_line(e: &Evaluation, size: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(size);
+    serde_json::to_writer(&mut v, e).expect("evaluation serialises");
     v.push(b'\n');
     v
 }
