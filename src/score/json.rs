@@ -10,6 +10,7 @@
 //! serializer (serde_json, Tera's contexts) sees exactly what it saw
 //! before. The tests check the text against `Decimal`'s own serialisation.
 
+use arrayvec::ArrayString;
 use rust_decimal::Decimal;
 use serde::ser::{Serialize, SerializeStruct, SerializeTuple, Serializer};
 
@@ -42,9 +43,8 @@ impl<T: Numbers + ?Sized> Serialize for Json<'_, T> {
 
 impl Numbers for Decimal {
     fn serialize_numbers<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; TEXT_MAX];
         let mut st = s.serialize_struct(NUMBER_TOKEN, 1)?;
-        st.serialize_field(NUMBER_TOKEN, text(self, &mut buf))?;
+        st.serialize_field(NUMBER_TOKEN, text(self).as_str())?;
         st.end()
     }
 }
@@ -69,35 +69,43 @@ impl<T: Numbers, const N: usize> Numbers for [T; N] {
     }
 }
 
-/// A sign, 28 leading zeros of a fraction, the point, and the 29 digits of
-/// a 96-bit mantissa, with room to spare.
-const TEXT_MAX: usize = 64;
+/// A sign, `0.`, and 29 digits (a 96-bit mantissa's, or 28 of a fraction).
+const TEXT_MAX: usize = 32;
+
+/// Zeros between the point and a fraction's digits: at most 27.
+const ZEROS: &str = "0000000000000000000000000000";
 
 /// `d` as `Decimal`'s `Display` writes it: every digit of the scale kept,
 /// `0.` before a fraction, and `-` for any negative sign (`-0` too).
-fn text<'a>(d: &Decimal, buf: &'a mut [u8; TEXT_MAX]) -> &'a str {
+fn text(d: &Decimal) -> ArrayString<TEXT_MAX> {
     let mut itoa = itoa::Buffer::new();
     let m = d.mantissa().unsigned_abs();
-    let digits = if m == 0 { "" } else { itoa.format(m) }.as_bytes();
+    // Mantissas beyond 64 bits are rare and take 128-bit division.
+    let digits = match u64::try_from(m) {
+        Ok(0) => "",
+        Ok(small) => itoa.format(small),
+        Err(_) => itoa.format(m),
+    };
     let scale = d.scale() as usize;
-    let mut n = 0;
+    let mut out = ArrayString::new();
     if d.is_sign_negative() {
-        buf[0] = b'-';
-        n = 1;
+        out.push('-');
     }
-    // At least one digit before the point: zeros before the digits up to
-    // scale + 1 of them, the point before the last `scale`.
-    let zeros = (scale + 1).saturating_sub(digits.len());
-    let len = zeros + digits.len();
-    for i in 0..len {
-        if i == len - scale {
-            buf[n] = b'.';
-            n += 1;
+    if digits.len() > scale {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        out.push_str(int);
+        if scale > 0 {
+            out.push('.');
+            out.push_str(frac);
         }
-        buf[n] = if i < zeros { b'0' } else { digits[i - zeros] };
-        n += 1;
+    } else if scale == 0 {
+        out.push('0');
+    } else {
+        out.push_str("0.");
+        out.push_str(&ZEROS[..scale - digits.len()]);
+        out.push_str(digits);
     }
-    std::str::from_utf8(&buf[..n]).expect("ASCII digits")
+    out
 }
 
 #[cfg(test)]
