@@ -47,7 +47,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
             bytes.extend(serde_json::to_vec_pretty(eval).expect("evaluation serialises"));
             bytes.push(b'\n');
         }
-        EvalFormat::Jsonl => bytes.extend(output::json_line(eval, 0)),
+        EvalFormat::Jsonl => bytes.extend(output::json_line(eval, Vec::new())),
         EvalFormat::Csv => {
             let style = match args.decimals {
                 Some(n) => output::Style::Decimals(n),

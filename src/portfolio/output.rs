@@ -430,12 +430,12 @@ pub fn table(
 }
 
 /// One unit's SPEC §8 object as it appears in the JSON array: pretty, and
-/// indented one level. `size` is a guess at its length (the unit before's),
-/// so the buffer is not grown again and again.
-pub fn json_element(e: &Evaluation, size: usize) -> Vec<u8> {
+/// indented one level; written into `v` (emptied first), whose room is
+/// best a guess at its length, so that it is not grown again and again.
+pub fn json_element(e: &Evaluation, mut v: Vec<u8>) -> Vec<u8> {
     use serde::Serialize;
     use serde_json::ser::Formatter;
-    let mut v = Vec::with_capacity(size);
+    v.clear();
     v.extend_from_slice(b"  ");
     // A formatter one level inside an array indents what follows as the
     // array's element, as serde_json would print the whole array (rather
@@ -448,10 +448,10 @@ pub fn json_element(e: &Evaluation, size: usize) -> Vec<u8> {
     v
 }
 
-/// One unit's SPEC §8 object as one JSON Lines line; `size` as for
-/// [`json_element`].
-pub fn json_line(e: &Evaluation, size: usize) -> Vec<u8> {
-    let mut v = Vec::with_capacity(size);
+/// One unit's SPEC §8 object as one JSON Lines line, written into `v` as
+/// for [`json_element`].
+pub fn json_line(e: &Evaluation, mut v: Vec<u8>) -> Vec<u8> {
+    v.clear();
     serde_json::to_writer(&mut v, e).expect("evaluation serialises");
     v.push(b'\n');
     v
