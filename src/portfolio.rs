@@ -645,6 +645,8 @@ fn finish_buffered(
     sink.keep = scorer.keep;
     sink.spare = Some(&scorer.spare);
     let mut done = 0u64;
+    // A batch's text is held until it is written: 128 units of JSON are
+    // about 6 MB.
     for chunk in blocks.chunks(BATCH) {
         sink.take(scorer.score(chunk));
         done += chunk.len() as u64;
@@ -994,7 +996,11 @@ impl<'o> Sink<'o> {
                     }
                     self.write(&bytes);
                     self.written += 1;
-                    if let Some(spare) = self.spare {
+                    // Only JSON is written into spare buffers: csv-long rows
+                    // given back would never be taken, and all be kept.
+                    if let Some(spare) = self.spare
+                        && matches!(self.format, Format::Json | Format::Jsonl)
+                    {
                         spare.give(bytes);
                     }
                 }
@@ -1262,5 +1268,17 @@ mod tests {
         assert!(again.capacity() >= 4096);
         // None left: a new one, with the room asked for.
         assert!(spare.take(10).capacity() >= 10);
+    }
+
+    #[test]
+    fn only_json_text_goes_back_for_reuse() {
+        for (format, kept) in [(Format::Json, 1), (Format::Jsonl, 1), (Format::CsvLong, 0)] {
+            let spare = Spare::default();
+            let mut out = io::sink();
+            let mut sink = Sink::new(format, false, &mut out, false);
+            sink.spare = Some(&spare);
+            sink.take(vec![UnitOut::Text(b"text\n".to_vec())]);
+            assert_eq!(spare.0.lock().unwrap().len(), kept, "{format:?}");
+        }
     }
 }
