@@ -417,12 +417,6 @@ enum IdKind {
     Computed(usize),
 }
 
-struct UnitState {
-    block: UnitBlock,
-    /// One bit per (period of the data, slot): given already?
-    seen: Vec<u64>,
-}
-
 /// Checks rows and groups them by unit.
 pub struct Collector<'a> {
     card: &'a Scorecard,
@@ -445,7 +439,12 @@ pub struct Collector<'a> {
     current: Range<usize>,
     /// Grouped: units are handed out as soon as the next one starts.
     grouped: bool,
-    units: Vec<UnitState>,
+    units: Vec<UnitBlock>,
+    /// One bit per (unit, period of the data, slot): given already? Unit
+    /// `u`'s bits are `seen[u * words..][..words]`, in one vector: in a
+    /// shuffled file each row lands on another unit, and a vector per unit
+    /// cost a second miss of the cache per row.
+    seen: Vec<u64>,
     unit_index: FxHashMap<Box<[u8]>, u32>,
     /// Index of the unit of the previous row (cache).
     last_unit: Option<u32>,
@@ -515,6 +514,7 @@ impl<'a> Collector<'a> {
             current,
             grouped,
             units: Vec::new(),
+            seen: Vec::new(),
             unit_index: FxHashMap::default(),
             last_unit: None,
             unbroken: false,
@@ -617,7 +617,7 @@ impl<'a> Collector<'a> {
             },
         };
         let u = match self.last_unit {
-            Some(u) if same(self.units[u as usize].block.name.as_bytes(), unit) => u,
+            Some(u) if same(self.units[u as usize].name.as_bytes(), unit) => u,
             _ if self.grouped => return false,
             _ => match self.unit_index.get(unit) {
                 Some(&u) => {
@@ -649,18 +649,15 @@ impl<'a> Collector<'a> {
         };
         let pi = pi as usize;
         let bit = pi * self.slots + slot as usize;
-        let state = &mut self.units[u as usize];
-        if state.seen[bit / 64] & (1 << (bit % 64)) != 0 {
+        let word = &mut self.seen[u as usize * self.words + bit / 64];
+        if *word & (1 << (bit % 64)) != 0 {
             return false; // a duplicate: `row` reports it
         }
-        state.seen[bit / 64] |= 1 << (bit % 64);
+        *word |= 1 << (bit % 64);
         self.last_slot = slot;
-        if self.current.contains(&pi) {
-            state.block.in_current = true;
-        }
         if self.needed.contains(&pi) {
             let key = ((pi - self.needed.start) * self.slots + slot as usize) as u32;
-            state.block.entries.push((key, v));
+            self.units[u as usize].entries.push((key, v));
         }
         true
     }
@@ -844,8 +841,8 @@ impl<'a> Collector<'a> {
         };
         // --- duplicates --------------------------------------------------------
         let bit = pi as usize * self.slots + slot as usize;
-        let state = &mut self.units[u];
-        if state.seen[bit / 64] & (1 << (bit % 64)) != 0 {
+        let word = u * self.words + bit / 64;
+        if self.seen[word] & (1 << (bit % 64)) != 0 {
             let id = row.id.key().ok().flatten().unwrap_or_default();
             let p = period.unwrap_or_default();
             let at = (row.at)(layout.id);
@@ -862,25 +859,23 @@ impl<'a> Collector<'a> {
             });
             return;
         }
-        state.seen[bit / 64] |= 1 << (bit % 64);
+        self.seen[word] |= 1 << (bit % 64);
         let pi = pi as usize;
-        if self.current.contains(&pi) {
-            state.block.in_current = true;
-        }
+        let block = &mut self.units[u];
         // The evaluated span lies within the needed periods.
         let key = |pi: usize| ((pi - self.needed.start) * self.slots + slot as usize) as u32;
         if let (Some(v), true) = (value, self.needed.contains(&pi)) {
-            state.block.entries.push((key(pi), v));
+            block.entries.push((key(pi), v));
         }
         if let (Some(n), true) = (note, self.current.contains(&pi)) {
-            state.block.notes.push((key(pi), n.to_string()));
+            block.notes.push((key(pi), n.to_string()));
         }
         if self.needed.contains(&pi) {
             if let Some(g) = overrides.0 {
-                state.block.targets.push((key(pi), g));
+                block.targets.push((key(pi), g));
             }
             if let Some(b) = overrides.1 {
-                state.block.baselines.push((key(pi), b));
+                block.baselines.push((key(pi), b));
             }
         }
     }
@@ -1066,7 +1061,7 @@ impl<'a> Collector<'a> {
     fn unit_of(&mut self, name: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<usize> {
         if let Some(u) = self.last_unit {
             // Grouped: `before_row` already compared the name.
-            if self.grouped || self.units[u as usize].block.name == name {
+            if self.grouped || self.units[u as usize].name == name {
                 return Some(u as usize);
             }
         }
@@ -1094,20 +1089,17 @@ impl<'a> Collector<'a> {
                 );
                 return None;
             }
-            if self.units.is_empty() {
-                self.units.push(UnitState {
-                    block: UnitBlock::default(),
-                    seen: vec![0; self.words],
-                });
-            }
-            let s = &mut self.units[0];
-            s.block = UnitBlock {
+            let block = UnitBlock {
                 name: name.to_string(),
                 entries: Vec::with_capacity(self.entries_hint),
-                in_current: false,
                 ..Default::default()
             };
-            s.seen.iter_mut().for_each(|w| *w = 0);
+            match self.units.first_mut() {
+                Some(b) => *b = block,
+                None => self.units.push(block),
+            }
+            self.seen.clear();
+            self.seen.resize(self.words, 0);
             self.last_unit = Some(0);
             return Some(0);
         }
@@ -1125,20 +1117,18 @@ impl<'a> Collector<'a> {
                 // never outgrows the values read, whatever the file; a
                 // shuffled file asks little.
                 let room = match self.last_unit {
-                    Some(p) if self.unbroken => self.units[p as usize].block.entries.len(),
+                    Some(p) if self.unbroken => self.units[p as usize].entries.len(),
                     _ => 0,
                 };
                 self.unbroken = true;
                 let u = self.units.len() as u32;
                 self.unit_index.insert(name.as_bytes().into(), u);
-                self.units.push(UnitState {
-                    block: UnitBlock {
-                        name: name.to_string(),
-                        entries: Vec::with_capacity(room),
-                        ..Default::default()
-                    },
-                    seen: vec![0; self.words],
+                self.units.push(UnitBlock {
+                    name: name.to_string(),
+                    entries: Vec::with_capacity(room),
+                    ..Default::default()
                 });
+                self.seen.resize(self.seen.len() + self.words, 0);
                 u
             }
         };
@@ -1154,14 +1144,11 @@ impl<'a> Collector<'a> {
         }
         let name = unit.key().ok().flatten()?;
         let cur = self.last_unit?;
-        if same(
-            self.units[cur as usize].block.name.as_bytes(),
-            name.as_bytes(),
-        ) {
+        if same(self.units[cur as usize].name.as_bytes(), name.as_bytes()) {
             return None;
         }
         self.last_unit = None;
-        let block = std::mem::take(&mut self.units[0].block);
+        let block = self.hand_out(0);
         self.entries_hint = block.entries.len();
         Some(block)
     }
@@ -1169,27 +1156,42 @@ impl<'a> Collector<'a> {
     /// Not grouped: every unit, in the order of their first row, with the
     /// (period, slot) pairs its rows gave, as bits: to join the parts of a
     /// file read at once, where a pair given in two parts is a duplicate.
-    pub fn finish_with_seen(self) -> (Vec<(UnitBlock, Vec<u64>)>, Errors) {
+    pub fn finish_with_seen(mut self) -> (Vec<(UnitBlock, Vec<u64>)>, Errors) {
         debug_assert!(!self.grouped);
-        let units = self.units.into_iter().map(|s| (s.block, s.seen)).collect();
+        let words = self.words;
+        let units = (0..self.units.len())
+            .map(|u| (self.hand_out(u), self.seen[u * words..][..words].to_vec()))
+            .collect();
         (units, self.errors)
+    }
+
+    /// Unit `u`'s block, taken out, with whether any of its rows is in
+    /// the evaluated span: a bit of its own there. (Found once per unit
+    /// rather than set per row, which in a shuffled file would reach into
+    /// another unit's block for every row.)
+    fn hand_out(&mut self, u: usize) -> UnitBlock {
+        let mut block = std::mem::take(&mut self.units[u]);
+        let bits = &self.seen[u * self.words..][..self.words];
+        block.in_current = (self.current.start * self.slots..self.current.end * self.slots)
+            .any(|b| bits[b / 64] & (1 << (b % 64)) != 0);
+        block
     }
 
     /// Every unit not yet handed out, in the order of their first row.
     pub fn finish(mut self) -> (Vec<UnitBlock>, Errors) {
         let blocks = if self.grouped {
             match self.last_unit {
-                Some(_) => vec![std::mem::take(&mut self.units[0].block)],
+                Some(_) => vec![self.hand_out(0)],
                 None => Vec::new(),
             }
         } else {
             // Units interleave: unused capacity is trimmed once, at the end,
             // not at every change of unit (every row of a shuffled file).
-            self.units
-                .into_iter()
-                .map(|mut s| {
-                    s.block.entries.shrink_to_fit();
-                    s.block
+            (0..self.units.len())
+                .map(|u| {
+                    let mut b = self.hand_out(u);
+                    b.entries.shrink_to_fit();
+                    b
                 })
                 .collect()
         };
