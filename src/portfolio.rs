@@ -738,7 +738,7 @@ struct Scorer<'a> {
     decimals: Option<u32>,
     /// The label of the span compared with, for csv-long rows.
     previous: Option<String>,
-    /// JSON text buffers to reuse.
+    /// Text buffers to reuse (JSON, JSON Lines, csv-long rows).
     spare: Spare,
 }
 
@@ -815,8 +815,8 @@ impl<'a> Scorer<'a> {
                         }))
                     }
                     Ok(e) if self.format == Format::Json => {
-                        let text = output::json_element(&e, self.spare.take(scratch.json_len));
-                        scratch.json_len = text.len();
+                        let text = output::json_element(&e, self.spare.take(scratch.text_len));
+                        scratch.text_len = text.len();
                         UnitOut::Text(text)
                     }
                     Ok(e) if self.format == Format::CsvLong => {
@@ -825,16 +825,19 @@ impl<'a> Scorer<'a> {
                             evaluation: &e,
                             notes: &notes,
                         };
-                        UnitOut::Text(crate::export::csv_long::unit_rows(
+                        let text = crate::export::csv_long::unit_rows(
                             card,
                             unit,
                             self.previous.as_deref(),
                             self.decimals,
-                        ))
+                            self.spare.take(scratch.text_len),
+                        );
+                        scratch.text_len = text.len();
+                        UnitOut::Text(text)
                     }
                     Ok(e) => {
-                        let text = output::json_line(&e, self.spare.take(scratch.json_len));
-                        scratch.json_len = text.len();
+                        let text = output::json_line(&e, self.spare.take(scratch.text_len));
+                        scratch.text_len = text.len();
                         UnitOut::Text(text)
                     }
                     Err(m) => UnitOut::Missing(b.name.clone(), m),
@@ -865,9 +868,8 @@ struct Scratch {
     scores: score::Scores,
     /// A unit read in stretches, joined.
     joined: UnitBlock,
-    /// The length of the thread's last JSON element or line, the next one's
-    /// guess.
-    json_len: usize,
+    /// The length of the thread's last unit's text, the next one's guess.
+    text_len: usize,
 }
 
 /// A unit's values as read: one block, or, from a file read in stretches
@@ -996,11 +998,7 @@ impl<'o> Sink<'o> {
                     }
                     self.write(&bytes);
                     self.written += 1;
-                    // Only JSON is written into spare buffers: csv-long rows
-                    // given back would never be taken, and all be kept.
-                    if let Some(spare) = self.spare
-                        && matches!(self.format, Format::Json | Format::Jsonl)
-                    {
+                    if let Some(spare) = self.spare {
                         spare.give(bytes);
                     }
                 }
@@ -1271,14 +1269,15 @@ mod tests {
     }
 
     #[test]
-    fn only_json_text_goes_back_for_reuse() {
-        for (format, kept) in [(Format::Json, 1), (Format::Jsonl, 1), (Format::CsvLong, 0)] {
+    fn written_text_goes_back_for_reuse_in_every_format() {
+        for format in [Format::Json, Format::Jsonl, Format::CsvLong] {
             let spare = Spare::default();
-            let mut out = io::sink();
+            let mut out = Vec::new();
             let mut sink = Sink::new(format, false, &mut out, false);
             sink.spare = Some(&spare);
             sink.take(vec![UnitOut::Text(b"text\n".to_vec())]);
-            assert_eq!(spare.0.lock().unwrap().len(), kept, "{format:?}");
+            assert_eq!(spare.0.lock().unwrap().len(), 1, "{format:?}");
+            assert!(out.ends_with(b"text\n"), "{format:?}: written first");
         }
     }
 }

@@ -17,15 +17,19 @@ pub fn header() -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// One unit's rows (no header). `decimals`: round scores to that many
-/// decimals (`--decimals`), else print them at full precision.
+/// One unit's rows (no header), written into `buf` (emptied first), which
+/// is given back: callers reuse their buffers from one unit to the next.
+/// `decimals`: round scores to that many decimals (`--decimals`), else
+/// print them at full precision.
 pub fn unit_rows(
     card: &Scorecard,
     unit: Unit,
     previous_period: Option<&str>,
     decimals: Option<u32>,
+    mut buf: Vec<u8>,
 ) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::with_capacity(256 * (card.indicators.len() + 8)));
+    buf.clear();
+    let mut w = csv::Writer::from_writer(buf);
     let mut record: Vec<String> = Vec::with_capacity(Column::ALL.len());
     for row in rows(card, unit, previous_period) {
         record.clear();
@@ -54,8 +58,10 @@ pub fn write(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     out.write_all(&header())?;
+    let mut buf = Vec::with_capacity(256 * (card.indicators.len() + 8));
     for u in units {
-        out.write_all(&unit_rows(card, *u, previous_period, decimals))?;
+        buf = unit_rows(card, *u, previous_period, decimals, buf);
+        out.write_all(&buf)?;
     }
     Ok(())
 }
