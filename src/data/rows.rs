@@ -457,6 +457,10 @@ pub struct Collector<'a> {
     counts: Vec<u32>,
     /// Index of the unit of the previous row (cache).
     last_unit: Option<u32>,
+    /// The name of `last_unit`, at hand: in a shuffled file that unit's
+    /// block is far away in memory by the next row, and reading its name
+    /// there cost two misses of the cache per row.
+    last_name: Vec<u8>,
     /// Not grouped: every row since `last_unit` was made was its own, so
     /// its values so far came together (see `unit`).
     unbroken: bool,
@@ -530,6 +534,7 @@ impl<'a> Collector<'a> {
             by_unit: Vec::new(),
             counts: Vec::new(),
             last_unit: None,
+            last_name: Vec::new(),
             unbroken: false,
             finished: Default::default(),
             entries_hint: 0,
@@ -630,7 +635,7 @@ impl<'a> Collector<'a> {
             },
         };
         let (u, again) = match self.last_unit {
-            Some(u) if same(self.units[u as usize].name.as_bytes(), unit) => (u, true),
+            Some(u) if same(&self.last_name, unit) => (u, true),
             _ if self.grouped => return false,
             _ => match self.unit_index.get(unit) {
                 Some(&u) => {
@@ -640,7 +645,9 @@ impl<'a> Collector<'a> {
                 None => return false, // a new unit: `row` makes its state
             },
         };
-        self.last_unit = Some(u);
+        if !again {
+            self.remember_unit(u, unit);
+        }
         let guess = self.next_slot[self.last_slot as usize];
         let slot = if self
             .slot_ids
@@ -1121,7 +1128,7 @@ impl<'a> Collector<'a> {
             }
             self.seen.clear();
             self.seen.resize(self.words, 0);
-            self.last_unit = Some(0);
+            self.remember_unit(0, name.as_bytes());
             return Some(0);
         }
         let u = match self.unit_index.get(name.as_bytes()) {
@@ -1153,8 +1160,14 @@ impl<'a> Collector<'a> {
                 u
             }
         };
-        self.last_unit = Some(u);
+        self.remember_unit(u, name.as_bytes());
         Some(u as usize)
+    }
+
+    fn remember_unit(&mut self, u: u32, name: &[u8]) {
+        self.last_unit = Some(u);
+        self.last_name.clear();
+        self.last_name.extend_from_slice(name);
     }
 
     /// Grouped: hands out the current unit when the next row's unit
