@@ -445,7 +445,7 @@ pub struct Collector<'a> {
     /// shuffled file each row lands on another unit, and a vector per unit
     /// cost a second miss of the cache per row.
     seen: Vec<u64>,
-    unit_index: FxHashMap<Box<[u8]>, u32>,
+    unit_index: UnitIndex,
     /// Not grouped: the usual rows' values as `(unit, key, value)`, kept in
     /// their units [`PENDING`] rows at a time, unit by unit (see
     /// [`Collector::settle`]).
@@ -528,7 +528,7 @@ impl<'a> Collector<'a> {
             grouped,
             units: Vec::new(),
             seen: Vec::new(),
-            unit_index: FxHashMap::default(),
+            unit_index: UnitIndex::default(),
             pending: Vec::new(),
             pending_max: PENDING,
             by_unit: Vec::new(),
@@ -638,7 +638,7 @@ impl<'a> Collector<'a> {
             Some(u) if same(&self.last_name, unit) => (u, true),
             _ if self.grouped => return false,
             _ => match self.unit_index.get(unit) {
-                Some(&u) => {
+                Some(u) => {
                     self.unbroken = false;
                     (u, false)
                 }
@@ -1132,7 +1132,7 @@ impl<'a> Collector<'a> {
             return Some(0);
         }
         let u = match self.unit_index.get(name.as_bytes()) {
-            Some(&u) => {
+            Some(u) => {
                 self.unbroken = false;
                 u
             }
@@ -1150,7 +1150,7 @@ impl<'a> Collector<'a> {
                 };
                 self.unbroken = true;
                 let u = self.units.len() as u32;
-                self.unit_index.insert(name.as_bytes().into(), u);
+                self.unit_index.insert(name.as_bytes(), u);
                 self.units.push(UnitBlock {
                     name: name.to_string(),
                     entries: Vec::with_capacity(room),
@@ -1334,6 +1334,56 @@ fn col_name(layout: &Layout, col: usize) -> &'static str {
     }
 }
 
+/// Units by name, for the look-up of every row of a file whose units
+/// interleave. Names of up to 22 bytes (most are: `unit-00001`, `华东区`)
+/// are held in the table itself and compared by [`same`]; a name boxed
+/// elsewhere cost another miss of the cache and a `memcmp` call per row.
+#[derive(Default)]
+struct UnitIndex(hashbrown::HashTable<(UnitName, u32)>);
+
+enum UnitName {
+    Inline(u8, [u8; INLINE]),
+    Boxed(Box<[u8]>),
+}
+
+const INLINE: usize = 22;
+
+impl UnitName {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            UnitName::Inline(n, b) => &b[..*n as usize],
+            UnitName::Boxed(b) => b,
+        }
+    }
+}
+
+impl UnitIndex {
+    fn hash(name: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        rustc_hash::FxBuildHasher.hash_one(name)
+    }
+
+    fn get(&self, name: &[u8]) -> Option<u32> {
+        self.0
+            .find(Self::hash(name), |(k, _)| same(k.bytes(), name))
+            .map(|&(_, u)| u)
+    }
+
+    /// A name not in the index yet.
+    fn insert(&mut self, name: &[u8], u: u32) {
+        let key = match name.len() {
+            n if n <= INLINE => {
+                let mut b = [0; INLINE];
+                b[..n].copy_from_slice(name);
+                UnitName::Inline(n as u8, b)
+            }
+            _ => UnitName::Boxed(name.into()),
+        };
+        self.0
+            .insert_unique(Self::hash(name), (key, u), |(k, _)| Self::hash(k.bytes()));
+    }
+}
+
 /// A set of [`hash_of`] values. They are hashes already, so the set uses
 /// them as they are instead of hashing them again.
 pub type UnitHashes = std::collections::HashSet<u64, std::hash::BuildHasherDefault<AsIs>>;
@@ -1498,6 +1548,63 @@ mod tests {
                 None => assert!(!usual, "{c} should take the shortcut"),
             }
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The unit index finds what a map of boxed names finds, for names
+        /// on both sides of the inline length, sharing prefixes, and not
+        /// valid UTF-8.
+        #[test]
+        fn the_unit_index_finds_what_a_map_finds(
+            names in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![proptest::prelude::Just(b'u'), 0u8..=255],
+                    0..40,
+                ),
+                0..200,
+            ),
+            asked in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![proptest::prelude::Just(b'u'), 0u8..=255],
+                    0..40,
+                ),
+                0..50,
+            ),
+        ) {
+            let (mut index, mut map) = (UnitIndex::default(), FxHashMap::default());
+            for (u, name) in names.iter().enumerate() {
+                if map.get(name.as_slice()).is_none() {
+                    map.insert(name.clone().into_boxed_slice(), u as u32);
+                    index.insert(name, u as u32);
+                }
+            }
+            for name in names.iter().chain(&asked) {
+                proptest::prop_assert_eq!(index.get(name), map.get(name.as_slice()).copied());
+            }
+        }
+    }
+
+    #[test]
+    fn the_unit_index_holds_long_and_short_names() {
+        let mut index = UnitIndex::default();
+        let short = "华东区-01".as_bytes(); // 13 bytes
+        let edge = [b'x'; INLINE];
+        let long = [b'x'; INLINE + 1];
+        for (u, name) in [short, &edge[..], &long[..], b""].iter().enumerate() {
+            index.insert(name, u as u32);
+        }
+        assert_eq!(index.get(short), Some(0));
+        assert_eq!(index.get(&edge), Some(1));
+        assert_eq!(index.get(&long), Some(2));
+        assert_eq!(index.get(b""), Some(3));
+        assert_eq!(index.get(&long[..INLINE - 1]), None);
+        let boxed = index
+            .0
+            .iter()
+            .filter(|(k, _)| matches!(k, UnitName::Boxed(_)));
+        assert_eq!(boxed.count(), 1, "only the name longer than {INLINE} bytes");
     }
 
     #[test]
