@@ -1575,7 +1575,7 @@ mod tests {
         ) {
             let (mut index, mut map) = (UnitIndex::default(), FxHashMap::default());
             for (u, name) in names.iter().enumerate() {
-                if map.get(name.as_slice()).is_none() {
+                if !map.contains_key(name.as_slice()) {
                     map.insert(name.clone().into_boxed_slice(), u as u32);
                     index.insert(name, u as u32);
                 }
