@@ -457,9 +457,10 @@ pub struct Collector<'a> {
     counts: Vec<u32>,
     /// Index of the unit of the previous row (cache).
     last_unit: Option<u32>,
-    /// The name of `last_unit`, at hand: in a shuffled file that unit's
-    /// block is far away in memory by the next row, and reading its name
-    /// there cost two misses of the cache per row.
+    /// The name of `last_unit`, set with it (`remember_unit`) and read by
+    /// every check against the row before's unit: in a shuffled file that
+    /// unit's block is far away in memory by the next row, and reading its
+    /// name there cost two misses of the cache per row.
     last_name: Vec<u8>,
     /// Not grouped: every row since `last_unit` was made was its own, so
     /// its values so far came together (see `unit`).
@@ -1089,7 +1090,7 @@ impl<'a> Collector<'a> {
     fn unit_of(&mut self, name: &str, at: &dyn Fn(usize) -> At, col: usize) -> Option<usize> {
         if let Some(u) = self.last_unit {
             // Grouped: `before_row` already compared the name.
-            if self.grouped || self.units[u as usize].name == name {
+            if self.grouped || same(&self.last_name, name.as_bytes()) {
                 return Some(u as usize);
             }
         }
@@ -1177,8 +1178,8 @@ impl<'a> Collector<'a> {
             return None;
         }
         let name = unit.key().ok().flatten()?;
-        let cur = self.last_unit?;
-        if same(self.units[cur as usize].name.as_bytes(), name.as_bytes()) {
+        self.last_unit?;
+        if same(&self.last_name, name.as_bytes()) {
             return None;
         }
         self.last_unit = None;
