@@ -44,7 +44,7 @@ pub fn run(args: &EvaluateArgs) -> Exit {
     }
     match format {
         EvalFormat::Json => {
-            bytes.extend(serde_json::to_vec_pretty(eval).expect("evaluation serialises"));
+            export::json::write(eval, true, 0, &mut bytes);
             bytes.push(b'\n');
         }
         EvalFormat::Jsonl => bytes.extend(output::json_line(eval, Vec::new())),

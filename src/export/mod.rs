@@ -8,6 +8,7 @@
 //! template`, from the card alone.
 
 pub mod csv_long;
+pub mod json;
 pub mod template;
 pub mod xlsx;
 

@@ -433,18 +433,9 @@ pub fn table(
 /// indented one level; written into `v` (emptied first), whose room is
 /// best a guess at its length, so that it is not grown again and again.
 pub fn json_element(e: &Evaluation, mut v: Vec<u8>) -> Vec<u8> {
-    use serde::Serialize;
-    use serde_json::ser::Formatter;
     v.clear();
     v.extend_from_slice(b"  ");
-    // A formatter one level inside an array indents what follows as the
-    // array's element, as serde_json would print the whole array (rather
-    // than indenting every line again: a tenth of a `--format json` run).
-    let mut f = serde_json::ser::PrettyFormatter::new();
-    f.begin_array(&mut std::io::sink())
-        .expect("a sink takes anything");
-    let mut ser = serde_json::Serializer::with_formatter(&mut v, f);
-    e.serialize(&mut ser).expect("evaluation serialises");
+    crate::export::json::write(e, true, 1, &mut v);
     v
 }
 
@@ -452,7 +443,7 @@ pub fn json_element(e: &Evaluation, mut v: Vec<u8>) -> Vec<u8> {
 /// for [`json_element`].
 pub fn json_line(e: &Evaluation, mut v: Vec<u8>) -> Vec<u8> {
     v.clear();
-    serde_json::to_writer(&mut v, e).expect("evaluation serialises");
+    crate::export::json::write(e, false, 0, &mut v);
     v.push(b'\n');
     v
 }

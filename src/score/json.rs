@@ -77,7 +77,7 @@ const ZEROS: &str = "0000000000000000000000000000";
 
 /// `d` as `Decimal`'s `Display` writes it: every digit of the scale kept,
 /// `0.` before a fraction, and `-` for any negative sign (`-0` too).
-fn text(d: &Decimal) -> ArrayString<TEXT_MAX> {
+pub(crate) fn text(d: &Decimal) -> ArrayString<TEXT_MAX> {
     let mut itoa = itoa::Buffer::new();
     let m = d.mantissa().unsigned_abs();
     // Mantissas beyond 64 bits are rare and take 128-bit division.

@@ -1,0 +1,642 @@
+//! An evaluation as SPEC §8 JSON, written byte by byte.
+//!
+//! `Evaluation` derives `Serialize`, and that stays the definition of the
+//! JSON: the schema is derived from it, reports hand it to Tera, and the
+//! tests hold this writer to `serde_json`'s output of it, pretty and
+//! compact, for random evaluations. This writer exists for speed: a
+//! portfolio's `--format json` writes some 47,000 bytes per unit, and
+//! through serde every key was escaped byte by byte and every token went
+//! through a formatter's calls (a third of such a run). Here keys are
+//! literals, strings are copied whole unless they hold a character JSON
+//! escapes, and numbers are written from their digits.
+
+use rust_decimal::Decimal;
+
+use crate::score::follow_up::InitiativeResult;
+use crate::score::{
+    Composite, Evaluation, HistoryPoint, IndicatorResult, ObjectiveResult, PerspectiveResult,
+    Status, TargetOut, json::text,
+};
+
+/// Appends `e` to `out` as `serde_json::to_vec_pretty` writes it when
+/// `pretty` (starting `depth` levels in, as an element of an array at
+/// `depth - 1`), else as `serde_json::to_vec` does.
+pub fn write(e: &Evaluation, pretty: bool, depth: usize, out: &mut Vec<u8>) {
+    let mut j = Json {
+        out,
+        pretty,
+        depth,
+        empty: true,
+    };
+    j.open(b'{');
+    j.key("scorecard");
+    j.open(b'{');
+    j.key("id");
+    j.string(&e.scorecard.id);
+    j.key("name");
+    j.string(&e.scorecard.name);
+    j.close(b'}');
+    j.key("period");
+    j.string(&e.period);
+    j.key("unit");
+    j.opt_string(e.unit.as_deref());
+    j.key("composite");
+    composite(&mut j, &e.composite);
+    j.key("perspectives");
+    j.open(b'[');
+    for p in &e.perspectives {
+        j.item();
+        perspective(&mut j, p);
+    }
+    j.close(b']');
+    j.key("objectives");
+    j.open(b'[');
+    for o in &e.objectives {
+        j.item();
+        objective(&mut j, o);
+    }
+    j.close(b']');
+    j.key("indicators");
+    j.open(b'[');
+    for i in &e.indicators {
+        j.item();
+        indicator(&mut j, i);
+    }
+    j.close(b']');
+    j.key("initiatives");
+    j.open(b'[');
+    for i in &e.initiatives {
+        j.item();
+        initiative(&mut j, i);
+    }
+    j.close(b']');
+    if !e.history.is_empty() {
+        j.key("history");
+        j.open(b'[');
+        for h in &e.history {
+            j.item();
+            history(&mut j, h);
+        }
+        j.close(b']');
+    }
+    j.close(b'}');
+}
+
+fn composite(j: &mut Json, c: &Composite) {
+    j.open(b'{');
+    j.key("score");
+    j.opt_number(c.score);
+    j.key("status");
+    j.status(c.status);
+    j.key("coverage");
+    j.number(c.coverage);
+    j.previous("previous_score", c.previous_score);
+    j.close(b'}');
+}
+
+fn perspective(j: &mut Json, p: &PerspectiveResult) {
+    j.open(b'{');
+    j.key("id");
+    j.string(&p.id);
+    j.key("name");
+    j.string(&p.name);
+    j.key("weight");
+    j.number(p.weight);
+    j.key("score");
+    j.opt_number(p.score);
+    j.key("status");
+    j.status(p.status);
+    j.key("coverage");
+    j.number(p.coverage);
+    j.previous("previous_score", p.previous_score);
+    j.close(b'}');
+}
+
+fn objective(j: &mut Json, o: &ObjectiveResult) {
+    j.open(b'{');
+    j.key("id");
+    j.string(&o.id);
+    j.key("name");
+    j.string(&o.name);
+    j.key("perspective");
+    j.string(&o.perspective);
+    j.key("weight");
+    j.number(o.weight);
+    j.key("score");
+    j.opt_number(o.score);
+    j.key("status");
+    j.status(o.status);
+    j.key("coverage");
+    j.number(o.coverage);
+    j.previous("previous_score", o.previous_score);
+    j.close(b'}');
+}
+
+fn indicator(j: &mut Json, i: &IndicatorResult) {
+    j.open(b'{');
+    j.key("id");
+    j.string(&i.id);
+    j.key("perspective");
+    j.string(&i.perspective);
+    j.key("objective");
+    j.opt_string(i.objective.as_deref());
+    j.key("actual");
+    j.opt_number(i.actual);
+    j.key("score");
+    j.opt_number(i.score);
+    j.key("status");
+    j.status(i.status);
+    j.key("effective_weight");
+    j.number(i.effective_weight);
+    j.key("missing");
+    j.boolean(i.missing);
+    j.key("reason");
+    j.opt_string(i.reason.as_deref());
+    j.key("owner");
+    j.opt_string(i.owner.as_deref());
+    j.key("baseline");
+    j.opt_number(i.baseline);
+    j.key("target");
+    match &i.target {
+        None => j.null(),
+        Some(TargetOut::Value(v)) => j.number(*v),
+        Some(TargetOut::Band(band)) => {
+            j.open(b'[');
+            for v in band {
+                j.item();
+                j.number(*v);
+            }
+            j.close(b']');
+        }
+    }
+    j.previous("previous_actual", i.previous_actual);
+    j.previous("previous_score", i.previous_score);
+    j.close(b'}');
+}
+
+fn initiative(j: &mut Json, i: &InitiativeResult) {
+    j.open(b'{');
+    j.key("id");
+    j.string(&i.id);
+    j.key("name");
+    j.string(&i.name);
+    j.key("owner");
+    j.opt_string(i.owner.as_deref());
+    j.key("status");
+    j.string(i.status.as_str());
+    j.key("progress");
+    j.opt_number(i.progress);
+    j.key("budget");
+    j.opt_number(i.budget);
+    j.key("due");
+    match i.due {
+        Some(d) => j.string(&d.to_string()),
+        None => j.null(),
+    }
+    j.key("overdue");
+    match i.overdue {
+        Some(b) => j.boolean(b),
+        None => j.null(),
+    }
+    for (key, ids) in [("objectives", &i.objectives), ("indicators", &i.indicators)] {
+        j.key(key);
+        j.open(b'[');
+        for id in ids {
+            j.item();
+            j.string(id);
+        }
+        j.close(b']');
+    }
+    j.key("note");
+    j.opt_string(i.note.as_deref());
+    j.close(b'}');
+}
+
+fn history(j: &mut Json, h: &HistoryPoint) {
+    j.open(b'{');
+    j.key("period");
+    j.string(&h.period);
+    j.key("composite");
+    j.opt_number(h.composite);
+    j.key("perspectives");
+    j.open(b'{');
+    for (id, score) in &h.perspectives {
+        j.item();
+        j.string(id);
+        j.colon();
+        j.opt_number(*score);
+    }
+    j.close(b'}');
+    j.close(b'}');
+}
+
+/// Where the writing is: serde_json's `PrettyFormatter` (or
+/// `CompactFormatter`) state, `empty` being "nothing written yet in the
+/// innermost object or array".
+struct Json<'a> {
+    out: &'a mut Vec<u8>,
+    pretty: bool,
+    depth: usize,
+    empty: bool,
+}
+
+impl Json<'_> {
+    fn open(&mut self, bracket: u8) {
+        self.out.push(bracket);
+        self.depth += 1;
+        self.empty = true;
+    }
+
+    fn close(&mut self, bracket: u8) {
+        self.depth -= 1;
+        if !self.empty {
+            self.newline();
+        }
+        self.out.push(bracket);
+        // The closed value is written: its parent is no longer empty.
+        self.empty = false;
+    }
+
+    /// Before an array's element or an object's key.
+    #[inline(always)]
+    fn item(&mut self) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.newline();
+        self.empty = false;
+    }
+
+    #[inline(always)]
+    fn newline(&mut self) {
+        if self.pretty {
+            // A line break and the indent: all of `NEWLINES` copied (a
+            // copy of known length takes a few moves, not a call) and the
+            // rest cut off. Evaluations nest five levels, so the loop is
+            // for deeper starts only.
+            let n = 1 + 2 * self.depth;
+            if n <= NEWLINES.len() {
+                let end = self.out.len() + n;
+                self.out.extend_from_slice(NEWLINES);
+                self.out.truncate(end);
+            } else {
+                self.out.push(b'\n');
+                for _ in 0..self.depth {
+                    self.out.extend_from_slice(b"  ");
+                }
+            }
+        }
+    }
+
+    /// A key that is one of the literals above: nothing in it to escape.
+    #[inline(always)]
+    fn key(&mut self, key: &'static str) {
+        self.item();
+        // Inlined, the copy of a literal's length is a few moves, not a
+        // call.
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.push(b'"');
+        self.colon();
+    }
+
+    fn colon(&mut self) {
+        self.out
+            .extend_from_slice(if self.pretty { b": " } else { b":" });
+    }
+
+    fn null(&mut self) {
+        self.out.extend_from_slice(b"null");
+    }
+
+    fn boolean(&mut self, b: bool) {
+        self.out
+            .extend_from_slice(if b { b"true" } else { b"false" });
+    }
+
+    fn number(&mut self, d: Decimal) {
+        self.out.extend_from_slice(text(&d).as_bytes());
+    }
+
+    fn opt_number(&mut self, d: Option<Decimal>) {
+        match d {
+            Some(d) => self.number(d),
+            None => self.null(),
+        }
+    }
+
+    /// A `previous_*` key: left out when no period is compared with.
+    fn previous(&mut self, key: &'static str, d: Option<Option<Decimal>>) {
+        if let Some(d) = d {
+            self.key(key);
+            self.opt_number(d);
+        }
+    }
+
+    fn status(&mut self, s: Status) {
+        self.string(s.as_str());
+    }
+
+    fn opt_string(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.string(s),
+            None => self.null(),
+        }
+    }
+
+    /// `s` quoted and escaped as serde_json escapes it: `"` and `\`, and
+    /// control characters (`\b \f \n \r \t`, else `\u00XX` in lower-case
+    /// hex); everything else, non-ASCII included, as it is.
+    fn string(&mut self, s: &str) {
+        self.out.push(b'"');
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        let mut unicode = *b"\\u0000";
+        for (i, &b) in bytes.iter().enumerate() {
+            let escape: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..0x20 => {
+                    unicode[4] = HEX[usize::from(b >> 4)];
+                    unicode[5] = HEX[usize::from(b & 15)];
+                    &unicode
+                }
+                _ => continue,
+            };
+            self.out.extend_from_slice(&bytes[start..i]);
+            self.out.extend_from_slice(escape);
+            start = i + 1;
+        }
+        self.out.extend_from_slice(&bytes[start..]);
+        self.out.push(b'"');
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// A line break and indents up to 15 levels.
+const NEWLINES: &[u8; 32] = b"\n                               ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Date, InitiativeStatus, Rule};
+    use crate::score::CardRef;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    /// Text JSON escapes and text it does not: quotes, backslashes, every
+    /// control character, DEL, non-ASCII (Chinese, an emoji).
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                4 => "[a-z0-9_-]{1,6}",
+                1 => select(vec!["\"", "\\", "\u{7f}", "东区", "客户满意度", "🙂", " ", "/"])
+                    .prop_map(String::from),
+                1 => (0u32..0x20).prop_map(|c| char::from_u32(c).unwrap().to_string()),
+            ],
+            0..5,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        (any::<i64>(), any::<u32>(), 0u32..=28, any::<bool>()).prop_map(|(lo, hi, scale, neg)| {
+            let m = (i128::from(hi) << 64) | i128::from(lo as u64);
+            let mut d = Decimal::from_i128_with_scale(m & ((1 << 96) - 1), scale);
+            d.set_sign_negative(neg);
+            d
+        })
+    }
+
+    fn status() -> impl Strategy<Value = Status> {
+        select(vec![
+            Status::Green,
+            Status::Amber,
+            Status::Red,
+            Status::Missing,
+            Status::Insufficient,
+        ])
+    }
+
+    fn opt<T: std::fmt::Debug + Clone>(
+        s: impl Strategy<Value = T>,
+    ) -> impl Strategy<Value = Option<T>> {
+        proptest::option::of(s)
+    }
+
+    fn previous() -> impl Strategy<Value = Option<Option<Decimal>>> {
+        opt(opt(decimal()))
+    }
+
+    fn perspective() -> impl Strategy<Value = PerspectiveResult> {
+        (
+            text(),
+            text(),
+            decimal(),
+            opt(decimal()),
+            status(),
+            decimal(),
+            previous(),
+        )
+            .prop_map(
+                |(id, name, weight, score, status, coverage, previous_score)| PerspectiveResult {
+                    id,
+                    name,
+                    weight,
+                    score,
+                    status,
+                    coverage,
+                    previous_score,
+                },
+            )
+    }
+
+    fn objective() -> impl Strategy<Value = ObjectiveResult> {
+        (text(), text(), perspective()).prop_map(|(id, perspective, p)| ObjectiveResult {
+            id,
+            name: p.name,
+            perspective,
+            weight: p.weight,
+            score: p.score,
+            status: p.status,
+            coverage: p.coverage,
+            previous_score: p.previous_score,
+        })
+    }
+
+    fn indicator() -> impl Strategy<Value = IndicatorResult> {
+        let target = opt(prop_oneof![
+            decimal().prop_map(TargetOut::Value),
+            (decimal(), decimal()).prop_map(|(a, b)| TargetOut::Band([a, b])),
+        ]);
+        (
+            (text(), text(), opt(text()), opt(decimal()), opt(decimal())),
+            (status(), decimal(), any::<bool>(), opt(text()), opt(text())),
+            (opt(decimal()), target, previous(), previous()),
+        )
+            .prop_map(
+                |(
+                    (id, perspective, objective, actual, score),
+                    (status, effective_weight, missing, reason, owner),
+                    (baseline, target, previous_actual, previous_score),
+                )| IndicatorResult {
+                    id,
+                    perspective,
+                    objective,
+                    actual,
+                    score,
+                    status,
+                    effective_weight,
+                    missing,
+                    reason,
+                    owner,
+                    baseline,
+                    target,
+                    rule: Rule::Linear {
+                        baseline: Decimal::ZERO,
+                        target: Decimal::ONE,
+                    },
+                    previous_actual,
+                    previous_score,
+                },
+            )
+    }
+
+    fn initiative() -> impl Strategy<Value = InitiativeResult> {
+        let date = (1u16..=9999, 1u8..=12, 1u8..=28).prop_map(|(year, month, day)| Date {
+            year,
+            month,
+            day,
+        });
+        let state = select(vec![
+            InitiativeStatus::Planned,
+            InitiativeStatus::OnTrack,
+            InitiativeStatus::AtRisk,
+            InitiativeStatus::Late,
+            InitiativeStatus::Done,
+            InitiativeStatus::Cancelled,
+        ]);
+        let ids = || proptest::collection::vec(text(), 0..3);
+        (
+            (text(), text(), opt(text()), state, opt(decimal())),
+            (opt(decimal()), opt(date), opt(any::<bool>()), ids(), ids()),
+            (opt(text()), 0usize..9),
+        )
+            .prop_map(
+                |(
+                    (id, name, owner, status, progress),
+                    (budget, due, overdue, objectives, indicators),
+                    (note, index),
+                )| InitiativeResult {
+                    id,
+                    name,
+                    owner,
+                    status,
+                    progress,
+                    budget,
+                    due,
+                    overdue,
+                    objectives,
+                    indicators,
+                    note,
+                    index,
+                },
+            )
+    }
+
+    fn history() -> impl Strategy<Value = HistoryPoint> {
+        (
+            text(),
+            opt(decimal()),
+            proptest::collection::vec((text(), opt(decimal())), 0..3),
+        )
+            .prop_map(|(period, composite, perspectives)| HistoryPoint {
+                period,
+                composite,
+                perspectives,
+                objectives: Vec::new(),
+                indicators: Vec::new(),
+            })
+    }
+
+    fn evaluation() -> impl Strategy<Value = Evaluation> {
+        use proptest::collection::vec;
+        (
+            (text(), text(), text(), opt(text())),
+            (opt(decimal()), status(), decimal(), previous()),
+            (vec(perspective(), 0..3), vec(objective(), 0..3)),
+            (vec(indicator(), 0..4), vec(initiative(), 0..3)),
+            (vec(history(), 0..3), opt(text())),
+        )
+            .prop_map(
+                |(
+                    (id, name, period, unit),
+                    (score, status, coverage, previous_score),
+                    (perspectives, objectives),
+                    (indicators, initiatives),
+                    (history, compared_with),
+                )| Evaluation {
+                    scorecard: CardRef { id, name },
+                    period,
+                    unit,
+                    composite: Composite {
+                        score,
+                        status,
+                        coverage,
+                        previous_score,
+                    },
+                    perspectives,
+                    objectives,
+                    indicators,
+                    initiatives,
+                    history,
+                    compared_with,
+                },
+            )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// The writer writes what serde_json writes of the derived
+        /// `Serialize`: pretty, compact, and pretty as an array's element.
+        #[test]
+        fn writes_what_serde_json_writes(e in evaluation()) {
+            let mut pretty = Vec::new();
+            write(&e, true, 0, &mut pretty);
+            let plain = serde_json::to_vec_pretty(&e).unwrap();
+            prop_assert_eq!(String::from_utf8(pretty).unwrap(), String::from_utf8(plain).unwrap());
+
+            let mut compact = Vec::new();
+            write(&e, false, 0, &mut compact);
+            let plain = serde_json::to_vec(&e).unwrap();
+            prop_assert_eq!(String::from_utf8(compact).unwrap(), String::from_utf8(plain).unwrap());
+
+            let mut element = b"[\n  ".to_vec();
+            write(&e, true, 1, &mut element);
+            element.extend_from_slice(b"\n]");
+            let plain = serde_json::to_vec_pretty(&[&e]).unwrap();
+            prop_assert_eq!(String::from_utf8(element).unwrap(), String::from_utf8(plain).unwrap());
+        }
+
+        /// Deeper than `NEWLINES` reaches, the indent is still two spaces a
+        /// level.
+        #[test]
+        fn indents_beyond_the_prepared_newlines(e in evaluation()) {
+            let mut deep = Vec::new();
+            write(&e, true, 20, &mut deep);
+            let mut shallow = Vec::new();
+            write(&e, true, 0, &mut shallow);
+            let shifted = String::from_utf8(shallow)
+                .unwrap()
+                .replace('\n', &format!("\n{}", " ".repeat(40)));
+            prop_assert_eq!(String::from_utf8(deep).unwrap(), shifted);
+        }
+    }
+}
