@@ -18,7 +18,6 @@ use crate::model::{
 
 pub(crate) mod exact;
 pub mod follow_up;
-pub mod json;
 pub(crate) mod wide;
 use exact::Divisor;
 
@@ -98,7 +97,6 @@ pub struct HistoryPoint {
     pub period: String,
     /// The composite's score, or null.
     #[schemars(with = "Option<Num>", range(min = 0))]
-    #[serde(serialize_with = "json::numbers")]
     pub composite: Option<Decimal>,
     /// Perspective id -> score (or null), in declaration order.
     #[serde(serialize_with = "ordered_map")]
@@ -117,7 +115,7 @@ fn ordered_map<S: serde::Serializer>(
     use serde::ser::SerializeMap;
     let mut m = s.serialize_map(Some(entries.len()))?;
     for (k, v) in entries {
-        m.serialize_entry(k, &json::Json(v))?;
+        m.serialize_entry(k, v)?;
     }
     m.end()
 }
@@ -178,19 +176,16 @@ type Num = crate::raw::Num;
 pub struct Composite {
     /// 0 to the cap (`max_score`), or null when nothing has a score.
     #[schemars(with = "Option<Num>", range(min = 0))]
-    #[serde(serialize_with = "json::numbers")]
     pub score: Option<Decimal>,
     /// `insufficient` when coverage is below `min_coverage`.
     pub status: Status,
     /// The share of the weight whose indicators have a score: 1 when all do.
     #[schemars(with = "Num", range(min = 0, max = 1))]
-    #[serde(serialize_with = "json::numbers")]
     pub coverage: Decimal,
     /// The score in the period compared with (null: none then); present
     /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Num>")]
-    #[serde(serialize_with = "json::numbers")]
     pub previous_score: Option<Option<Decimal>>,
 }
 
@@ -202,22 +197,18 @@ pub struct PerspectiveResult {
     pub name: String,
     /// The weight normalised among the perspectives.
     #[schemars(with = "Num", range(min = 0, max = 1))]
-    #[serde(serialize_with = "json::numbers")]
     pub weight: Decimal,
     /// 0 to the cap, or null when nothing under it has a score.
     #[schemars(with = "Option<Num>", range(min = 0))]
-    #[serde(serialize_with = "json::numbers")]
     pub score: Option<Decimal>,
     pub status: Status,
     /// The share of its own weight that has a score.
     #[schemars(with = "Num", range(min = 0, max = 1))]
-    #[serde(serialize_with = "json::numbers")]
     pub coverage: Decimal,
     /// The score in the period compared with (null: none then); present
     /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Num>")]
-    #[serde(serialize_with = "json::numbers")]
     pub previous_score: Option<Option<Decimal>>,
 }
 
@@ -232,22 +223,18 @@ pub struct ObjectiveResult {
     /// The weight normalised among its siblings (the other children of its
     /// perspective: objectives and direct indicators).
     #[schemars(with = "Num", range(min = 0, max = 1))]
-    #[serde(serialize_with = "json::numbers")]
     pub weight: Decimal,
     /// 0 to the cap, or null when none of its indicators has a score.
     #[schemars(with = "Option<Num>", range(min = 0))]
-    #[serde(serialize_with = "json::numbers")]
     pub score: Option<Decimal>,
     pub status: Status,
     /// The share of its own weight that has a score.
     #[schemars(with = "Num", range(min = 0, max = 1))]
-    #[serde(serialize_with = "json::numbers")]
     pub coverage: Decimal,
     /// The score in the period compared with (null: none then); present
     /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Num>")]
-    #[serde(serialize_with = "json::numbers")]
     pub previous_score: Option<Option<Decimal>>,
 }
 
@@ -262,16 +249,13 @@ pub struct IndicatorResult {
     pub objective: Option<String>,
     /// The measured value, or a computed indicator's value; null without one.
     #[schemars(with = "Option<Num>")]
-    #[serde(serialize_with = "json::numbers")]
     pub actual: Option<Decimal>,
     /// 0 to the cap, or null.
     #[schemars(with = "Option<Num>", range(min = 0))]
-    #[serde(serialize_with = "json::numbers")]
     pub score: Option<Decimal>,
     pub status: Status,
     /// The share of the composite it carries when nothing is missing.
     #[schemars(with = "Num", range(min = 0, max = 1))]
-    #[serde(serialize_with = "json::numbers")]
     pub effective_weight: Decimal,
     /// True when it has no score.
     pub missing: bool,
@@ -283,7 +267,6 @@ pub struct IndicatorResult {
     /// The baseline in force for the period and unit; null for a rule
     /// without one.
     #[schemars(with = "Option<Num>")]
-    #[serde(serialize_with = "json::numbers")]
     pub baseline: Option<Decimal>,
     /// The target in force: a number, `[low, high]` for a band, null for a
     /// curve or step.
@@ -295,13 +278,11 @@ pub struct IndicatorResult {
     /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Num>")]
-    #[serde(serialize_with = "json::numbers")]
     pub previous_actual: Option<Option<Decimal>>,
     /// The score in the period compared with (null: none then); present
     /// only when a period is compared with.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Num>")]
-    #[serde(serialize_with = "json::numbers")]
     pub previous_score: Option<Option<Decimal>>,
 }
 
@@ -309,16 +290,8 @@ pub struct IndicatorResult {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum TargetOut {
-    Value(
-        #[schemars(with = "Num")]
-        #[serde(serialize_with = "json::numbers")]
-        Decimal,
-    ),
-    Band(
-        #[schemars(with = "[Num; 2]")]
-        #[serde(serialize_with = "json::numbers")]
-        [Decimal; 2],
-    ),
+    Value(#[schemars(with = "Num")] Decimal),
+    Band(#[schemars(with = "[Num; 2]")] [Decimal; 2]),
 }
 
 /// The JSON Schema (Draft 2020-12) of one evaluation as `bsc evaluate

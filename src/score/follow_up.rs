@@ -26,11 +26,9 @@ pub struct InitiativeResult {
     pub status: InitiativeStatus,
     /// Share done, 0..1, or null.
     #[schemars(with = "Option<Num>", range(min = 0, max = 1))]
-    #[serde(serialize_with = "super::json::numbers")]
     pub progress: Option<Decimal>,
     /// In the card's `currency`, or null.
     #[schemars(with = "Option<Num>", range(min = 0))]
-    #[serde(serialize_with = "super::json::numbers")]
     pub budget: Option<Decimal>,
     /// The due date (ISO 8601), or null.
     pub due: Option<Date>,
