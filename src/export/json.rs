@@ -45,55 +45,19 @@ pub fn write(e: &Evaluation, pretty: bool, depth: usize, out: &mut Vec<u8>) {
     j.opt_string(e.unit.as_deref());
     j.key("composite");
     composite(&mut j, &e.composite);
-    j.key("perspectives");
-    j.open(b'[');
-    for p in &e.perspectives {
-        j.item();
-        perspective(&mut j, p);
-    }
-    j.close(b']');
-    j.key("objectives");
-    j.open(b'[');
-    for o in &e.objectives {
-        j.item();
-        objective(&mut j, o);
-    }
-    j.close(b']');
-    j.key("indicators");
-    j.open(b'[');
-    for i in &e.indicators {
-        j.item();
-        indicator(&mut j, i);
-    }
-    j.close(b']');
-    j.key("initiatives");
-    j.open(b'[');
-    for i in &e.initiatives {
-        j.item();
-        initiative(&mut j, i);
-    }
-    j.close(b']');
+    j.array("perspectives", &e.perspectives, perspective);
+    j.array("objectives", &e.objectives, objective);
+    j.array("indicators", &e.indicators, indicator);
+    j.array("initiatives", &e.initiatives, initiative);
     if !e.history.is_empty() {
-        j.key("history");
-        j.open(b'[');
-        for h in &e.history {
-            j.item();
-            history(&mut j, h);
-        }
-        j.close(b']');
+        j.array("history", &e.history, history);
     }
     j.close(b'}');
 }
 
 fn composite(j: &mut Json, c: &Composite) {
     j.open(b'{');
-    j.key("score");
-    j.opt_number(c.score);
-    j.key("status");
-    j.status(c.status);
-    j.key("coverage");
-    j.number(c.coverage);
-    j.previous("previous_score", c.previous_score);
+    scored(j, c.score, c.status, c.coverage, c.previous_score);
     j.close(b'}');
 }
 
@@ -105,13 +69,7 @@ fn perspective(j: &mut Json, p: &PerspectiveResult) {
     j.string(&p.name);
     j.key("weight");
     j.number(p.weight);
-    j.key("score");
-    j.opt_number(p.score);
-    j.key("status");
-    j.status(p.status);
-    j.key("coverage");
-    j.number(p.coverage);
-    j.previous("previous_score", p.previous_score);
+    scored(j, p.score, p.status, p.coverage, p.previous_score);
     j.close(b'}');
 }
 
@@ -125,14 +83,25 @@ fn objective(j: &mut Json, o: &ObjectiveResult) {
     j.string(&o.perspective);
     j.key("weight");
     j.number(o.weight);
-    j.key("score");
-    j.opt_number(o.score);
-    j.key("status");
-    j.status(o.status);
-    j.key("coverage");
-    j.number(o.coverage);
-    j.previous("previous_score", o.previous_score);
+    scored(j, o.score, o.status, o.coverage, o.previous_score);
     j.close(b'}');
+}
+
+/// The keys the composite, perspectives and objectives end with.
+fn scored(
+    j: &mut Json,
+    score: Option<Decimal>,
+    status: Status,
+    coverage: Decimal,
+    previous_score: Option<Option<Decimal>>,
+) {
+    j.key("score");
+    j.opt_number(score);
+    j.key("status");
+    j.status(status);
+    j.key("coverage");
+    j.number(coverage);
+    j.previous("previous_score", previous_score);
 }
 
 fn indicator(j: &mut Json, i: &IndicatorResult) {
@@ -201,15 +170,8 @@ fn initiative(j: &mut Json, i: &InitiativeResult) {
         Some(b) => j.boolean(b),
         None => j.null(),
     }
-    for (key, ids) in [("objectives", &i.objectives), ("indicators", &i.indicators)] {
-        j.key(key);
-        j.open(b'[');
-        for id in ids {
-            j.item();
-            j.string(id);
-        }
-        j.close(b']');
-    }
+    j.array("objectives", &i.objectives, |j, id| j.string(id));
+    j.array("indicators", &i.indicators, |j, id| j.string(id));
     j.key("note");
     j.opt_string(i.note.as_deref());
     j.close(b'}');
@@ -258,6 +220,17 @@ impl Json<'_> {
         self.out.push(bracket);
         // The closed value is written: its parent is no longer empty.
         self.empty = false;
+    }
+
+    /// `key` and an array of `items`, each written by `each`.
+    fn array<T>(&mut self, key: &'static str, items: &[T], each: fn(&mut Self, &T)) {
+        self.key(key);
+        self.open(b'[');
+        for item in items {
+            self.item();
+            each(self, item);
+        }
+        self.close(b']');
     }
 
     /// Before an array's element or an object's key.
