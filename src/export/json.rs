@@ -1,9 +1,9 @@
 //! An evaluation as SPEC §8 JSON, written byte by byte.
 //!
 //! `Evaluation` derives `Serialize`, and that stays the definition of the
-//! JSON: the schema is derived from it, reports hand it to Tera, and the
-//! tests hold this writer to `serde_json`'s output of it, pretty and
-//! compact, for random evaluations. This writer exists for speed: a
+//! JSON: the output schema is derived from it, and the tests hold this
+//! writer to `serde_json`'s output of it, pretty and compact, for random
+//! evaluations (reports build contexts of their own). This writer exists for speed: a
 //! portfolio's `--format json` writes some 47,000 bytes per unit, and
 //! through serde every key was escaped byte by byte and every token went
 //! through a formatter's calls (a third of such a run), and with
@@ -297,7 +297,8 @@ impl Json<'_> {
     fn number(&mut self, d: Decimal) {
         let mut itoa = itoa::Buffer::new();
         let m = d.mantissa().unsigned_abs();
-        // Mantissas beyond 64 bits are rare and take 128-bit division.
+        // Mantissas beyond 64 bits (a score's 28 places give 96) take
+        // 128-bit division.
         let digits = match u64::try_from(m) {
             Ok(0) => "",
             Ok(small) => itoa.format(small),
