@@ -245,8 +245,9 @@ struct RefScan {
     /// A reference value being read (the buffer is reused).
     in_value: bool,
     value: Vec<u8>,
-    /// Where the bytes stand in the plain markup of [`Markup`].
-    markup: Markup,
+    /// Where the bytes stand in the plain markup of [`Markup`]: a state of
+    /// [`MARKUP`] (0, the default, is `Text`).
+    markup: u8,
 }
 
 /// How far a part keeps to plain markup: text, and tags made of a name,
@@ -258,7 +259,7 @@ struct RefScan {
 /// other byte in a tag (a stray quote, `<!` of a comment, CDATA or DTD, a
 /// name without value, a byte the part ends in) makes the part irregular,
 /// and [`parsed_refs`] parses it.
-#[derive(Default, Clone, Copy, PartialEq)]
+#[derive(Default, Clone, Copy, PartialEq, Debug)]
 enum Markup {
     #[default]
     Text,
@@ -349,19 +350,60 @@ impl Markup {
     }
 }
 
+/// [`Markup::next`] as a table, one row per state, a column per byte: the
+/// scan steps once per byte of every sheet, and the match of `next`,
+/// stepped as a match, was a quarter of reading a workbook. Built from
+/// `next` itself by visiting every state it reaches from `Text`, so the
+/// table is `next`, whatever `next` says.
+struct MarkupTable {
+    next: Vec<[u8; 256]>,
+    /// The state of each row.
+    states: Vec<Markup>,
+}
+
+static MARKUP: std::sync::LazyLock<MarkupTable> = std::sync::LazyLock::new(|| {
+    let mut t = MarkupTable {
+        next: Vec::new(),
+        states: vec![Markup::Text],
+    };
+    while t.next.len() < t.states.len() {
+        let from = t.states[t.next.len()];
+        let mut row = [0u8; 256];
+        for (b, to) in (0..=255u8).zip(&mut row) {
+            let m = from.next(b);
+            let i = match t.states.iter().position(|&s| s == m) {
+                Some(i) => i,
+                None => {
+                    t.states.push(m);
+                    t.states.len() - 1
+                }
+            };
+            *to = u8::try_from(i).expect("fewer than 256 states");
+        }
+        t.next.push(row);
+    }
+    t
+});
+
 impl RefScan {
     /// Whether everything fed so far was plain markup, ending outside tags.
     fn regular(&self) -> bool {
-        self.markup == Markup::Text
+        MARKUP.states[usize::from(self.markup)] == Markup::Text
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Option<String> {
+        let table = &*MARKUP;
+        // The state in a local, not in `self`: stored back and loaded
+        // again on each byte, it doubled the step's latency.
+        let mut markup = self.markup;
         let mut i = 0;
-        while let Some(&b) = chunk.get(i) {
+        let found = loop {
+            let Some(&b) = chunk.get(i) else {
+                break None;
+            };
             i += 1;
-            if self.markup != Markup::Irregular {
-                self.markup = self.markup.next(b);
-            }
+            // `Irregular` steps to itself on every byte.
+            markup = table.next[usize::from(markup)][usize::from(b)];
             if let Some(q) = self.quote {
                 if b == q {
                     self.quote = None;
@@ -369,7 +411,7 @@ impl RefScan {
                     if std::mem::take(&mut self.in_value)
                         && let Some(bad) = bad_reference(&self.value)
                     {
-                        return Some(bad);
+                        break Some(bad);
                     }
                 } else if self.in_value {
                     self.value.push(b);
@@ -378,7 +420,7 @@ impl RefScan {
                         // whatever it holds: the reader would add it up.
                         let cell = String::from_utf8_lossy(&self.value[..24]).into_owned();
                         self.in_value = false;
-                        return Some(format!("{cell}…"));
+                        break Some(format!("{cell}…"));
                     }
                 }
                 continue;
@@ -388,7 +430,10 @@ impl RefScan {
                     (self.in_tag, self.opened, self.special) = (true, true, false);
                     (self.is_ref, self.fresh) = (false, true);
                     self.name_len = 0;
-                } else if matches!(self.markup, Markup::Text | Markup::Irregular) {
+                } else if matches!(
+                    table.states[usize::from(markup)],
+                    Markup::Text | Markup::Irregular
+                ) {
                     // Text, to the next tag: neither state changes on the way.
                     i = memchr::memchr(b'<', &chunk[i..]).map_or(chunk.len(), |k| i + k);
                 }
@@ -425,8 +470,9 @@ impl RefScan {
                     }
                 }
             }
-        }
-        None
+        };
+        self.markup = markup;
+        found
     }
 }
 
@@ -1003,6 +1049,26 @@ mod tests {
             // may check more, never less.
             prop_assert!(bad.is_some() || parsed_bad_ref(xml.as_bytes()).is_none(), "{}", xml);
         }
+    }
+
+    #[test]
+    fn the_markup_table_steps_as_next_does() {
+        let t = &*MARKUP;
+        assert_eq!(t.states[0], Markup::Text, "the default state");
+        assert_eq!(t.next.len(), t.states.len());
+        for (row, &from) in t.next.iter().zip(&t.states) {
+            for b in 0..=255u8 {
+                let to = t.states[usize::from(row[usize::from(b)])];
+                assert_eq!(to, from.next(b), "{from:?}, byte {b}");
+            }
+        }
+        let irregular = t.states.iter().position(|&s| s == Markup::Irregular);
+        let irregular = irregular.expect("reachable");
+        assert!(
+            t.next[irregular]
+                .iter()
+                .all(|&s| usize::from(s) == irregular)
+        );
     }
 
     #[test]
