@@ -172,8 +172,8 @@ pub fn evaluate_and_print(
 
 /// `--format json`, `jsonl`, `csv` and `table` of one evaluation.
 pub fn print_evaluation(card: &Scorecard, e: &Evaluation) {
-    let _ = output::json_line(e);
-    let _ = output::json_element(e);
+    let _ = output::json_line(e, Vec::new());
+    let _ = output::json_element(e, Vec::new());
     let mut csv = Vec::new();
     output::write_csv(
         card,
