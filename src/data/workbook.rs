@@ -351,10 +351,10 @@ impl Markup {
 }
 
 /// [`Markup::next`] as a table, one row per state, a column per byte: the
-/// scan steps once per byte of every sheet, and the match of `next`,
-/// stepped as a match, was a quarter of reading a workbook. Built from
-/// `next` itself by visiting every state it reaches from `Text`, so the
-/// table is `next`, whatever `next` says.
+/// scan steps once per byte of every part, and stepped as a match, `next`
+/// was a third of the scan, the scan a fifth of a workbook's run. Built
+/// from `next` itself by visiting every state it reaches from `Text`, so
+/// the table is `next`, whatever `next` says.
 struct MarkupTable {
     next: Vec<[u8; 256]>,
     /// The state of each row.
