@@ -13,9 +13,9 @@
 //! process per data file, and writes the data under `--out` (the largest
 //! file, 40,000 units × 4 periods, is about 500 MB).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use clap::Parser;
 
@@ -140,6 +140,32 @@ impl Grid {
     }
 }
 
+/// The newest library source newer than `exe`, if any. `bench_portfolio`
+/// links the library in, so `cargo build --release` after a change (which
+/// rebuilds `bsc`, not the examples) would leave the grid measuring the
+/// code as it was, with nothing to show it.
+fn newer_source(exe: &Path) -> Option<PathBuf> {
+    let built = std::fs::metadata(exe).and_then(|m| m.modified()).ok()?;
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let mut newest: Option<(SystemTime, PathBuf)> = None;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if meta.is_dir() {
+                dirs.push(entry.path());
+            } else if let Ok(t) = meta.modified()
+                && t > built
+                && newest.as_ref().is_none_or(|(n, _)| t > *n)
+            {
+                newest = Some((t, entry.path()));
+            }
+        }
+    }
+    newest.map(|(_, p)| p)
+}
+
 fn main() {
     let args = Args::parse();
     std::fs::create_dir_all(&args.out).expect("output directory");
@@ -148,6 +174,14 @@ fn main() {
         bench: sibling("bench_portfolio"),
         args,
     };
+    if let Some(src) = newer_source(&grid.bench) {
+        eprintln!(
+            "{} was changed after {} was built: rebuild the examples first (cargo build --release --example gen --example bench_portfolio --example bench_grid)",
+            src.display(),
+            grid.bench.display()
+        );
+        std::process::exit(2);
+    }
     let a = &grid.args;
     let start = Instant::now();
     println!(
