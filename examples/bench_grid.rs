@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use clap::Parser;
 
@@ -140,14 +140,13 @@ impl Grid {
     }
 }
 
-/// The newest library source newer than `exe`, if any. `bench_portfolio`
-/// links the library in, so `cargo build --release` after a change (which
-/// rebuilds `bsc`, not the examples) would leave the grid measuring the
-/// code as it was, with nothing to show it.
+/// A library source newer than `exe`, if any. `bench_portfolio` links the
+/// library in, so `cargo build --release` after a change (which rebuilds
+/// `bsc`, not the examples) would leave the grid measuring the code as it
+/// was, with nothing to show it.
 fn newer_source(exe: &Path) -> Option<PathBuf> {
     let built = std::fs::metadata(exe).and_then(|m| m.modified()).ok()?;
     let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-    let mut newest: Option<(SystemTime, PathBuf)> = None;
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let Ok(meta) = entry.metadata() else {
@@ -155,15 +154,12 @@ fn newer_source(exe: &Path) -> Option<PathBuf> {
             };
             if meta.is_dir() {
                 dirs.push(entry.path());
-            } else if let Ok(t) = meta.modified()
-                && t > built
-                && newest.as_ref().is_none_or(|(n, _)| t > *n)
-            {
-                newest = Some((t, entry.path()));
+            } else if meta.modified().is_ok_and(|t| t > built) {
+                return Some(entry.path());
             }
         }
     }
-    newest.map(|(_, p)| p)
+    None
 }
 
 fn main() {
