@@ -18,7 +18,7 @@ use crate::data::period::Plan;
 use crate::data::rollup::Roller;
 use crate::model::{Goal, Scorecard};
 use crate::score::follow_up::{self, InitiativeResult};
-use crate::score::{self, Evaluation, MissingData, Past, Prepared, Scores, Slots};
+use crate::score::{self, Dressed, Evaluation, MissingData, Past, Prepared, Scores, Slots};
 
 /// One period's measurements, with the one before it for trends, scored
 /// as `bsc evaluate` scores the files of a run (for the benchmarks, fuzz
@@ -218,16 +218,29 @@ impl<'a> Evaluator<'a> {
         previous: Option<&Slots>,
         unit: Option<&str>,
     ) -> Result<Evaluation, MissingData> {
-        let mut e = score::evaluate_slots_with(
+        self.dressed(rules, current, previous, unit, |d| d.evaluation())
+    }
+
+    /// [`Evaluator::dress`] borrowed: `then` gets the evaluation before it
+    /// owns anything (to write it without copying the card into it).
+    pub fn dressed<R>(
+        &self,
+        rules: &Rules,
+        current: &Slots,
+        previous: Option<&Slots>,
+        unit: Option<&str>,
+        then: impl FnOnce(&Dressed) -> R,
+    ) -> Result<R, MissingData> {
+        score::evaluate_slots_with(
             self.card,
             &rules.current,
             current,
             previous.map(|p| (rules.previous.as_ref(), p)),
             &self.label,
             unit,
-        )?;
-        e.initiatives.clone_from(&self.initiatives);
-        Ok(e)
+            &self.initiatives,
+            then,
+        )
     }
 
     /// [`Evaluator::dress`] of the block's own rules and spans.

@@ -802,6 +802,28 @@ impl<'a> Scorer<'a> {
                 let p = prev.map(|p| score::score_slots_with(card, &rules.previous, &p));
                 self.summary(b, &s, p.as_ref())
             }
+            Format::Json | Format::Jsonl if !self.keep => {
+                // Written as dressed: an `Evaluation` would copy the card
+                // into every unit only to be written and freed.
+                let written = self
+                    .eval
+                    .dressed(&rules, &cur, prev.as_ref(), Some(&b.name), |d| {
+                        let text = self.spare.take(scratch.text_len);
+                        if self.format == Format::Json {
+                            output::json_element(d, text)
+                        } else {
+                            output::json_line(d, text)
+                        }
+                    });
+                match written {
+                    Ok(text) => {
+                        scratch.text_len = text.len();
+                        UnitOut::Text(text)
+                    }
+                    Err(m) => UnitOut::Missing(b.name.clone(), m),
+                }
+            }
+            // Kept for a report, or csv-long rows.
             Format::Json | Format::Jsonl | Format::CsvLong => {
                 match self.eval.dress(&rules, &cur, prev.as_ref(), Some(&b.name)) {
                     Ok(e) if self.keep => {
@@ -814,12 +836,7 @@ impl<'a> Scorer<'a> {
                             notes: self.eval.notes(b),
                         }))
                     }
-                    Ok(e) if self.format == Format::Json => {
-                        let text = output::json_element(&e, self.spare.take(scratch.text_len));
-                        scratch.text_len = text.len();
-                        UnitOut::Text(text)
-                    }
-                    Ok(e) if self.format == Format::CsvLong => {
+                    Ok(e) => {
                         let notes = self.eval.notes(b);
                         let unit = crate::export::Unit {
                             evaluation: &e,
@@ -832,11 +849,6 @@ impl<'a> Scorer<'a> {
                             self.decimals,
                             self.spare.take(scratch.text_len),
                         );
-                        scratch.text_len = text.len();
-                        UnitOut::Text(text)
-                    }
-                    Ok(e) => {
-                        let text = output::json_line(&e, self.spare.take(scratch.text_len));
                         scratch.text_len = text.len();
                         UnitOut::Text(text)
                     }

@@ -287,7 +287,7 @@ pub struct IndicatorResult {
 }
 
 /// A target: a number, or `[low, high]` for a band.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum TargetOut {
     Value(#[schemars(with = "Num")] Decimal),
@@ -1168,19 +1168,24 @@ pub fn check_missing(card: &Scorecard, s: &Scores) -> Result<(), MissingData> {
 
 /// One unit's evaluation of slot values, with each period's [`Prepared`]
 /// computed once: what [`crate::evaluator::Evaluator`] dresses, where a
-/// period may be a roll-up.
-pub fn evaluate_slots_with(
+/// period may be a roll-up. `then` gets it borrowed ([`Dressed`]), to own
+/// or to write.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_slots_with<R>(
     card: &Scorecard,
     prepared: &Prepared,
     current: &Slots,
     previous: Option<(&Prepared, &Slots)>,
     period: &str,
     unit: Option<&str>,
-) -> Result<Evaluation, MissingData> {
+    initiatives: &[follow_up::InitiativeResult],
+    then: impl FnOnce(&Dressed) -> R,
+) -> Result<R, MissingData> {
     let s = score_slots_with(card, prepared, current);
     check_missing(card, &s)?;
     let prev = previous.map(|(pp, p)| score_slots_with(card, pp, p));
-    Ok(dress(card, prepared, &s, prev.as_ref(), period, unit))
+    let dressed = Dressed::new(card, prepared, &s, prev.as_ref(), period, unit, initiatives);
+    Ok(then(&dressed))
 }
 
 /// [`evaluate_slots_with`] without the `missing = "error"` check: the
@@ -1193,7 +1198,7 @@ pub fn evaluate_slots_unchecked(
     unit: Option<&str>,
 ) -> Evaluation {
     let s = score_slots_with(card, prepared, current);
-    dress(card, prepared, &s, None, period, unit)
+    Dressed::new(card, prepared, &s, None, period, unit, &[]).evaluation()
 }
 
 /// The share of each perspective's and objective's nominal effective
@@ -1256,95 +1261,294 @@ fn node_coverage(card: &Scorecard, score: &[Option<Decimal>]) -> (Vec<Decimal>, 
     (perspectives, objectives)
 }
 
-/// Names the numbers of [`Scores`]: the SPEC §8 shape.
-fn dress(
-    card: &Scorecard,
-    prepared: &Prepared,
-    s: &Scores,
-    prev: Option<&Scores>,
-    period: &str,
-    unit: Option<&str>,
-) -> Evaluation {
-    let (p_cov, o_cov) = node_coverage(card, &s.score);
-    Evaluation {
-        scorecard: CardRef {
-            id: card.id.clone(),
-            name: card.name.clone(),
-        },
-        period: period.to_string(),
-        unit: unit.map(str::to_string),
-        composite: Composite {
+/// An evaluation before it owns anything: the card, the rules in force
+/// and the scores, read as SPEC §8 names them. [`Dressed::evaluation`]
+/// copies it into an [`Evaluation`]; a portfolio's `--format json` writes
+/// it as it is ([`crate::export::json::write_dressed`]), because copying
+/// every id, name and rule of every unit only to write and free them was
+/// a fifth of such a run.
+pub struct Dressed<'a> {
+    card: &'a Scorecard,
+    prepared: &'a Prepared,
+    s: &'a Scores,
+    prev: Option<&'a Scores>,
+    pub period: &'a str,
+    pub unit: Option<&'a str>,
+    /// The card's initiatives as of the period (none for a period that is
+    /// only shown).
+    pub initiatives: &'a [follow_up::InitiativeResult],
+    p_cov: Vec<Decimal>,
+    o_cov: Vec<Decimal>,
+}
+
+/// A perspective's or objective's result, borrowed: what
+/// [`PerspectiveResult`] and [`ObjectiveResult`] hold.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    /// An objective's perspective; `None` for a perspective.
+    pub perspective: Option<&'a str>,
+    pub weight: Decimal,
+    pub score: Option<Decimal>,
+    pub status: Status,
+    pub coverage: Decimal,
+    pub previous_score: Option<Option<Decimal>>,
+}
+
+/// An indicator's result, borrowed: what [`IndicatorResult`] holds but
+/// its rule.
+#[derive(Debug, Clone, Copy)]
+pub struct IndicatorRow<'a> {
+    pub id: &'a str,
+    pub perspective: &'a str,
+    pub objective: Option<&'a str>,
+    pub actual: Option<Decimal>,
+    pub score: Option<Decimal>,
+    pub status: Status,
+    pub effective_weight: Decimal,
+    pub missing: bool,
+    pub reason: Option<&'a str>,
+    pub owner: Option<&'a str>,
+    pub baseline: Option<Decimal>,
+    pub target: Option<TargetOut>,
+    pub previous_actual: Option<Option<Decimal>>,
+    pub previous_score: Option<Option<Decimal>>,
+}
+
+impl<'a> Dressed<'a> {
+    /// Names the numbers of [`Scores`] `s` (and `prev`, the span compared
+    /// with).
+    pub fn new(
+        card: &'a Scorecard,
+        prepared: &'a Prepared,
+        s: &'a Scores,
+        prev: Option<&'a Scores>,
+        period: &'a str,
+        unit: Option<&'a str>,
+        initiatives: &'a [follow_up::InitiativeResult],
+    ) -> Dressed<'a> {
+        let (p_cov, o_cov) = node_coverage(card, &s.score);
+        Dressed {
+            card,
+            prepared,
+            s,
+            prev,
+            period,
+            unit,
+            initiatives,
+            p_cov,
+            o_cov,
+        }
+    }
+
+    /// The scorecard's id and name.
+    pub fn scorecard(&self) -> (&'a str, &'a str) {
+        (&self.card.id, &self.card.name)
+    }
+
+    pub fn composite(&self) -> Composite {
+        let s = self.s;
+        Composite {
             score: s.composite,
-            status: composite_status(card, s.composite, s.coverage),
+            status: composite_status(self.card, s.composite, s.coverage),
             coverage: s.coverage,
-            previous_score: prev.map(|p| p.composite),
-        },
-        perspectives: card
-            .perspectives
+            previous_score: self.prev.map(|p| p.composite),
+        }
+    }
+
+    pub fn perspectives(&self) -> impl Iterator<Item = NodeRow<'a>> + '_ {
+        let card = self.card;
+        card.perspectives
             .iter()
-            .zip(&s.perspectives)
+            .zip(&self.s.perspectives)
             .enumerate()
-            .map(|(pi, (p, sc))| PerspectiveResult {
-                id: p.id.clone(),
-                name: p.name.clone(),
+            .map(move |(pi, (p, sc))| NodeRow {
+                id: &p.id,
+                name: &p.name,
+                perspective: None,
                 weight: p.share.normalize(),
                 score: *sc,
                 status: node_status(card, p.status, *sc),
-                coverage: p_cov[pi],
-                previous_score: prev.map(|p| p.perspectives[pi]),
+                coverage: self.p_cov[pi],
+                previous_score: self.prev.map(|p| p.perspectives[pi]),
             })
-            .collect(),
-        objectives: card
-            .objectives
+    }
+
+    pub fn objectives(&self) -> impl Iterator<Item = NodeRow<'a>> + '_ {
+        let card = self.card;
+        card.objectives
             .iter()
-            .zip(&s.objectives)
+            .zip(&self.s.objectives)
             .enumerate()
-            .map(|(oi, (o, sc))| ObjectiveResult {
-                id: o.id.clone(),
-                name: o.name.clone(),
-                perspective: card.perspectives[o.perspective].id.clone(),
+            .map(move |(oi, (o, sc))| NodeRow {
+                id: &o.id,
+                name: &o.name,
+                perspective: Some(&card.perspectives[o.perspective].id),
                 weight: o.share.normalize(),
                 score: *sc,
                 status: node_status(card, o.status, *sc),
-                coverage: o_cov[oi],
-                previous_score: prev.map(|p| p.objectives[oi]),
+                coverage: self.o_cov[oi],
+                previous_score: self.prev.map(|p| p.objectives[oi]),
             })
-            .collect(),
-        indicators: card
-            .indicators
+    }
+
+    pub fn indicators(&self) -> impl Iterator<Item = IndicatorRow<'a>> + '_ {
+        let (card, s, prev) = (self.card, self.s, self.prev);
+        let in_force = &self.prepared.in_force;
+        card.indicators
             .iter()
             .enumerate()
-            .map(|(i, ind)| IndicatorResult {
-                id: ind.id.clone(),
-                perspective: card.perspectives[ind.perspective].id.clone(),
-                objective: ind.objective.map(|o| card.objectives[o].id.clone()),
+            .map(move |(i, ind)| IndicatorRow {
+                id: &ind.id,
+                perspective: &card.perspectives[ind.perspective].id,
+                objective: ind.objective.map(|o| card.objectives[o].id.as_str()),
                 actual: s.actual[i].map(|v| v.normalize()),
                 score: s.score[i],
                 status: node_status(card, ind.status, s.score[i]),
                 effective_weight: ind.effective_weight.normalize(),
                 missing: s.score[i].is_none(),
                 reason: if s.score[i].is_none() {
-                    s.reason[i].clone()
+                    s.reason[i].as_deref()
                 } else {
                     None
                 },
-                owner: ind.owner.clone(),
-                baseline: prepared.in_force[i].baseline().map(|b| b.normalize()),
-                target: prepared.in_force[i].goal().map(|g| match g {
+                owner: ind.owner.as_deref(),
+                baseline: in_force[i].baseline().map(|b| b.normalize()),
+                target: in_force[i].goal().map(|g| match g {
                     Goal::Value(t) => TargetOut::Value(t.normalize()),
                     Goal::Band(l, h) => TargetOut::Band([l.normalize(), h.normalize()]),
                 }),
-                rule: prepared.in_force[i].clone(),
                 previous_actual: prev.map(|p| p.actual[i].map(|v| v.normalize())),
                 previous_score: prev.map(|p| p.score[i]),
             })
-            .collect(),
-        initiatives: Vec::new(),
-        history: Vec::new(),
-        compared_with: None,
+    }
+
+    /// The evaluation, owned.
+    pub fn evaluation(&self) -> Evaluation {
+        let (id, name) = self.scorecard();
+        let in_force = &self.prepared.in_force;
+        Evaluation {
+            scorecard: CardRef {
+                id: id.to_string(),
+                name: name.to_string(),
+            },
+            period: self.period.to_string(),
+            unit: self.unit.map(str::to_string),
+            composite: self.composite(),
+            perspectives: self.perspectives().map(NodeRow::perspective).collect(),
+            objectives: self.objectives().map(NodeRow::objective).collect(),
+            indicators: self
+                .indicators()
+                .zip(in_force)
+                .map(|(row, rule)| row.owned(rule.clone()))
+                .collect(),
+            initiatives: self.initiatives.to_vec(),
+            history: Vec::new(),
+            compared_with: None,
+        }
     }
 }
 
+impl<'a> NodeRow<'a> {
+    fn perspective(self) -> PerspectiveResult {
+        PerspectiveResult {
+            id: self.id.to_string(),
+            name: self.name.to_string(),
+            weight: self.weight,
+            score: self.score,
+            status: self.status,
+            coverage: self.coverage,
+            previous_score: self.previous_score,
+        }
+    }
+
+    fn objective(self) -> ObjectiveResult {
+        ObjectiveResult {
+            id: self.id.to_string(),
+            name: self.name.to_string(),
+            perspective: self.perspective.unwrap_or_default().to_string(),
+            weight: self.weight,
+            score: self.score,
+            status: self.status,
+            coverage: self.coverage,
+            previous_score: self.previous_score,
+        }
+    }
+}
+
+impl PerspectiveResult {
+    pub fn row(&self) -> NodeRow<'_> {
+        NodeRow {
+            id: &self.id,
+            name: &self.name,
+            perspective: None,
+            weight: self.weight,
+            score: self.score,
+            status: self.status,
+            coverage: self.coverage,
+            previous_score: self.previous_score,
+        }
+    }
+}
+
+impl ObjectiveResult {
+    pub fn row(&self) -> NodeRow<'_> {
+        NodeRow {
+            id: &self.id,
+            name: &self.name,
+            perspective: Some(&self.perspective),
+            weight: self.weight,
+            score: self.score,
+            status: self.status,
+            coverage: self.coverage,
+            previous_score: self.previous_score,
+        }
+    }
+}
+
+impl IndicatorRow<'_> {
+    fn owned(self, rule: Rule) -> IndicatorResult {
+        IndicatorResult {
+            id: self.id.to_string(),
+            perspective: self.perspective.to_string(),
+            objective: self.objective.map(str::to_string),
+            actual: self.actual,
+            score: self.score,
+            status: self.status,
+            effective_weight: self.effective_weight,
+            missing: self.missing,
+            reason: self.reason.map(str::to_string),
+            owner: self.owner.map(str::to_string),
+            baseline: self.baseline,
+            target: self.target,
+            rule,
+            previous_actual: self.previous_actual,
+            previous_score: self.previous_score,
+        }
+    }
+}
+
+impl IndicatorResult {
+    pub fn row(&self) -> IndicatorRow<'_> {
+        IndicatorRow {
+            id: &self.id,
+            perspective: &self.perspective,
+            objective: self.objective.as_deref(),
+            actual: self.actual,
+            score: self.score,
+            status: self.status,
+            effective_weight: self.effective_weight,
+            missing: self.missing,
+            reason: self.reason.as_deref(),
+            owner: self.owner.as_deref(),
+            baseline: self.baseline,
+            target: self.target,
+            previous_actual: self.previous_actual,
+            previous_score: self.previous_score,
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ use rust_decimal::Decimal;
 
 use bsc::data::measurements::Measurements;
 use bsc::evaluator;
+use bsc::export::json;
 use bsc::model::Scorecard;
 use bsc::score::{self, Evaluation};
 
@@ -768,6 +769,50 @@ proptest! {
             score::score_slots_into(&card, &prepared, &slots(second), &mut reused);
             let fresh = score::score_slots_with(&card, &prepared, &slots(second));
             prop_assert_eq!(format!("{reused:?}"), format!("{fresh:?}"));
+        }
+    }
+
+    /// A portfolio's `--format json` writes each unit as dressed, without
+    /// building its `Evaluation` (`json::write_dressed`): the bytes must be
+    /// those of the `Evaluation`, pretty, compact and as an array's
+    /// element, with a previous period (its `previous_*` keys) and without.
+    #[test]
+    fn dressed_units_write_the_evaluations_json(
+        (g, v) in card_and_values(),
+        before in prop::collection::vec(prop::option::weighted(0.8, num()), 40),
+        unit in "[a-z\"东区 ]{0,6}",
+    ) {
+        let card = g.load("renormalize");
+        let current = v.measurements(&g);
+        let mut previous = GValues {
+            indicators: before[..v.indicators.len()].to_vec(),
+            inputs: v.inputs.clone(),
+        }
+        .measurements(&g);
+        previous.period = "P0".into();
+        for files in [vec![&current], vec![&previous, &current]] {
+            let labels = files.iter().map(|m| m.period.clone()).collect();
+            let plan = bsc::data::period::Plan::last_of(labels)
+                .unwrap()
+                .looking_back(card.max_lag);
+            let block = bsc::data::measurements::observations(&card, files.iter().copied(), &plan);
+            let eval = evaluator::Evaluator::new(&card, &plan);
+            let rules = eval.rules(&block);
+            let (cur, prev) = eval.spans(&block, &rules);
+            let owned = eval.dress(&rules, &cur, prev.as_ref(), Some(&unit)).unwrap();
+            prop_assert_eq!(owned.composite.previous_score.is_some(), files.len() == 2);
+            for (pretty, depth) in [(true, 0), (false, 0), (true, 1)] {
+                let mut want = Vec::new();
+                json::write(&owned, pretty, depth, &mut want);
+                let got = eval
+                    .dressed(&rules, &cur, prev.as_ref(), Some(&unit), |d| {
+                        let mut got = Vec::new();
+                        json::write_dressed(d, pretty, depth, &mut got);
+                        got
+                    })
+                    .unwrap();
+                prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+            }
         }
     }
 }

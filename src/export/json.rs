@@ -17,42 +17,108 @@ use rust_decimal::Decimal;
 
 use crate::score::follow_up::InitiativeResult;
 use crate::score::{
-    Composite, Evaluation, HistoryPoint, IndicatorResult, ObjectiveResult, PerspectiveResult,
-    Status, TargetOut,
+    Composite, Dressed, Evaluation, HistoryPoint, IndicatorResult, IndicatorRow, NodeRow,
+    ObjectiveResult, PerspectiveResult, Status, TargetOut,
 };
 
 /// Appends `e` to `out` as `serde_json::to_vec_pretty` writes it when
 /// `pretty` (starting `depth` levels in, as an element of an array at
 /// `depth - 1`), else as `serde_json::to_vec` does.
 pub fn write(e: &Evaluation, pretty: bool, depth: usize, out: &mut Vec<u8>) {
-    let mut j = Json {
-        out,
-        pretty,
-        depth,
-        empty: true,
+    let parts = Parts {
+        scorecard: (&e.scorecard.id, &e.scorecard.name),
+        period: &e.period,
+        unit: e.unit.as_deref(),
+        composite: &e.composite,
+        initiatives: &e.initiatives,
+        history: &e.history,
     };
-    j.open(b'{');
-    j.key("scorecard");
-    j.open(b'{');
-    j.key("id");
-    j.string(&e.scorecard.id);
-    j.key("name");
-    j.string(&e.scorecard.name);
-    j.close(b'}');
-    j.key("period");
-    j.string(&e.period);
-    j.key("unit");
-    j.opt_string(e.unit.as_deref());
-    j.key("composite");
-    composite(&mut j, &e.composite);
-    j.array("perspectives", &e.perspectives, perspective);
-    j.array("objectives", &e.objectives, objective);
-    j.array("indicators", &e.indicators, indicator);
-    j.array("initiatives", &e.initiatives, initiative);
-    if !e.history.is_empty() {
-        j.array("history", &e.history, history);
+    parts.write(
+        e.perspectives.iter().map(PerspectiveResult::row),
+        e.objectives.iter().map(ObjectiveResult::row),
+        e.indicators.iter().map(IndicatorResult::row),
+        &mut Json::new(out, pretty, depth),
+    );
+}
+
+/// [`write`] of `d.evaluation()`, without building it: nothing is copied
+/// from the card (tests hold the two to the same bytes).
+pub fn write_dressed(d: &Dressed, pretty: bool, depth: usize, out: &mut Vec<u8>) {
+    let parts = Parts {
+        scorecard: d.scorecard(),
+        period: d.period,
+        unit: d.unit,
+        composite: &d.composite(),
+        initiatives: d.initiatives,
+        history: &[],
+    };
+    parts.write(
+        d.perspectives(),
+        d.objectives(),
+        d.indicators(),
+        &mut Json::new(out, pretty, depth),
+    );
+}
+
+/// An evaluation, owned or dressed: what this writer writes.
+pub trait Writable {
+    /// [`write`] (or [`write_dressed`]) of `self`.
+    fn write_json(&self, pretty: bool, depth: usize, out: &mut Vec<u8>);
+}
+
+impl Writable for Evaluation {
+    fn write_json(&self, pretty: bool, depth: usize, out: &mut Vec<u8>) {
+        write(self, pretty, depth, out);
     }
-    j.close(b'}');
+}
+
+impl Writable for Dressed<'_> {
+    fn write_json(&self, pretty: bool, depth: usize, out: &mut Vec<u8>) {
+        write_dressed(self, pretty, depth, out);
+    }
+}
+
+/// An evaluation's keys that are not arrays of rows.
+struct Parts<'a> {
+    scorecard: (&'a str, &'a str),
+    period: &'a str,
+    unit: Option<&'a str>,
+    composite: &'a Composite,
+    initiatives: &'a [InitiativeResult],
+    history: &'a [HistoryPoint],
+}
+
+impl Parts<'_> {
+    fn write<'r>(
+        &self,
+        perspectives: impl Iterator<Item = NodeRow<'r>>,
+        objectives: impl Iterator<Item = NodeRow<'r>>,
+        indicators: impl Iterator<Item = IndicatorRow<'r>>,
+        j: &mut Json,
+    ) {
+        j.open(b'{');
+        j.key("scorecard");
+        j.open(b'{');
+        j.key("id");
+        j.string(self.scorecard.0);
+        j.key("name");
+        j.string(self.scorecard.1);
+        j.close(b'}');
+        j.key("period");
+        j.string(self.period);
+        j.key("unit");
+        j.opt_string(self.unit);
+        j.key("composite");
+        composite(j, self.composite);
+        j.array("perspectives", perspectives, |j, p| node(j, &p));
+        j.array("objectives", objectives, |j, o| node(j, &o));
+        j.array("indicators", indicators, |j, i| indicator(j, &i));
+        j.array("initiatives", self.initiatives.iter(), initiative);
+        if !self.history.is_empty() {
+            j.array("history", self.history.iter(), history);
+        }
+        j.close(b'}');
+    }
 }
 
 fn composite(j: &mut Json, c: &Composite) {
@@ -61,29 +127,20 @@ fn composite(j: &mut Json, c: &Composite) {
     j.close(b'}');
 }
 
-fn perspective(j: &mut Json, p: &PerspectiveResult) {
+/// A perspective, or an objective (which names its perspective).
+fn node(j: &mut Json, n: &NodeRow) {
     j.open(b'{');
     j.key("id");
-    j.string(&p.id);
+    j.string(n.id);
     j.key("name");
-    j.string(&p.name);
+    j.string(n.name);
+    if let Some(perspective) = n.perspective {
+        j.key("perspective");
+        j.string(perspective);
+    }
     j.key("weight");
-    j.number(p.weight);
-    scored(j, p.score, p.status, p.coverage, p.previous_score);
-    j.close(b'}');
-}
-
-fn objective(j: &mut Json, o: &ObjectiveResult) {
-    j.open(b'{');
-    j.key("id");
-    j.string(&o.id);
-    j.key("name");
-    j.string(&o.name);
-    j.key("perspective");
-    j.string(&o.perspective);
-    j.key("weight");
-    j.number(o.weight);
-    scored(j, o.score, o.status, o.coverage, o.previous_score);
+    j.number(n.weight);
+    scored(j, n.score, n.status, n.coverage, n.previous_score);
     j.close(b'}');
 }
 
@@ -104,14 +161,14 @@ fn scored(
     j.previous("previous_score", previous_score);
 }
 
-fn indicator(j: &mut Json, i: &IndicatorResult) {
+fn indicator(j: &mut Json, i: &IndicatorRow) {
     j.open(b'{');
     j.key("id");
-    j.string(&i.id);
+    j.string(i.id);
     j.key("perspective");
-    j.string(&i.perspective);
+    j.string(i.perspective);
     j.key("objective");
-    j.opt_string(i.objective.as_deref());
+    j.opt_string(i.objective);
     j.key("actual");
     j.opt_number(i.actual);
     j.key("score");
@@ -123,9 +180,9 @@ fn indicator(j: &mut Json, i: &IndicatorResult) {
     j.key("missing");
     j.boolean(i.missing);
     j.key("reason");
-    j.opt_string(i.reason.as_deref());
+    j.opt_string(i.reason);
     j.key("owner");
-    j.opt_string(i.owner.as_deref());
+    j.opt_string(i.owner);
     j.key("baseline");
     j.opt_number(i.baseline);
     j.key("target");
@@ -170,8 +227,8 @@ fn initiative(j: &mut Json, i: &InitiativeResult) {
         Some(b) => j.boolean(b),
         None => j.null(),
     }
-    j.array("objectives", &i.objectives, |j, id| j.string(id));
-    j.array("indicators", &i.indicators, |j, id| j.string(id));
+    j.array("objectives", i.objectives.iter(), |j, id| j.string(id));
+    j.array("indicators", i.indicators.iter(), |j, id| j.string(id));
     j.key("note");
     j.opt_string(i.note.as_deref());
     j.close(b'}');
@@ -205,7 +262,16 @@ struct Json<'a> {
     empty: bool,
 }
 
-impl Json<'_> {
+impl<'a> Json<'a> {
+    fn new(out: &'a mut Vec<u8>, pretty: bool, depth: usize) -> Json<'a> {
+        Json {
+            out,
+            pretty,
+            depth,
+            empty: true,
+        }
+    }
+
     fn open(&mut self, bracket: u8) {
         self.out.push(bracket);
         self.depth += 1;
@@ -223,7 +289,12 @@ impl Json<'_> {
     }
 
     /// `key` and an array of `items`, each written by `each`.
-    fn array<T>(&mut self, key: &'static str, items: &[T], each: fn(&mut Self, &T)) {
+    fn array<T>(
+        &mut self,
+        key: &'static str,
+        items: impl Iterator<Item = T>,
+        mut each: impl FnMut(&mut Self, T),
+    ) {
         self.key(key);
         self.open(b'[');
         for item in items {

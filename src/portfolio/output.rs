@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use unicode_width::UnicodeWidthStr;
 
+use crate::export::json::Writable;
 use crate::format;
 use crate::model::Scorecard;
 use crate::score::{Evaluation, Scores, Status, composite_status};
@@ -432,18 +433,18 @@ pub fn table(
 /// One unit's SPEC §8 object as it appears in the JSON array: pretty, and
 /// indented one level; written into `v` (emptied first), whose room is
 /// best a guess at its length, so that it is not grown again and again.
-pub fn json_element(e: &Evaluation, mut v: Vec<u8>) -> Vec<u8> {
+pub fn json_element(e: &impl Writable, mut v: Vec<u8>) -> Vec<u8> {
     v.clear();
     v.extend_from_slice(b"  ");
-    crate::export::json::write(e, true, 1, &mut v);
+    e.write_json(true, 1, &mut v);
     v
 }
 
 /// One unit's SPEC §8 object as one JSON Lines line, written into `v` as
 /// for [`json_element`].
-pub fn json_line(e: &Evaluation, mut v: Vec<u8>) -> Vec<u8> {
+pub fn json_line(e: &impl Writable, mut v: Vec<u8>) -> Vec<u8> {
     v.clear();
-    crate::export::json::write(e, false, 0, &mut v);
+    e.write_json(false, 0, &mut v);
     v.push(b'\n');
     v
 }
