@@ -1001,14 +1001,17 @@ impl<'o> Sink<'o> {
                     if self.missing_total > 0 && self.stop_on_missing {
                         continue;
                     }
-                    if self.format == Format::Json {
-                        let sep: &[u8] = if self.written == 0 { b"[\n" } else { b",\n" };
-                        self.write(sep);
+                    // An element starts with the `,` before it; the
+                    // first's is the array's `[`. One write per unit.
+                    let mut text = &bytes[..];
+                    if self.format == Format::Json && self.written == 0 {
+                        self.write(b"[");
+                        text = &text[1..];
                     }
                     if self.format == Format::CsvLong && self.written == 0 {
                         self.write(&crate::export::csv_long::header());
                     }
-                    self.write(&bytes);
+                    self.write(text);
                     self.written += 1;
                     if let Some(spare) = self.spare {
                         spare.give(bytes);
@@ -1287,9 +1290,19 @@ mod tests {
             let mut out = Vec::new();
             let mut sink = Sink::new(format, false, &mut out, false);
             sink.spare = Some(&spare);
-            sink.take(vec![UnitOut::Text(b"text\n".to_vec())]);
+            // A JSON element comes with the `,` before it, which the
+            // first gives up for the `[`.
+            let text: &[u8] = if format == Format::Json {
+                b",\ntext\n"
+            } else {
+                b"text\n"
+            };
+            sink.take(vec![UnitOut::Text(text.to_vec())]);
             assert_eq!(spare.0.lock().unwrap().len(), 1, "{format:?}");
             assert!(out.ends_with(b"text\n"), "{format:?}: written first");
+            if format == Format::Json {
+                assert_eq!(out, b"[\ntext\n");
+            }
         }
     }
 }

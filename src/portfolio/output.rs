@@ -430,12 +430,14 @@ pub fn table(
     out
 }
 
-/// One unit's SPEC §8 object as it appears in the JSON array: pretty, and
-/// indented one level; written into `v` (emptied first), whose room is
-/// best a guess at its length, so that it is not grown again and again.
+/// One unit's SPEC §8 object as it appears in the JSON array: after the
+/// `,` and line break that part it from the one before (the first's `,`
+/// is for the `[`), pretty, and indented one level; written into `v`
+/// (emptied first), whose room is best a guess at its length, so that it
+/// is not grown again and again.
 pub fn json_element(e: &impl Writable, mut v: Vec<u8>) -> Vec<u8> {
     v.clear();
-    v.extend_from_slice(b"  ");
+    v.extend_from_slice(b",\n  ");
     e.write_json(true, 1, &mut v);
     v
 }
