@@ -1264,9 +1264,9 @@ fn node_coverage(card: &Scorecard, score: &[Option<Decimal>]) -> (Vec<Decimal>, 
 /// An evaluation before it owns anything: the card, the rules in force
 /// and the scores, read as SPEC §8 names them. [`Dressed::evaluation`]
 /// copies it into an [`Evaluation`]; a portfolio's `--format json` writes
-/// it as it is ([`crate::export::json::write_dressed`]), because copying
-/// every id, name and rule of every unit only to write and free them was
-/// a fifth of such a run.
+/// it as it is ([`crate::export::json::write_dressed`]): copying every
+/// id, name and rule of the card into every unit, only to write and free
+/// them, was a tenth of such a run.
 pub struct Dressed<'a> {
     card: &'a Scorecard,
     prepared: &'a Prepared,
