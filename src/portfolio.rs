@@ -1006,7 +1006,7 @@ impl<'o> Sink<'o> {
                     let mut text = &bytes[..];
                     if self.format == Format::Json && self.written == 0 {
                         self.write(b"[");
-                        text = &text[1..];
+                        text = text.strip_prefix(b",").unwrap_or(text);
                     }
                     if self.format == Format::CsvLong && self.written == 0 {
                         self.write(&crate::export::csv_long::header());
