@@ -825,6 +825,10 @@ pub struct Prepared {
     rules: Vec<FastRule>,
     /// Each indicator's rule with the target and baseline in force.
     in_force: Vec<Rule>,
+    /// What SPEC §8 shows of each indicator's weight and rule in force,
+    /// normalised here, once a span, rather than for every unit (which
+    /// was a twentieth of a portfolio's JSON).
+    shown: Vec<Shown>,
     /// Indicators whose target in force over a roll-up cannot score, with why.
     void: Vec<(usize, String)>,
     /// Per computed indicator of `card.formula_order`: its operands.
@@ -872,6 +876,11 @@ impl Prepared {
                 .map(|i| FastRule::of(&i.rule, i.cap))
                 .collect(),
             in_force: card.indicators.iter().map(|i| i.rule.clone()).collect(),
+            shown: card
+                .indicators
+                .iter()
+                .map(|i| Shown::of(i.effective_weight, &i.rule))
+                .collect(),
             void: Vec::new(),
             formulas: formula_sources(card),
             back: None,
@@ -928,10 +937,7 @@ impl Prepared {
                 continue;
             }
             match rule_over(ind, periods) {
-                Ok(rule) => {
-                    p.rules[i] = FastRule::of(&rule, ind.cap);
-                    p.in_force[i] = rule;
-                }
+                Ok(rule) => p.put(i, ind, rule),
                 Err(why) => p.void.push((i, why)),
             }
         }
@@ -953,19 +959,45 @@ impl Prepared {
             let ind = &card.indicators[i];
             p.void.retain(|(j, _)| *j != i);
             match rule_over_with(ind, periods, &|k| data(i, k)) {
-                Ok(rule) => {
-                    p.rules[i] = FastRule::of(&rule, ind.cap);
-                    p.in_force[i] = rule;
-                }
+                Ok(rule) => p.put(i, ind, rule),
                 Err(why) => p.void.push((i, why)),
             }
         }
         p
     }
 
+    /// Puts `rule` in force for indicator `i` (`ind`).
+    fn put(&mut self, i: usize, ind: &Indicator, rule: Rule) {
+        self.rules[i] = FastRule::of(&rule, ind.cap);
+        self.shown[i] = Shown::of(ind.effective_weight, &rule);
+        self.in_force[i] = rule;
+    }
+
     /// The rule in force of each indicator.
     pub fn rules_in_force(&self) -> &[Rule] {
         &self.in_force
+    }
+}
+
+/// An indicator's effective weight, and the baseline and target of its
+/// rule in force, as SPEC §8 shows them.
+#[derive(Debug, Clone, Copy)]
+struct Shown {
+    effective_weight: Decimal,
+    baseline: Option<Decimal>,
+    target: Option<TargetOut>,
+}
+
+impl Shown {
+    fn of(effective_weight: Decimal, rule: &Rule) -> Shown {
+        Shown {
+            effective_weight: effective_weight.normalize(),
+            baseline: rule.baseline().map(|b| b.normalize()),
+            target: rule.goal().map(|g| match g {
+                Goal::Value(t) => TargetOut::Value(t.normalize()),
+                Goal::Band(l, h) => TargetOut::Band([l.normalize(), h.normalize()]),
+            }),
+        }
     }
 }
 
@@ -1395,7 +1427,7 @@ impl<'a> Dressed<'a> {
 
     pub fn indicators(&self) -> impl Iterator<Item = IndicatorRow<'a>> + '_ {
         let (card, s, prev) = (self.card, self.s, self.prev);
-        let in_force = &self.prepared.in_force;
+        let shown = &self.prepared.shown;
         card.indicators
             .iter()
             .enumerate()
@@ -1406,7 +1438,7 @@ impl<'a> Dressed<'a> {
                 actual: s.actual[i].map(|v| v.normalize()),
                 score: s.score[i],
                 status: node_status(card, ind.status, s.score[i]),
-                effective_weight: ind.effective_weight.normalize(),
+                effective_weight: shown[i].effective_weight,
                 missing: s.score[i].is_none(),
                 reason: if s.score[i].is_none() {
                     s.reason[i].as_deref()
@@ -1414,11 +1446,8 @@ impl<'a> Dressed<'a> {
                     None
                 },
                 owner: ind.owner.as_deref(),
-                baseline: in_force[i].baseline().map(|b| b.normalize()),
-                target: in_force[i].goal().map(|g| match g {
-                    Goal::Value(t) => TargetOut::Value(t.normalize()),
-                    Goal::Band(l, h) => TargetOut::Band([l.normalize(), h.normalize()]),
-                }),
+                baseline: shown[i].baseline,
+                target: shown[i].target,
                 previous_actual: prev.map(|p| p.actual[i].map(|v| v.normalize())),
                 previous_score: prev.map(|p| p.score[i]),
             })
