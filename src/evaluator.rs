@@ -231,16 +231,20 @@ impl<'a> Evaluator<'a> {
         unit: Option<&str>,
         then: impl FnOnce(&Dressed) -> R,
     ) -> Result<R, MissingData> {
-        score::evaluate_slots_with(
-            self.card,
+        let card = self.card;
+        let s = score::score_slots_with(card, &rules.current, current);
+        score::check_missing(card, &s)?;
+        let prev = previous.map(|p| score::score_slots_with(card, &rules.previous, p));
+        let dressed = Dressed::new(
+            card,
             &rules.current,
-            current,
-            previous.map(|p| (rules.previous.as_ref(), p)),
+            &s,
+            prev.as_ref(),
             &self.label,
             unit,
             &self.initiatives,
-            then,
-        )
+        );
+        Ok(then(&dressed))
     }
 
     /// [`Evaluator::dress`] of the block's own rules and spans.

@@ -1198,30 +1198,9 @@ pub fn check_missing(card: &Scorecard, s: &Scores) -> Result<(), MissingData> {
     }
 }
 
-/// One unit's evaluation of slot values, with each period's [`Prepared`]
-/// computed once: what [`crate::evaluator::Evaluator`] dresses, where a
-/// period may be a roll-up. `then` gets it borrowed ([`Dressed`]), to own
-/// or to write.
-#[allow(clippy::too_many_arguments)]
-pub fn evaluate_slots_with<R>(
-    card: &Scorecard,
-    prepared: &Prepared,
-    current: &Slots,
-    previous: Option<(&Prepared, &Slots)>,
-    period: &str,
-    unit: Option<&str>,
-    initiatives: &[follow_up::InitiativeResult],
-    then: impl FnOnce(&Dressed) -> R,
-) -> Result<R, MissingData> {
-    let s = score_slots_with(card, prepared, current);
-    check_missing(card, &s)?;
-    let prev = previous.map(|(pp, p)| score_slots_with(card, pp, p));
-    let dressed = Dressed::new(card, prepared, &s, prev.as_ref(), period, unit, initiatives);
-    Ok(then(&dressed))
-}
-
-/// [`evaluate_slots_with`] without the `missing = "error"` check: the
-/// scores of a period that is shown (history, a comparison), not judged.
+/// [`crate::evaluator::Evaluator::dress`] without the `missing = "error"`
+/// check: the scores of a period that is shown (history, a comparison),
+/// not judged.
 pub fn evaluate_slots_unchecked(
     card: &Scorecard,
     prepared: &Prepared,
@@ -1465,8 +1444,8 @@ impl<'a> Dressed<'a> {
             period: self.period.to_string(),
             unit: self.unit.map(str::to_string),
             composite: self.composite(),
-            perspectives: self.perspectives().map(NodeRow::perspective).collect(),
-            objectives: self.objectives().map(NodeRow::objective).collect(),
+            perspectives: self.perspectives().map(NodeRow::into_perspective).collect(),
+            objectives: self.objectives().map(NodeRow::into_objective).collect(),
             indicators: self
                 .indicators()
                 .zip(in_force)
@@ -1480,7 +1459,7 @@ impl<'a> Dressed<'a> {
 }
 
 impl<'a> NodeRow<'a> {
-    fn perspective(self) -> PerspectiveResult {
+    fn into_perspective(self) -> PerspectiveResult {
         PerspectiveResult {
             id: self.id.to_string(),
             name: self.name.to_string(),
@@ -1492,7 +1471,7 @@ impl<'a> NodeRow<'a> {
         }
     }
 
-    fn objective(self) -> ObjectiveResult {
+    fn into_objective(self) -> ObjectiveResult {
         ObjectiveResult {
             id: self.id.to_string(),
             name: self.name.to_string(),

@@ -695,13 +695,7 @@ mod tests {
     /// A decimal as the writer writes it.
     fn number(d: Decimal) -> String {
         let mut out = Vec::new();
-        Json {
-            out: &mut out,
-            pretty: false,
-            depth: 0,
-            empty: true,
-        }
-        .number(d);
+        Json::new(&mut out, false, 0).number(d);
         String::from_utf8(out).unwrap()
     }
 
