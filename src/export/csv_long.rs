@@ -30,21 +30,29 @@ pub fn unit_rows(
 ) -> Vec<u8> {
     buf.clear();
     let mut w = csv::Writer::from_writer(buf);
-    let mut record: Vec<String> = Vec::with_capacity(Column::ALL.len());
+    // Each cell goes to the writer as it is made, numbers through one
+    // buffer: a record of owned strings cost an allocation per cell, 23
+    // cells a row, over a hundred rows a unit.
+    let mut number = String::new();
     for row in rows(card, unit, previous_period) {
-        record.clear();
-        record.extend(Column::ALL.iter().map(|&c| match row.cell(c) {
-            Cell::Empty => String::new(),
-            Cell::Text(t) => t.to_string(),
-            Cell::Number(d, Number::Score) => match decimals {
-                // Half away from zero, as reports and tables round.
-                Some(n) => crate::format::fixed(d, n),
-                None => super::plain(d),
-            },
-            Cell::Number(d, _) => super::plain(d),
-        }));
-        // Writing to memory cannot fail.
-        let _ = w.write_record(&record);
+        for &c in Column::ALL.iter() {
+            let text = match row.cell(c) {
+                Cell::Empty => "",
+                Cell::Text(t) => t,
+                Cell::Number(d, kind) => {
+                    number.clear();
+                    match (kind, decimals) {
+                        // Half away from zero, as reports and tables round.
+                        (Number::Score, Some(n)) => number.push_str(&crate::format::fixed(d, n)),
+                        _ => crate::format::push_plain(&mut number, d.normalize()),
+                    }
+                    &number
+                }
+            };
+            // Writing to memory cannot fail.
+            let _ = w.write_field(text);
+        }
+        let _ = w.write_record(None::<&[u8]>);
     }
     w.into_inner().unwrap_or_default()
 }
