@@ -1557,6 +1557,7 @@ impl IndicatorResult {
         }
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
