@@ -280,6 +280,22 @@ pub fn evaluate_csv(
             }
             progress.clear();
             progress.bytes(end - header.start);
+            // Grouped by unit at each end but not throughout: perhaps
+            // grouped by period.
+            if let Some(stretches) =
+                long_csv::period_blocks(path, &header, &guess.parts).map_err(io_fail)?
+            {
+                let done =
+                    read_periods(card, path, layout, &plan, &stretches, opts, out, &progress)?;
+                if let Some(done) = done {
+                    return Ok(Done {
+                        one_pass: true,
+                        ..done
+                    });
+                }
+                progress.clear();
+                progress.bytes(end - header.start);
+            }
         }
         if let Some(blocks) =
             read_interleaved(card, path, layout, &plan, &guess.parts, &progress, true)
@@ -320,6 +336,17 @@ pub fn evaluate_csv(
     progress.bytes(whole.end - whole.start);
 
     if !scan.grouped {
+        if let Some(stretches) =
+            long_csv::period_blocks(path, &header, &scan.parts).map_err(io_fail)?
+        {
+            if let Some(done) =
+                read_periods(card, path, layout, &plan, &stretches, opts, out, &progress)?
+            {
+                return Ok(done);
+            }
+            progress.clear();
+            progress.bytes(whole.end - whole.start);
+        }
         // Units interleave: keep the needed values of every unit to the end,
         // read on every core where the file could be cut.
         if let Some(blocks) =
@@ -512,6 +539,329 @@ fn read_grouped(
         sink.take(o);
     }
     sink.finish(card, plan, true).map(Some)
+}
+
+/// Reads a file grouped by period whose periods' rows are each grouped by
+/// unit, one stretch per period's run ([`long_csv::period_blocks`]), on
+/// every core. Each stretch hands out its units as their rows end, as a
+/// file grouped by unit does; a unit is whole once every stretch has
+/// handed it out ([`Meeting`]), and the thread that completes it scores it
+/// (a ranking) while the others read on. Nothing waits for the end of the
+/// file to be joined on one core, and a unit's values are freed once
+/// scored. JSON and csv-long keep the joined units for writing in order.
+///
+/// `None` (and nothing written) when a stretch is not grouped by unit or
+/// has any problem, a value given in two stretches included: the caller
+/// then reads the file as it would without this ([`read_interleaved`]),
+/// which reports the problems.
+#[allow(clippy::too_many_arguments)]
+fn read_periods(
+    card: &Scorecard,
+    path: &Path,
+    layout: &rows::Layout,
+    plan: &Plan,
+    stretches: &[long_csv::Part],
+    opts: &Options,
+    out: &mut dyn Write,
+    progress: &Progress,
+) -> Result<Option<Done>, Failure> {
+    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    if rayon::current_num_threads() < 2 {
+        return Ok(None);
+    }
+    let scorer = Scorer::new(card, plan, opts);
+    // Text (JSON, JSON Lines, csv-long) is written in batches, in order:
+    // only a ranking's units are scored as they are met.
+    let keep_blocks = !matches!(opts.format, Format::Table | Format::Csv);
+    let meeting = Meeting::new(stretches.len());
+    // Per stretch: its whole units, or `None` when it failed.
+    let read: Vec<io::Result<Option<Vec<Placed>>>> = stretches
+        .par_iter()
+        .enumerate()
+        .map(|(s, part)| {
+            let mut hands = Hands::default();
+            meeting.start();
+            let read = (|| {
+                let mut c = collector(card, plan, true);
+                c.period_stretch();
+                let mut next = 0;
+                let mut on_unit = |b: UnitBlock, clean: bool| {
+                    if !clean || meeting.failed() {
+                        return;
+                    }
+                    let place = (s as u32, next);
+                    next += 1;
+                    match meeting.arrive(place, b) {
+                        Some((first, unit)) if keep_blocks => {
+                            hands.met.push((first, Met::Unit(unit)));
+                        }
+                        // Scored by the stretch that hands out the next
+                        // unit first: the one ahead, which then slows, so
+                        // the stretches keep pace and share the scoring.
+                        Some(whole) => meeting.ready(whole),
+                        None if !keep_blocks => {
+                            if let Some(whole) = meeting.take(false) {
+                                hands.score(&scorer, whole);
+                            }
+                        }
+                        None => {}
+                    }
+                };
+                long_csv::read(path, layout, *part, &mut c, &mut on_unit, &|b| {
+                    progress.add(b)
+                })?;
+                let spoiled = c.spoiled();
+                let (rest, errors) = c.finish();
+                if spoiled || !errors.is_empty() {
+                    return Ok(false);
+                }
+                rest.into_iter().for_each(|b| on_unit(b, true));
+                Ok(true)
+            })();
+            let ok = matches!(read, Ok(true));
+            meeting.done_reading(ok);
+            if ok && !keep_blocks {
+                // Scores what the stretches still reading complete.
+                while let Some(whole) = meeting.take(true) {
+                    hands.score(&scorer, whole);
+                }
+            }
+            read.map(|ok| ok.then_some(hands.met))
+        })
+        .collect();
+    let mut met = Vec::new();
+    for r in read {
+        match r.map_err(io_fail)? {
+            Some(m) => met.extend(m),
+            None => return Ok(None),
+        }
+    }
+    let Some(left) = meeting.left() else {
+        return Ok(None);
+    };
+    // Units met in fewer stretches than all are whole now.
+    if keep_blocks {
+        met.extend(left.into_iter().map(|(first, u)| (first, Met::Unit(u))));
+    } else {
+        met.par_extend(left.into_par_iter().map_init(Hands::default, |h, whole| {
+            h.score(&scorer, whole);
+            h.met.pop().expect("just scored")
+        }));
+    }
+    // The order of the units' first rows, as one core reads them.
+    met.sort_unstable_by_key(|(first, _)| *first);
+    if keep_blocks {
+        let units: Vec<Unit> = met
+            .into_iter()
+            .filter_map(|(_, m)| match m {
+                Met::Unit(u) => Some(u),
+                Met::Out(_) => None,
+            })
+            .collect();
+        return finish_buffered(card, plan.clone(), opts, units, out, progress).map(Some);
+    }
+    let outs: Vec<UnitOut> = met
+        .into_iter()
+        .filter_map(|(_, m)| match m {
+            Met::Out(o) => Some(o),
+            Met::Unit(_) => None,
+        })
+        .collect();
+    progress.clear();
+    let mut sink = Sink::new(opts.format, opts.color, out, false);
+    sink.take(outs);
+    sink.finish(card, plan, true).map(Some)
+}
+
+/// Where a unit's first piece is: its stretch, and its place among the
+/// units the stretch handed out. Stretches are in file order, so these
+/// sort as the units' first rows do.
+type Place = (u32, u32);
+
+/// A whole unit and where its first piece is.
+type Placed = (Place, Met);
+
+/// A whole unit from [`read_periods`]: scored, or kept to be written.
+enum Met {
+    Out(UnitOut),
+    Unit(Unit),
+}
+
+/// Where the stretches of [`read_periods`] hand their units over: a unit
+/// waits here until every stretch has handed it out (or the reading ends),
+/// then, for a ranking, until a thread scores it.
+struct Meeting {
+    stretches: usize,
+    waiting: std::sync::Mutex<rustc_hash::FxHashMap<String, Waiting>>,
+    ready: std::sync::Mutex<Ready>,
+    /// Signalled when a unit is ready or a stretch is read.
+    wake: std::sync::Condvar,
+    /// A value given in two stretches, or a stretch that failed.
+    failed: AtomicBool,
+}
+
+/// Whole units not yet scored, and how many stretches are not yet read,
+/// and not yet begun.
+struct Ready {
+    units: Vec<(Place, Unit)>,
+    reading: usize,
+    unstarted: usize,
+}
+
+/// A stretch's thread's results and the buffers it scores with.
+#[derive(Default)]
+struct Hands {
+    met: Vec<Placed>,
+    scratch: Scratch,
+    joined: UnitBlock,
+}
+
+impl Hands {
+    fn score(&mut self, scorer: &Scorer, (first, unit): (Place, Unit)) {
+        let out = scorer.unit(unit.block(&mut self.joined), &mut self.scratch);
+        self.met.push((first, Met::Out(out)));
+    }
+}
+
+/// A unit some stretches have handed out.
+struct Waiting {
+    first: Place,
+    /// By stretch, in file order.
+    pieces: Vec<(u32, UnitBlock)>,
+    /// Every piece's seen bits, together.
+    seen: Vec<u64>,
+}
+
+impl Meeting {
+    fn new(stretches: usize) -> Meeting {
+        Meeting {
+            stretches,
+            waiting: Default::default(),
+            ready: std::sync::Mutex::new(Ready {
+                units: Vec::new(),
+                reading: stretches,
+                unstarted: stretches,
+            }),
+            wake: std::sync::Condvar::new(),
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// A whole unit, to be scored by [`Meeting::take`].
+    fn ready(&self, whole: (Place, Unit)) {
+        if let Ok(mut r) = self.ready.lock() {
+            r.units.push(whole);
+        }
+        self.wake.notify_one();
+    }
+
+    /// A stretch's reading begins.
+    fn start(&self) {
+        if let Ok(mut r) = self.ready.lock() {
+            r.unstarted -= 1;
+        }
+    }
+
+    /// A whole unit to score; with `wait`, waiting for one while any
+    /// stretch is still being read. A thread waits only once every
+    /// stretch has begun (on other threads): with more stretches than
+    /// threads, it must go back to the pool and read the next one.
+    fn take(&self, wait: bool) -> Option<(Place, Unit)> {
+        let r = self.ready.lock().ok()?;
+        let mut r = if wait {
+            self.wake
+                .wait_while(r, |r| {
+                    r.units.is_empty() && r.reading > 0 && r.unstarted == 0 && !self.failed()
+                })
+                .ok()?
+        } else {
+            r
+        };
+        if self.failed() {
+            return None;
+        }
+        r.units.pop()
+    }
+
+    /// A stretch is read (`ok`), or failed.
+    fn done_reading(&self, ok: bool) {
+        if !ok {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        if let Ok(mut r) = self.ready.lock() {
+            r.reading -= 1;
+        }
+        self.wake.notify_all();
+    }
+
+    /// Hands over unit piece `b` from `place`: the unit, when this was its
+    /// last piece, with where its first was.
+    fn arrive(&self, place: Place, mut b: UnitBlock) -> Option<(Place, Unit)> {
+        let seen = std::mem::take(&mut b.seen);
+        let mut waiting = self.waiting.lock().ok()?;
+        let Some(w) = waiting.get_mut(&b.name) else {
+            waiting.insert(
+                b.name.clone(),
+                Waiting {
+                    first: place,
+                    pieces: vec![(place.0, b)],
+                    seen,
+                },
+            );
+            return None;
+        };
+        if w.seen.iter().zip(&seen).any(|(a, b)| a & b != 0) {
+            // A duplicate: one core reads the file again and reports it.
+            self.failed.store(true, Ordering::Relaxed);
+            return None;
+        }
+        if w.pieces.len() + 1 < self.stretches {
+            w.seen.iter_mut().zip(&seen).for_each(|(a, b)| *a |= b);
+            w.add(place, b);
+            return None;
+        }
+        // The last piece: the unit leaves, and is scored off the lock.
+        let mut w = waiting.remove(&b.name)?;
+        drop(waiting);
+        w.add(place, b);
+        Some((w.first, w.unit()))
+    }
+
+    /// The units still waiting, each whole now that every stretch is read;
+    /// `None` if the meeting failed.
+    fn left(self) -> Option<Vec<(Place, Unit)>> {
+        if self.failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let waiting = self.waiting.into_inner().ok()?;
+        let ready = self.ready.into_inner().ok()?.units;
+        Some(
+            waiting
+                .into_values()
+                .map(|w| (w.first, w.unit()))
+                .chain(ready)
+                .collect(),
+        )
+    }
+}
+
+impl Waiting {
+    fn add(&mut self, place: Place, b: UnitBlock) {
+        self.first = self.first.min(place);
+        let at = self.pieces.partition_point(|(s, _)| *s < place.0);
+        self.pieces.insert(at, (place.0, b));
+    }
+
+    fn unit(mut self) -> Unit {
+        match self.pieces.len() {
+            1 => Unit::One(self.pieces.pop().expect("one").1),
+            _ => Unit::Pieces(self.pieces.into_iter().map(|(_, b)| b).collect()),
+        }
+    }
 }
 
 /// What reading one part of a file gives: scored units (a ranking), or

@@ -1255,3 +1255,158 @@ fn duplicates_across_stretches_are_reported_at_their_row() {
         n - 1
     );
 }
+
+/// `bsc evaluate` with `threads` worker threads (`RAYON_NUM_THREADS`): on
+/// one, every file is read row by row on one core, as it always was.
+fn run_on(card: &Path, data: &Path, args: &[&str], threads: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bsc"))
+        .args(["evaluate", card.to_str().unwrap(), "--data"])
+        .arg(data)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("RAYON_NUM_THREADS", threads)
+        .output()
+        .expect("bsc runs")
+}
+
+/// Whether a CSV ranking of `data` scored units while the file was still
+/// being read (in process, on every core).
+fn streamed(card: &Path, data: &Path) -> bool {
+    let mut diags = bsc::diag::Diagnostics::default();
+    let card = bsc::read_scorecard(card, &mut diags)
+        .unwrap()
+        .and_then(|c| c.scorecard)
+        .expect("card valid");
+    let opts = bsc::portfolio::Options {
+        selection: bsc::portfolio::Selection::Latest,
+        format: bsc::portfolio::Format::Csv,
+        progress: false,
+        color: false,
+        keep: false,
+        year_ago: false,
+        decimals: None,
+    };
+    match bsc::portfolio::evaluate(&card, data, &opts, &mut std::io::sink()) {
+        Ok(done) => done.streamed,
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// A file grouped by period, each period's rows grouped by unit, is read a
+/// period per stretch, all at once, and each unit is scored as soon as the
+/// last stretch hands it out (`read_periods`). Whatever such a file holds,
+/// the output is what one core reading it row by row gives, byte for
+/// byte, and so are the errors: with two threads and two or three periods
+/// (more stretches than threads), with units that are in some periods
+/// only, a value given twice, and a period whose units are not grouped.
+#[test]
+fn periods_read_apart_agree_with_one_core() {
+    let card = fixture("card.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let quarters = ["2026-Q1", "2026-Q2", "2026-Q3"];
+    let unit_of =
+        |l: &str| -> Option<usize> { l.split(',').nth(1)?.strip_prefix("unit-")?.parse().ok() };
+    // 1,500 units x 8 ids, grouped by period; `edit` then changes the lines.
+    let write = |name: &str, periods: usize, edit: &dyn Fn(Vec<String>) -> Vec<String>| {
+        let path = dir.path().join(name);
+        long_csv(&path, 1500, &quarters[..periods], false, &|_, l| l);
+        let lines = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        std::fs::write(&path, edit(lines).join("\n") + "\n").unwrap();
+        path
+    };
+    let same = |l: Vec<String>| l;
+    // Units 100-199 begin only in the second quarter (listed after every
+    // unit of the first), and units 300-399 end after the first: whole
+    // only once every stretch is read.
+    let gaps = |l: Vec<String>| {
+        l.into_iter()
+            .filter(|l| match unit_of(l) {
+                Some(u) if (100..200).contains(&u) => !l.starts_with("2026-Q1"),
+                Some(u) if (300..400).contains(&u) => l.starts_with("2026-Q1"),
+                _ => true,
+            })
+            .collect()
+    };
+    let good = [
+        write("two.csv", 2, &same),
+        write("three.csv", 3, &same),
+        write("gaps.csv", 2, &gaps),
+        write("gaps3.csv", 3, &gaps),
+    ];
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for data in &good {
+        let name = data.file_name().unwrap().to_string_lossy();
+        if cores >= 2 {
+            assert!(streamed(&card, data), "{name} read a period at a time");
+        }
+        for args in format_and_span_args(&["csv", "table", "json", "jsonl", "csv-long"]) {
+            let one = run_on(&card, data, &args, "1");
+            assert!(
+                one.status.success(),
+                "{name} {args:?}: {}",
+                text(&one.stderr)
+            );
+            let threads: &[&str] = if args.len() == 2 { &["2", "3"] } else { &["2"] };
+            for t in threads {
+                let out = run_on(&card, data, &args, t);
+                assert_eq!(
+                    text(&out.stdout),
+                    text(&one.stdout),
+                    "{name} {args:?} on {t} threads"
+                );
+                assert!(out.status.success());
+            }
+        }
+    }
+
+    // A row of the first quarter among the second's, in its unit's rows:
+    // the pair is given in both stretches. One core reports it.
+    let twice = write("twice.csv", 2, &|mut l: Vec<String>| {
+        let first = l
+            .iter()
+            .position(|l| l.starts_with("2026-Q1,unit-00700,"))
+            .unwrap();
+        let second = l
+            .iter()
+            .position(|l| l.starts_with("2026-Q2,unit-00700,"))
+            .unwrap();
+        let row = l[first].clone();
+        l.insert(second + 3, row);
+        l
+    });
+    // A unit's row moved to the end of its period: that period's units are
+    // not grouped, and the file is read in stretches joined at the end.
+    let moved = write("moved.csv", 2, &|mut l: Vec<String>| {
+        let at = l
+            .iter()
+            .position(|l| l.starts_with("2026-Q2,unit-00700,"))
+            .unwrap();
+        let row = l.remove(at);
+        l.push(row);
+        l
+    });
+    if cores >= 2 {
+        assert!(
+            !streamed(&card, &moved),
+            "moved.csv is not read a period at a time"
+        );
+    }
+    for data in [&twice, &moved] {
+        for args in [&["--format", "csv"][..], &["--format", "json"]] {
+            let one = run_on(&card, data, args, "1");
+            let two = run_on(&card, data, args, "2");
+            assert_eq!(text(&two.stdout), text(&one.stdout), "{data:?} {args:?}");
+            assert_eq!(text(&two.stderr), text(&one.stderr), "{data:?} {args:?}");
+            assert_eq!(two.status.code(), one.status.code());
+        }
+    }
+    let err = text(&run_on(&card, &twice, &["--format", "csv"], "2").stderr);
+    assert!(
+        err.contains("is given twice for unit `unit-00700` in period `2026-Q1`"),
+        "{err}"
+    );
+}

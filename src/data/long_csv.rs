@@ -570,6 +570,147 @@ fn unit_start_after(path: &Path, from: u64, end: u64, ucol: usize) -> io::Result
     }
 }
 
+/// Where a file grouped by period changes period: one stretch per run of
+/// a period, in file order, for each to be read apart (every unit once in
+/// each, when each period's rows are grouped by unit). The period of each
+/// part's first line is looked at, and each change between two parts is
+/// found to the line by bisection, which assumes one change there.
+///
+/// `None` when fewer than two runs are found, when a period comes back
+/// after another (rows not grouped by period), or when lines cannot be
+/// told apart without a parser (a quote). The stretches number their
+/// lines from 1, as a guess's parts do (their place in the file is not
+/// known): their problems are not reported, the file is read again.
+/// Reading checks every row, and a stretch cut anywhere but at a change of
+/// period only fails the attempt.
+pub fn period_blocks(
+    path: &Path,
+    header: &Header,
+    parts: &[Part],
+) -> io::Result<Option<Vec<Part>>> {
+    let pcol = header.layout.period.expect("CSV has a period column");
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return Ok(None);
+    };
+    let end = last.end;
+    let mut lines = Lines {
+        file: File::open(path)?,
+        buf: Vec::new(),
+        end,
+    };
+    let mut periods = Vec::with_capacity(parts.len());
+    for p in parts {
+        match lines.period(p.start, pcol)? {
+            Some(period) => periods.push(period),
+            None => return Ok(None),
+        }
+    }
+    let mut cuts = vec![first.start];
+    let mut met = HashSet::from([periods[0].clone()]);
+    for (i, pair) in periods.windows(2).enumerate() {
+        if pair[0] == pair[1] {
+            continue;
+        }
+        if !met.insert(pair[1].clone()) {
+            return Ok(None); // a period again after another
+        }
+        // `lo` starts a line of the earlier period; `hi` one of another.
+        let (mut lo, mut hi) = (parts[i].start, parts[i + 1].start);
+        loop {
+            let mid = lo + (hi - lo) / 2;
+            let next = match lines.line_start(mid.max(lo + 1), hi)? {
+                Some(m) => Some(m),
+                None => lines.line_start(lo + 1, hi)?,
+            };
+            let Some(m) = next else {
+                break; // `hi` is the line after `lo`
+            };
+            match lines.period(m, pcol)? {
+                Some(p) if p == pair[0] => lo = m,
+                Some(_) => hi = m,
+                None => return Ok(None),
+            }
+        }
+        cuts.push(hi);
+    }
+    if cuts.len() < 2 {
+        return Ok(None);
+    }
+    cuts.push(end);
+    Ok(Some(
+        cuts.windows(2)
+            .map(|c| Part {
+                start: c[0],
+                end: c[1],
+                line: 1,
+            })
+            .collect(),
+    ))
+}
+
+/// Lines of a file looked at one by one, where a part cut at line starts
+/// (found without a parser) ends at `end`.
+struct Lines {
+    file: File,
+    buf: Vec<u8>,
+    end: u64,
+}
+
+impl Lines {
+    /// Up to `len` bytes from `at` (fewer at `end`) into `buf`.
+    fn read(&mut self, at: u64, len: u64) -> io::Result<()> {
+        self.buf.clear();
+        self.file.seek(SeekFrom::Start(at))?;
+        (&mut self.file)
+            .take(len.min(self.end.saturating_sub(at)))
+            .read_to_end(&mut self.buf)?;
+        Ok(())
+    }
+
+    /// The first line start in `from..before` (`from` > 0).
+    fn line_start(&mut self, from: u64, before: u64) -> io::Result<Option<u64>> {
+        let mut at = from - 1;
+        while at + 1 < before {
+            self.read(at, 4096)?;
+            if self.buf.is_empty() {
+                return Ok(None);
+            }
+            if let Some(n) = memchr::memchr(b'\n', &self.buf) {
+                let start = at + n as u64 + 1;
+                return Ok((start < before).then_some(start));
+            }
+            at += self.buf.len() as u64;
+        }
+        Ok(None)
+    }
+
+    /// The period field of the line starting at `at`, trimmed; `None`
+    /// when it is empty or not UTF-8, or the line has a quote.
+    fn period(&mut self, at: u64, pcol: usize) -> io::Result<Option<String>> {
+        let mut len = 256;
+        loop {
+            self.read(at, len)?;
+            let whole = at + (self.buf.len() as u64) >= self.end;
+            let line = match memchr::memchr(b'\n', &self.buf) {
+                Some(n) => &self.buf[..n],
+                None if whole => &self.buf[..],
+                None => {
+                    len *= 2;
+                    continue;
+                }
+            };
+            if memchr::memchr(b'"', line).is_some() {
+                return Ok(None);
+            }
+            return Ok(line
+                .split(|&c| c == b',')
+                .nth(pcol)
+                .and_then(key_text)
+                .map(str::to_string));
+        }
+    }
+}
+
 /// Scans the lines of `range` (start, end, number of its first line).
 /// Also gives the number of lines it read. `None` when the file needs a
 /// real CSV parser (quotes, lone `\r`).

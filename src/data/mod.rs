@@ -37,4 +37,9 @@ pub struct UnitBlock {
     pub baselines: Vec<(u32, Decimal)>,
     /// Whether any row (even one with an empty value) is in the evaluated span.
     pub in_current: bool,
+    /// The (period of the data, slot) pairs its rows gave, as bits, when
+    /// the reading was asked to say ([`rows::Collector::period_stretch`]):
+    /// for pieces of one unit read apart to be joined, a pair in two being
+    /// a duplicate. Empty otherwise.
+    pub seen: Vec<u64>,
 }

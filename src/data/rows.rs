@@ -476,6 +476,8 @@ pub struct Collector<'a> {
     spoiled: bool,
     /// Speculating on one part of a file: the units every part has met.
     shared: Option<Arc<SharedUnits>>,
+    /// Blocks handed out carry their seen bits ([`UnitBlock::seen`]).
+    keep_seen: bool,
     pub errors: Errors,
 }
 
@@ -542,6 +544,7 @@ impl<'a> Collector<'a> {
             speculative: false,
             spoiled: false,
             shared: None,
+            keep_seen: false,
             errors: Errors::default(),
         }
     }
@@ -560,6 +563,19 @@ impl<'a> Collector<'a> {
     pub fn speculate(&mut self, units: Arc<SharedUnits>) {
         self.speculative = true;
         self.shared = Some(units);
+    }
+
+    /// Reads one stretch of a file grouped by period, each period's rows
+    /// grouped by unit ([`long_csv::period_blocks`]): on trial, as
+    /// [`Collector::speculate`], but alone (every unit is met again in the
+    /// other stretches); and each block handed out carries its seen bits
+    /// ([`UnitBlock::seen`]), for the unit's pieces to be joined.
+    ///
+    /// [`long_csv::period_blocks`]: crate::data::long_csv::period_blocks
+    pub fn period_stretch(&mut self) {
+        debug_assert!(self.grouped);
+        self.speculative = true;
+        self.keep_seen = true;
     }
 
     pub fn speculating(&self) -> bool {
@@ -1254,6 +1270,9 @@ impl<'a> Collector<'a> {
         let bits = &self.seen[u * self.words..][..self.words];
         block.in_current = (self.current.start * self.slots..self.current.end * self.slots)
             .any(|b| bits[b / 64] & (1 << (b % 64)) != 0);
+        if self.keep_seen {
+            block.seen = bits.to_vec();
+        }
         block
     }
 
