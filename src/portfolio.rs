@@ -692,7 +692,13 @@ enum Met {
 /// then, for a ranking, until a thread scores it.
 struct Meeting {
     stretches: usize,
-    waiting: std::sync::Mutex<rustc_hash::FxHashMap<String, Waiting>>,
+    /// Units waiting, in [`SHARDS`] maps by name: the stretches of a file
+    /// grouped by period hand out the same units at about the same time,
+    /// and behind one lock they waited for each other (ten times the
+    /// futex calls of the whole run).
+    /// Keyed by the name's hash (a unit met with another's hash fails
+    /// the meeting).
+    waiting: Vec<std::sync::Mutex<rustc_hash::FxHashMap<u64, Waiting>>>,
     ready: std::sync::Mutex<Ready>,
     /// Signalled when a unit is ready or a stretch is read.
     wake: std::sync::Condvar,
@@ -723,11 +729,21 @@ impl Hands {
     }
 }
 
+/// Locks of [`Meeting`]'s units waiting.
+const SHARDS: usize = 64;
+
 /// A unit some stretches have handed out.
+///
+/// Nothing here is allocated for the unit: what one thread allocates and
+/// another frees or grows takes the first's heap lock, and a vector of
+/// pieces grown by the thread that completes the unit kept both threads
+/// waiting on it (JSON grouped by period took 1.11x the time before).
 struct Waiting {
     first: Place,
-    /// By stretch, in file order.
-    pieces: Vec<(u32, UnitBlock)>,
+    /// The first piece handed over (by stretch), and the others but the
+    /// last, with more than two stretches.
+    head: (u32, UnitBlock),
+    more: Vec<(u32, UnitBlock)>,
     /// Every piece's seen bits, together.
     seen: Vec<u64>,
 }
@@ -736,7 +752,7 @@ impl Meeting {
     fn new(stretches: usize) -> Meeting {
         Meeting {
             stretches,
-            waiting: Default::default(),
+            waiting: (0..SHARDS).map(|_| Default::default()).collect(),
             ready: std::sync::Mutex::new(Ready {
                 units: Vec::new(),
                 reading: stretches,
@@ -771,7 +787,12 @@ impl Meeting {
     /// stretch has begun (on other threads): with more stretches than
     /// threads, it must go back to the pool and read the next one.
     fn take(&self, wait: bool) -> Option<(Place, Unit)> {
-        let r = self.ready.lock().ok()?;
+        // Not waiting, a thread that finds the lock held reads on.
+        let r = if wait {
+            self.ready.lock().ok()?
+        } else {
+            self.ready.try_lock().ok()?
+        };
         let mut r = if wait {
             self.wake
                 .wait_while(r, |r| {
@@ -802,33 +823,38 @@ impl Meeting {
     /// last piece, with where its first was.
     fn arrive(&self, place: Place, mut b: UnitBlock) -> Option<(Place, Unit)> {
         let seen = std::mem::take(&mut b.seen);
-        let mut waiting = self.waiting.lock().ok()?;
-        let Some(w) = waiting.get_mut(&b.name) else {
+        use std::hash::BuildHasher;
+        let hash = rustc_hash::FxBuildHasher.hash_one(&b.name);
+        let shard = (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize % SHARDS;
+        let mut waiting = self.waiting[shard].lock().ok()?;
+        let Some(w) = waiting.get_mut(&hash) else {
             waiting.insert(
-                b.name.clone(),
+                hash,
                 Waiting {
                     first: place,
-                    pieces: vec![(place.0, b)],
+                    head: (place.0, b),
+                    more: Vec::new(),
                     seen,
                 },
             );
             return None;
         };
-        if w.seen.iter().zip(&seen).any(|(a, b)| a & b != 0) {
-            // A duplicate: one core reads the file again and reports it.
+        // A duplicate (one core reads the file again and reports it), or
+        // two names of one hash.
+        if w.head.1.name != b.name || w.seen.iter().zip(&seen).any(|(a, b)| a & b != 0) {
             self.failed.store(true, Ordering::Relaxed);
             return None;
         }
-        if w.pieces.len() + 1 < self.stretches {
+        w.first = w.first.min(place);
+        if w.more.len() + 2 < self.stretches {
             w.seen.iter_mut().zip(&seen).for_each(|(a, b)| *a |= b);
-            w.add(place, b);
+            w.more.push((place.0, b));
             return None;
         }
         // The last piece: the unit leaves, and is scored off the lock.
-        let mut w = waiting.remove(&b.name)?;
+        let w = waiting.remove(&hash)?;
         drop(waiting);
-        w.add(place, b);
-        Some((w.first, w.unit()))
+        Some((w.first, w.unit(Some((place.0, b)))))
     }
 
     /// The units still waiting, each whole now that every stretch is read;
@@ -837,30 +863,33 @@ impl Meeting {
         if self.failed.load(Ordering::Relaxed) {
             return None;
         }
-        let waiting = self.waiting.into_inner().ok()?;
-        let ready = self.ready.into_inner().ok()?.units;
-        Some(
-            waiting
-                .into_values()
-                .map(|w| (w.first, w.unit()))
-                .chain(ready)
-                .collect(),
-        )
+        let mut left = self.ready.into_inner().ok()?.units;
+        for shard in self.waiting {
+            left.extend(
+                shard
+                    .into_inner()
+                    .ok()?
+                    .into_values()
+                    .map(|w| (w.first, w.unit(None))),
+            );
+        }
+        Some(left)
     }
 }
 
 impl Waiting {
-    fn add(&mut self, place: Place, b: UnitBlock) {
-        self.first = self.first.min(place);
-        let at = self.pieces.partition_point(|(s, _)| *s < place.0);
-        self.pieces.insert(at, (place.0, b));
-    }
-
-    fn unit(mut self) -> Unit {
-        match self.pieces.len() {
-            1 => Unit::One(self.pieces.pop().expect("one").1),
-            _ => Unit::Pieces(self.pieces.into_iter().map(|(_, b)| b).collect()),
+    /// The unit, with its `last` piece: pieces in file order, in a vector
+    /// of the calling thread's.
+    fn unit(self, last: Option<(u32, UnitBlock)>) -> Unit {
+        if self.more.is_empty() && last.is_none() {
+            return Unit::One(self.head.1);
         }
+        let mut pieces = Vec::with_capacity(self.more.len() + 2);
+        pieces.push(self.head);
+        pieces.extend(self.more);
+        pieces.extend(last);
+        pieces.sort_unstable_by_key(|(s, _)| *s);
+        Unit::Pieces(pieces.into_iter().map(|(_, b)| b).collect())
     }
 }
 
