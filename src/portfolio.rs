@@ -712,6 +712,9 @@ struct Ready {
     units: Vec<(Place, Unit)>,
     reading: usize,
     unstarted: usize,
+    /// Threads waiting in [`Meeting::take`]: a wake-up is a system call,
+    /// made only for them (it was one per unit).
+    waiters: usize,
 }
 
 /// A stretch's thread's results and the buffers it scores with.
@@ -757,6 +760,7 @@ impl Meeting {
                 units: Vec::new(),
                 reading: stretches,
                 unstarted: stretches,
+                waiters: 0,
             }),
             wake: std::sync::Condvar::new(),
             failed: AtomicBool::new(false),
@@ -769,10 +773,14 @@ impl Meeting {
 
     /// A whole unit, to be scored by [`Meeting::take`].
     fn ready(&self, whole: (Place, Unit)) {
-        if let Ok(mut r) = self.ready.lock() {
-            r.units.push(whole);
+        let Ok(mut r) = self.ready.lock() else {
+            return;
+        };
+        r.units.push(whole);
+        if r.waiters > 0 {
+            drop(r);
+            self.wake.notify_one();
         }
-        self.wake.notify_one();
     }
 
     /// A stretch's reading begins.
@@ -793,15 +801,12 @@ impl Meeting {
         } else {
             self.ready.try_lock().ok()?
         };
-        let mut r = if wait {
-            self.wake
-                .wait_while(r, |r| {
-                    r.units.is_empty() && r.reading > 0 && r.unstarted == 0 && !self.failed()
-                })
-                .ok()?
-        } else {
-            r
-        };
+        let mut r = r;
+        while wait && r.units.is_empty() && r.reading > 0 && r.unstarted == 0 && !self.failed() {
+            r.waiters += 1;
+            r = self.wake.wait(r).ok()?;
+            r.waiters -= 1;
+        }
         if self.failed() {
             return None;
         }
