@@ -9,8 +9,11 @@
 //! part is read on its own core and units are scored as soon as their rows
 //! end, so memory stays flat however many units follow; `jsonl` output
 //! streams in file order (a reader thread parses while the scorers work).
-//! Otherwise only the values of the needed periods are kept (compactly, by
-//! position) until the file ends.
+//! A file grouped by period, each period's rows grouped by unit, is read a
+//! period per stretch, all at once, and a unit is scored when every
+//! stretch has handed it out ([`read_periods`]). Otherwise only the values
+//! of the needed periods are kept (compactly, by position) until the file
+//! ends.
 //!
 //! The usual large file, grouped by unit, skips the first pass: the periods
 //! of its first and last rows are taken for all of them and the file is
@@ -282,11 +285,10 @@ pub fn evaluate_csv(
             progress.bytes(end - header.start);
             // Grouped by unit at each end but not throughout: perhaps
             // grouped by period.
-            if let Some(stretches) =
-                long_csv::period_blocks(path, &header, &guess.parts).map_err(io_fail)?
+            if let Some(blocks) =
+                long_csv::period_blocks(path, &header, &guess.parts, threads).map_err(io_fail)?
             {
-                let done =
-                    read_periods(card, path, layout, &plan, &stretches, opts, out, &progress)?;
+                let done = read_periods(card, path, layout, &plan, &blocks, opts, out, &progress)?;
                 if let Some(done) = done {
                     return Ok(Done {
                         one_pass: true,
@@ -336,11 +338,11 @@ pub fn evaluate_csv(
     progress.bytes(whole.end - whole.start);
 
     if !scan.grouped {
-        if let Some(stretches) =
-            long_csv::period_blocks(path, &header, &scan.parts).map_err(io_fail)?
+        if let Some(blocks) =
+            long_csv::period_blocks(path, &header, &scan.parts, threads).map_err(io_fail)?
         {
             if let Some(done) =
-                read_periods(card, path, layout, &plan, &stretches, opts, out, &progress)?
+                read_periods(card, path, layout, &plan, &blocks, opts, out, &progress)?
             {
                 return Ok(done);
             }
@@ -560,11 +562,12 @@ fn read_periods(
     path: &Path,
     layout: &rows::Layout,
     plan: &Plan,
-    stretches: &[long_csv::Part],
+    blocks: &long_csv::PeriodBlocks,
     opts: &Options,
     out: &mut dyn Write,
     progress: &Progress,
 ) -> Result<Option<Done>, Failure> {
+    let (stretches, runs) = (&blocks.stretches, blocks.runs);
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
     if rayon::current_num_threads() < 2 {
         return Ok(None);
@@ -573,7 +576,7 @@ fn read_periods(
     // Text (JSON, JSON Lines, csv-long) is written in batches, in order:
     // only a ranking's units are scored as they are met.
     let keep_blocks = !matches!(opts.format, Format::Table | Format::Csv);
-    let meeting = Meeting::new(stretches.len());
+    let meeting = Meeting::new(runs, stretches.len());
     // Per stretch: its whole units, or `None` when it failed.
     let read: Vec<io::Result<Option<Vec<Placed>>>> = stretches
         .par_iter()
@@ -691,14 +694,15 @@ enum Met {
 /// waits here until every stretch has handed it out (or the reading ends),
 /// then, for a ranking, until a thread scores it.
 struct Meeting {
-    stretches: usize,
-    /// Units waiting, in [`SHARDS`] maps by name: the stretches of a file
+    /// Runs of a period in the file: a unit is whole once it has a piece
+    /// from each. (A long run is read in several stretches, each with
+    /// some of its units.)
+    runs: usize,
+    /// Units waiting, in [`SHARDS`] by name: the stretches of a file
     /// grouped by period hand out the same units at about the same time,
     /// and behind one lock they waited for each other (ten times the
     /// futex calls of the whole run).
-    /// Keyed by the name's hash (a unit met with another's hash fails
-    /// the meeting).
-    waiting: Vec<std::sync::Mutex<rustc_hash::FxHashMap<u64, Waiting>>>,
+    shards: Vec<std::sync::Mutex<Shard>>,
     ready: std::sync::Mutex<Ready>,
     /// Signalled when a unit is ready or a stretch is read.
     wake: std::sync::Condvar,
@@ -735,6 +739,16 @@ impl Hands {
 /// Locks of [`Meeting`]'s units waiting.
 const SHARDS: usize = 64;
 
+/// Units waiting, and units gone, by the hash of their name (a unit met
+/// with another's hash fails the meeting).
+#[derive(Default)]
+struct Shard {
+    waiting: rustc_hash::FxHashMap<u64, Waiting>,
+    /// A piece of a unit already whole fails the meeting: the unit's rows
+    /// were not together in one of the runs after all.
+    gone: rustc_hash::FxHashSet<u64>,
+}
+
 /// A unit some stretches have handed out.
 ///
 /// Nothing here is allocated for the unit: what one thread allocates and
@@ -752,10 +766,10 @@ struct Waiting {
 }
 
 impl Meeting {
-    fn new(stretches: usize) -> Meeting {
+    fn new(runs: usize, stretches: usize) -> Meeting {
         Meeting {
-            stretches,
-            waiting: (0..SHARDS).map(|_| Default::default()).collect(),
+            runs,
+            shards: (0..SHARDS).map(|_| Default::default()).collect(),
             ready: std::sync::Mutex::new(Ready {
                 units: Vec::new(),
                 reading: stretches,
@@ -831,9 +845,13 @@ impl Meeting {
         use std::hash::BuildHasher;
         let hash = rustc_hash::FxBuildHasher.hash_one(&b.name);
         let shard = (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize % SHARDS;
-        let mut waiting = self.waiting[shard].lock().ok()?;
-        let Some(w) = waiting.get_mut(&hash) else {
-            waiting.insert(
+        let mut shard = self.shards[shard].lock().ok()?;
+        if shard.gone.contains(&hash) {
+            self.failed.store(true, Ordering::Relaxed);
+            return None;
+        }
+        let Some(w) = shard.waiting.get_mut(&hash) else {
+            shard.waiting.insert(
                 hash,
                 Waiting {
                     first: place,
@@ -851,14 +869,15 @@ impl Meeting {
             return None;
         }
         w.first = w.first.min(place);
-        if w.more.len() + 2 < self.stretches {
+        if w.more.len() + 2 < self.runs {
             w.seen.iter_mut().zip(&seen).for_each(|(a, b)| *a |= b);
             w.more.push((place.0, b));
             return None;
         }
         // The last piece: the unit leaves, and is scored off the lock.
-        let w = waiting.remove(&hash)?;
-        drop(waiting);
+        let w = shard.waiting.remove(&hash)?;
+        shard.gone.insert(hash);
+        drop(shard);
         Some((w.first, w.unit(Some((place.0, b)))))
     }
 
@@ -869,14 +888,9 @@ impl Meeting {
             return None;
         }
         let mut left = self.ready.into_inner().ok()?.units;
-        for shard in self.waiting {
-            left.extend(
-                shard
-                    .into_inner()
-                    .ok()?
-                    .into_values()
-                    .map(|w| (w.first, w.unit(None))),
-            );
+        for shard in self.shards {
+            let waiting = shard.into_inner().ok()?.waiting;
+            left.extend(waiting.into_values().map(|w| (w.first, w.unit(None))));
         }
         Some(left)
     }

@@ -1296,9 +1296,10 @@ fn streamed(card: &Path, data: &Path) -> bool {
 /// period per stretch, all at once, and each unit is scored as soon as the
 /// last stretch hands it out (`read_periods`). Whatever such a file holds,
 /// the output is what one core reading it row by row gives, byte for
-/// byte, and so are the errors: with two threads and two or three periods
-/// (more stretches than threads), with units that are in some periods
-/// only, a value given twice, and a period whose units are not grouped.
+/// byte, and so are the errors: on two, three and four threads (a period
+/// per stretch, or two stretches per period), with two or three periods,
+/// with units that are in some periods only, periods of unequal size, a
+/// value given twice, and a period whose units are not grouped.
 #[test]
 fn periods_read_apart_agree_with_one_core() {
     let card = fixture("card.toml");
@@ -1331,18 +1332,26 @@ fn periods_read_apart_agree_with_one_core() {
             })
             .collect()
     };
-    let good = [
-        write("two.csv", 2, &same),
-        write("three.csv", 3, &same),
-        write("gaps.csv", 2, &gaps),
-        write("gaps3.csv", 3, &gaps),
-    ];
+    // The first quarter has units 0-299 only: runs of unequal size are
+    // read as a shuffled file is, in stretches joined at the end.
+    let uneven = |l: Vec<String>| {
+        l.into_iter()
+            .filter(|l| !l.starts_with("2026-Q1") || unit_of(l).is_none_or(|u| u < 300))
+            .collect()
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for data in &good {
+    // Read a period at a time where every run can be read at once, on as
+    // many cores as there are stretches (`long_csv::period_blocks`).
+    let good = [
+        (write("two.csv", 2, &same), cores.is_multiple_of(2)),
+        (write("three.csv", 3, &same), cores.is_multiple_of(3)),
+        (write("gaps.csv", 2, &gaps), cores.is_multiple_of(2)),
+        (write("gaps3.csv", 3, &gaps), cores.is_multiple_of(3)),
+        (write("uneven.csv", 2, &uneven), false),
+    ];
+    for (data, apart) in &good {
         let name = data.file_name().unwrap().to_string_lossy();
-        if cores >= 2 {
-            assert!(streamed(&card, data), "{name} read a period at a time");
-        }
+        assert_eq!(streamed(&card, data), *apart, "{name} on {cores} cores");
         for args in format_and_span_args(&["csv", "table", "json", "jsonl", "csv-long"]) {
             let one = run_on(&card, data, &args, "1");
             assert!(
@@ -1350,7 +1359,12 @@ fn periods_read_apart_agree_with_one_core() {
                 "{name} {args:?}: {}",
                 text(&one.stderr)
             );
-            let threads: &[&str] = if args.len() == 2 { &["2", "3"] } else { &["2"] };
+            // Two quarters on four threads: each run in two stretches.
+            let threads: &[&str] = if args.len() == 2 {
+                &["2", "3", "4"]
+            } else {
+                &["2"]
+            };
             for t in threads {
                 let out = run_on(&card, data, &args, t);
                 assert_eq!(
@@ -1379,7 +1393,9 @@ fn periods_read_apart_agree_with_one_core() {
         l
     });
     // A unit's row moved to the end of its period: that period's units are
-    // not grouped, and the file is read in stretches joined at the end.
+    // not grouped. On two threads its stretch finds it out; on four the
+    // period is read in two stretches, each grouped, and the unit is met
+    // again after it was whole.
     let moved = write("moved.csv", 2, &|mut l: Vec<String>| {
         let at = l
             .iter()
@@ -1389,19 +1405,20 @@ fn periods_read_apart_agree_with_one_core() {
         l.push(row);
         l
     });
-    if cores >= 2 {
-        assert!(
-            !streamed(&card, &moved),
-            "moved.csv is not read a period at a time"
-        );
-    }
+    assert!(
+        !streamed(&card, &moved),
+        "moved.csv is not read a period at a time"
+    );
     for data in [&twice, &moved] {
         for args in [&["--format", "csv"][..], &["--format", "json"]] {
             let one = run_on(&card, data, args, "1");
-            let two = run_on(&card, data, args, "2");
-            assert_eq!(text(&two.stdout), text(&one.stdout), "{data:?} {args:?}");
-            assert_eq!(text(&two.stderr), text(&one.stderr), "{data:?} {args:?}");
-            assert_eq!(two.status.code(), one.status.code());
+            for t in ["2", "4"] {
+                let out = run_on(&card, data, args, t);
+                let why = format!("{data:?} {args:?} on {t} threads");
+                assert_eq!(text(&out.stdout), text(&one.stdout), "{why}");
+                assert_eq!(text(&out.stderr), text(&one.stderr), "{why}");
+                assert_eq!(out.status.code(), one.status.code(), "{why}");
+            }
         }
     }
     let err = text(&run_on(&card, &twice, &["--format", "csv"], "2").stderr);

@@ -570,13 +570,25 @@ fn unit_start_after(path: &Path, from: u64, end: u64, ucol: usize) -> io::Result
     }
 }
 
-/// Where a file grouped by period changes period: one stretch per run of
-/// a period, in file order, for each to be read apart (every unit once in
-/// each, when each period's rows are grouped by unit). The period of each
-/// part's first line is looked at, and each change between two parts is
-/// found to the line by bisection, which assumes one change there.
+/// Stretches of a file grouped by period, for each to be read apart.
+#[derive(Debug)]
+pub struct PeriodBlocks {
+    /// In file order: each run of a period, or pieces of it cut where
+    /// units begin.
+    pub stretches: Vec<Part>,
+    /// Runs of a period in the file: when each period's rows are grouped
+    /// by unit, a unit is in at most one stretch of each.
+    pub runs: usize,
+}
+
+/// Where a file grouped by period changes period ([`PeriodBlocks`]). The
+/// period of each part's first line is looked at, and each change between
+/// two parts is found to the line by bisection, which assumes one change
+/// there. With fewer runs than `cores`, each run is cut where units begin
+/// into as many stretches as make one per core.
 ///
-/// `None` when fewer than two runs are found, when a period comes back
+/// `None` when fewer than two runs are found or they cannot be read at
+/// once (more runs than cores, or runs of unequal size), when a period comes back
 /// after another (rows not grouped by period), or when lines cannot be
 /// told apart without a parser (a quote). The stretches number their
 /// lines from 1, as a guess's parts do (their place in the file is not
@@ -587,7 +599,8 @@ pub fn period_blocks(
     path: &Path,
     header: &Header,
     parts: &[Part],
-) -> io::Result<Option<Vec<Part>>> {
+    cores: usize,
+) -> io::Result<Option<PeriodBlocks>> {
     let pcol = header.layout.period.expect("CSV has a period column");
     let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
         return Ok(None);
@@ -637,15 +650,46 @@ pub fn period_blocks(
         return Ok(None);
     }
     cuts.push(end);
-    Ok(Some(
-        cuts.windows(2)
-            .map(|c| Part {
-                start: c[0],
-                end: c[1],
-                line: 1,
-            })
-            .collect(),
-    ))
+    let runs = cuts.len() - 1;
+    // Every stretch must be read at once for units to be whole as they
+    // are read: as many as cores, of about one size. More runs than cores
+    // (four quarters on two), or runs of unequal size (a quarter with a
+    // sixth of the units), and the reading in stretches joined at the end
+    // is faster (1.18x and 1.11x its time, measured).
+    let whole = (end - first.start) as f64;
+    let even = cuts
+        .windows(2)
+        .all(|c| ((c[1] - c[0]) as f64 * runs as f64 / whole - 1.0).abs() <= 0.25);
+    if cores < runs || !cores.is_multiple_of(runs) || !even {
+        return Ok(None);
+    }
+    let pieces = (cores / runs) as u64;
+    let mut stretches = Vec::with_capacity(cores);
+    for run in cuts.windows(2) {
+        let (from, to) = (run[0], run[1]);
+        let mut start = from;
+        for i in 1..pieces {
+            let target = from + (to - from) * i / pieces;
+            match unit_start_after(path, target.max(start), to, header.layout.unit)? {
+                Probe::At(c) if c > start && c < to => {
+                    stretches.push(Part {
+                        start,
+                        end: c,
+                        line: 1,
+                    });
+                    start = c;
+                }
+                Probe::At(_) | Probe::None => {}
+                Probe::NeedsParser => return Ok(None),
+            }
+        }
+        stretches.push(Part {
+            start,
+            end: to,
+            line: 1,
+        });
+    }
+    Ok(Some(PeriodBlocks { stretches, runs }))
 }
 
 /// Lines of a file looked at one by one, where a part cut at line starts
