@@ -10,8 +10,8 @@
 //! end, so memory stays flat however many units follow; `jsonl` output
 //! streams in file order (a reader thread parses while the scorers work).
 //! A file grouped by period, each period's rows grouped by unit, is read a
-//! period per stretch, all at once, and a unit is scored when every
-//! stretch has handed it out ([`read_periods`]). Otherwise only the values
+//! period (or part of one) per core, all at once, and a unit is scored
+//! once every period has been read for it ([`read_periods`]). Otherwise only the values
 //! of the needed periods are kept (compactly, by position) until the file
 //! ends.
 //!
@@ -544,13 +544,14 @@ fn read_grouped(
 }
 
 /// Reads a file grouped by period whose periods' rows are each grouped by
-/// unit, one stretch per period's run ([`long_csv::period_blocks`]), on
-/// every core. Each stretch hands out its units as their rows end, as a
-/// file grouped by unit does; a unit is whole once every stretch has
-/// handed it out ([`Meeting`]), and the thread that completes it scores it
-/// (a ranking) while the others read on. Nothing waits for the end of the
-/// file to be joined on one core, and a unit's values are freed once
-/// scored. JSON and csv-long keep the joined units for writing in order.
+/// unit in stretches of its periods' runs, one per core, all at once
+/// ([`long_csv::period_blocks`]). Each stretch hands out its units as
+/// their rows end, as a file grouped by unit does; a unit is whole once it
+/// has a piece from every run ([`Meeting`]), and a ranking's is scored by
+/// the stretch ahead while the others read on. Nothing waits for the end
+/// of the file to be joined on one core, and a unit's values are freed
+/// once scored. JSON, JSON Lines and csv-long keep the whole units for
+/// writing in order.
 ///
 /// `None` (and nothing written) when a stretch is not grouped by unit or
 /// has any problem, a value given in two stretches included: the caller
@@ -642,7 +643,7 @@ fn read_periods(
     let Some(left) = meeting.left() else {
         return Ok(None);
     };
-    // Units met in fewer stretches than all are whole now.
+    // Units not in every run are whole now.
     if keep_blocks {
         met.extend(left.into_iter().map(|(first, u)| (first, Met::Unit(u))));
     } else {
@@ -691,8 +692,8 @@ enum Met {
 }
 
 /// Where the stretches of [`read_periods`] hand their units over: a unit
-/// waits here until every stretch has handed it out (or the reading ends),
-/// then, for a ranking, until a thread scores it.
+/// waits here until it has a piece from every run of a period (or the
+/// reading ends), then, for a ranking, until a thread scores it.
 struct Meeting {
     /// Runs of a period in the file: a unit is whole once it has a piece
     /// from each. (A long run is read in several stretches, each with
@@ -751,14 +752,15 @@ struct Shard {
 
 /// A unit some stretches have handed out.
 ///
-/// Nothing here is allocated for the unit: what one thread allocates and
-/// another frees or grows takes the first's heap lock, and a vector of
-/// pieces grown by the thread that completes the unit kept both threads
-/// waiting on it (JSON grouped by period took 1.11x the time before).
+/// Nothing is allocated here for a unit of two runs: what one thread
+/// allocates and another frees or grows takes the first's heap lock, and
+/// a vector of pieces grown by the thread that completes the unit kept
+/// both threads waiting on it (JSON grouped by period took 1.11x the time
+/// before).
 struct Waiting {
     first: Place,
-    /// The first piece handed over (by stretch), and the others but the
-    /// last, with more than two stretches.
+    /// The first piece handed over, with its stretch; and the others but
+    /// the last, with more than two runs.
     head: (u32, UnitBlock),
     more: Vec<(u32, UnitBlock)>,
     /// Every piece's seen bits, together.
@@ -844,8 +846,8 @@ impl Meeting {
         let seen = std::mem::take(&mut b.seen);
         use std::hash::BuildHasher;
         let hash = rustc_hash::FxBuildHasher.hash_one(&b.name);
-        let shard = (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize % SHARDS;
-        let mut shard = self.shards[shard].lock().ok()?;
+        let at = (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % SHARDS;
+        let mut shard = self.shards[at].lock().ok()?;
         if shard.gone.contains(&hash) {
             self.failed.store(true, Ordering::Relaxed);
             return None;
@@ -881,7 +883,8 @@ impl Meeting {
         Some((w.first, w.unit(Some((place.0, b)))))
     }
 
-    /// The units still waiting, each whole now that every stretch is read;
+    /// The units still waiting, each whole now that every stretch is read
+    /// (those not in every run), and those not yet scored;
     /// `None` if the meeting failed.
     fn left(self) -> Option<Vec<(Place, Unit)>> {
         if self.failed.load(Ordering::Relaxed) {
