@@ -1296,4 +1296,97 @@ mod tests {
         let g = guess(f.path(), &h, 6).unwrap().expect("a guess");
         assert!(!g.grouped);
     }
+
+    /// `period_blocks` cuts a file grouped by period where each period
+    /// begins, to the line, wherever the parts it is given begin; into as
+    /// many stretches as cores; and gives up where the file cannot be read
+    /// a period per core.
+    #[test]
+    fn period_blocks_cut_where_periods_begin() {
+        // Periods of `units` units each, three rows a unit: the text and
+        // where each period begins.
+        let file = |periods: &[(&str, usize)]| {
+            let mut text = String::from("period,unit,id,value\n");
+            let mut starts = Vec::new();
+            for &(p, units) in periods {
+                starts.push(text.len() as u64);
+                for u in 0..units {
+                    for id in ["a", "bb", "ccc"] {
+                        text.push_str(&format!("{p},u{u:03},{id},1.{u}\n"));
+                    }
+                }
+            }
+            (text, starts)
+        };
+        // Parts beginning at every `every`th line, as a scan cuts them.
+        let parts = |text: &str, start: u64, every: usize| -> Vec<Part> {
+            let end = text.len() as u64;
+            let cuts: Vec<u64> = std::iter::once(start)
+                .chain(text.match_indices('\n').map(|(i, _)| i as u64 + 1))
+                .filter(|&i| i >= start && i < end)
+                .step_by(every)
+                .chain([end])
+                .collect();
+            cuts.windows(2)
+                .map(|c| Part {
+                    start: c[0],
+                    end: c[1],
+                    line: 1,
+                })
+                .collect()
+        };
+        let unit = |line: &str| line.split(',').nth(1).map(str::to_string);
+
+        let (text, starts) = file(&[("2026-Q1", 60), ("2026-Q2", 60)]);
+        let f = write(&text);
+        let h = header(f.path()).unwrap().unwrap();
+        let end = text.len() as u64;
+        for every in [7, 50, 179] {
+            let ps = parts(&text, h.start, every);
+            let b = period_blocks(f.path(), &h, &ps, 2)
+                .unwrap()
+                .expect("two periods on two cores");
+            assert_eq!(b.runs, 2);
+            let got: Vec<(u64, u64)> = b.stretches.iter().map(|p| (p.start, p.end)).collect();
+            assert_eq!(
+                got,
+                [(starts[0], starts[1]), (starts[1], end)],
+                "every {every}"
+            );
+            // On four cores, each period in two, cut where a unit begins.
+            let b = period_blocks(f.path(), &h, &ps, 4).unwrap().unwrap();
+            assert_eq!(b.stretches.len(), 4, "every {every}");
+            for s in &b.stretches[1..] {
+                let (before, after) = text.split_at(s.start as usize);
+                let last = before.trim_end_matches('\n').rsplit('\n').next();
+                assert_ne!(
+                    unit(after.lines().next().unwrap()),
+                    last.and_then(unit),
+                    "{s:?}"
+                );
+            }
+        }
+        // Three cores for two periods, one core, one part.
+        let ps = parts(&text, h.start, 7);
+        assert!(period_blocks(f.path(), &h, &ps, 3).unwrap().is_none());
+        assert!(period_blocks(f.path(), &h, &ps, 1).unwrap().is_none());
+        let one = parts(&text, h.start, 1000);
+        assert!(period_blocks(f.path(), &h, &one, 2).unwrap().is_none());
+
+        // A first period a third the size of the second.
+        let (short, _) = file(&[("2026-Q1", 20), ("2026-Q2", 60)]);
+        let fs = write(&short);
+        let ps = parts(&short, h.start, 7);
+        assert!(period_blocks(fs.path(), &h, &ps, 2).unwrap().is_none());
+        // A period met again after another.
+        let (again, _) = file(&[("2026-Q1", 40), ("2026-Q2", 40), ("2026-Q1", 40)]);
+        let fa = write(&again);
+        let ps = parts(&again, h.start, 7);
+        assert!(period_blocks(fa.path(), &h, &ps, 2).unwrap().is_none());
+        // A quote: lines cannot be told apart without a parser.
+        let quoted = text.replacen("2026-Q2,u000,a,", "\"2026-Q2\",u000,a,", 1);
+        let fq = write(&quoted);
+        let ps = parts(&quoted, h.start, 7);
+        assert!(period_blocks(fq.path(), &h, &ps, 2).unwrap().is_none());
+    }
 }
