@@ -11,9 +11,9 @@
 //! streams in file order (a reader thread parses while the scorers work).
 //! A file grouped by period, each period's rows grouped by unit, is read a
 //! period (or part of one) per core, all at once, and a unit is scored
-//! once every period has been read for it ([`read_periods`]). Otherwise only the values
-//! of the needed periods are kept (compactly, by position) until the file
-//! ends.
+//! once every period has been read for it (`read_periods`). Otherwise only
+//! the values of the needed periods are kept (compactly, by position)
+//! until the file ends.
 //!
 //! The usual large file, grouped by unit, skips the first pass: the periods
 //! of its first and last rows are taken for all of them and the file is
