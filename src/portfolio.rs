@@ -264,7 +264,7 @@ pub fn evaluate_csv(
         let end = guess.parts.last().map_or(header.start, |p| p.end);
         progress.bytes(end - header.start);
         if guess.grouped {
-            let done = read_grouped(
+            let mut done = read_grouped(
                 card,
                 path,
                 &header,
@@ -275,6 +275,17 @@ pub fn evaluate_csv(
                 &progress,
                 true,
             )?;
+            // Grouped by unit at each end but not throughout: perhaps
+            // grouped by period.
+            if done.is_none() {
+                progress.clear();
+                progress.bytes(end - header.start);
+                if let Some(blocks) = long_csv::period_blocks(path, &header, &guess.parts, threads)
+                    .map_err(io_fail)?
+                {
+                    done = read_periods(card, path, layout, &plan, &blocks, opts, out, &progress)?;
+                }
+            }
             if let Some(done) = done {
                 return Ok(Done {
                     one_pass: true,
@@ -283,21 +294,6 @@ pub fn evaluate_csv(
             }
             progress.clear();
             progress.bytes(end - header.start);
-            // Grouped by unit at each end but not throughout: perhaps
-            // grouped by period.
-            if let Some(blocks) =
-                long_csv::period_blocks(path, &header, &guess.parts, threads).map_err(io_fail)?
-            {
-                let done = read_periods(card, path, layout, &plan, &blocks, opts, out, &progress)?;
-                if let Some(done) = done {
-                    return Ok(Done {
-                        one_pass: true,
-                        ..done
-                    });
-                }
-                progress.clear();
-                progress.bytes(end - header.start);
-            }
         }
         if let Some(blocks) =
             read_interleaved(card, path, layout, &plan, &guess.parts, &progress, true)

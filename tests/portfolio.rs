@@ -867,8 +867,10 @@ fn long_csv(
     std::fs::write(path, text.join("\n") + "\n").unwrap();
 }
 
-/// Whether `bsc evaluate --format csv` reads the file once (in process).
-fn one_pass(card: &Path, data: &Path) -> bool {
+/// What `bsc evaluate --format csv` did with a file, in process (on
+/// every core): whether it read it once, whether it scored units while
+/// reading.
+fn ranking_done(card: &Path, data: &Path) -> bsc::portfolio::Done {
     let mut diags = bsc::diag::Diagnostics::default();
     let card = bsc::read_scorecard(card, &mut diags)
         .unwrap()
@@ -884,9 +886,14 @@ fn one_pass(card: &Path, data: &Path) -> bool {
         decimals: None,
     };
     match bsc::portfolio::evaluate(&card, data, &opts, &mut std::io::sink()) {
-        Ok(done) => done.one_pass,
+        Ok(done) => done,
         Err(e) => panic!("{e:?}"),
     }
+}
+
+/// Whether `bsc evaluate --format csv` reads the file once.
+fn one_pass(card: &Path, data: &Path) -> bool {
+    ranking_done(card, data).one_pass
 }
 
 /// Large grouped files are read once, on a guess at their periods taken
@@ -1270,31 +1277,14 @@ fn run_on(card: &Path, data: &Path, args: &[&str], threads: &str) -> Output {
 }
 
 /// Whether a CSV ranking of `data` scored units while the file was still
-/// being read (in process, on every core).
+/// being read.
 fn streamed(card: &Path, data: &Path) -> bool {
-    let mut diags = bsc::diag::Diagnostics::default();
-    let card = bsc::read_scorecard(card, &mut diags)
-        .unwrap()
-        .and_then(|c| c.scorecard)
-        .expect("card valid");
-    let opts = bsc::portfolio::Options {
-        selection: bsc::portfolio::Selection::Latest,
-        format: bsc::portfolio::Format::Csv,
-        progress: false,
-        color: false,
-        keep: false,
-        year_ago: false,
-        decimals: None,
-    };
-    match bsc::portfolio::evaluate(&card, data, &opts, &mut std::io::sink()) {
-        Ok(done) => done.streamed,
-        Err(e) => panic!("{e:?}"),
-    }
+    ranking_done(card, data).streamed
 }
 
 /// A file grouped by period, each period's rows grouped by unit, is read a
-/// period per stretch, all at once, and each unit is scored as soon as the
-/// last stretch hands it out (`read_periods`). Whatever such a file holds,
+/// period (or part of one) per core, all at once, and each unit is scored
+/// as soon as it has been read in every period (`read_periods`). Whatever such a file holds,
 /// the output is what one core reading it row by row gives, byte for
 /// byte, and so are the errors: on two, three and four threads (a period
 /// per stretch, or two stretches per period), with two or three periods,
