@@ -280,11 +280,16 @@ pub fn evaluate_csv(
             if done.is_none() {
                 progress.clear();
                 progress.bytes(end - header.start);
-                if let Some(blocks) = long_csv::period_blocks(path, &header, &guess.parts, threads)
-                    .map_err(io_fail)?
-                {
-                    done = read_periods(card, path, layout, &plan, &blocks, opts, out, &progress)?;
-                }
+                done = read_periods(
+                    card,
+                    path,
+                    &header,
+                    &plan,
+                    &guess.parts,
+                    opts,
+                    out,
+                    &progress,
+                )?;
             }
             if let Some(done) = done {
                 return Ok(Done {
@@ -334,16 +339,17 @@ pub fn evaluate_csv(
     progress.bytes(whole.end - whole.start);
 
     if !scan.grouped {
-        if let Some(blocks) =
-            long_csv::period_blocks(path, &header, &scan.parts, threads).map_err(io_fail)?
-        {
-            if let Some(done) =
-                read_periods(card, path, layout, &plan, &blocks, opts, out, &progress)?
-            {
-                return Ok(done);
-            }
-            progress.clear();
-            progress.bytes(whole.end - whole.start);
+        if let Some(done) = read_periods(
+            card,
+            path,
+            &header,
+            &plan,
+            &scan.parts,
+            opts,
+            out,
+            &progress,
+        )? {
+            return Ok(done);
         }
         // Units interleave: keep the needed values of every unit to the end,
         // read on every core where the file could be cut.
@@ -549,12 +555,47 @@ fn read_grouped(
 /// once scored. JSON, JSON Lines and csv-long keep the whole units for
 /// writing in order.
 ///
-/// `None` (and nothing written) when a stretch is not grouped by unit or
+/// `None` (and nothing written, the progress bar as it was) when the file
+/// of `parts` cannot be read so, when a stretch is not grouped by unit or
 /// has any problem, a value given in two stretches included: the caller
 /// then reads the file as it would without this ([`read_interleaved`]),
 /// which reports the problems.
 #[allow(clippy::too_many_arguments)]
 fn read_periods(
+    card: &Scorecard,
+    path: &Path,
+    header: &long_csv::Header,
+    plan: &Plan,
+    parts: &[long_csv::Part],
+    opts: &Options,
+    out: &mut dyn Write,
+    progress: &Progress,
+) -> Result<Option<Done>, Failure> {
+    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    let cores = rayon::current_num_threads();
+    let Some(blocks) = long_csv::period_blocks(path, header, parts, cores).map_err(io_fail)? else {
+        return Ok(None);
+    };
+    let done = read_stretches(
+        card,
+        path,
+        &header.layout,
+        plan,
+        &blocks,
+        opts,
+        out,
+        progress,
+    )?;
+    if done.is_none() {
+        progress.clear();
+        progress.bytes(parts.last().map_or(0, |p| p.end) - parts.first().map_or(0, |p| p.start));
+    }
+    Ok(done)
+}
+
+/// [`read_periods`] of the file's stretches.
+#[allow(clippy::too_many_arguments)]
+fn read_stretches(
     card: &Scorecard,
     path: &Path,
     layout: &rows::Layout,
@@ -566,9 +607,6 @@ fn read_periods(
 ) -> Result<Option<Done>, Failure> {
     let (stretches, runs) = (&blocks.stretches, blocks.runs);
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
-    if rayon::current_num_threads() < 2 {
-        return Ok(None);
-    }
     let scorer = Scorer::new(card, plan, opts);
     // Text (JSON, JSON Lines, csv-long) is written in batches, in order:
     // only a ranking's units are scored as they are met.
@@ -650,23 +688,17 @@ fn read_periods(
     }
     // The order of the units' first rows, as one core reads them.
     met.sort_unstable_by_key(|(first, _)| *first);
+    // All units kept, or all scored (`keep_blocks`).
+    let (mut units, mut outs) = (Vec::new(), Vec::new());
+    for (_, m) in met {
+        match m {
+            Met::Unit(u) => units.push(u),
+            Met::Out(o) => outs.push(o),
+        }
+    }
     if keep_blocks {
-        let units: Vec<Unit> = met
-            .into_iter()
-            .filter_map(|(_, m)| match m {
-                Met::Unit(u) => Some(u),
-                Met::Out(_) => None,
-            })
-            .collect();
         return finish_buffered(card, plan.clone(), opts, units, out, progress).map(Some);
     }
-    let outs: Vec<UnitOut> = met
-        .into_iter()
-        .filter_map(|(_, m)| match m {
-            Met::Out(o) => Some(o),
-            Met::Unit(_) => None,
-        })
-        .collect();
     progress.clear();
     let mut sink = Sink::new(opts.format, opts.color, out, false);
     sink.take(outs);
@@ -883,7 +915,7 @@ impl Meeting {
     /// (those not in every run), and those not yet scored;
     /// `None` if the meeting failed.
     fn left(self) -> Option<Vec<(Place, Unit)>> {
-        if self.failed.load(Ordering::Relaxed) {
+        if self.failed() {
             return None;
         }
         let mut left = self.ready.into_inner().ok()?.units;
