@@ -347,9 +347,14 @@ impl<'a> Json<'a> {
         self.colon();
     }
 
+    /// Pushed, not copied: a slice of either length was a call to
+    /// `memcpy` (a fortieth of a portfolio's JSON run) for a byte or two.
+    #[inline(always)]
     fn colon(&mut self) {
-        self.out
-            .extend_from_slice(if self.pretty { b": " } else { b":" });
+        self.out.push(b':');
+        if self.pretty {
+            self.out.push(b' ');
+        }
     }
 
     fn null(&mut self) {
@@ -357,8 +362,12 @@ impl<'a> Json<'a> {
     }
 
     fn boolean(&mut self, b: bool) {
-        self.out
-            .extend_from_slice(if b { b"true" } else { b"false" });
+        // Each a copy of known length, as in `colon`.
+        if b {
+            self.out.extend_from_slice(b"true");
+        } else {
+            self.out.extend_from_slice(b"false");
+        }
     }
 
     /// `d` as `Decimal`'s `Display` writes it, and serde_json with
