@@ -41,6 +41,7 @@ pub use crate::data::period::{Plan, Selection};
 use crate::data::rows::{self, At, Collector, Errors};
 use crate::data::{UnitBlock, long_csv, workbook};
 use crate::evaluator::Evaluator;
+use crate::export::json::Frames;
 use output::Summary;
 
 /// How results are printed.
@@ -1169,6 +1170,8 @@ struct Scorer<'a> {
     previous: Option<String>,
     /// Text buffers to reuse (JSON, JSON Lines, csv-long rows).
     spare: Spare,
+    /// The card's bytes of every unit's JSON.
+    frames: Option<Frames<'a>>,
 }
 
 impl<'a> Scorer<'a> {
@@ -1186,6 +1189,7 @@ impl<'a> Scorer<'a> {
             decimals: opts.decimals,
             previous: plan.previous.as_ref().map(|p| plan.label(p)),
             spare: Spare::default(),
+            frames: output::json_frames(card, opts.format),
         }
     }
 
@@ -1238,10 +1242,11 @@ impl<'a> Scorer<'a> {
                     .eval
                     .dressed(&rules, &cur, prev.as_ref(), Some(&b.name), |d| {
                         let text = self.spare.take(scratch.text_len);
+                        let framed = (d, self.frames.as_ref());
                         if self.format == Format::Json {
-                            output::json_element(d, text)
+                            output::json_element(&framed, text)
                         } else {
-                            output::json_line(d, text)
+                            output::json_line(&framed, text)
                         }
                     });
                 match written {

@@ -1358,6 +1358,11 @@ impl<'a> Dressed<'a> {
         (&self.card.id, &self.card.name)
     }
 
+    /// The scorecard dressed.
+    pub fn card(&self) -> &'a Scorecard {
+        self.card
+    }
+
     pub fn composite(&self) -> Composite {
         let s = self.s;
         Composite {

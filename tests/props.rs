@@ -396,6 +396,11 @@ fn write_indicator(t: &mut String, k: usize, parent: &str, ind: &GInd) {
     if let Some(m) = ind.max_score {
         let _ = writeln!(t, "max_score = {m}");
     }
+    // An owner on every third, with text JSON escapes: it is written
+    // from the card (`json::Frames`).
+    if k % 3 == 1 {
+        let _ = writeln!(t, "owner = \"Wang \\\"Fang\\\"\\t东区 {k}\"");
+    }
     if let Some(f) = ind.formula {
         let _ = writeln!(t, "formula = \"{}\"", FORMULAS[f]);
     }
@@ -775,7 +780,8 @@ proptest! {
     /// A portfolio's `--format json` writes each unit as dressed, without
     /// building its `Evaluation` (`json::write_dressed`): the bytes must be
     /// those of the `Evaluation`, pretty, compact and as an array's
-    /// element, with a previous period (its `previous_*` keys) and without.
+    /// element, with a previous period (its `previous_*` keys) and without,
+    /// with the card's bytes copied from its `json::Frames` and without.
     #[test]
     fn dressed_units_write_the_evaluations_json(
         (g, v) in card_and_values(),
@@ -804,14 +810,20 @@ proptest! {
             for (pretty, depth) in [(true, 0), (false, 0), (true, 1)] {
                 let mut want = Vec::new();
                 json::write(&owned, pretty, depth, &mut want);
-                let got = eval
-                    .dressed(&rules, &cur, prev.as_ref(), Some(&unit), |d| {
-                        let mut got = Vec::new();
-                        json::write_dressed(d, pretty, depth, &mut got);
-                        got
-                    })
-                    .unwrap();
-                prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+                // Plain, with the card's frames, and with frames of
+                // another indentation (which must not be used).
+                let frames = json::Frames::of(&card, pretty, depth);
+                let other = json::Frames::of(&card, pretty, depth + 1);
+                for frames in [None, Some(&frames), Some(&other)] {
+                    let got = eval
+                        .dressed(&rules, &cur, prev.as_ref(), Some(&unit), |d| {
+                            let mut got = Vec::new();
+                            json::write_dressed(d, frames, pretty, depth, &mut got);
+                            got
+                        })
+                        .unwrap();
+                    prop_assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want.clone()).unwrap());
+                }
             }
         }
     }

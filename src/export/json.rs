@@ -15,6 +15,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::model::Scorecard;
 use crate::score::follow_up::InitiativeResult;
 use crate::score::{
     Composite, Dressed, Evaluation, HistoryPoint, IndicatorResult, IndicatorRow, NodeRow,
@@ -37,13 +38,24 @@ pub fn write(e: &Evaluation, pretty: bool, depth: usize, out: &mut Vec<u8>) {
         e.perspectives.iter().map(PerspectiveResult::row),
         e.objectives.iter().map(ObjectiveResult::row),
         e.indicators.iter().map(IndicatorResult::row),
+        |j, i| indicator(j, &i),
         &mut Json::new(out, pretty, depth),
     );
 }
 
 /// [`write`] of `d.evaluation()`, without building it: nothing is copied
-/// from the card (tests hold the two to the same bytes).
-pub fn write_dressed(d: &Dressed, pretty: bool, depth: usize, out: &mut Vec<u8>) {
+/// from the card (tests hold the two to the same bytes). With `frames` of
+/// `d`'s card at this `pretty` and `depth`, each indicator's bytes that
+/// are the card's are copied from them.
+pub fn write_dressed(
+    d: &Dressed,
+    frames: Option<&Frames>,
+    pretty: bool,
+    depth: usize,
+    out: &mut Vec<u8>,
+) {
+    let fits =
+        |f: &&Frames| std::ptr::eq(f.card, d.card()) && (f.pretty, f.depth) == (pretty, depth);
     let parts = Parts {
         scorecard: d.scorecard(),
         period: d.period,
@@ -52,12 +64,74 @@ pub fn write_dressed(d: &Dressed, pretty: bool, depth: usize, out: &mut Vec<u8>)
         initiatives: d.initiatives,
         history: &[],
     };
-    parts.write(
-        d.perspectives(),
-        d.objectives(),
-        d.indicators(),
-        &mut Json::new(out, pretty, depth),
-    );
+    let j = &mut Json::new(out, pretty, depth);
+    match frames.filter(fits) {
+        Some(f) => parts.write(
+            d.perspectives(),
+            d.objectives(),
+            d.indicators().zip(&f.indicators),
+            |j, (i, f)| framed(j, &i, f),
+            j,
+        ),
+        None => parts.write(
+            d.perspectives(),
+            d.objectives(),
+            d.indicators(),
+            |j, i| indicator(j, &i),
+            j,
+        ),
+    }
+}
+
+/// The bytes of each indicator's object that are the card's, not the
+/// unit's: from its `{` to `"actual": `, and its owner with the
+/// `"baseline"` key, at one indentation. A portfolio writes them for
+/// every unit (a third of its JSON); written once, they are copied whole,
+/// and the escaping, keys and indents in them are not redone.
+pub struct Frames<'c> {
+    card: &'c Scorecard,
+    pretty: bool,
+    depth: usize,
+    indicators: Vec<Frame>,
+}
+
+struct Frame {
+    head: Vec<u8>,
+    owner: Vec<u8>,
+}
+
+impl<'c> Frames<'c> {
+    /// The frames of `card`'s indicators in an evaluation written as
+    /// [`write`] writes it at `pretty` and `depth`.
+    pub fn of(card: &'c Scorecard, pretty: bool, depth: usize) -> Frames<'c> {
+        // Where an indicator's object opens: in the evaluation's object,
+        // in its `indicators` array.
+        let at = depth + 2;
+        let indicators = card
+            .indicators
+            .iter()
+            .map(|ind| {
+                let (mut head, mut owner) = (Vec::new(), Vec::new());
+                indicator_head(
+                    &mut Json::new(&mut head, pretty, at),
+                    &ind.id,
+                    &card.perspectives[ind.perspective].id,
+                    ind.objective.map(|o| card.objectives[o].id.as_str()),
+                );
+                // Inside the object, after the keys before the owner.
+                let mut j = Json::new(&mut owner, pretty, at + 1);
+                j.empty = false;
+                indicator_owner(&mut j, ind.owner.as_deref());
+                Frame { head, owner }
+            })
+            .collect();
+        Frames {
+            card,
+            pretty,
+            depth,
+            indicators,
+        }
+    }
 }
 
 /// An evaluation, owned or dressed: what this writer writes.
@@ -74,7 +148,14 @@ impl Writable for Evaluation {
 
 impl Writable for Dressed<'_> {
     fn write_json(&self, pretty: bool, depth: usize, out: &mut Vec<u8>) {
-        write_dressed(self, pretty, depth, out);
+        write_dressed(self, None, pretty, depth, out);
+    }
+}
+
+/// A dressed evaluation with its card's [`Frames`], if any.
+impl Writable for (&Dressed<'_>, Option<&Frames<'_>>) {
+    fn write_json(&self, pretty: bool, depth: usize, out: &mut Vec<u8>) {
+        write_dressed(self.0, self.1, pretty, depth, out);
     }
 }
 
@@ -89,11 +170,12 @@ struct Parts<'a> {
 }
 
 impl Parts<'_> {
-    fn write<'r>(
+    fn write<'r, I>(
         &self,
         perspectives: impl Iterator<Item = NodeRow<'r>>,
         objectives: impl Iterator<Item = NodeRow<'r>>,
-        indicators: impl Iterator<Item = IndicatorRow<'r>>,
+        indicators: impl Iterator<Item = I>,
+        each_indicator: impl FnMut(&mut Json, I),
         j: &mut Json,
     ) {
         j.open(b'{');
@@ -112,7 +194,7 @@ impl Parts<'_> {
         composite(j, self.composite);
         j.array("perspectives", perspectives, |j, p| node(j, &p));
         j.array("objectives", objectives, |j, o| node(j, &o));
-        j.array("indicators", indicators, |j, i| indicator(j, &i));
+        j.array("indicators", indicators, each_indicator);
         j.array("initiatives", self.initiatives.iter(), initiative);
         if !self.history.is_empty() {
             j.array("history", self.history.iter(), history);
@@ -162,14 +244,36 @@ fn scored(
 }
 
 fn indicator(j: &mut Json, i: &IndicatorRow) {
+    indicator_head(j, i.id, i.perspective, i.objective);
+    indicator_middle(j, i);
+    indicator_owner(j, i.owner);
+    indicator_tail(j, i);
+}
+
+/// [`indicator`] with its card's bytes copied from `f`.
+fn framed(j: &mut Json, i: &IndicatorRow, f: &Frame) {
+    // As `indicator_head` leaves the writer: in the object, not empty.
+    j.out.extend_from_slice(&f.head);
+    j.depth += 1;
+    j.empty = false;
+    indicator_middle(j, i);
+    j.out.extend_from_slice(&f.owner);
+    indicator_tail(j, i);
+}
+
+/// An indicator's object up to its actual value.
+fn indicator_head(j: &mut Json, id: &str, perspective: &str, objective: Option<&str>) {
     j.open(b'{');
     j.key("id");
-    j.string(i.id);
+    j.string(id);
     j.key("perspective");
-    j.string(i.perspective);
+    j.string(perspective);
     j.key("objective");
-    j.opt_string(i.objective);
+    j.opt_string(objective);
     j.key("actual");
+}
+
+fn indicator_middle(j: &mut Json, i: &IndicatorRow) {
     j.opt_number(i.actual);
     j.key("score");
     j.opt_number(i.score);
@@ -181,9 +285,16 @@ fn indicator(j: &mut Json, i: &IndicatorRow) {
     j.boolean(i.missing);
     j.key("reason");
     j.opt_string(i.reason);
+}
+
+/// The owner, up to the baseline's value.
+fn indicator_owner(j: &mut Json, owner: Option<&str>) {
     j.key("owner");
-    j.opt_string(i.owner);
+    j.opt_string(owner);
     j.key("baseline");
+}
+
+fn indicator_tail(j: &mut Json, i: &IndicatorRow) {
     j.opt_number(i.baseline);
     j.key("target");
     match &i.target {

@@ -9,9 +9,10 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use unicode_width::UnicodeWidthStr;
 
-use crate::export::json::Writable;
+use crate::export::json::{Frames, Writable};
 use crate::format;
 use crate::model::Scorecard;
+use crate::portfolio::Format;
 use crate::score::{Evaluation, Scores, Status, composite_status};
 use crate::table::paint;
 
@@ -438,15 +439,29 @@ pub fn table(
 pub fn json_element(e: &impl Writable, mut v: Vec<u8>) -> Vec<u8> {
     v.clear();
     v.extend_from_slice(b",\n  ");
-    e.write_json(true, 1, &mut v);
+    e.write_json(ELEMENT.0, ELEMENT.1, &mut v);
     v
+}
+
+/// How [`json_element`] and [`json_line`] write: pretty, and how deep.
+const ELEMENT: (bool, usize) = (true, 1);
+const LINE: (bool, usize) = (false, 0);
+
+/// The frames of `card`'s indicators for units written as `format`.
+pub fn json_frames(card: &Scorecard, format: Format) -> Option<Frames<'_>> {
+    let (pretty, depth) = match format {
+        Format::Json => ELEMENT,
+        Format::Jsonl => LINE,
+        _ => return None,
+    };
+    Some(Frames::of(card, pretty, depth))
 }
 
 /// One unit's SPEC §8 object as one JSON Lines line, written into `v` as
 /// for [`json_element`].
 pub fn json_line(e: &impl Writable, mut v: Vec<u8>) -> Vec<u8> {
     v.clear();
-    e.write_json(false, 0, &mut v);
+    e.write_json(LINE.0, LINE.1, &mut v);
     v.push(b'\n');
     v
 }
