@@ -162,7 +162,7 @@ pub fn evaluate(
                 return Err(invalid(path, errors, Source::Workbook(Some(&book))));
             }
             let progress = Progress::new(opts.progress);
-            finish_buffered(card, plan, opts, blocks, out, &progress)
+            finish_buffered(card, &plan, opts, blocks, out, &progress)
         }
         _ => Err(Failure::Usage(format!(
             "`{}`: data files must be .csv (`period,unit,id,value`) or a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods)",
@@ -261,36 +261,25 @@ pub fn evaluate_csv(
         && let Ok(plan) = run_plan(card, guess.periods, &opts.selection, opts.year_ago)
     {
         let progress = Progress::new(opts.progress);
+        let r = Reading {
+            card,
+            path,
+            header: &header,
+            plan: &plan,
+            opts,
+            progress: &progress,
+        };
         // A guess has parts, the last ending at the end of the file.
         let end = guess.parts.last().map_or(header.start, |p| p.end);
         progress.bytes(end - header.start);
         if guess.grouped {
-            let mut done = read_grouped(
-                card,
-                path,
-                &header,
-                &plan,
-                &guess.parts,
-                opts,
-                out,
-                &progress,
-                true,
-            )?;
+            let mut done = read_grouped(r, &guess.parts, true, out)?;
             // Grouped by unit at each end but not throughout: perhaps
             // grouped by period.
             if done.is_none() {
                 progress.clear();
                 progress.bytes(end - header.start);
-                done = read_periods(
-                    card,
-                    path,
-                    &header,
-                    &plan,
-                    &guess.parts,
-                    opts,
-                    out,
-                    &progress,
-                )?;
+                done = read_periods(r, &guess.parts, out)?;
             }
             if let Some(done) = done {
                 return Ok(Done {
@@ -301,11 +290,8 @@ pub fn evaluate_csv(
             progress.clear();
             progress.bytes(end - header.start);
         }
-        if let Some(blocks) =
-            read_interleaved(card, path, layout, &plan, &guess.parts, &progress, true)
-                .map_err(io_fail)?
-        {
-            let done = finish_buffered(card, plan, opts, blocks, out, &progress)?;
+        if let Some(blocks) = read_interleaved(r, &guess.parts, true).map_err(io_fail)? {
+            let done = finish_buffered(card, &plan, opts, blocks, out, &progress)?;
             return Ok(Done {
                 one_pass: true,
                 ..done
@@ -338,27 +324,23 @@ pub fn evaluate_csv(
     )?;
     let progress = Progress::new(opts.progress);
     progress.bytes(whole.end - whole.start);
+    let r = Reading {
+        card,
+        path,
+        header: &header,
+        plan: &plan,
+        opts,
+        progress: &progress,
+    };
 
     if !scan.grouped {
-        if let Some(done) = read_periods(
-            card,
-            path,
-            &header,
-            &plan,
-            &scan.parts,
-            opts,
-            out,
-            &progress,
-        )? {
+        if let Some(done) = read_periods(r, &scan.parts, out)? {
             return Ok(done);
         }
         // Units interleave: keep the needed values of every unit to the end,
         // read on every core where the file could be cut.
-        if let Some(blocks) =
-            read_interleaved(card, path, layout, &plan, &scan.parts, &progress, false)
-                .map_err(io_fail)?
-        {
-            return finish_buffered(card, plan, opts, blocks, out, &progress);
+        if let Some(blocks) = read_interleaved(r, &scan.parts, false).map_err(io_fail)? {
+            return finish_buffered(card, &plan, opts, blocks, out, &progress);
         }
         // A problem in the data: read again on one core, which reports it
         // as it always has (the same lines, the same order).
@@ -374,7 +356,7 @@ pub fn evaluate_csv(
             progress.clear();
             return Err(invalid(path, errors, Source::Csv(Some(layout))));
         }
-        return finish_buffered(card, plan, opts, blocks, out, &progress);
+        return finish_buffered(card, &plan, opts, blocks, out, &progress);
     }
 
     let scorer = Scorer::new(card, &plan, opts);
@@ -427,18 +409,21 @@ pub fn evaluate_csv(
 
     // Grouped, and the output comes at the end: each part of the file (split
     // at unit boundaries) is read on its own core.
-    let done = read_grouped(
-        card,
-        path,
-        &header,
-        &plan,
-        &scan.parts,
-        opts,
-        out,
-        &progress,
-        false,
-    )?;
+    let done = read_grouped(r, &scan.parts, false, out)?;
     Ok(done.expect("a run on a first pass's findings is never spoiled"))
+}
+
+/// One reading of a CSV file on a plan: what every way of reading it
+/// ([`read_grouped`], [`read_periods`], [`read_interleaved`]) needs, an
+/// attempt failing over to the next with the same.
+#[derive(Clone, Copy)]
+struct Reading<'r> {
+    card: &'r Scorecard,
+    path: &'r Path,
+    header: &'r long_csv::Header,
+    plan: &'r Plan,
+    opts: &'r Options,
+    progress: &'r Progress,
 }
 
 /// Reads the parts of a grouped file, each on its own core, and writes the
@@ -448,18 +433,20 @@ pub fn evaluate_csv(
 /// `speculative`: the plan and the parts come from a [`long_csv::guess`], not a
 /// first pass; parts number their lines from 1. `None` (and nothing
 /// written) when reading shows the guess wrong.
-#[allow(clippy::too_many_arguments)]
 fn read_grouped(
-    card: &Scorecard,
-    path: &Path,
-    header: &long_csv::Header,
-    plan: &Plan,
+    r: Reading,
     parts: &[long_csv::Part],
-    opts: &Options,
-    out: &mut dyn Write,
-    progress: &Progress,
     speculative: bool,
+    out: &mut dyn Write,
 ) -> Result<Option<Done>, Failure> {
+    let Reading {
+        card,
+        path,
+        header,
+        plan,
+        opts,
+        progress,
+    } = r;
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
     let layout = &header.layout;
     let scorer = Scorer::new(card, plan, opts);
@@ -536,7 +523,7 @@ fn read_grouped(
         return Err(invalid(path, errors, Source::Csv(Some(layout))));
     }
     if keep_blocks {
-        return finish_buffered(card, plan.clone(), opts, blocks, out, progress).map(Some);
+        return finish_buffered(card, plan, opts, blocks, out, progress).map(Some);
     }
     progress.clear();
     let mut sink = Sink::new(opts.format, opts.color, out, false);
@@ -561,32 +548,19 @@ fn read_grouped(
 /// has any problem, a value given in two stretches included: the caller
 /// then reads the file as it would without this ([`read_interleaved`]),
 /// which reports the problems.
-#[allow(clippy::too_many_arguments)]
 fn read_periods(
-    card: &Scorecard,
-    path: &Path,
-    header: &long_csv::Header,
-    plan: &Plan,
+    r: Reading,
     parts: &[long_csv::Part],
-    opts: &Options,
     out: &mut dyn Write,
-    progress: &Progress,
 ) -> Result<Option<Done>, Failure> {
+    let (path, progress) = (r.path, r.progress);
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
     let cores = rayon::current_num_threads();
-    let Some(blocks) = long_csv::period_blocks(path, header, parts, cores).map_err(io_fail)? else {
+    let Some(blocks) = long_csv::period_blocks(path, r.header, parts, cores).map_err(io_fail)?
+    else {
         return Ok(None);
     };
-    let done = read_stretches(
-        card,
-        path,
-        &header.layout,
-        plan,
-        &blocks,
-        opts,
-        out,
-        progress,
-    )?;
+    let done = read_stretches(r, &blocks, out)?;
     if done.is_none() {
         progress.clear();
         progress.bytes(parts.last().map_or(0, |p| p.end) - parts.first().map_or(0, |p| p.start));
@@ -595,17 +569,20 @@ fn read_periods(
 }
 
 /// [`read_periods`] of the file's stretches.
-#[allow(clippy::too_many_arguments)]
 fn read_stretches(
-    card: &Scorecard,
-    path: &Path,
-    layout: &rows::Layout,
-    plan: &Plan,
+    r: Reading,
     blocks: &long_csv::PeriodBlocks,
-    opts: &Options,
     out: &mut dyn Write,
-    progress: &Progress,
 ) -> Result<Option<Done>, Failure> {
+    let Reading {
+        card,
+        path,
+        header,
+        plan,
+        opts,
+        progress,
+    } = r;
+    let layout = &header.layout;
     let (stretches, runs) = (&blocks.stretches, blocks.runs);
     let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
     let scorer = Scorer::new(card, plan, opts);
@@ -698,7 +675,7 @@ fn read_stretches(
         }
     }
     if keep_blocks {
-        return finish_buffered(card, plan.clone(), opts, units, out, progress).map(Some);
+        return finish_buffered(card, plan, opts, units, out, progress).map(Some);
     }
     progress.clear();
     let mut sink = Sink::new(opts.format, opts.color, out, false);
@@ -967,14 +944,19 @@ struct PartResult {
 /// `None` as well when reading shows it wrong (a period outside it, or a
 /// quote).
 fn read_interleaved(
-    card: &Scorecard,
-    path: &Path,
-    layout: &rows::Layout,
-    plan: &Plan,
+    r: Reading,
     parts: &[long_csv::Part],
-    progress: &Progress,
     speculative: bool,
 ) -> io::Result<Option<Vec<Unit>>> {
+    let Reading {
+        card,
+        path,
+        header,
+        plan,
+        progress,
+        ..
+    } = r;
+    let layout = &header.layout;
     let cores = rayon::current_num_threads();
     if parts.len() < 2 || cores < 2 {
         return Ok(None);
@@ -1041,14 +1023,14 @@ fn read_interleaved(
 /// Scores units held in memory, in parallel chunks, and writes them.
 fn finish_buffered(
     card: &Scorecard,
-    plan: Plan,
+    plan: &Plan,
     opts: &Options,
     blocks: Vec<impl Into<Unit>>,
     out: &mut dyn Write,
     progress: &Progress,
 ) -> Result<Done, Failure> {
     let blocks: Vec<Unit> = blocks.into_iter().map(Into::into).collect();
-    let mut scorer = Scorer::new(card, &plan, opts);
+    let mut scorer = Scorer::new(card, plan, opts);
     scorer.keep = opts.keep && opts.format == Format::Json;
     progress.units(blocks.len() as u64);
     // Under `missing = "error"` nothing is written unless every unit passes.
@@ -1083,7 +1065,7 @@ fn finish_buffered(
         progress.set(done);
     }
     progress.clear();
-    sink.finish(card, &plan, false)
+    sink.finish(card, plan, false)
 }
 
 /// Units named when `missing = "error"` fails.
