@@ -139,7 +139,7 @@ pub fn evaluate(
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    let io_fail = cannot_read(path);
     crate::load::regular_file(path).map_err(io_fail)?;
     match ext.as_str() {
         "csv" => evaluate_csv(card, path, opts, out),
@@ -169,6 +169,11 @@ pub fn evaluate(
             path.display()
         ))),
     }
+}
+
+/// A failure to read `path`, as the user is told it.
+fn cannot_read(path: &Path) -> impl Fn(io::Error) -> Failure + Copy + '_ {
+    move |e| Failure::Usage(format!("cannot read `{}`: {e}", path.display()))
 }
 
 /// A collector for the periods of a run's plan.
@@ -243,7 +248,7 @@ pub fn evaluate_csv(
     opts: &Options,
     out: &mut dyn Write,
 ) -> Result<Done, Failure> {
-    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    let io_fail = cannot_read(path);
     let header = match long_csv::header(path).map_err(io_fail)? {
         Ok(x) => x,
         Err(errs) => return Err(invalid(path, errs.into_iter().collect(), Source::Csv(None))),
@@ -447,7 +452,7 @@ fn read_grouped(
         opts,
         progress,
     } = r;
-    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    let io_fail = cannot_read(path);
     let layout = &header.layout;
     let scorer = Scorer::new(card, plan, opts);
     let keep_blocks = matches!(opts.format, Format::Json | Format::CsvLong);
@@ -554,7 +559,7 @@ fn read_periods(
     out: &mut dyn Write,
 ) -> Result<Option<Done>, Failure> {
     let (path, progress) = (r.path, r.progress);
-    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    let io_fail = cannot_read(path);
     let cores = rayon::current_num_threads();
     let Some(blocks) = long_csv::period_blocks(path, r.header, parts, cores).map_err(io_fail)?
     else {
@@ -584,7 +589,7 @@ fn read_stretches(
     } = r;
     let layout = &header.layout;
     let (stretches, runs) = (&blocks.stretches, blocks.runs);
-    let io_fail = |e: io::Error| Failure::Usage(format!("cannot read `{}`: {e}", path.display()));
+    let io_fail = cannot_read(path);
     let scorer = Scorer::new(card, plan, opts);
     // Text (JSON, JSON Lines, csv-long) is written in batches, in order:
     // only a ranking's units are scored as they are met.
