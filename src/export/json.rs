@@ -146,12 +146,6 @@ impl Writable for Evaluation {
     }
 }
 
-impl Writable for Dressed<'_> {
-    fn write_json(&self, pretty: bool, depth: usize, out: &mut Vec<u8>) {
-        write_dressed(self, None, pretty, depth, out);
-    }
-}
-
 /// A dressed evaluation with its card's [`Frames`], if any.
 impl Writable for (&Dressed<'_>, Option<&Frames<'_>>) {
     fn write_json(&self, pretty: bool, depth: usize, out: &mut Vec<u8>) {
